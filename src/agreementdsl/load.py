@@ -1,0 +1,279 @@
+"""Reading an agreement file: YAML with positions, then the JSON Schema of its structure.
+
+The YAML is composed (not constructed) so every value keeps the line and column it came from.
+Scalars become JSON-compatible values (dates stay ISO text) so the same tree can be validated
+against the schema that editors use.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, error
+from .source import SourceFile, Span
+
+Scalar = str | int | float | bool | None
+
+
+@dataclass
+class YNode:
+    """A YAML value with its position: a mapping, a sequence or a scalar."""
+
+    value: Any  # dict[str, YNode] | list[YNode] | Scalar
+    span: Span
+    key_span: Span | None = None  # for a mapping value, where its key was written
+    style: str | None = None  # scalar style: None (plain), '|', '>', '"' or "'"
+    raw: str = ""  # a scalar's text as written
+    keys: dict[str, Span] = field(default_factory=dict)
+
+    @property
+    def is_map(self) -> bool:
+        return isinstance(self.value, dict)
+
+    @property
+    def is_seq(self) -> bool:
+        return isinstance(self.value, list)
+
+    def get(self, key: str) -> YNode | None:
+        return self.value.get(key) if isinstance(self.value, dict) else None
+
+    def plain(self) -> Any:
+        """The JSON-compatible value, for schema validation."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+    def at(self, path: list[str | int]) -> YNode:
+        """The deepest node along `path` (a jsonschema error path)."""
+        node = self
+        for step in path:
+            nxt = None
+            if isinstance(node.value, dict) and isinstance(step, str):
+                nxt = node.value.get(step)
+            elif isinstance(node.value, list) and isinstance(step, int):
+                nxt = node.value[step] if step < len(node.value) else None
+            if nxt is None:
+                break
+            node = nxt
+        return node
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TAG = "tag:yaml.org,2002:"
+
+
+def _scalar(node: yaml.ScalarNode) -> Scalar:
+    tag = node.tag.removeprefix(_TAG)
+    if tag == "int":
+        return int(_CONSTRUCTOR.construct_yaml_int(node))
+    if tag == "float":
+        return float(_CONSTRUCTOR.construct_yaml_float(node))
+    if tag == "bool":
+        return bool(_CONSTRUCTOR.construct_yaml_bool(node))
+    if tag == "null":
+        return None
+    return str(node.value)
+
+
+def _span(source: SourceFile, node: yaml.Node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(source.path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+class _Builder:
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def build(self, node: yaml.Node, depth: int = 0) -> YNode:
+        span = _span(self.source, node)
+        if depth > 64:
+            self.diagnostics.append(error("E004", span, "the YAML is nested too deeply"))
+            return YNode(None, span)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, span, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return YNode([self.build(n, depth + 1) for n in node.value], span)
+        assert isinstance(node, yaml.ScalarNode)
+        return YNode(_scalar(node), span, style=node.style, raw=str(node.value))
+
+    def _mapping(self, node: yaml.MappingNode, span: Span, depth: int) -> YNode:
+        out: dict[str, YNode] = {}
+        keys: dict[str, Span] = {}
+        for key_node, value_node in node.value:
+            key_span = _span(self.source, key_node)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.append(
+                    error("E004", key_span, "a key must be plain text, not a list or mapping")
+                )
+                continue
+            key = str(key_node.value)
+            if key in out:
+                first = keys[key]
+                self.diagnostics.append(
+                    error(
+                        "E003",
+                        key_span,
+                        f"`{key}` is given twice in this mapping (first at line {first.line})",
+                        "remove one of them; YAML would silently keep only the last",
+                    )
+                )
+                continue
+            child = self.build(value_node, depth + 1)
+            child.key_span = key_span
+            out[key] = child
+            keys[key] = key_span
+        return YNode(out, span, keys=keys)
+
+
+def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
+    """The positioned YAML tree of a file, or None with the syntax error."""
+    try:
+        docs = list(yaml.compose_all(source.text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or "the YAML cannot be read"
+        hint = None
+        if "\\t" in problem or "'\\t'" in str(exc):
+            hint = "indent with spaces, not tabs"
+        elif "mapping values are not allowed" in problem:
+            hint = "a value containing `: ` must be quoted, or written as a `|` block"
+        elif "found character" in problem and "`" in problem:
+            hint = "a value starting with ` or @ must be quoted"
+        elif exc.context:
+            hint = f"{exc.context} (line {exc.context_mark.line + 1})" if exc.context_mark else None
+        return None, [error("E002", Span(source.path, line, col), f"YAML syntax: {problem}", hint)]
+    except yaml.YAMLError as exc:
+        return None, [error("E002", Span(source.path, 1, 1), f"YAML syntax: {exc}")]
+    except RecursionError:
+        return None, [error("E004", Span(source.path, 1, 1), "the YAML is nested too deeply")]
+    if not docs or docs[0] is None:
+        return None, [
+            error("E005", Span(source.path, 1, 1), "the file is empty", "an agreement starts with `agreement:`")
+        ]
+    if len(docs) > 1:
+        second = _span(source, docs[1])
+        return None, [
+            error("E006", second, "the file holds more than one YAML document", "one agreement a file")
+        ]
+    builder = _Builder(source)
+    tree = builder.build(docs[0])
+    if not tree.is_map:
+        builder.diagnostics.append(
+            error("E007", tree.span, "an agreement file must be a mapping starting with `agreement:`")
+        )
+        return None, builder.diagnostics
+    return tree, builder.diagnostics
+
+
+# ---------------------------------------------------------------- schema
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of an agreement's YAML structure."""
+    text = (resources.files("agreementdsl") / "schema" / "agreement.schema.json").read_text("utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _suggest(word: str, options: list[str]) -> str | None:
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _where(path: list[str | int]) -> str:
+    parts = [str(p) if isinstance(p, str) else f"[{p}]" for p in path]
+    return " > ".join(parts) if parts else "the top level"
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if value is None:
+        return "empty"
+    return "text"
+
+
+def validate_schema(tree: YNode) -> list[Diagnostic]:
+    """Structural problems: missing and unknown keys, wrong types, values out of range."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    diags: list[Diagnostic] = []
+    for err in validator.iter_errors(tree.plain()):
+        diags.extend(_schema_diagnostics(err, tree))
+    return diags
+
+
+def _schema_diagnostics(err: Any, tree: YNode) -> list[Diagnostic]:
+    path = list(err.absolute_path)
+    node = tree.at(path)
+    sub = err.schema if isinstance(err.schema, dict) else {}
+    code = sub.get("x-code")
+    here = _where(path)
+    kind = err.validator
+    if kind == "required":
+        missing = err.message.split("'")[1]
+        anchor = node.key_span or node.span
+        hint = sub.get("x-hint", {}).get(missing) if isinstance(sub.get("x-hint"), dict) else None
+        return [error("E101", anchor, f"{here} is missing `{missing}`", hint)]
+    if kind == "additionalProperties":
+        allowed = sorted(sub.get("properties", {}))
+        out = []
+        for key in sorted(set(node.value) - set(allowed)) if node.is_map else []:
+            hint = _suggest(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
+            out.append(error("E102", node.keys.get(key, node.span), f"unknown key `{key}` in {here}", hint))
+        return out
+    if kind == "propertyNames":
+        bad = err.instance if isinstance(err.instance, str) else str(err.instance)
+        parent = tree.at(path)
+        span = parent.keys.get(bad, parent.span)
+        message = sub.get("x-message", "`{value}` is not a valid id here").format(value=bad)
+        return [error(code or "E104", span, message, sub.get("x-hint"))]
+    span = node.span
+    if kind == "type":
+        want = sub.get("type")
+        wants = [want] if isinstance(want, str) else list(want or [])
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wants)
+        hint = None
+        if "string" in wants and isinstance(err.instance, int | float) and not isinstance(err.instance, bool):
+            hint = "put the value in quotes"
+        return [error(code or "E103", span, f"{here} should be {words}, not {_type_of(err.instance)}", hint)]
+    if kind == "enum":
+        options = [str(o) for o in sub.get("enum", [])]
+        hint = _suggest(str(err.instance), options) or f"one of: {', '.join(options)}"
+        return [error(code or "E104", span, f"`{err.instance}` is not allowed for {here}", hint)]
+    if kind in ("pattern", "format"):
+        message = sub.get("x-message", "`{value}` is not valid for {where}").format(
+            value=err.instance, where=here
+        )
+        return [error(code or "E104", span, message, sub.get("x-hint"))]
+    if kind in ("minProperties", "minItems", "minLength"):
+        return [error(code or "E105", node.key_span or span, f"{here} must not be empty")]
+    return [error(code or "E104", span, f"{here}: {err.message}")]

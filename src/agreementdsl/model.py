@@ -1,0 +1,319 @@
+"""The typed, immutable model of an agreement: what the YAML and its clauses mean.
+
+Money is an int of pence, percentages are Decimals, financial years are labels such as
+"2005/06" (see calendar.py for their dates). Every record carries the span it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from .source import Span
+
+PartnerKind = Literal["nhs-body", "local-authority"]
+Direction = Literal["overspend", "underspend"]
+StepKind = Literal["first", "next", "rest"]
+Cadence = Literal["monthly", "quarterly", "annual"]
+DurationUnit = Literal["working_days", "days", "weeks", "months"]
+
+HOST = "host"  # `to host` in a risk share names the pool's host partner
+PARTNERS = "partners"  # `to partners` in a reporting duty
+
+
+@dataclass(frozen=True)
+class Named:
+    """A name as written in a clause, with where it was written."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    kind: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    title: str
+    partner: Named | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Element:
+    id: str
+    name: str
+    partner: Named
+    span: Span
+
+
+# ---------------------------------------------------------------- contributions
+@dataclass(frozen=True)
+class FixedAmount:
+    pence: int
+
+
+@dataclass(frozen=True)
+class Relative:
+    """`prior year + 2.5%`, `2005/06 - £100,000`, `prior year` (no adjustment)."""
+
+    base_year: str | None  # None means the prior year
+    sign: int  # +1 or -1
+    percent: Decimal | None = None
+    pence: int | None = None
+
+
+ContributionExpr = FixedAmount | Relative
+
+
+@dataclass(frozen=True)
+class Contribution:
+    partner: Named
+    expr: ContributionExpr | None  # None when the expression did not parse
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class YearContributions:
+    year: str
+    contributions: tuple[Contribution, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class YearBudgets:
+    year: str
+    budgets: tuple[tuple[Named, int | None], ...]  # element, pence
+    span: Span
+
+
+# ---------------------------------------------------------------- risk share
+@dataclass(frozen=True)
+class PoolPercent:
+    percent: Decimal
+
+
+Quantity = int | PoolPercent  # pence, or a percentage of the year's pool
+
+
+@dataclass(frozen=True)
+class ToPartner:
+    partner: Named  # name "host" for the pool's host
+
+
+@dataclass(frozen=True)
+class ByContribution:
+    pass
+
+
+@dataclass(frozen=True)
+class ByElement:
+    pass
+
+
+@dataclass(frozen=True)
+class Equally:
+    pass
+
+
+@dataclass(frozen=True)
+class Split:
+    shares: tuple[tuple[Named, Decimal], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class CarriedForward:
+    pass
+
+
+Allocation = ToPartner | ByContribution | ByElement | Equally | Split | CarriedForward
+
+
+@dataclass(frozen=True)
+class RiskStep:
+    kind: StepKind
+    quantity: Quantity | None
+    allocation: Allocation
+    span: Span
+    kind_span: Span
+
+
+@dataclass(frozen=True)
+class RiskSection:
+    direction: Direction
+    steps: tuple[RiskStep, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class RiskShare:
+    sections: tuple[RiskSection, ...]
+    span: Span
+
+    def section(self, direction: Direction) -> RiskSection | None:
+        return next((s for s in self.sections if s.direction == direction), None)
+
+
+# ---------------------------------------------------------------- spending
+@dataclass(frozen=True)
+class Comparison:
+    field: Named
+    negated: bool  # `is not`, `not in`
+    values: tuple[Named, ...]  # quoted strings keep no quotes; Named.name is the text
+    quoted: tuple[bool, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Condition
+
+
+@dataclass(frozen=True)
+class All:
+    operands: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    operands: tuple[Condition, ...]
+
+
+Condition = Comparison | Not | All | AnyOf
+
+
+@dataclass(frozen=True)
+class SpendingRule:
+    limit: int | None  # pence, inclusive; None for `above`
+    within_plan: bool
+    where: Condition | None
+    approvers: tuple[Named, ...]
+    span: Span
+
+    @property
+    def unconditional(self) -> bool:
+        return not self.within_plan and self.where is None
+
+
+# ---------------------------------------------------------------- reporting and disputes
+@dataclass(frozen=True)
+class Duration:
+    count: int
+    unit: DurationUnit
+    span: Span
+
+
+@dataclass(frozen=True)
+class Trigger:
+    forecast: bool
+    direction: Direction
+    percent: Decimal | None
+    pence: int | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Duty:
+    cadence: Cadence | None  # None for a triggered duty
+    report: str
+    to: Named
+    deadline: Duration
+    trigger: Trigger | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    holder: str  # "role", "mediation" or "expert"
+    role: Named | None
+    mediator: str | None
+    limit: Duration | None
+    span: Span
+
+    @property
+    def holder_text(self) -> str:
+        if self.role is not None:
+            return self.role.name
+        if self.holder == "mediation":
+            return f"mediation by {self.mediator}" if self.mediator else "mediation"
+        return "expert determination"
+
+
+# ---------------------------------------------------------------- pools, outcomes, agreement
+@dataclass(frozen=True)
+class Pool:
+    id: str
+    name: str
+    host: Named | None
+    manager: Named | None
+    aims: str | None
+    services: tuple[str, ...]
+    elements: tuple[Element, ...]
+    contributions: tuple[YearContributions, ...]
+    budgets: tuple[YearBudgets, ...]
+    risk_share: RiskShare | None
+    spending: tuple[SpendingRule, ...]
+    reporting: tuple[Duty, ...]
+    disputes: tuple[Stage, ...]
+    span: Span
+    clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+
+    def element(self, element_id: str) -> Element | None:
+        return next((e for e in self.elements if e.id == element_id), None)
+
+
+@dataclass(frozen=True)
+class Target:
+    op: str
+    value: Decimal
+    text: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    pool: Named | None
+    measure: str
+    target: Target | None
+    by: str | None
+    reported: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Agreement:
+    id: str
+    title: str
+    basis: str
+    commencement: str | None  # ISO date
+    expiry: str | None
+    financial_year_start: str  # "MM-DD"
+    aims: str | None
+    review: str | None
+    termination_notice: Duration | None
+    partners: tuple[Partner, ...]
+    roles: tuple[Role, ...]
+    pools: tuple[Pool, ...]
+    outcomes: tuple[Outcome, ...]
+    path: str
+    span: Span
+    key_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+
+    def partner(self, partner_id: str) -> Partner | None:
+        return next((p for p in self.partners if p.id == partner_id), None)
+
+    def role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
+
+    def pool(self, pool_id: str) -> Pool | None:
+        return next((p for p in self.pools if p.id == pool_id), None)
