@@ -67,7 +67,9 @@ class ClauseText:
     origin: Origin
     folded: bool = False  # written as a plain or folded scalar, so its lines were joined
 
-    def span(self, line: int, col: int, end_line: int | None = None, end_col: int | None = None) -> Span:
+    def span(
+        self, line: int, col: int, end_line: int | None = None, end_col: int | None = None
+    ) -> Span:
         fl, fc = self.origin(line, col)
         if end_line is None or end_col is None:
             return Span(self.file, fl, fc)
@@ -128,14 +130,15 @@ def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> D
         end = (line, col + len(word)) if tok.type != "_NL" else None
         hint = _hint_for(word, exc.expected, kind)
     elif isinstance(exc, UnexpectedCharacters):
-        char = clause.text[exc.pos_in_stream] if exc.pos_in_stream < len(clause.text) else ""
-        expected = describe_expected(exc.allowed)
+        pos = exc.pos_in_stream or 0
+        char = clause.text[pos] if pos < len(clause.text) else ""
+        expected = describe_expected(set(exc.allowed or ()))
         message = f"unexpected `{char}` in {kind.replace('_', ' ')}; expected {expected}"
         end = (line, col + 1)
-        hint = _hint_for(char, exc.allowed, kind)
+        hint = _hint_for(char, set(exc.allowed or ()), kind)
     else:
-        expected = exc.expected if isinstance(exc, UnexpectedToken | UnexpectedEOF) else set()
-        wanted = describe_expected(set(expected))
+        ends = exc.expected if isinstance(exc, UnexpectedToken | UnexpectedEOF) else ()
+        wanted = describe_expected(set(ends))
         message = f"{kind.replace('_', ' ')} ends too early; expected {wanted}"
         end = None
     if clause.folded and hint is None:

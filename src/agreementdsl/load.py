@@ -159,18 +159,27 @@ def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
         return None, [error("E004", Span(source.path, 1, 1), "the YAML is nested too deeply")]
     if not docs or docs[0] is None:
         return None, [
-            error("E005", Span(source.path, 1, 1), "the file is empty", "an agreement starts with `agreement:`")
+            error(
+                "E005",
+                Span(source.path, 1, 1),
+                "the file is empty",
+                "an agreement starts with `agreement:`",
+            )
         ]
     if len(docs) > 1:
         second = _span(source, docs[1])
         return None, [
-            error("E006", second, "the file holds more than one YAML document", "one agreement a file")
+            error(
+                "E006", second, "the file holds more than one YAML document", "one agreement a file"
+            )
         ]
     builder = _Builder(source)
     tree = builder.build(docs[0])
     if not tree.is_map:
         builder.diagnostics.append(
-            error("E007", tree.span, "an agreement file must be a mapping starting with `agreement:`")
+            error(
+                "E007", tree.span, "an agreement file must be a mapping starting with `agreement:`"
+            )
         )
         return None, builder.diagnostics
     return tree, builder.diagnostics
@@ -247,24 +256,35 @@ def _schema_diagnostics(err: Any, tree: YNode) -> list[Diagnostic]:
         allowed = sorted(sub.get("properties", {}))
         out = []
         for key in sorted(set(node.value) - set(allowed)) if node.is_map else []:
-            hint = _suggest(key, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
-            out.append(error("E102", node.keys.get(key, node.span), f"unknown key `{key}` in {here}", hint))
+            hint = _suggest(key, allowed) or (
+                f"allowed here: {', '.join(allowed)}" if allowed else None
+            )
+            out.append(
+                error("E102", node.keys.get(key, node.span), f"unknown key `{key}` in {here}", hint)
+            )
         return out
-    if kind == "propertyNames":
-        bad = err.instance if isinstance(err.instance, str) else str(err.instance)
-        parent = tree.at(path)
-        span = parent.keys.get(bad, parent.span)
-        message = sub.get("x-message", "`{value}` is not a valid id here").format(value=bad)
-        return [error(code or "E104", span, message, sub.get("x-hint"))]
     span = node.span
+    if node.is_map and isinstance(err.instance, str) and err.instance in node.keys:
+        span = node.keys[err.instance]  # a propertyNames failure: point at the key itself
     if kind == "type":
         want = sub.get("type")
         wants = [want] if isinstance(want, str) else list(want or [])
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wants)
         hint = None
-        if "string" in wants and isinstance(err.instance, int | float) and not isinstance(err.instance, bool):
+        if (
+            "string" in wants
+            and isinstance(err.instance, int | float)
+            and not isinstance(err.instance, bool)
+        ):
             hint = "put the value in quotes"
-        return [error(code or "E103", span, f"{here} should be {words}, not {_type_of(err.instance)}", hint)]
+        return [
+            error(
+                code or "E103",
+                span,
+                f"{here} should be {words}, not {_type_of(err.instance)}",
+                hint,
+            )
+        ]
     if kind == "enum":
         options = [str(o) for o in sub.get("enum", [])]
         hint = _suggest(str(err.instance), options) or f"one of: {', '.join(options)}"

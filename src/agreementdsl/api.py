@@ -1,0 +1,83 @@
+"""The library's front door: load and check agreement files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, error, sort_diagnostics
+from .model import Agreement
+from .source import SourceFile, Span
+
+AGREEMENT_SUFFIXES = (".yaml", ".yml")
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass
+class Loaded:
+    """One file's outcome: the model (None when it could not be built) and every problem found."""
+
+    path: str
+    source: SourceFile | None
+    agreement: Agreement | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def load_source(source: SourceFile) -> Loaded:
+    """Parse, validate, build and check an agreement held in memory."""
+    from .build import ModelBuilder
+    from .checks import run_checks
+    from .load import parse_yaml, validate_schema
+
+    tree, diags = parse_yaml(source)
+    if tree is None:
+        return Loaded(source.path, source, None, sort_diagnostics(diags))
+    diags.extend(validate_schema(tree))
+    builder = ModelBuilder(source)
+    agreement = builder.agreement(tree)
+    diags.extend(builder.diagnostics)
+    diags.extend(run_checks(agreement))
+    return Loaded(source.path, source, agreement, sort_diagnostics(diags))
+
+
+def load(path: str | Path) -> Loaded:
+    """Read and check one agreement file; problems are returned, never raised."""
+    try:
+        source = SourceFile.read(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        diag = error("E001", Span(str(path), 1, 1), f"cannot read the file: {reason}")
+        return Loaded(str(path), None, None, [diag])
+    return load_source(source)
+
+
+def find_agreements(paths: Iterable[str | Path]) -> list[Path]:
+    """Agreement files named directly or found under folders (scenario files excluded)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file()
+                and p.name.endswith(AGREEMENT_SUFFIXES)
+                and not p.name.endswith(TEST_SUFFIXES)
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def check(paths: Iterable[str | Path]) -> list[Loaded]:
+    """Check every agreement under `paths`."""
+    return [load(p) for p in find_agreements(paths)]

@@ -1,0 +1,227 @@
+"""From the positioned YAML tree to the typed model, parsing every clause on the way.
+
+Tolerant by design: a part that is malformed (already reported by the schema) is left out or
+None, so that the checks can still report every other problem in the file in one run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import model as m
+from .diagnostics import Diagnostic, error
+from .grammar import ClauseText, build_clause
+from .load import YNode
+from .source import SourceFile, Span
+
+CLAUSE_KEYS = ("risk_share", "spending", "reporting", "disputes")
+
+
+def _text(node: YNode | None) -> str | None:
+    return node.value if node is not None and isinstance(node.value, str) else None
+
+
+def _items(node: YNode | None) -> list[tuple[str, YNode]]:
+    return list(node.value.items()) if node is not None and node.is_map else []
+
+
+def _named(node: YNode | None) -> m.Named | None:
+    text = _text(node)
+    return m.Named(text, node.span) if text is not None and node is not None else None
+
+
+def _key_span(node: YNode) -> Span:
+    return node.key_span or node.span
+
+
+def clause_text(node: YNode, source: SourceFile) -> ClauseText:
+    """The DSL text of a scalar, with a map from its (line, col) back into the YAML file."""
+    text = str(node.value)
+    start_line, start_col = node.span.line, node.span.col
+    if node.style in ("|", ">"):
+        content = text.split("\n")
+        indent = 0
+        for i, line in enumerate(content):
+            if line.strip():
+                file_line = source.line_text(start_line + 1 + i)
+                indent = max(
+                    0,
+                    len(file_line)
+                    - len(file_line.lstrip(" "))
+                    - (len(line) - len(line.lstrip(" "))),
+                )
+                break
+
+        def block_origin(line: int, col: int) -> tuple[int, int]:
+            return start_line + line, indent + col
+
+        return ClauseText(text, source.path, block_origin, folded=node.style == ">")
+    offset = 1 if node.style in ('"', "'") else 0
+    multiline = node.span.end_line > node.span.line
+
+    def inline_origin(line: int, col: int) -> tuple[int, int]:
+        return start_line + line - 1, start_col + offset + col - 1
+
+    return ClauseText(text, source.path, inline_origin, folded=multiline)
+
+
+class ModelBuilder:
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.diagnostics: list[Diagnostic] = []
+
+    def clause(self, kind: str, node: YNode | None) -> Any:
+        if node is None or not isinstance(node.value, str):
+            return None
+        if not node.value.strip():
+            self.diagnostics.append(
+                error("E202", _key_span(node), f"the {kind.replace('_', ' ')} clause is empty")
+            )
+            return None
+        result, diags = build_clause(kind, clause_text(node, self.source))
+        self.diagnostics.extend(diags)
+        return result
+
+    def agreement(self, tree: YNode) -> m.Agreement:
+        head = tree.get("agreement")
+        termination = head.get("termination") if head else None
+        notice = termination.get("notice") if termination else None
+        return m.Agreement(
+            id=_text(head.get("id") if head else None) or "",
+            title=_text(head.get("title") if head else None) or "",
+            basis=_text(head.get("basis") if head else None) or "",
+            commencement=_text(head.get("commencement") if head else None),
+            expiry=_text(head.get("expiry") if head else None),
+            financial_year_start=_text(head.get("financial_year_start") if head else None)
+            or "04-01",
+            aims=_text(head.get("aims") if head else None),
+            review=_text(head.get("review") if head else None),
+            termination_notice=self._notice(notice),
+            partners=tuple(self._partners(tree.get("partners"))),
+            roles=tuple(self._roles(tree.get("roles"))),
+            pools=tuple(
+                self._pool(pid, node) for pid, node in _items(tree.get("pools")) if node.is_map
+            ),
+            outcomes=tuple(self._outcomes(tree.get("outcomes"))),
+            path=self.source.path,
+            span=tree.span,
+            key_spans={k: v for k, v in tree.keys.items()}
+            | {f"agreement.{k}": v for k, v in (head.keys.items() if head else [])},
+        )
+
+    def _notice(self, node: YNode | None) -> m.Duration | None:
+        text = _text(node)
+        if text is None or node is None:
+            return None
+        from .calendar import parse_duration
+
+        parsed = parse_duration(text)
+        if parsed is None:
+            return None
+        return m.Duration(parsed.count, parsed.unit, node.span)  # type: ignore[arg-type]
+
+    def _partners(self, node: YNode | None) -> list[m.Partner]:
+        return [
+            m.Partner(pid, _text(p.get("name")) or pid, _text(p.get("kind")) or "", _key_span(p))
+            for pid, p in _items(node)
+            if p.is_map
+        ]
+
+    def _roles(self, node: YNode | None) -> list[m.Role]:
+        return [
+            m.Role(rid, _text(r.get("title")) or rid, _named(r.get("partner")), _key_span(r))
+            for rid, r in _items(node)
+            if r.is_map
+        ]
+
+    def _pool(self, pid: str, node: YNode) -> m.Pool:
+        services = node.get("services")
+        return m.Pool(
+            id=pid,
+            name=_text(node.get("name")) or pid,
+            host=_named(node.get("host")),
+            manager=_named(node.get("manager")),
+            aims=_text(node.get("aims")),
+            services=tuple(s for s in (_text(i) for i in services.value) if s)
+            if services is not None and services.is_seq
+            else (),
+            elements=tuple(
+                m.Element(
+                    eid,
+                    _text(e.get("name")) or eid,
+                    _named(e.get("partner")) or m.Named("", e.span),
+                    _key_span(e),
+                )
+                for eid, e in _items(node.get("elements"))
+                if e.is_map
+            ),
+            contributions=tuple(self._contributions(node.get("contributions"))),
+            budgets=tuple(self._budgets(node.get("budgets"))),
+            risk_share=self._risk_share(node.get("risk_share")),
+            spending=tuple(self.clause("spending", node.get("spending")) or ()),
+            reporting=tuple(self.clause("reporting", node.get("reporting")) or ()),
+            disputes=tuple(self.clause("disputes", node.get("disputes")) or ()),
+            span=_key_span(node),
+            clause_spans={k: v for k, v in node.keys.items()},
+        )
+
+    def _risk_share(self, node: YNode | None) -> m.RiskShare | None:
+        sections = self.clause("risk_share", node)
+        if sections is None or node is None:
+            return None
+        return m.RiskShare(tuple(sections), _key_span(node))
+
+    def _contributions(self, node: YNode | None) -> list[m.YearContributions]:
+        years = []
+        for year, row in _items(node):
+            entries = []
+            for pid, value in _items(row):
+                text = _text(value)
+                expr = self.clause("contribution", value) if text is not None else None
+                entries.append(
+                    m.Contribution(m.Named(pid, _key_span(value)), expr, text or "", value.span)
+                )
+            years.append(m.YearContributions(year, tuple(entries), _key_span(row)))
+        return years
+
+    def _budgets(self, node: YNode | None) -> list[m.YearBudgets]:
+        years = []
+        for year, row in _items(node):
+            entries: list[tuple[m.Named, int | None]] = []
+            for eid, value in _items(row):
+                expr = self.clause("contribution", value) if _text(value) is not None else None
+                pence = expr.pence if isinstance(expr, m.FixedAmount) else None
+                if expr is not None and pence is None:
+                    self.diagnostics.append(
+                        error(
+                            "E508",
+                            value.span,
+                            "an element budget must be an amount of money",
+                            'write it like "£1,200,000"',
+                        )
+                    )
+                entries.append((m.Named(eid, _key_span(value)), pence))
+            years.append(m.YearBudgets(year, tuple(entries), _key_span(row)))
+        return years
+
+    def _outcomes(self, node: YNode | None) -> list[m.Outcome]:
+        out = []
+        for item in node.value if node is not None and node.is_seq else []:
+            if not item.is_map:
+                continue
+            target_node = item.get("target")
+            target = None
+            if _text(target_node) is not None:
+                target = self.clause("target", target_node)
+            out.append(
+                m.Outcome(
+                    id=_text(item.get("id")) or "",
+                    pool=_named(item.get("pool")),
+                    measure=_text(item.get("measure")) or "",
+                    target=target,
+                    by=_text(item.get("by")),
+                    reported=_text(item.get("reported")),
+                    span=item.span,
+                )
+            )
+        return out

@@ -1,0 +1,170 @@
+"""References: every partner, role, element and pool named anywhere exists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import model as m
+from ..diagnostics import Diagnostic, error
+from .common import unknown_hint
+
+CONDITION_FIELDS = ("element", "partner", "supplier", "category", "kind")
+TRANSACTION_KINDS = ("spend", "income", "contribution", "forecast")
+
+
+def check(agreement: m.Agreement) -> list[Diagnostic]:
+    partners = [p.id for p in agreement.partners]
+    roles = [r.id for r in agreement.roles]
+    pools = [p.id for p in agreement.pools]
+    diags: list[Diagnostic] = []
+
+    def partner(named: m.Named | None, where: str) -> None:
+        if named is not None and named.name not in partners:
+            diags.append(
+                error(
+                    "E301",
+                    named.span,
+                    f"unknown partner `{named.name}` {where}",
+                    unknown_hint(named.name, partners, "partner"),
+                )
+            )
+
+    def role(named: m.Named | None, where: str, extra: tuple[str, ...] = ()) -> None:
+        if named is not None and named.name not in roles and named.name not in extra:
+            options = [*roles, *extra]
+            diags.append(
+                error(
+                    "E302",
+                    named.span,
+                    f"unknown role `{named.name}` {where}",
+                    unknown_hint(named.name, options, "role"),
+                )
+            )
+
+    for r in agreement.roles:
+        partner(r.partner, f"for role `{r.id}`")
+        if r.id in partners:
+            diags.append(
+                error(
+                    "E307",
+                    r.span,
+                    f"`{r.id}` is both a partner and a role",
+                    "give the role an id of its own, like `hc-board`",
+                )
+            )
+    for pool in agreement.pools:
+        elements = [e.id for e in pool.elements]
+        partner(pool.host, f"as host of pool `{pool.id}`")
+        role(pool.manager, f"as manager of pool `{pool.id}`")
+        for e in pool.elements:
+            partner(e.partner, f"for element `{e.id}`")
+        for year in pool.contributions:
+            for c in year.contributions:
+                partner(c.partner, f"in the {year.year} contributions")
+        for budget in pool.budgets:
+            for named, _ in budget.budgets:
+                if named.name not in elements:
+                    diags.append(
+                        error(
+                            "E303",
+                            named.span,
+                            f"unknown element `{named.name}` in the {budget.year} budgets",
+                            unknown_hint(named.name, elements, "element"),
+                        )
+                    )
+        for step in _steps(pool):
+            if isinstance(step.allocation, m.ToPartner) and step.allocation.partner.name != m.HOST:
+                partner(step.allocation.partner, "in the risk share")
+            if isinstance(step.allocation, m.Split):
+                for named, _ in step.allocation.shares:
+                    partner(named, "in the risk share split")
+        for rule in pool.spending:
+            for approver in rule.approvers:
+                role(approver, "as an approver")
+            if rule.where is not None:
+                diags.extend(_condition(rule.where, pool, partners))
+        for duty in pool.reporting:
+            role(duty.to, "as a report's recipient", (m.PARTNERS,))
+        for stage in pool.disputes:
+            role(stage.role, f"at dispute stage {stage.number}")
+    for outcome in agreement.outcomes:
+        if outcome.pool is not None and outcome.pool.name not in pools:
+            diags.append(
+                error(
+                    "E304",
+                    outcome.pool.span,
+                    f"unknown pool `{outcome.pool.name}` for outcome `{outcome.id}`",
+                    unknown_hint(outcome.pool.name, pools, "pool"),
+                )
+            )
+    return diags
+
+
+def _steps(pool: m.Pool) -> Iterator[m.RiskStep]:
+    if pool.risk_share is not None:
+        for section in pool.risk_share.sections:
+            yield from section.steps
+
+
+def comparisons(condition: m.Condition) -> Iterator[m.Comparison]:
+    """Every comparison inside a condition, in the order written."""
+    if isinstance(condition, m.Comparison):
+        yield condition
+    elif isinstance(condition, m.Not):
+        yield from comparisons(condition.operand)
+    else:
+        for operand in condition.operands:
+            yield from comparisons(operand)
+
+
+def _condition(condition: m.Condition, pool: m.Pool, partners: list[str]) -> list[Diagnostic]:
+    diags = []
+    elements = [e.id for e in pool.elements]
+    for comp in comparisons(condition):
+        field = comp.field.name
+        if field not in CONDITION_FIELDS:
+            diags.append(
+                error(
+                    "E305",
+                    comp.field.span,
+                    f"`{field}` is not a transaction field",
+                    unknown_hint(field, CONDITION_FIELDS, "field"),
+                )
+            )
+            continue
+        for value, quoted in zip(comp.values, comp.quoted, strict=True):
+            if quoted:
+                continue
+            if field == "element" and value.name not in elements:
+                hint = (
+                    unknown_hint(value.name, elements, "element")
+                    if elements
+                    else f"pool `{pool.id}` has no elements"
+                )
+                diags.append(
+                    error(
+                        "E303",
+                        value.span,
+                        f"`{value.name}` is not an element of pool `{pool.id}`",
+                        hint,
+                    )
+                )
+            elif field == "partner" and value.name not in partners:
+                diags.append(
+                    error(
+                        "E301",
+                        value.span,
+                        f"unknown partner `{value.name}` in a condition",
+                        unknown_hint(value.name, partners, "partner"),
+                    )
+                )
+            elif field == "kind" and value.name not in TRANSACTION_KINDS:
+                diags.append(
+                    error(
+                        "E306",
+                        value.span,
+                        f"`{value.name}` is not a transaction kind",
+                        unknown_hint(value.name, TRANSACTION_KINDS, "kind"),
+                    )
+                )
+    return diags

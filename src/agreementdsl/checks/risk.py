@@ -1,0 +1,190 @@
+"""Risk share: the shape of each waterfall and what its allocations need."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import model as m
+from ..contributions import evaluate_contributions
+from ..diagnostics import Diagnostic, error, warning
+from ..money import format_money, format_percent
+
+
+def check(agreement: m.Agreement) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for pool in agreement.pools:
+        if pool.risk_share is None:
+            continue
+        diags.extend(_sections(pool, pool.risk_share))
+        for section in pool.risk_share.sections:
+            diags.extend(_order(pool, section))
+            diags.extend(_allocations(pool, section))
+    return diags
+
+
+def _sections(pool: m.Pool, risk: m.RiskShare) -> list[Diagnostic]:
+    diags = []
+    seen: set[str] = set()
+    for section in risk.sections:
+        if section.direction in seen:
+            diags.append(
+                error(
+                    "E607",
+                    section.span,
+                    f"the {section.direction} section is given twice in pool `{pool.id}`",
+                )
+            )
+        seen.add(section.direction)
+    for direction in ("overspend", "underspend"):
+        if direction not in seen:
+            diags.append(
+                error(
+                    "E607",
+                    risk.span,
+                    f"the risk share of pool `{pool.id}` has no `{direction}:` section",
+                    f"add `{direction}:` with at least a `rest` step, e.g. `rest by contribution`",
+                )
+            )
+    return diags
+
+
+def _threshold(steps: tuple[m.RiskStep, ...]) -> str:
+    """Words for the amount covered by the steps before `rest`."""
+    pence = sum(s.quantity for s in steps if isinstance(s.quantity, int))
+    percent = sum(
+        (s.quantity.percent for s in steps if isinstance(s.quantity, m.PoolPercent)), Decimal(0)
+    )
+    parts = [format_money(pence, always_pence=False)] if pence or not percent else []
+    if percent:
+        parts.append(f"{format_percent(percent)} of the pool")
+    return " plus ".join(parts)
+
+
+def _order(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
+    diags = []
+    steps = section.steps
+    for i, step in enumerate(steps):
+        previous = steps[i - 1].kind if i else None
+        if step.kind == "first" and i > 0:
+            diags.append(
+                error(
+                    "E601",
+                    step.kind_span,
+                    "`first` may only be the first step of a section",
+                    "use `next` for a later tier",
+                )
+            )
+        if step.kind == "next" and previous not in ("first", "next"):
+            diags.append(
+                error(
+                    "E602",
+                    step.kind_span,
+                    "`next` must follow `first` or `next`",
+                    "start the section with `first`",
+                )
+            )
+        if step.kind == "rest" and i < len(steps) - 1:
+            diags.append(
+                error(
+                    "E603",
+                    step.kind_span,
+                    "`rest` takes all that is left, so it must be the last step",
+                    "move the later steps above it",
+                )
+            )
+        if step.kind != "rest" and step.quantity is None:
+            diags.append(
+                error(
+                    "E608",
+                    step.kind_span,
+                    f"`{step.kind}` needs an amount, like `{step.kind} £100,000`",
+                )
+            )
+        if step.kind == "rest" and step.quantity is not None:
+            diags.append(
+                error("E608", step.kind_span, "`rest` takes no amount: it takes all that is left")
+            )
+        if isinstance(step.quantity, int) and step.quantity == 0:
+            diags.append(
+                warning("W601", step.span, "this step takes £0 and never allocates anything")
+            )
+    if steps and all(s.kind != "rest" for s in steps):
+        diags.append(
+            error(
+                "E604",
+                section.span,
+                f"the {section.direction} section of pool `{pool.id}` has no `rest` step: any "
+                f"{section.direction} above {_threshold(steps)} would be unallocated",
+                "end the section with a `rest` step, e.g. `rest by contribution`",
+            )
+        )
+    return diags
+
+
+def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    values, _ = evaluate_contributions(pool)
+    for step in section.steps:
+        alloc = step.allocation
+        if isinstance(alloc, m.CarriedForward) and section.direction == "overspend":
+            diags.append(
+                error(
+                    "E606",
+                    step.span,
+                    "an overspend cannot be carried forward",
+                    "`carried forward` is only for underspends",
+                )
+            )
+        if isinstance(alloc, m.Split):
+            total = sum((share for _, share in alloc.shares), Decimal(0))
+            names = [n.name for n, _ in alloc.shares]
+            if total != 100:
+                diags.append(
+                    error(
+                        "E605",
+                        alloc.span,
+                        f"the split shares add up to {format_percent(total)}, not 100%",
+                        "fixed shares must add up to exactly 100%",
+                    )
+                )
+            for dup in sorted({n for n in names if names.count(n) > 1}):
+                diags.append(error("E605", alloc.span, f"`{dup}` appears twice in the split"))
+        if isinstance(alloc, m.ByContribution | m.Equally):
+            for year, partners in values.items():
+                if (
+                    len(partners) == len(_year(pool, year))
+                    and sum(v.pence for v in partners.values()) == 0
+                ):
+                    diags.append(
+                        error(
+                            "E609",
+                            step.span,
+                            f"pool `{pool.id}` has no contributions in {year}, so this step cannot share by them",
+                            "state the year's contributions, or allocate the step `to` a partner",
+                        )
+                    )
+        if isinstance(alloc, m.ByElement):
+            budgeted = {b.year for b in pool.budgets}
+            missing = [y.year for y in pool.contributions if y.year not in budgeted]
+            if not pool.elements:
+                diags.append(
+                    error(
+                        "E610",
+                        step.span,
+                        f"`by element` needs elements, and pool `{pool.id}` has none",
+                    )
+                )
+            elif missing:
+                diags.append(
+                    error(
+                        "E610",
+                        step.span,
+                        f"`by element` needs element budgets, and pool `{pool.id}` has none for {', '.join(missing)}",
+                        "add `budgets:` giving each element's budget for every year",
+                    )
+                )
+    return diags
+
+
+def _year(pool: m.Pool, label: str) -> tuple[m.Contribution, ...]:
+    return next((y.contributions for y in pool.contributions if y.year == label), ())
