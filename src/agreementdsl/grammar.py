@@ -94,6 +94,7 @@ def parser() -> Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
+        cache=True,  # the parse table is cached on disk so later runs start faster
     )
 
 
@@ -124,8 +125,13 @@ def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> D
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         tok = exc.token
         word = str(tok).split()[0] if str(tok).split() else str(tok)
+        if len(word) > 1:
+            word = word.rstrip(":,;")
         shown = "the end of the line" if tok.type == "_NL" else f"`{word}`"
-        expected = describe_expected(exc.expected)
+        wanted = set(exc.expected)
+        if len(wanted) > 1 and _at_line_start(clause.text, exc.token.start_pos):
+            wanted.discard("_NL")  # a blank line is allowed here, but it is never what was meant
+        expected = describe_expected(wanted)
         message = f"unexpected {shown} in {kind.replace('_', ' ')}; expected {expected}"
         end = (line, col + len(word)) if tok.type != "_NL" else None
         hint = _hint_for(word, exc.expected, kind)
@@ -145,6 +151,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> D
         hint = f"write the clause as a literal block (`{kind}: |`) so each line stays a line"
     span = clause.span(line, col, *end) if end else clause.span(line, col)
     return error("E201", span, message, hint)
+
+
+def _at_line_start(text: str, pos: int | None) -> bool:
+    before = text[: pos or 0].rsplit("\n", 1)[-1]
+    return not before.strip()
 
 
 def _hint_for(found: str, expected: set[str], kind: str) -> str | None:
