@@ -69,17 +69,21 @@ class ModelBuilder:
     def __init__(self, source: SourceFile) -> None:
         self.source = source
         self.diagnostics: list[Diagnostic] = []
+        self.failed = False  # whether the last clause built had a syntax error
 
     def clause(self, kind: str, node: YNode | None) -> Any:
+        self.failed = False
         if node is None or not isinstance(node.value, str):
             return None
         if not node.value.strip():
             self.diagnostics.append(
                 error("E202", _key_span(node), f"the {kind.replace('_', ' ')} clause is empty")
             )
+            self.failed = True
             return None
         result, diags = build_clause(kind, clause_text(node, self.source))
         self.diagnostics.extend(diags)
+        self.failed = result is None
         return result
 
     def agreement(self, tree: YNode) -> m.Agreement:
@@ -136,6 +140,15 @@ class ModelBuilder:
 
     def _pool(self, pid: str, node: YNode) -> m.Pool:
         services = node.get("services")
+        unparsed = set()
+        clauses = {}
+        for key in ("spending", "reporting", "disputes"):
+            clauses[key] = tuple(self.clause(key, node.get(key)) or ())
+            if self.failed:
+                unparsed.add(key)
+        risk_share = self._risk_share(node.get("risk_share"))
+        if self.failed:
+            unparsed.add("risk_share")
         return m.Pool(
             id=pid,
             name=_text(node.get("name")) or pid,
@@ -157,12 +170,13 @@ class ModelBuilder:
             ),
             contributions=tuple(self._contributions(node.get("contributions"))),
             budgets=tuple(self._budgets(node.get("budgets"))),
-            risk_share=self._risk_share(node.get("risk_share")),
-            spending=tuple(self.clause("spending", node.get("spending")) or ()),
-            reporting=tuple(self.clause("reporting", node.get("reporting")) or ()),
-            disputes=tuple(self.clause("disputes", node.get("disputes")) or ()),
+            risk_share=risk_share,
+            spending=clauses["spending"],
+            reporting=clauses["reporting"],
+            disputes=clauses["disputes"],
             span=_key_span(node),
             clause_spans={k: v for k, v in node.keys.items()},
+            unparsed=frozenset(unparsed),
         )
 
     def _risk_share(self, node: YNode | None) -> m.RiskShare | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from . import model as m
+from .money import format_money
 
 
 def holds(condition: m.Condition, fields: Mapping[str, str]) -> bool:
@@ -51,3 +52,15 @@ def describe(condition: m.Condition) -> str:
         f"({describe(c)})" if isinstance(c, m.All | m.AnyOf) else describe(c)
         for c in condition.operands
     )
+
+
+def describe_rule(rule: m.SpendingRule) -> str:
+    """A spending rule as it is written: `up to £50,000 within plan: mh-manager`."""
+    words = [
+        "above" if rule.limit is None else f"up to {format_money(rule.limit, always_pence=False)}"
+    ]
+    if rule.within_plan:
+        words.append("within plan")
+    if rule.where is not None:
+        words.append(f"where {describe(rule.where)}")
+    return f"{' '.join(words)}: {' and '.join(a.name for a in rule.approvers)}"

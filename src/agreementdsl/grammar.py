@@ -216,6 +216,13 @@ class ClauseBuilder(Transformer[Token, Any]):
         meta = item.meta
         return self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
 
+    def _meta(self, meta: Any) -> Span:
+        """The span of a line-long construct, without the line break that ends it."""
+        if meta.end_line > meta.line:
+            line_text = self.clause.text.split("\n")[meta.line - 1].split("#")[0].rstrip()
+            return self.clause.span(meta.line, meta.column, meta.line, len(line_text) + 1)
+        return self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+
     def _named(self, tok: Token) -> m.Named:
         return m.Named(str(tok), self._span(tok))
 
@@ -258,14 +265,14 @@ class ClauseBuilder(Transformer[Token, Any]):
     @v_args(meta=True)
     def section(self, meta: Any, items: list[Any]) -> m.RiskSection:
         direction, *steps = items
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.RiskSection(str(direction), tuple(steps), span)  # type: ignore[arg-type]
 
     @v_args(meta=True)
     def step(self, meta: Any, items: list[Any]) -> m.RiskStep:
         kind_tok = items[0]
         quantity = items[1] if len(items) == 3 else None
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.RiskStep(str(kind_tok), quantity, items[-1], span, self._span(kind_tok))  # type: ignore[arg-type]
 
     def money_quantity(self, items: list[Token]) -> int:
@@ -291,7 +298,7 @@ class ClauseBuilder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def split(self, meta: Any, items: list[tuple[m.Named, Decimal]]) -> m.Allocation:
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.Split(tuple(items), span)
 
     def share(self, items: list[Token]) -> tuple[m.Named, Decimal]:
@@ -305,7 +312,7 @@ class ClauseBuilder(Transformer[Token, Any]):
     def rule(self, meta: Any, items: list[Any]) -> m.SpendingRule:
         limit = items[0]
         within_plan, where = (False, None) if len(items) == 2 else items[1]
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.SpendingRule(limit, within_plan, where, tuple(items[-1]), span)
 
     def up_to(self, items: list[Token]) -> int | None:
@@ -343,7 +350,7 @@ class ClauseBuilder(Transformer[Token, Any]):
 
     def _comparison(self, meta: Any, items: list[Any], negated: bool) -> m.Condition:
         field_tok, *values = items
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.Comparison(
             self._named(field_tok),
             negated,
@@ -384,27 +391,27 @@ class ClauseBuilder(Transformer[Token, Any]):
             "week": "weeks",
             "month": "months",
         }
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.Duration(count, units[unit.removesuffix("s")], span)
 
     @v_args(meta=True)
     def periodic(self, meta: Any, items: list[Any]) -> m.Duty:
         cadence, words, to, deadline = items
         report = words if " " in words else f"{cadence} {words}"
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.Duty(str(cadence), report, self._named(to), deadline, None, span)  # type: ignore[arg-type]
 
     @v_args(meta=True)
     def triggered(self, meta: Any, items: list[Any]) -> m.Duty:
         trigger, words, to, deadline = items
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         return m.Duty(None, words, self._named(to), deadline, trigger, span)
 
     @v_args(meta=True)
     def trigger(self, meta: Any, items: list[Token]) -> m.Trigger:
         forecast = items[0].type == "FORECAST"
         direction, threshold = items[-2], items[-1]
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         if threshold.type == "PERCENT":
             return m.Trigger(forecast, str(direction), self._percent(threshold), None, span)  # type: ignore[arg-type]
         return m.Trigger(forecast, str(direction), None, self._money(threshold), span)  # type: ignore[arg-type]
@@ -417,7 +424,7 @@ class ClauseBuilder(Transformer[Token, Any]):
     def stage(self, meta: Any, items: list[Any]) -> m.Stage:
         number, holder = int(items[0]), items[1]
         limit = items[2] if len(items) > 2 else None
-        span = self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
+        span = self._meta(meta)
         kind, role, mediator = holder
         return m.Stage(number, kind, role, mediator, limit, span)
 

@@ -267,6 +267,7 @@ class Pool:
     disputes: tuple[Stage, ...]
     span: Span
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+    unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 
     def element(self, element_id: str) -> Element | None:
         return next((e for e in self.elements if e.id == element_id), None)

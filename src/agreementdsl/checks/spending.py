@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterator
 
 from .. import model as m
-from ..conditions import rule_applies
+from ..conditions import describe_rule, rule_applies
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
 from .references import comparisons
@@ -18,7 +18,7 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for pool in agreement.pools:
         rules = pool.spending
-        if not rules:
+        if not rules or "spending" in pool.unparsed:
             continue
         last = rules[-1]
         if not (last.limit is None and last.unconditional):
@@ -84,13 +84,19 @@ def _cases(
     return generate()
 
 
+def _case_words(amount: int, in_plan: bool, row: dict[str, str]) -> str:
+    words = [f"a spend of {format_money(amount)}", "within plan" if in_plan else "outside the plan"]
+    words += [f"{field} {value!r}" for field, value in row.items() if not value.startswith("\x00")]
+    return " ".join(words[:2]) + (f" ({', '.join(words[2:])})" if words[2:] else "")
+
+
 def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
     rules = pool.spending
     cases = _cases(agreement, pool)
     if cases is None:
         return []
     reachable = [False] * len(rules)
-    caught_by: dict[int, tuple[int, int]] = {}  # rule -> (earlier rule, example amount)
+    catchers: dict[int, dict[int, str]] = {}  # rule -> earlier rule -> a case it takes
     for amount, in_plan, row in cases:
         first = None
         for i, rule in enumerate(rules):
@@ -98,20 +104,23 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
                 if first is None:
                     first = i
                     reachable[i] = True
-                elif i not in caught_by:
-                    caught_by[i] = (first, amount)
+                else:
+                    catchers.setdefault(i, {})[first] = _case_words(amount, in_plan, row)
     diags = []
     for i, rule in enumerate(rules):
-        if reachable[i] or i not in caught_by:
+        if reachable[i] or i not in catchers:
             continue
-        earlier, amount = caught_by[i]
-        shadow = rules[earlier]
+        earlier = sorted(catchers[i])
+        names = " or ".join(
+            f"`{describe_rule(rules[j])}` (line {rules[j].span.line})" for j in earlier
+        )
+        example = catchers[i][earlier[-1]]
         diags.append(
             warning(
                 "W701",
                 rule.span,
-                f"this spending rule can never apply: every spend it covers is caught first by the rule "
-                f"on line {shadow.span.line}; for example a spend of {format_money(amount)}",
+                f"this spending rule can never apply: every spend it covers is caught first by {names}; "
+                f"for example {example} goes to line {rules[earlier[-1]].span.line}",
                 "put narrower limits and conditions before wider ones",
             )
         )

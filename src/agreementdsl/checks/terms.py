@@ -45,6 +45,8 @@ def _reporting(pool: m.Pool) -> list[Diagnostic]:
                     "give a threshold above zero",
                 )
             )
+    if "reporting" in pool.unparsed:
+        return diags
     to_partners = [d.cadence for d in pool.reporting if d.to.name == m.PARTNERS and d.cadence]
     anchor = pool.clause_spans.get("reporting", pool.span)
     if not any(c in ("monthly", "quarterly") for c in to_partners):

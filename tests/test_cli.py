@@ -1,0 +1,115 @@
+"""The command line, end to end: exit codes, formats and the schema command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_check_clean_agreement_exits_0_with_warnings() -> None:
+    code, out = run("check", str(HEREFORDSHIRE))
+    assert code == 0
+    assert "0 errors" in out
+    assert "warning[W501]" in out
+
+
+def test_check_folder_finds_every_agreement_but_not_scenario_files() -> None:
+    code, out = run("check", str(ROOT / "agreements"))
+    assert code == 0
+    files = len(
+        [p for p in (ROOT / "agreements").glob("*.yaml") if not p.name.endswith(".test.yaml")]
+    )
+    assert f"checked {files} file" in out
+
+
+def test_strict_makes_warnings_fail() -> None:
+    code, _ = run("check", "--strict", str(HEREFORDSHIRE))
+    assert code == 1
+
+
+def test_errors_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        HEREFORDSHIRE.read_text("utf-8").replace("first £280,000 to host", "first £280,000 to hots")
+    )
+    code, out = run("check", str(bad))
+    assert code == 1
+    assert f"{bad}:46:27: error[E301]: unknown partner `hots` in the risk share" in out
+    assert "46 |         first £280,000 to hots" in out
+    assert "= hint: did you mean `hpct`?" in out
+
+
+def test_json_format(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        HEREFORDSHIRE.read_text("utf-8").replace("manager: mh-manager", "manager: mh-manger")
+    )
+    code, out = run("check", "--format", "json", str(bad))
+    assert code == 1
+    report = json.loads(out)
+    assert report["errors"] == 1
+    [err] = [d for d in report["diagnostics"] if d["severity"] == "error"]
+    assert (err["code"], err["line"], err["col"], err["hint"]) == (
+        "E302",
+        33,
+        14,
+        "did you mean `mh-manager`?",
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check"],
+        ["check", "no/such/file.yaml"],
+        ["check", "--format", "xml", "agreements"],
+        ["nope"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    code, _ = run(*args)
+    assert code == 2
+
+
+def test_a_folder_without_agreements_is_a_usage_error(tmp_path: Path) -> None:
+    code, out = run("check", str(tmp_path))
+    assert code == 2
+    assert "no agreement files" in out
+
+
+def test_unreadable_file_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"agreement:\n  title: \xa3\xff\n")
+    code, out = run("check", str(bad))
+    assert code == 1
+    assert "error[E001]: cannot read the file" in out
+
+
+def test_schema_is_valid_draft_2020_12_and_accepts_the_examples() -> None:
+    code, out = run("schema")
+    assert code == 0
+    schema = json.loads(out)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in (ROOT / "agreements").glob("*.yaml"):
+        if path.name.endswith(".test.yaml"):
+            continue
+        # YAML dates load as date objects; the schema (like yaml-language-server) sees text.
+        data = yaml.load(path.read_text("utf-8"), Loader=yaml.BaseLoader)
+        errors = [e.message for e in validator.iter_errors(data) if e.validator != "type"]
+        assert errors == [], path.name
