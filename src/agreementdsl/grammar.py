@@ -144,8 +144,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> D
         hint = _hint_for(char, set(exc.allowed or ()), kind)
     else:
         ends = exc.expected if isinstance(exc, UnexpectedToken | UnexpectedEOF) else ()
-        wanted = describe_expected(set(ends))
-        message = f"{kind.replace('_', ' ')} ends too early; expected {wanted}"
+        message = (
+            f"{kind.replace('_', ' ')} ends too early; expected {describe_expected(set(ends))}"
+        )
         end = None
     if clause.folded and hint is None:
         hint = f"write the clause as a literal block (`{kind}: |`) so each line stays a line"
