@@ -63,6 +63,40 @@ def _colour(text: str) -> str:
     return "\n".join(lines)
 
 
+@main.command("compile")
+@click.argument("agreement", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the IR here instead of standard output.",
+)
+def compile_command(agreement: Path, output: Path | None) -> None:
+    """Compile an agreement to its versioned JSON IR (the rules the engine and renderer read).
+
+    Exit status: 0 compiled, 1 the agreement has errors, 2 usage error.
+    """
+    import json
+
+    from .api import load
+    from .compile import compile_agreement
+    from .diagnostics import format_text_report
+
+    loaded = load(agreement)
+    if loaded.errors or loaded.agreement is None or loaded.source is None:
+        sources = {loaded.path: loaded.source} if loaded.source else {}
+        click.echo(format_text_report(loaded.errors, sources), err=True)
+        click.echo(f"cannot compile {agreement}: {len(loaded.errors)} error(s)", err=True)
+        sys.exit(1)
+    text = json.dumps(
+        compile_agreement(loaded.agreement, loaded.source.text), indent=2, ensure_ascii=False
+    )
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema (draft 2020-12) of the agreement YAML, for editors and CI."""

@@ -1,0 +1,294 @@
+"""Compiling an agreement to its IR: the one versioned JSON that the engine, renderer and diff read.
+
+Everything is resolved here: contributions are evaluated (with their working), `to host` names
+the host partner, spending authority is ranked, and every rule keeps the span it came from and
+its text in the clause's own words.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+from . import model as m
+from .conditions import describe, describe_rule
+from .contributions import evaluate_contributions
+from .money import format_money, format_percent, format_pounds
+
+IR_VERSION = 1
+
+
+def _span(span: m.Span) -> dict[str, object]:
+    return span.to_json()
+
+
+def _percent(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _duration(d: m.Duration | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    unit = d.unit.replace("_", " ")
+    words = f"{d.count} {unit if d.count != 1 else unit.removesuffix('s')}"
+    return {"count": d.count, "unit": d.unit, "text": words}
+
+
+def _condition(c: m.Condition) -> dict[str, Any]:
+    if isinstance(c, m.Comparison):
+        return {
+            "op": "not-in" if c.negated else "in",
+            "field": c.field.name,
+            "values": [v.name for v in c.values],
+            "span": _span(c.span),
+        }
+    if isinstance(c, m.Not):
+        return {"op": "not", "operand": _condition(c.operand)}
+    return {
+        "op": "all" if isinstance(c, m.All) else "any",
+        "operands": [_condition(o) for o in c.operands],
+    }
+
+
+def authority_ranks(rules: tuple[m.SpendingRule, ...]) -> dict[str, int]:
+    """Each role's rank of authority within one spending clause (LANGUAGE.md §5), 1 lowest.
+
+    Roles are ordered by the highest limit of any rule naming them (`above` highest of all);
+    among equal limits the role named later ranks higher.
+    """
+    best: dict[str, tuple[int, int]] = {}
+    position = 0
+    for rule in rules:
+        limit = rule.limit if rule.limit is not None else 10**30
+        for approver in rule.approvers:
+            position += 1
+            current = best.get(approver.name)
+            key = (limit, position)
+            if current is None or key > current:
+                best[approver.name] = key
+    ordered = sorted(best, key=lambda role: best[role])
+    return {role: rank for rank, role in enumerate(ordered, start=1)}
+
+
+def _allocation(alloc: m.Allocation, host: str | None) -> dict[str, Any]:
+    if isinstance(alloc, m.ToPartner):
+        written = alloc.partner.name
+        partner = host if written == m.HOST else written
+        return {"type": "to", "partner": partner, "as_written": written}
+    if isinstance(alloc, m.Split):
+        return {
+            "type": "split",
+            "shares": [{"partner": n.name, "percent": _percent(p)} for n, p in alloc.shares],
+        }
+    names = {
+        m.ByContribution: "by-contribution",
+        m.ByElement: "by-element",
+        m.Equally: "equally",
+        m.CarriedForward: "carried-forward",
+    }
+    return {"type": names[type(alloc)]}
+
+
+def step_text(step: m.RiskStep) -> str:
+    """A waterfall step in the clause's own words."""
+    words: list[str] = [step.kind]
+    if isinstance(step.quantity, int):
+        words.append(format_money(step.quantity, always_pence=False))
+    elif isinstance(step.quantity, m.PoolPercent):
+        words.append(f"{format_percent(step.quantity.percent)} of pool")
+    a = step.allocation
+    if isinstance(a, m.ToPartner):
+        words.append(f"to {a.partner.name}")
+    elif isinstance(a, m.Split):
+        words.append("split " + ", ".join(f"{n.name} {format_percent(p)}" for n, p in a.shares))
+    else:
+        words.append(_allocation(a, None)["type"].replace("-", " "))
+    return " ".join(words)
+
+
+def _risk(pool: m.Pool) -> dict[str, Any] | None:
+    if pool.risk_share is None:
+        return None
+    host = pool.host.name if pool.host else None
+    out: dict[str, Any] = {}
+    for section in pool.risk_share.sections:
+        out[section.direction] = {
+            "span": _span(section.span),
+            "steps": [
+                {
+                    "number": i,
+                    "kind": step.kind,
+                    "amount": format_pounds(step.quantity)
+                    if isinstance(step.quantity, int)
+                    else None,
+                    "pool_percent": _percent(step.quantity.percent)
+                    if isinstance(step.quantity, m.PoolPercent)
+                    else None,
+                    "allocation": _allocation(step.allocation, host),
+                    "text": step_text(step),
+                    "span": _span(step.span),
+                }
+                for i, step in enumerate(section.steps, start=1)
+            ],
+        }
+    return out
+
+
+def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
+    values, _ = evaluate_contributions(pool)
+    years = []
+    for year in pool.contributions:
+        evaluated = values.get(year.year, {})
+        rows = [
+            {
+                "partner": c.partner.name,
+                "amount": format_pounds(evaluated[c.partner.name].pence)
+                if c.partner.name in evaluated
+                else None,
+                "expression": c.text,
+                "working": evaluated[c.partner.name].working
+                if c.partner.name in evaluated
+                else None,
+                "span": _span(c.span),
+            }
+            for c in year.contributions
+        ]
+        total = sum(v.pence for v in evaluated.values())
+        years.append(
+            {
+                "year": year.year,
+                "total": format_pounds(total),
+                "partners": rows,
+                "span": _span(year.span),
+            }
+        )
+    return years
+
+
+def _trigger(t: m.Trigger | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "forecast": t.forecast,
+        "direction": t.direction,
+        "percent": _percent(t.percent) if t.percent is not None else None,
+        "amount": format_pounds(t.pence) if t.pence is not None else None,
+        "span": _span(t.span),
+    }
+
+
+def _pool(pool: m.Pool) -> dict[str, Any]:
+    return {
+        "id": pool.id,
+        "name": pool.name,
+        "host": pool.host.name if pool.host else None,
+        "manager": pool.manager.name if pool.manager else None,
+        "aims": pool.aims,
+        "services": list(pool.services),
+        "elements": [
+            {"id": e.id, "name": e.name, "partner": e.partner.name, "span": _span(e.span)}
+            for e in pool.elements
+        ],
+        "contributions": _contributions(pool),
+        "budgets": [
+            {
+                "year": b.year,
+                "elements": [
+                    {"element": n.name, "amount": format_pounds(p) if p is not None else None}
+                    for n, p in b.budgets
+                ],
+                "span": _span(b.span),
+            }
+            for b in pool.budgets
+        ],
+        "risk_share": _risk(pool),
+        "spending": [
+            {
+                "number": i,
+                "limit": format_pounds(r.limit) if r.limit is not None else None,
+                "within_plan": r.within_plan,
+                "where": _condition(r.where) if r.where is not None else None,
+                "where_text": describe(r.where) if r.where is not None else None,
+                "approvers": [a.name for a in r.approvers],
+                "text": describe_rule(r),
+                "span": _span(r.span),
+            }
+            for i, r in enumerate(pool.spending, start=1)
+        ],
+        "authority": authority_ranks(pool.spending),
+        "reporting": [
+            {
+                "number": i,
+                "cadence": d.cadence,
+                "report": d.report,
+                "to": d.to.name,
+                "deadline": _duration(d.deadline),
+                "trigger": _trigger(d.trigger),
+                "span": _span(d.span),
+            }
+            for i, d in enumerate(pool.reporting, start=1)
+        ],
+        "disputes": [
+            {
+                "stage": s.number,
+                "holder": s.holder_text,
+                "role": s.role.name if s.role else None,
+                "kind": s.holder,
+                "limit": _duration(s.limit),
+                "span": _span(s.span),
+            }
+            for s in pool.disputes
+        ],
+        "span": _span(pool.span),
+    }
+
+
+def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any]:
+    """The IR of a checked agreement (call only when it has no errors)."""
+    return {
+        "ir_version": IR_VERSION,
+        "source": {
+            "file": agreement.path,
+            "sha256": hashlib.sha256(source_text.encode("utf-8")).hexdigest(),
+        },
+        "agreement": {
+            "id": agreement.id,
+            "title": agreement.title,
+            "basis": agreement.basis,
+            "commencement": agreement.commencement,
+            "expiry": agreement.expiry,
+            "financial_year_start": agreement.financial_year_start,
+            "aims": agreement.aims,
+            "review": agreement.review,
+            "termination_notice": _duration(agreement.termination_notice),
+        },
+        "partners": [
+            {"id": p.id, "name": p.name, "kind": p.kind, "span": _span(p.span)}
+            for p in agreement.partners
+        ],
+        "roles": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "partner": r.partner.name if r.partner else None,
+                "span": _span(r.span),
+            }
+            for r in agreement.roles
+        ],
+        "pools": [_pool(p) for p in agreement.pools],
+        "outcomes": [
+            {
+                "id": o.id,
+                "pool": o.pool.name if o.pool else None,
+                "measure": o.measure,
+                "target": {"op": o.target.op, "value": str(o.target.value), "text": o.target.text}
+                if o.target
+                else None,
+                "by": o.by,
+                "reported": o.reported,
+                "span": _span(o.span),
+            }
+            for o in agreement.outcomes
+        ],
+    }
