@@ -97,7 +97,7 @@ def test_unreadable_file_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> None
     bad.write_bytes(b"agreement:\n  title: \xa3\xff\n")
     code, out = run("check", str(bad))
     assert code == 1
-    assert "error[E001]: cannot read the file" in out
+    assert ":2:10: error[E001]: the file is not UTF-8 text: byte 0xa3 cannot be read" in out
 
 
 def test_schema_is_valid_draft_2020_12_and_accepts_the_examples() -> None:

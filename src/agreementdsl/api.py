@@ -51,11 +51,29 @@ def load_source(source: SourceFile) -> Loaded:
 
 def load(path: str | Path) -> Loaded:
     """Read and check one agreement file; problems are returned, never raised."""
+    if str(path).endswith(TEST_SUFFIXES):
+        diag = error(
+            "E008",
+            Span(str(path), 1, 1),
+            "this is a scenario file, not an agreement",
+            "scenario files are run by `agreementdsl test`; `check` takes the agreement beside it",
+        )
+        return Loaded(str(path), None, None, [diag])
     try:
         source = SourceFile.read(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        diag = error("E001", Span(str(path), 1, 1), f"cannot read the file: {reason}")
+    except UnicodeDecodeError as exc:
+        raw = exc.object if isinstance(exc.object, bytes) else b""
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        diag = error(
+            "E001",
+            Span(str(path), line, col),
+            f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be read",
+            "save the file as UTF-8 (the pound sign is the usual culprit)",
+        )
+        return Loaded(str(path), None, None, [diag])
+    except OSError as exc:
+        diag = error("E001", Span(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")
         return Loaded(str(path), None, None, [diag])
     return load_source(source)
 

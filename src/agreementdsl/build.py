@@ -6,6 +6,7 @@ None, so that the checks can still report every other problem in the file in one
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import model as m
@@ -15,6 +16,7 @@ from .load import YNode
 from .source import SourceFile, Span
 
 CLAUSE_KEYS = ("risk_share", "spending", "reporting", "disputes")
+TARGET = re.compile(r"^\s*(>=|<=|>|<|=)\s*-?[0-9]+(\.[0-9]+)?\s*$")  # as the schema's pattern
 
 
 def _text(node: YNode | None) -> str | None:
@@ -75,9 +77,25 @@ class ModelBuilder:
         self.failed = False
         if node is None or not isinstance(node.value, str):
             return None
-        if not node.value.strip():
+        if not "".join(line.split("#")[0] for line in node.value.split("\n")).strip():
             self.diagnostics.append(
                 error("E202", _key_span(node), f"the {kind.replace('_', ' ')} clause is empty")
+            )
+            self.failed = True
+            return None
+        if kind in CLAUSE_KEYS and (
+            node.style == ">"
+            or (
+                node.style != "|" and node.span.end_line > node.span.line and "\n" not in node.value
+            )
+        ):
+            self.diagnostics.append(
+                error(
+                    "E203",
+                    _key_span(node),
+                    f"the {kind.replace('_', ' ')} clause is written so that YAML joins its lines into one",
+                    f"start it with `{kind}: |` so each rule keeps its own line",
+                )
             )
             self.failed = True
             return None
@@ -225,7 +243,7 @@ class ModelBuilder:
                 continue
             target_node = item.get("target")
             target = None
-            if _text(target_node) is not None:
+            if _text(target_node) is not None and TARGET.match(str(_text(target_node))):
                 target = self.clause("target", target_node)
             out.append(
                 m.Outcome(
@@ -236,6 +254,7 @@ class ModelBuilder:
                     by=_text(item.get("by")),
                     reported=_text(item.get("reported")),
                     span=item.span,
+                    id_span=item.keys.get("id", item.span),
                 )
             )
         return out

@@ -37,6 +37,7 @@ _TERMINAL_WORDS = {
     "STRING": 'a quoted text such as "Acme Care"',
     "_NL": "the end of the line",
     "$END": "the end of the clause",
+    "<END-OF-FILE>": "the end of the clause",
     "SIGN": "`+` or `-`",
     "DIRECTION": "a section (`overspend:`, `underspend:`)",
     "STEP_KIND": "a step (`first`, `next`, `rest`)",
@@ -127,7 +128,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> D
         word = str(tok).split()[0] if str(tok).split() else str(tok)
         if len(word) > 1:
             word = word.rstrip(":,;")
-        shown = "the end of the line" if tok.type == "_NL" else f"`{word}`"
+        shown = "end of line" if tok.type == "_NL" else f"`{word}`"
         wanted = set(exc.expected)
         if len(wanted) > 1 and _at_line_start(clause.text, exc.token.start_pos):
             wanted.discard("_NL")  # a blank line is allowed here, but it is never what was meant
@@ -169,6 +170,12 @@ def _hint_for(found: str, expected: set[str], kind: str) -> str | None:
         return f"write money with a pound sign: `£{found}`"
     if kind == "spending" and found == "below":
         return "limits are written `up to £X` (inclusive) or `above`"
+    if kind == "spending" and found == "within":
+        return "`within plan` comes before `where`: `up to £10,000 within plan where element is x: role`"
+    if kind == "reporting" and "WORD" in expected:
+        return "a duty reads like `monthly finance report to board within 10 working days`"
+    if kind == "target":
+        return "a target is a comparison and a number, like `>= 80`"
     return None
 
 
@@ -186,6 +193,15 @@ def parse_clause(kind: str, clause: ClauseText) -> tuple[Tree[Token] | None, lis
     for _ in range(MAX_SYNTAX_ERRORS_PER_CLAUSE):
         try:
             tree = parser().parse(text, start=kind)
+        except RecursionError:
+            return None, [
+                error(
+                    "E204",
+                    clause.span(1, 1),
+                    f"the {kind.replace('_', ' ')} clause is nested too deeply",
+                    "use fewer parentheses",
+                )
+            ]
         except UnexpectedInput as exc:
             diags.append(_syntax_diagnostic(exc, clause, kind))
             line = max(exc.line, 1)
@@ -231,9 +247,12 @@ class ClauseBuilder(Transformer[Token, Any]):
         try:
             return parse_money(str(tok))
         except MoneyError as exc:
-            self.diagnostics.append(
-                error("E502", self._span(tok), str(exc), "money is whole pence: `£1,234.56`")
+            hint = (
+                "group thousands in threes: `£1,000,000`"
+                if "commas" in str(exc)
+                else "money is whole pence: `£1,234.56`"
             )
+            self.diagnostics.append(error("E502", self._span(tok), str(exc), hint))
             return 0
 
     def _percent(self, tok: Token) -> Decimal:
@@ -450,5 +469,17 @@ def build_clause(kind: str, clause: ClauseText) -> tuple[Any, list[Diagnostic]]:
     if tree is None:
         return None, diags
     builder = ClauseBuilder(clause)
-    result = builder.transform(tree)
-    return result, diags + builder.diagnostics
+    try:
+        result = builder.transform(tree)
+    except RecursionError:
+        return None, [
+            error(
+                "E204",
+                clause.span(1, 1),
+                f"the {kind.replace('_', ' ')} clause is nested too deeply",
+                "use fewer parentheses",
+            )
+        ]
+    if builder.diagnostics:
+        return None, diags + builder.diagnostics
+    return result, diags

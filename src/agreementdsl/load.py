@@ -146,6 +146,8 @@ def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
         hint = None
         if "\\t" in problem or "'\\t'" in str(exc):
             hint = "indent with spaces, not tabs"
+        elif "chomping or indentation" in problem:
+            hint = 'a value starting with `>` or `|` must be quoted, like ">= 80"'
         elif "mapping values are not allowed" in problem:
             hint = "a value containing `: ` must be quoted, or written as a `|` block"
         elif "found character" in problem and "`" in problem:

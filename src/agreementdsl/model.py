@@ -289,6 +289,7 @@ class Outcome:
     by: str | None
     reported: str | None
     span: Span
+    id_span: Span
 
 
 @dataclass(frozen=True)

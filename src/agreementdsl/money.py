@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 _MONEY = re.compile(
@@ -71,9 +71,12 @@ def parse_percent(text: str) -> Decimal:
 
 
 def percent_of(pence: int, percent: Decimal) -> int:
-    """`percent`% of an amount, rounded half up to the penny."""
-    exact = Decimal(pence) * percent / 100
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """`percent`% of an amount, rounded half up to the penny (exact for any size)."""
+    exact = Fraction(pence) * Fraction(percent) / 100
+    whole = exact.numerator // exact.denominator
+    if exact - whole >= Fraction(1, 2):
+        whole += 1
+    return whole
 
 
 def round_half_away(value: Fraction) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import model as m
@@ -29,7 +30,7 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
 def _parties(agreement: m.Agreement) -> list[Diagnostic]:
     span = agreement.key_spans.get("partners", agreement.span)
     kinds = {p.kind for p in agreement.partners}
-    if not agreement.partners or "" in kinds:
+    if not agreement.partners or not kinds <= {"nhs-body", "local-authority"}:
         return []  # the schema has reported missing or malformed partners
     diags = []
     for kind, words in (("nhs-body", "an NHS body"), ("local-authority", "a local authority")):
@@ -51,7 +52,7 @@ def _dates(agreement: m.Agreement) -> list[Diagnostic]:
     spans = agreement.key_spans
     for key in ("commencement", "expiry"):
         text = getattr(agreement, key)
-        if text and _date(text) is None:
+        if text and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) and _date(text) is None:
             diags.append(
                 error(
                     "E107",
@@ -85,7 +86,7 @@ def _matters(agreement: m.Agreement) -> list[Diagnostic]:
     """The matters of reg 7(3) that the YAML carries, reported when missing."""
     head = agreement.key_spans.get("agreement", agreement.span)
     diags = []
-    if agreement.review is None:
+    if agreement.review is None and "agreement.review" not in agreement.key_spans:
         diags.append(
             warning(
                 "W401",
@@ -94,7 +95,7 @@ def _matters(agreement: m.Agreement) -> list[Diagnostic]:
                 "add `review: annual`",
             )
         )
-    if agreement.termination_notice is None:
+    if agreement.termination_notice is None and "agreement.termination" not in agreement.key_spans:
         diags.append(
             warning(
                 "W401",

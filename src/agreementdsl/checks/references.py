@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import model as m
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, error, warning
 from .common import unknown_hint
 
 CONDITION_FIELDS = ("element", "partner", "supplier", "category", "kind")
@@ -32,14 +32,10 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
     def role(named: m.Named | None, where: str, extra: tuple[str, ...] = ()) -> None:
         if named is not None and named.name not in roles and named.name not in extra:
             options = [*roles, *extra]
-            diags.append(
-                error(
-                    "E302",
-                    named.span,
-                    f"unknown role `{named.name}` {where}",
-                    unknown_hint(named.name, options, "role"),
-                )
-            )
+            hint = unknown_hint(named.name, options, "role")
+            if named.name in partners:
+                hint = f"`{named.name}` is a partner; name one of its roles (officer or board) here"
+            diags.append(error("E302", named.span, f"unknown role `{named.name}` {where}", hint))
 
     for r in agreement.roles:
         partner(r.partner, f"for role `{r.id}`")
@@ -133,6 +129,15 @@ def _condition(condition: m.Condition, pool: m.Pool, partners: list[str]) -> lis
             )
             continue
         for value, quoted in zip(comp.values, comp.quoted, strict=True):
+            if quoted and field == "element" and value.name not in elements:
+                diags.append(
+                    warning(
+                        "W703",
+                        value.span,
+                        f'no element of pool `{pool.id}` is called "{value.name}", so this comparison never matches an element',
+                        unknown_hint(value.name, elements, "element") if elements else None,
+                    )
+                )
             if quoted:
                 continue
             if field == "element" and value.name not in elements:

@@ -104,7 +104,17 @@ def _order(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
             diags.append(
                 error("E608", step.kind_span, "`rest` takes no amount: it takes all that is left")
             )
-        if isinstance(step.quantity, int) and step.quantity == 0:
+        if isinstance(step.quantity, m.PoolPercent) and step.quantity.percent > 100:
+            diags.append(
+                warning(
+                    "W602",
+                    step.span,
+                    f"this step takes {format_percent(step.quantity.percent)} of the pool, more than the whole pool",
+                )
+            )
+        if step.quantity == 0 or (
+            isinstance(step.quantity, m.PoolPercent) and step.quantity.percent == 0
+        ):
             diags.append(
                 warning("W601", step.span, "this step takes £0 and never allocates anything")
             )
@@ -123,6 +133,7 @@ def _order(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
 
 def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
+    reported: set[tuple[str, str]] = set()
     values, _ = evaluate_contributions(pool)
     for step in section.steps:
         alloc = step.allocation
@@ -151,15 +162,19 @@ def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
                 diags.append(error("E605", alloc.span, f"`{dup}` appears twice in the split"))
         if isinstance(alloc, m.ByContribution | m.Equally):
             for year, partners in values.items():
+                if (year, section.direction) in reported:
+                    continue
                 if (
                     len(partners) == len(_year(pool, year))
                     and sum(v.pence for v in partners.values()) == 0
                 ):
+                    reported.add((year, section.direction))
                     diags.append(
                         error(
                             "E609",
                             step.span,
-                            f"pool `{pool.id}` has no contributions in {year}, so this step cannot share by them",
+                            f"the {year} contributions to pool `{pool.id}` total £0, so a step "
+                            f"`{_words(alloc)}` has nothing to share by",
                             "state the year's contributions, or allocate the step `to` a partner",
                         )
                     )
@@ -188,3 +203,7 @@ def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
 
 def _year(pool: m.Pool, label: str) -> tuple[m.Contribution, ...]:
     return next((y.contributions for y in pool.contributions if y.year == label), ())
+
+
+def _words(alloc: m.Allocation) -> str:
+    return "by contribution" if isinstance(alloc, m.ByContribution) else "equally"

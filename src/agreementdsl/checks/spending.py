@@ -9,6 +9,7 @@ from .. import model as m
 from ..conditions import describe_rule, rule_applies
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
+from .common import pool_partners
 from .references import comparisons
 
 MAX_CASES = 50_000  # beyond this many field combinations the shadowing check is skipped
@@ -54,7 +55,10 @@ def _field_values(agreement: m.Agreement, pool: m.Pool) -> dict[str, list[str]]:
         if field == "element":
             values[field] = [e.id for e in pool.elements] or [""]
         elif field == "partner":
-            values[field] = [p.id for p in agreement.partners]
+            own = {*pool_partners(pool), *(e.partner.name for e in pool.elements)}
+            values[field] = [p.id for p in agreement.partners if p.id in own] or [
+                p.id for p in agreement.partners
+            ]
         elif field == "kind":
             values[field] = ["spend"]
         else:
@@ -84,10 +88,12 @@ def _cases(
     return generate()
 
 
-def _case_words(amount: int, in_plan: bool, row: dict[str, str]) -> str:
-    words = [f"a spend of {format_money(amount)}", "within plan" if in_plan else "outside the plan"]
-    words += [f"{field} {value!r}" for field, value in row.items() if not value.startswith("\x00")]
-    return " ".join(words[:2]) + (f" ({', '.join(words[2:])})" if words[2:] else "")
+def _case_words(amount: int, in_plan: bool | None, row: dict[str, str]) -> str:
+    words = f"a spend of {format_money(amount)}"
+    if in_plan is not None:
+        words += " within plan" if in_plan else " not within plan"
+    fields = [f"{field} `{value}`" for field, value in row.items() if not value.startswith("\x00")]
+    return words + (f" ({', '.join(fields)})" if fields else "")
 
 
 def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
@@ -95,6 +101,7 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
     cases = _cases(agreement, pool)
     if cases is None:
         return []
+    uses_plan = any(r.within_plan for r in rules)
     reachable = [False] * len(rules)
     catchers: dict[int, dict[int, str]] = {}  # rule -> earlier rule -> a case it takes
     for amount, in_plan, row in cases:
@@ -105,10 +112,33 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
                     first = i
                     reachable[i] = True
                 else:
-                    catchers.setdefault(i, {})[first] = _case_words(amount, in_plan, row)
+                    plan = in_plan if uses_plan else None
+                    catchers.setdefault(i, {})[first] = _case_words(amount, plan, row)
     diags = []
     for i, rule in enumerate(rules):
-        if reachable[i] or i not in catchers:
+        if reachable[i]:
+            continue
+        if rule.limit is not None and rule.limit == 0:
+            diags.append(
+                warning(
+                    "W702",
+                    rule.span,
+                    "a limit of £0 covers no spend: spends of £0 or less need no approval",
+                    "give the rule a limit above £0",
+                )
+            )
+            continue
+        if i not in catchers:
+            if _names_unknown(agreement, pool, rule):
+                continue  # the unknown name is the error, reported by the reference check
+            diags.append(
+                warning(
+                    "W701",
+                    rule.span,
+                    "this spending rule can never apply: its condition never holds for a spend of this pool",
+                    "check the condition's names and `and`/`or`",
+                )
+            )
             continue
         earlier = sorted(catchers[i])
         names = " or ".join(
@@ -125,3 +155,24 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
             )
         )
     return diags
+
+
+def _names_unknown(agreement: m.Agreement, pool: m.Pool, rule: m.SpendingRule) -> bool:
+    """Whether the rule's condition names an element, partner, kind or field that does not exist."""
+    if rule.where is None:
+        return False
+    domains = {
+        "element": {e.id for e in pool.elements},
+        "partner": {p.id for p in agreement.partners},
+        "kind": {"spend", "income", "contribution", "forecast"},
+    }
+    for comp in comparisons(rule.where):
+        if comp.field.name not in ("element", "partner", "kind", "supplier", "category"):
+            return True
+        domain = domains.get(comp.field.name)
+        if domain is not None and any(
+            (not q or comp.field.name == "element") and v.name not in domain
+            for v, q in zip(comp.values, comp.quoted, strict=True)
+        ):
+            return True
+    return False

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from .. import model as m
+from ..calendar import parse_year_label
 from ..diagnostics import Diagnostic, error, warning
-from .years import term_years
+from .years import span_words, term_years
 
 
 def check(agreement: m.Agreement) -> list[Diagnostic]:
@@ -107,17 +108,22 @@ def _outcomes(agreement: m.Agreement) -> list[Diagnostic]:
             diags.append(
                 error(
                     "E902",
-                    outcome.span,
+                    outcome.id_span,
                     f"outcome `{outcome.id}` is defined twice (first on line {seen[outcome.id].span.line})",
                 )
             )
         seen.setdefault(outcome.id, outcome)
-        if outcome.by and term and outcome.by not in term and outcome.by[:4].isdigit():
+        if (
+            outcome.by
+            and term
+            and outcome.by not in term
+            and parse_year_label(outcome.by) is not None
+        ):
             diags.append(
                 warning(
                     "W902",
-                    outcome.span,
-                    f"outcome `{outcome.id}` is due by {outcome.by}, outside the agreement's term ({term[0]} to {term[-1]})",
+                    outcome.id_span,
+                    f"outcome `{outcome.id}` is due by {outcome.by}, outside the agreement's term ({span_words(term)})",
                 )
             )
     return diags

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import model as m
-from ..calendar import parse_month_day, parse_year_label, year_containing
+from ..calendar import FinancialYear, parse_month_day, parse_year_label, year_containing
 from ..contributions import Evaluated, evaluate_contributions
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
@@ -13,8 +14,8 @@ from .common import pool_partners
 
 
 def _year_error(label: str, span: m.Span) -> Diagnostic | None:
-    if parse_year_label(label) is not None:
-        return None
+    if parse_year_label(label) is not None or not re.fullmatch(r"[0-9]{4}/[0-9]{2}", label):
+        return None  # valid, or not of the form at all (the schema reports that)
     hint = "write financial years like `2005/06`"
     head = label[:4]
     if head.isdigit():
@@ -32,8 +33,13 @@ def term_years(agreement: m.Agreement) -> list[str]:
         return []
     if md is None or end < start:
         return []
-    year = year_containing(start, *md)
-    last = year_containing(end, *md)
+    try:
+        year = year_containing(start, *md)
+        last = year_containing(end, *md)
+    except ValueError:
+        return []  # a date at the calendar's edge (9999-12-31 as "no end")
+    if last.start_year - year.start_year > 100:
+        last = _last_stated_or(year, 100)
     labels = []
     while year <= last:
         labels.append(year.label)
@@ -41,10 +47,28 @@ def term_years(agreement: m.Agreement) -> list[str]:
     return labels
 
 
+def _last_stated_or(first: FinancialYear, years: int) -> FinancialYear:
+    """An open-ended term is looked at for its first `years` years only."""
+    return FinancialYear(first.start_year + years - 1, first.start_month, first.start_day)
+
+
+def _ranges(labels: list[str]) -> str:
+    """`2006/07 and 2007/08`, or `2006/07 to 2010/11` for a run of more than two."""
+    if len(labels) <= 2:
+        return " and ".join(labels)
+    return f"{labels[0]} to {labels[-1]}"
+
+
+def span_words(term: list[str]) -> str:
+    """`2005/06`, or `2005/06 to 2007/08`."""
+    return term[0] if len(term) == 1 else f"{term[0]} to {term[-1]}"
+
+
 def check(agreement: m.Agreement) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     fy_span = agreement.key_spans.get("agreement.financial_year_start", agreement.span)
-    if parse_month_day(agreement.financial_year_start) is None:
+    shaped = re.fullmatch(r"[0-9]{2}-[0-9]{2}", agreement.financial_year_start)
+    if shaped and parse_month_day(agreement.financial_year_start) is None:
         diags.append(
             error(
                 "E107",
@@ -54,17 +78,18 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
             )
         )
     term = term_years(agreement)
+    known = {p.id for p in agreement.partners}
     for pool in agreement.pools:
-        diags.extend(_pool(pool, term))
+        diags.extend(_pool(pool, term, known))
     for outcome in agreement.outcomes:
         if outcome.by is not None:
-            problem = _year_error(outcome.by, outcome.span)
+            problem = _year_error(outcome.by, outcome.id_span)
             if problem:
                 diags.append(problem)
     return diags
 
 
-def _pool(pool: m.Pool, term: list[str]) -> list[Diagnostic]:
+def _pool(pool: m.Pool, term: list[str], known: set[str]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for year in pool.contributions:
         problem = _year_error(year.year, year.span)
@@ -72,7 +97,7 @@ def _pool(pool: m.Pool, term: list[str]) -> list[Diagnostic]:
             diags.append(problem)
     values, eval_diags = evaluate_contributions(pool)
     diags.extend(eval_diags)
-    partners = pool_partners(pool)
+    partners = [p for p in pool_partners(pool) if p in known]
     for year in pool.contributions:
         named = {c.partner.name for c in year.contributions}
         for pid in partners:
@@ -96,16 +121,30 @@ def _pool(pool: m.Pool, term: list[str]) -> list[Diagnostic]:
                     )
                 )
     stated = [y.year for y in pool.contributions]
-    for label in term:
-        if label not in stated:
-            diags.append(
-                warning(
-                    "W501",
-                    pool.clause_spans.get("contributions", pool.span),
-                    f"pool `{pool.id}` states no contributions for {label}, a year of the agreement's term",
-                    "`run` will report no budget or settlement for that year until a variation states them",
-                )
+    if any(parse_year_label(y) is None for y in stated):
+        return diags + _budgets(pool, values)  # a mislabelled year is reported; do not guess
+    missing = [label for label in term if label not in stated]
+    if missing:
+        plural = "years" if len(missing) > 1 else "a year"
+        diags.append(
+            warning(
+                "W501",
+                pool.clause_spans.get("contributions", pool.span),
+                f"pool `{pool.id}` states no contributions for {_ranges(missing)}, {plural} of the agreement's term",
+                "`run` will report no budget or settlement for such a year until a variation states it",
             )
+        )
+    if term:
+        for year in pool.contributions:
+            if year.year not in term:
+                diags.append(
+                    warning(
+                        "W502",
+                        year.span,
+                        f"pool `{pool.id}` states contributions for {year.year}, outside the agreement's term ({span_words(term)})",
+                        "check the year, or the agreement's commencement and expiry",
+                    )
+                )
     diags.extend(_budgets(pool, values))
     return diags
 
@@ -124,6 +163,7 @@ def _budgets(pool: m.Pool, values: dict[str, dict[str, Evaluated]]) -> list[Diag
                     "E505",
                     budget.span,
                     f"pool `{pool.id}` gives budgets for {budget.year} but no contributions",
+                    "state the year's contributions, or remove its budgets",
                 )
             )
             continue

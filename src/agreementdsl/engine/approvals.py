@@ -1,0 +1,176 @@
+"""Delegated authority: which approvers a spend needs, and whether those recorded suffice.
+
+Rules come from the IR. A spend needs the approvers of the first rule, in order, whose limit
+covers its amount and whose condition holds (LANGUAGE.md §5). Compliance matches each required
+role to a different recorded role of equal or higher authority within the pool's own clause.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..money import format_money, parse_amount
+
+Fields = Mapping[str, str]
+FieldTuple = tuple[tuple[str, str], ...]  # (field, value) pairs in field-name order
+
+
+def compile_condition(node: dict[str, Any]) -> Callable[[Fields], bool]:
+    """A predicate over transaction fields from an IR condition."""
+    op = node["op"]
+    if op in ("in", "not-in"):
+        name, values, negated = node["field"], frozenset(node["values"]), op == "not-in"
+        return lambda f: (f.get(name, "") in values) != negated
+    if op == "not":
+        inner = compile_condition(node["operand"])
+        return lambda f: not inner(f)
+    parts = [compile_condition(o) for o in node["operands"]]
+    if op == "all":
+        return lambda f: all(p(f) for p in parts)
+    return lambda f: any(p(f) for p in parts)
+
+
+@dataclass(frozen=True)
+class Rule:
+    number: int
+    limit: int | None
+    within_plan: bool
+    condition: Callable[[Fields], bool] | None
+    approvers: tuple[str, ...]
+    text: str
+    line: int
+    file: str
+
+    def covers(self, amount: int) -> bool:
+        return self.limit is None or amount <= self.limit
+
+    def applies(self, amount: int, in_plan: bool, fields: Fields) -> bool:
+        if not self.covers(amount) or (self.within_plan and not in_plan):
+            return False
+        return self.condition is None or self.condition(fields)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The classification of one spend."""
+
+    rule: Rule | None  # None only for a spend of zero or less
+    required: tuple[str, ...]
+    recorded: tuple[str, ...]
+    compliant: bool
+    unknown: tuple[str, ...]  # recorded roles the agreement does not define
+
+
+class Authority:
+    """One pool's spending rules, with caches so millions of spends classify quickly."""
+
+    def __init__(self, pool_ir: dict[str, Any], roles: frozenset[str]) -> None:
+        self.rules = [
+            Rule(
+                r["number"],
+                parse_amount(r["limit"]) if r["limit"] is not None else None,
+                r["within_plan"],
+                compile_condition(r["where"]) if r["where"] is not None else None,
+                tuple(r["approvers"]),
+                r["text"],
+                r["span"]["line"],
+                r["span"]["file"],
+            )
+            for r in pool_ir["spending"]
+        ]
+        self.ranks: dict[str, int] = dict(pool_ir["authority"])
+        self.roles = roles
+        self.limits = sorted({r.limit for r in self.rules if r.limit is not None})
+        self._rule_cache: dict[tuple[object, ...], Rule | None] = {}
+        self._match_cache: dict[tuple[object, ...], Decision] = {}
+
+    def rule_for(self, amount: int, in_plan: bool, fields: FieldTuple) -> Rule | None:
+        """The first rule that applies (None only when the clause has no catch-all).
+
+        Rules depend on the amount only through the limits, so the cache is keyed by where the
+        amount falls among them.
+        """
+        key = (bisect_left(self.limits, amount), in_plan, fields)
+        try:
+            return self._rule_cache[key]
+        except KeyError:
+            named = dict(fields)
+            rule = next((r for r in self.rules if r.applies(amount, in_plan, named)), None)
+            self._rule_cache[key] = rule
+            return rule
+
+    def decide(
+        self, amount: int, in_plan: bool, fields: FieldTuple, recorded: tuple[str, ...]
+    ) -> Decision:
+        """Required approvers, and whether the recorded ones meet them."""
+        if amount <= 0:
+            return Decision(None, (), recorded, True, ())
+        rule = self.rule_for(amount, in_plan, fields)
+        key = (rule.number if rule else None, recorded)
+        cached = self._match_cache.get(key)
+        if cached is not None:
+            return cached
+        required = rule.approvers if rule else ()
+        unknown = tuple(r for r in recorded if r not in self.roles)
+        compliant = (
+            bool(recorded) and not unknown and rule is not None and self.meets(required, recorded)
+        )
+        decision = Decision(rule, required, recorded, compliant, unknown)
+        self._match_cache[key] = decision
+        return decision
+
+    def meets(self, required: tuple[str, ...], recorded: tuple[str, ...]) -> bool:
+        """Each required role matched by a different recorded role of equal or higher rank.
+
+        With authority a total order, sorting both sides from the highest down and pairing them
+        in turn finds a matching whenever one exists (Hall's condition for threshold sets).
+        """
+        need = sorted((self.ranks.get(r, 0) for r in set(required)), reverse=True)
+        have = sorted((self.ranks[r] for r in set(recorded) if r in self.ranks), reverse=True)
+        if len(have) < len(need):
+            return False
+        return all(h >= n for h, n in zip(have, need, strict=False))
+
+    def why_not_lower(
+        self, decision: Decision, amount: int, in_plan: bool, fields: FieldTuple
+    ) -> list[str]:
+        """For an explanation: why each earlier rule did not apply, and why approval fell short."""
+        named = dict(fields)
+        lines = []
+        for rule in self.rules:
+            if decision.rule is not None and rule.number >= decision.rule.number:
+                break
+            reason = self._reason(rule, amount, in_plan, named)
+            lines.append(f"`{rule.text}` ({rule.file}:{rule.line}) does not apply: {reason}")
+        if decision.rule is not None:
+            lines.append(
+                f"`{decision.rule.text}` ({decision.rule.file}:{decision.rule.line}) applies: "
+                f"requires {' and '.join(decision.required)}"
+            )
+        lines.extend(self._shortfall(decision))
+        return lines
+
+    def _reason(self, rule: Rule, amount: int, in_plan: bool, fields: Fields) -> str:
+        if not rule.covers(amount) and rule.limit is not None:
+            return f"{format_money(amount)} is above {format_money(rule.limit, always_pence=False)}"
+        if rule.within_plan and not in_plan:
+            return "the spend is not marked within plan"
+        return "its condition does not hold"
+
+    def _shortfall(self, decision: Decision) -> list[str]:
+        if decision.compliant:
+            return []
+        if not decision.recorded:
+            return ["no approver is recorded"]
+        if decision.unknown:
+            return [
+                f"{', '.join(f'`{u}`' for u in decision.unknown)} is not a role of the agreement"
+            ]
+        ranks = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.recorded)
+        need = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.required)
+        return [
+            f"recorded {ranks} do not cover required {need}; a role the clause never names has no authority"
+        ]

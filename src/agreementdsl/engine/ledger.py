@@ -1,0 +1,283 @@
+"""Reading ledgers: CSV or JSON Lines, every row checked, bad rows reported and counted.
+
+A row that cannot be used is yielded as a `Rejected` with its physical line number and a code;
+the run goes on. A missing required column or an unreadable file stops the run (LedgerError).
+Reading is the hot path of the engine, so the common cases take fast paths.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, NamedTuple
+
+from ..money import MoneyError, parse_amount
+
+KINDS = frozenset({"spend", "income", "contribution", "forecast"})
+REQUIRED = ("date", "pool", "kind", "amount")
+OPTIONAL = (
+    "element",
+    "partner",
+    "approved_by",
+    "in_plan",
+    "supplier",
+    "category",
+    "reference",
+    "description",
+)
+_TRUE = frozenset({"true", "yes", "1", "y", "t"})
+_FALSE = frozenset({"false", "no", "0", "", "n", "f"})
+
+
+class Txn(NamedTuple):
+    """One usable ledger row."""
+
+    row: int
+    day: date
+    pool: str
+    element: str
+    kind: str
+    amount: int  # pence
+    partner: str
+    approved_by: tuple[str, ...]
+    in_plan: bool
+    supplier: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row that could not be used: where, a stable code and why."""
+
+    row: int
+    code: str
+    message: str
+    file: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"row": self.row, "code": self.code, "message": self.message}
+        if self.file is not None:
+            out["file"] = self.file
+        return out
+
+
+class LedgerError(Exception):
+    """The ledger cannot be read at all (exit 1)."""
+
+    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    """What a row needs to know about a pool to be checked."""
+
+    elements: dict[str, str]  # element id -> the partner it is named against
+
+    @property
+    def requires_element(self) -> bool:
+        return bool(self.elements)
+
+
+@dataclass
+class LedgerReader:
+    """Iterates a ledger file, yielding Txn or Rejected; counts rows and notes warnings."""
+
+    path: Path
+    pools: dict[str, PoolShape]
+    partners: frozenset[str]
+    warnings: list[str] = field(default_factory=list)
+    _dates: dict[str, date | None] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Txn | Rejected]:
+        try:
+            handle = self.path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise LedgerError(
+                "L103", f"cannot read the ledger {self.path}: {exc.strerror}"
+            ) from exc
+        with handle:
+            try:
+                first = handle.read(1)
+                handle.seek(0)
+                if self.path.suffix.lower() in (".jsonl", ".ndjson") or first == "{":
+                    yield from self._jsonl(handle)
+                else:
+                    yield from self._csv(handle)
+            except UnicodeDecodeError as exc:
+                raise LedgerError(
+                    "L103", f"the ledger {self.path} is not UTF-8 text ({exc.reason})"
+                ) from exc
+
+    # ------------------------------------------------------------ formats
+    def _columns(self, names: list[str]) -> None:
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise LedgerError(
+                "L101",
+                f"the ledger {self.path} has no {', '.join(f'`{c}`' for c in missing)} column",
+                f"the first line must name the columns; required: {', '.join(REQUIRED)}",
+            )
+        unknown = [c for c in names if c not in REQUIRED and c not in OPTIONAL]
+        if unknown:
+            self.warnings.append(
+                f"L102: the ledger's unknown column{'s' * (len(unknown) > 1)} "
+                f"{', '.join(f'`{c}`' for c in unknown)} {'are' if len(unknown) > 1 else 'is'} ignored"
+            )
+
+    def _csv(self, handle: IO[str]) -> Iterator[Txn | Rejected]:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise LedgerError(
+                "L101",
+                f"the ledger {self.path} is empty: it needs a header line",
+                f"required columns: {', '.join(REQUIRED)}",
+            )
+        names = [h.strip().lower() for h in header]
+        self._columns(names)
+        index = {n: i for i, n in enumerate(names)}
+        width = len(names)
+        get = [index.get(c, -1) for c in (*REQUIRED, *OPTIONAL)]
+        last_line = reader.line_num
+        check = self.check
+        for fields in reader:
+            row = last_line + 1
+            last_line = reader.line_num
+            if not fields:
+                continue  # a blank line holds no row
+            if len(fields) != width:
+                yield Rejected(
+                    row, "L010", f"the row has {len(fields)} fields but the header has {width}"
+                )
+                continue
+            yield check(row, *[fields[i] if i >= 0 else "" for i in get])
+
+    def _jsonl(self, handle: IO[str]) -> Iterator[Txn | Rejected]:
+        seen_columns = False
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line, parse_float=str, parse_int=str)
+            except json.JSONDecodeError as exc:
+                yield Rejected(number, "L010", f"the line is not JSON: {exc.msg}")
+                continue
+            if not isinstance(record, dict):
+                yield Rejected(number, "L010", "the line is not a JSON object")
+                continue
+            if not seen_columns:
+                self._columns([str(k) for k in record])
+                seen_columns = True
+            missing = [c for c in REQUIRED if c not in record]
+            if missing:
+                yield Rejected(number, "L011", f"the record has no {', '.join(missing)}")
+                continue
+            values = [_text(record.get(c)) for c in (*REQUIRED, *OPTIONAL)]
+            yield self.check(number, *values)
+
+    # ------------------------------------------------------------ one row
+    def _date(self, text: str) -> date | None:
+        try:
+            return self._dates[text]
+        except KeyError:
+            try:
+                value: date | None = date.fromisoformat(text.strip())
+                if len(text.strip()) != 10:
+                    value = None
+            except ValueError:
+                value = None
+            self._dates[text] = value
+            return value
+
+    def check(
+        self,
+        row: int,
+        day_text: str,
+        pool: str,
+        kind: str,
+        amount_text: str,
+        element: str,
+        partner: str,
+        approved_by: str,
+        in_plan: str,
+        supplier: str,
+        category: str,
+        _reference: str,
+        _description: str,
+    ) -> Txn | Rejected:
+        """Validate one row's fields (LANGUAGE.md §9)."""
+        day = self._date(day_text)
+        if day is None:
+            return Rejected(row, "L001", f"date '{day_text}' is not a date (YYYY-MM-DD)")
+        pool = pool.strip()
+        shape = self.pools.get(pool)
+        if shape is None:
+            return Rejected(row, "L002", f"pool '{pool}' is not a pool of the agreement")
+        kind = kind.strip().lower()
+        if kind not in KINDS:
+            return Rejected(
+                row, "L005", f"kind '{kind}' is not one of spend, income, contribution, forecast"
+            )
+        amount = _fast_amount(amount_text)
+        if amount is None:
+            try:
+                amount = parse_amount(amount_text)
+            except MoneyError as exc:
+                code = "L004" if "decimals" in str(exc) else "L003"
+                return Rejected(row, code, str(exc))
+        element = element.strip()
+        if element:
+            if element not in shape.elements:
+                return Rejected(
+                    row, "L006", f"element '{element}' is not an element of pool '{pool}'"
+                )
+        elif kind == "spend" and shape.requires_element:
+            return Rejected(row, "L007", f"a spend in pool '{pool}' must name its element")
+        partner = partner.strip()
+        if partner and partner not in self.partners:
+            return Rejected(row, "L008", f"partner '{partner}' is not a partner of the agreement")
+        plan = in_plan.strip().lower()
+        if plan not in _TRUE and plan not in _FALSE:
+            return Rejected(row, "L009", f"in_plan '{in_plan}' is not true or false")
+        approvers = (
+            tuple(a.strip() for a in approved_by.split(";") if a.strip()) if approved_by else ()
+        )
+        return Txn(
+            row,
+            day,
+            pool,
+            element,
+            kind,
+            amount,
+            partner,
+            approvers,
+            plan in _TRUE,
+            supplier.strip(),
+            category.strip(),
+        )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _fast_amount(text: str) -> int | None:
+    """Pence for the plain form `12500.00` / `12500`, or None to take the careful path."""
+    whole, dot, frac = text.partition(".")
+    if whole.isdigit() and whole.isascii() and (not dot or (len(frac) == 2 and frac.isdigit())):
+        return int(whole) * 100 + (int(frac) if dot else 0)
+    return None
