@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .diagnostics import Diagnostic, error, sort_diagnostics
+from .diagnostics import Diagnostic, error, sort_diagnostics, warning
 from .model import Agreement
 from .source import SourceFile, Span
 
@@ -97,5 +97,22 @@ def find_agreements(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def check(paths: Iterable[str | Path]) -> list[Loaded]:
-    """Check every agreement under `paths`."""
-    return [load(p) for p in find_agreements(paths)]
+    """Check every agreement under `paths`, and that no two of them share an id."""
+    results = [load(p) for p in find_agreements(paths)]
+    first: dict[str, Loaded] = {}
+    for result in results:
+        agreement = result.agreement
+        if agreement is None or not agreement.id:
+            continue
+        earlier = first.setdefault(agreement.id, result)
+        if earlier is not result:
+            span = agreement.key_spans.get("agreement.id", agreement.span)
+            result.diagnostics.append(
+                warning(
+                    "W003",
+                    span,
+                    f"agreement id `{agreement.id}` is also used by {earlier.path}",
+                    "give each agreement its own id: results and reports are keyed by it",
+                )
+            )
+    return results
