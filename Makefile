@@ -16,6 +16,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/agreementdsl check agreements/
+	@echo
+	$(BIN)/agreementdsl run agreements/herefordshire.yaml \
+	  --ledger agreements/herefordshire-2005-06.csv \
+	  --disputes agreements/herefordshire-disputes.csv \
+	  --measures agreements/herefordshire-measures.csv
 
 test: $(STAMP) lint typecheck unit
 

@@ -97,6 +97,132 @@ def compile_command(agreement: Path, output: Path | None) -> None:
         output.write_text(text + "\n", encoding="utf-8")
 
 
+@main.command("run")
+@click.argument("agreement", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ledger",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The pool's transactions: CSV or JSON Lines.",
+)
+@click.option(
+    "--disputes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Disputes CSV: id, pool, raised_on, resolved_on, subject.",
+)
+@click.option(
+    "--measures",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Outcome measurements CSV: outcome, period, value.",
+)
+@click.option(
+    "--year",
+    metavar="YYYY/YY",
+    help="Financial year (default: the year containing the as-of date).",
+)
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="Date of the position (default: the last ledger date)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any row is rejected.")
+def run_command(
+    agreement: Path,
+    ledger: Path,
+    disputes: Path | None,
+    measures: Path | None,
+    year: str | None,
+    as_of: str | None,
+    fmt: str,
+    explain: bool,
+    strict: bool,
+) -> None:
+    """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
+
+    Exit status: 0 results printed (rejected rows included), 1 the run cannot give results (the
+    agreement has errors, a required column is missing, a file cannot be read) or --strict met a
+    rejected row, 2 usage error.
+    """
+    from datetime import date
+
+    from .api import load
+    from .compile import compile_agreement
+    from .diagnostics import format_text_report
+    from .engine.ledger import LedgerError
+    from .engine.output import write_json, write_text
+    from .engine.run import RunError, run_ledger
+
+    day = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise click.BadParameter(
+                f"'{as_of}' is not a date (YYYY-MM-DD)", param_hint="--as-of"
+            ) from None
+    loaded = load(agreement)
+    if loaded.errors or loaded.agreement is None or loaded.source is None:
+        sources = {loaded.path: loaded.source} if loaded.source else {}
+        click.echo(format_text_report(loaded.errors, sources), err=True)
+        click.echo(f"cannot run {agreement}: it has {len(loaded.errors)} error(s)", err=True)
+        sys.exit(1)
+    ir = compile_agreement(loaded.agreement, loaded.source.text)
+    progress: _Progress | None = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    try:
+        result = run_ledger(
+            ir,
+            ledger,
+            disputes=disputes,
+            measures=measures,
+            year=year,
+            as_of=day,
+            explain=explain,
+            progress=progress,
+        )
+    except RunError as exc:
+        if exc.usage:
+            raise click.UsageError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except LedgerError as exc:
+        click.echo(
+            f"error[{exc.code}]: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""),
+            err=True,
+        )
+        sys.exit(1)
+    finally:
+        if progress is not None:
+            progress.done()
+    try:
+        out = sys.stdout
+        if fmt == "json":
+            write_json(result, out)
+        else:
+            write_text(result, out, click.style if out.isatty() else None)
+    finally:
+        result.close()
+    sys.exit(1 if strict and result.rejected else 0)
+
+
+class _Progress:
+    """Rows read so far, on standard error, for ledgers big enough to take a while."""
+
+    def __init__(self, ledger: Path) -> None:
+        self.show = sys.stderr.isatty() and ledger.stat().st_size > 8_000_000
+        self.rows = 0
+
+    def update(self, rows: int) -> None:
+        self.rows += rows
+        if self.show:
+            click.echo(f"\rreading ledger: {self.rows:,} rows", err=True, nl=False)
+
+    def done(self) -> None:
+        if self.show and self.rows:
+            click.echo(f"\rread {self.rows:,} rows" + " " * 10, err=True)
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema (draft 2020-12) of the agreement YAML, for editors and CI."""

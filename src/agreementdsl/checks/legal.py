@@ -88,7 +88,14 @@ def _matters(agreement: m.Agreement) -> list[Diagnostic]:
     diags = []
     notice = agreement.termination_notice
     if notice is not None and notice.count <= 0:
-        diags.append(error("E801", notice.span, "a notice period must be at least 1", "write e.g. `notice: 12 months`"))
+        diags.append(
+            error(
+                "E801",
+                notice.span,
+                "a notice period must be at least 1",
+                "write e.g. `notice: 12 months`",
+            )
+        )
     if agreement.review is None and "agreement.review" not in agreement.key_spans:
         diags.append(
             warning(

@@ -1,0 +1,145 @@
+"""Disputes: where each open dispute stands on the as-of date (LANGUAGE.md §7)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..calendar import Duration, add_duration
+from .ledger import LedgerError, Rejected
+
+COLUMNS = ("id", "pool", "raised_on", "resolved_on", "subject")
+
+
+@dataclass(frozen=True)
+class Dispute:
+    id: str
+    pool: str
+    raised_on: date
+    resolved_on: date | None
+    subject: str
+    row: int
+
+
+@dataclass(frozen=True)
+class Standing:
+    dispute: Dispute
+    stage: int
+    holder: str
+    deadline: date | None
+    overdue: bool
+    history: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.dispute.id,
+            "stage": self.stage,
+            "holder": self.holder,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "overdue": self.overdue,
+            "raised_on": self.dispute.raised_on.isoformat(),
+            "subject": self.dispute.subject,
+        }
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
+def read_disputes(path: Path, pools: set[str]) -> tuple[list[Dispute], list[Rejected]]:
+    """Disputes from CSV, each row checked like a ledger row."""
+    name = str(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise LedgerError("L103", f"cannot read the disputes file {path}: {exc.strerror}") from exc
+    disputes, rejected = [], []
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("id", "pool", "raised_on") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise LedgerError(
+                "L101",
+                f"the disputes file {path} has no {', '.join(missing)} column",
+                f"columns: {', '.join(COLUMNS)}",
+            )
+        last = reader.line_num
+        for record in reader:
+            row, last = last + 1, reader.line_num
+            get = {k: (record.get(k) or "").strip() for k in COLUMNS}
+            raised = _date(get["raised_on"])
+            resolved = _date(get["resolved_on"]) if get["resolved_on"] else None
+            if not get["id"]:
+                rejected.append(Rejected(row, "D001", "the dispute has no id", name))
+            elif get["pool"] not in pools:
+                rejected.append(
+                    Rejected(
+                        row, "D002", f"pool '{get['pool']}' is not a pool of the agreement", name
+                    )
+                )
+            elif raised is None:
+                rejected.append(
+                    Rejected(
+                        row,
+                        "D003",
+                        f"raised_on '{get['raised_on']}' is not a date (YYYY-MM-DD)",
+                        name,
+                    )
+                )
+            elif get["resolved_on"] and resolved is None:
+                rejected.append(
+                    Rejected(
+                        row,
+                        "D003",
+                        f"resolved_on '{get['resolved_on']}' is not a date (YYYY-MM-DD)",
+                        name,
+                    )
+                )
+            elif resolved is not None and resolved < raised:
+                rejected.append(
+                    Rejected(
+                        row,
+                        "D004",
+                        f"the dispute is resolved ({resolved}) before it is raised ({raised})",
+                        name,
+                    )
+                )
+            else:
+                disputes.append(
+                    Dispute(get["id"], get["pool"], raised, resolved, get["subject"], row)
+                )
+    return disputes, rejected
+
+
+def standing(dispute: Dispute, stages: list[dict[str, Any]], as_of: date) -> Standing | None:
+    """The stage an open dispute has reached on the as-of date (None when not open then)."""
+    if dispute.raised_on > as_of or (
+        dispute.resolved_on is not None and dispute.resolved_on <= as_of
+    ):
+        return None
+    if not stages:
+        return Standing(dispute, 0, "", None, False, ["the pool has no dispute ladder"])
+    reached = dispute.raised_on
+    history = [f"raised on {reached}: stage 1, {stages[0]['holder']}"]
+    for i, stage in enumerate(stages):
+        limit = stage["limit"]
+        deadline = add_duration(reached, Duration(limit["count"], limit["unit"])) if limit else None
+        last = i == len(stages) - 1
+        if deadline is None or as_of <= deadline or last:
+            overdue = deadline is not None and as_of > deadline
+            if deadline is not None:
+                history.append(
+                    f"stage {stage['stage']} deadline {deadline} ({limit['text']} from {reached})"
+                )
+            return Standing(dispute, stage["stage"], stage["holder"], deadline, overdue, history)
+        reached = deadline + timedelta(days=1)
+        history.append(
+            f"not resolved by {deadline}: stage {stages[i + 1]['stage']}, {stages[i + 1]['holder']}, from {reached}"
+        )
+    raise AssertionError("unreachable: the last stage always returns")

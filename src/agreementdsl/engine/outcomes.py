@@ -1,0 +1,128 @@
+"""Outcomes: measurements judged against their targets, and periods with none reported missing."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ..calendar import FinancialYear, parse_period_label
+from .ledger import LedgerError, Rejected
+
+_COMPARE = {
+    ">=": lambda v, t: v >= t,
+    "<=": lambda v, t: v <= t,
+    ">": lambda v, t: v > t,
+    "<": lambda v, t: v < t,
+    "=": lambda v, t: v == t,
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    outcome: str
+    start_year: int
+    quarter: int | None
+    value: str
+    row: int
+
+    @property
+    def period(self) -> str:
+        label = f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+        return f"{label} Q{self.quarter}" if self.quarter else label
+
+
+def read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], list[Rejected]]:
+    name = str(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise LedgerError("L103", f"cannot read the measures file {path}: {exc.strerror}") from exc
+    found, rejected = [], []
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("outcome", "period", "value") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise LedgerError(
+                "L101",
+                f"the measures file {path} has no {', '.join(missing)} column",
+                "columns: outcome, period, value",
+            )
+        last = reader.line_num
+        for record in reader:
+            row, last = last + 1, reader.line_num
+            outcome = (record.get("outcome") or "").strip()
+            period = parse_period_label(record.get("period") or "")
+            value = (record.get("value") or "").strip()
+            if outcome not in outcomes:
+                rejected.append(
+                    Rejected(
+                        row, "M001", f"outcome '{outcome}' is not an outcome of the agreement", name
+                    )
+                )
+            elif period is None:
+                rejected.append(
+                    Rejected(
+                        row,
+                        "M002",
+                        f"period '{record.get('period')}' is not a year like 2006/07 or a quarter like 2006/07 Q1",
+                        name,
+                    )
+                )
+            elif not _number(value):
+                rejected.append(Rejected(row, "M003", f"value '{value}' is not a number", name))
+            else:
+                found.append(Measurement(outcome, period[0], period[1], value, row))
+    return found, rejected
+
+
+def _number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def judge(
+    outcomes: list[dict[str, Any]], measures: list[Measurement], year: FinancialYear, as_of: date
+) -> list[dict[str, object]]:
+    """Each measurement of the run year met or missed; each due period without one missing."""
+    out: list[dict[str, object]] = []
+    for outcome in outcomes:
+        target = outcome["target"]
+        mine = [
+            m for m in measures if m.outcome == outcome["id"] and m.start_year == year.start_year
+        ]
+        for m in mine:
+            met = _COMPARE[target["op"]](Decimal(m.value), Decimal(target["value"]))
+            out.append(
+                {
+                    "id": outcome["id"],
+                    "period": m.period,
+                    "value": m.value,
+                    "target": target["text"],
+                    "status": "met" if met else "missed",
+                }
+            )
+        reported = {m.quarter for m in mine}
+        due: list[tuple[int | None, date]]
+        if outcome["reported"] == "quarterly":
+            due = [(q, end) for q, end in enumerate(year.quarter_ends(), start=1) if end <= as_of]
+        else:
+            due = [(None, year.last_day)] if year.last_day <= as_of else []
+        for quarter, _end in due:
+            if quarter not in reported:
+                label = year.label + (f" Q{quarter}" if quarter else "")
+                out.append(
+                    {
+                        "id": outcome["id"],
+                        "period": label,
+                        "value": None,
+                        "target": target["text"],
+                        "status": "missing",
+                    }
+                )
+    return out

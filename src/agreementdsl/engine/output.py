@@ -1,0 +1,241 @@
+"""Writing run results: the JSON contract of LANGUAGE.md §11 (streamed), and text for people."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from ..money import format_money, format_pounds
+from .executor import Classified
+from .run import PoolResult, RunResult
+
+
+def _approvals(result: RunResult, pool: PoolResult) -> Iterator[Classified]:
+    """The pool's spends of the run year dated on or before the as-of date, in row order."""
+    year = result.year
+    for item in result.approvals:
+        if (
+            item.pool == pool.pool["id"]
+            and year.first_day <= item.day <= result.as_of
+            and item.day <= year.last_day
+        ):
+            yield item
+
+
+def approval_json(result: RunResult, item: Classified) -> dict[str, object]:
+    d = item.decision
+    out: dict[str, object] = {
+        "row": item.row,
+        "date": item.day.isoformat(),
+        "amount": format_pounds(item.amount),
+        "required": list(d.required),
+        "recorded": list(d.recorded),
+        "compliant": d.compliant,
+    }
+    if d.rule is not None:
+        out["rule"] = f"{d.rule.file}:{d.rule.line}"
+    if result.explain:
+        authority = result.authorities[item.pool]
+        out["explain"] = authority.why_not_lower(d, item.amount, item.in_plan, item.fields)
+    return out
+
+
+def _pool_head(pool: PoolResult) -> dict[str, Any]:
+    settlement = None
+    if pool.settlement is not None:
+        settlement = {
+            "shares": {p: format_pounds(v) for p, v in pool.settlement.shares.items()},
+            "carried_forward": format_pounds(pool.settlement.carried_forward),
+        }
+    return {
+        "pool": pool.pool["id"],
+        "year": pool.year.label,
+        "budget": format_pounds(pool.budget) if pool.budget is not None else None,
+        "actual": format_pounds(pool.actual),
+        "forecast": format_pounds(pool.forecast.pence)
+        if pool.forecast is not None and pool.budget is not None
+        else None,
+        "variance": {"kind": pool.variance_kind, "amount": format_pounds(pool.variance or 0)}
+        if pool.variance_kind
+        else None,
+        "settlement": settlement,
+    }
+
+
+def write_json(result: RunResult, out: IO[str]) -> None:
+    """One JSON object; approvals are streamed from the spool so memory stays flat."""
+    dumps = json.dumps
+    head = {
+        "agreement": result.ir["agreement"]["id"],
+        "as_of": result.as_of.isoformat(),
+        "year": result.year.label,
+        "rows": {
+            "read": result.totals.read,
+            "used": result.totals.used,
+            "rejected": len(result.totals.rejected),
+        },
+        "rejected": [r.to_json() for r in result.rejected],
+        "warnings": result.warnings + [w for p in result.pools for w in p.warnings],
+    }
+    out.write("{\n")
+    for key, value in head.items():
+        out.write(f"  {dumps(key)}: {dumps(value, ensure_ascii=False)},\n")
+    out.write('  "pools": [')
+    for i, pool in enumerate(result.pools):
+        out.write(",\n    {" if i else "\n    {")
+        for key, value in _pool_head(pool).items():
+            out.write(f"\n      {dumps(key)}: {dumps(value, ensure_ascii=False)},")
+        out.write('\n      "approvals": [')
+        first = True
+        for item in _approvals(result, pool):
+            out.write(
+                ("\n        " if first else ",\n        ")
+                + dumps(approval_json(result, item), ensure_ascii=False)
+            )
+            first = False
+        out.write("\n      ],\n" if not first else "],\n")
+        tail: dict[str, Any] = {
+            "reports": [r.to_json() for r in pool.reports],
+            "disputes": [s.to_json() for s in pool.disputes],
+            "elements": pool.elements,
+        }
+        if result.explain:
+            tail["explain"] = {k: [w.to_json() for w in v] for k, v in pool.explain.items()}
+        out.write(
+            ",\n".join(f"      {dumps(k)}: {dumps(v, ensure_ascii=False)}" for k, v in tail.items())
+        )
+        out.write("\n    }")
+    out.write("\n  ]")
+    if result.outcomes is not None:
+        out.write(f',\n  "outcomes": {dumps(result.outcomes, ensure_ascii=False)}')
+    out.write("\n}\n")
+
+
+# ---------------------------------------------------------------- text
+def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
+    """A summary people can read: per pool the figures, breaches, reports and disputes."""
+    s = style or (lambda text, **_: text)
+    ir = result.ir
+    rows = result.totals
+    out.write(s(f"{ir['agreement']['title']}", bold=True) + "\n")
+    out.write(
+        f"{ir['agreement']['id']} · financial year {result.year.label} · as of {result.as_of}\n"
+    )
+    out.write(
+        f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected\n"
+    )
+    for warning in result.warnings:
+        out.write(s(f"warning: {warning}", fg="yellow") + "\n")
+    for pool in result.pools:
+        _pool_text(result, pool, out, s)
+    if result.rejected:
+        out.write("\n" + s(f"Rejected rows ({len(result.rejected)})", bold=True) + "\n")
+        for r in result.rejected[:50]:
+            where = f"{r.file}:{r.row}" if r.file else f"row {r.row}"
+            out.write(f"  {where:>12}  {r.code}  {r.message}\n")
+        if len(result.rejected) > 50:
+            out.write(f"  … and {len(result.rejected) - 50} more (use --format json for all)\n")
+    if result.outcomes is not None:
+        out.write("\n" + s("Outcomes", bold=True) + "\n")
+        for o in result.outcomes:
+            colour = {"met": "green", "missed": "red", "missing": "yellow"}[str(o["status"])]
+            value = o["value"] if o["value"] is not None else "—"
+            out.write(
+                f"  {o['id']:<28} {o['period']:<11} {value!s:>8}  target {o['target']:<8} "
+                + s(str(o["status"]), fg=colour)
+                + "\n"
+            )
+
+
+def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
+    out.write("\n" + s(f"{pool.pool['name']} ({pool.pool['id']})", bold=True) + "\n")
+    for warning in pool.warnings:
+        out.write(s(f"  warning: {warning}", fg="yellow") + "\n")
+    money = lambda v: format_money(v) if v is not None else "—"  # noqa: E731
+    out.write(f"  {'budget':<12}{money(pool.budget):>18}\n")
+    out.write(f"  {'actual':<12}{money(pool.actual):>18}\n")
+    out.write(
+        f"  {'forecast':<12}{money(pool.forecast.pence if pool.forecast and pool.budget is not None else None):>18}\n"
+    )
+    if pool.variance_kind:
+        colour = "red" if pool.variance_kind == "overspend" else "green"
+        out.write(
+            f"  {'variance':<12}{money(pool.variance):>18}  "
+            + s(pool.variance_kind, fg=colour)
+            + "\n"
+        )
+    if pool.settlement is not None:
+        out.write("  settlement\n")
+        for partner, pence in pool.settlement.shares.items():
+            out.write(f"    {partner:<10}{format_money(pence):>18}\n")
+        if pool.settlement.carried_forward:
+            out.write(
+                f"    {'carried forward':<10}{format_money(pool.settlement.carried_forward):>13}\n"
+            )
+    _explain(pool, out, s)
+    _breaches(result, pool, out, s)
+    _reports(result, pool, out, s)
+    if pool.disputes:
+        out.write("  disputes open\n")
+        for d in pool.disputes:
+            flag = s(" overdue", fg="red") if d.overdue else ""
+            deadline = f"deadline {d.deadline}" if d.deadline else "no time limit"
+            out.write(f"    {d.dispute.id:<8} stage {d.stage}: {d.holder}, {deadline}{flag}\n")
+
+
+def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:
+    for figure, lines in pool.explain.items():
+        out.write(s(f"  why {figure}:", dim=True) + "\n")
+        for line in lines:
+            out.write(s(f"    {line.text()}", dim=True) + "\n")
+
+
+def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
+    count, total_breaches = 0, 0
+    breaches: list[Classified] = []
+    for item in _approvals(result, pool):
+        count += 1
+        if not item.decision.compliant:
+            total_breaches += 1
+            if len(breaches) < 20:
+                breaches.append(item)
+    out.write(
+        f"  approvals   {count:,} spends, "
+        + s(
+            f"{total_breaches:,} breaching delegated authority",
+            fg="red" if total_breaches else "green",
+        )
+        + "\n"
+    )
+    for item in breaches:
+        d = item.decision
+        recorded = " and ".join(d.recorded) if d.recorded else "nobody"
+        out.write(
+            f"    row {item.row:<7} {format_money(item.amount):>16}  needs {' and '.join(d.required)}, approved by {recorded}\n"
+        )
+        if result.explain:
+            for line in result.authorities[item.pool].why_not_lower(
+                d, item.amount, item.in_plan, item.fields
+            ):
+                out.write(s(f"      {line}", dim=True) + "\n")
+    if total_breaches > len(breaches):
+        out.write(
+            f"    … and {total_breaches - len(breaches):,} more (use --format json for all)\n"
+        )
+
+
+def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
+    if not pool.reports:
+        return
+    out.write("  reports\n")
+    for r in pool.reports:
+        status = (
+            "past"
+            if r.due < result.as_of
+            else ("due today" if r.due == result.as_of else "upcoming")
+        )
+        colour = {"past": None, "due today": "yellow", "upcoming": "cyan"}[status]
+        mark = "!" if r.triggered else " "
+        line = f"   {mark}{r.due}  {r.report} to {r.to} (period to {r.period_end})"
+        out.write((s(line, fg=colour) if colour else line) + "\n")

@@ -1,0 +1,96 @@
+"""The position of a pool for a year: budget, actual net expenditure, forecast outturn.
+
+Net expenditure is spend less income (contributions and forecasts are not expenditure). The
+forecast outturn on a day is the latest forecast row on or before it within the year, else the
+run-rate at the last month end (LANGUAGE.md §6).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+from ..calendar import FinancialYear
+from ..money import format_money, round_half_away
+
+
+class Series:
+    """Net amounts by day, answering "how much up to and including this day" by bisection."""
+
+    def __init__(self, by_day: dict[date, int]) -> None:
+        self.days = sorted(by_day)
+        running = 0
+        self.cumulative = []
+        for day in self.days:
+            running += by_day[day]
+            self.cumulative.append(running)
+
+    def to(self, day: date) -> int:
+        i = bisect_right(self.days, day)
+        return self.cumulative[i - 1] if i else 0
+
+    def between(self, first: date, last: date) -> int:
+        """Net from `first` to `last`, both included."""
+        return self.to(last) - self.to(first - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast outturn and how it was reached."""
+
+    pence: int
+    how: str
+    source_row: int | None = None
+
+
+class Position:
+    """A pool's (or one element's) money for one financial year, asked on any day."""
+
+    def __init__(
+        self,
+        year: FinancialYear,
+        net: Series,
+        budget: int | None,
+        forecasts: list[tuple[date, int, int]] | None = None,
+    ) -> None:
+        self.year = year
+        self.net = net
+        self.budget = budget
+        in_year = [f for f in forecasts or [] if year.first_day <= f[0] <= year.last_day]
+        self.forecasts = sorted(in_year)  # by day, then row: the later row wins a tie
+
+    def actual(self, as_of: date) -> int:
+        """Net expenditure from the year's start to the as-of date (or the year's end)."""
+        return self.net.between(self.year.first_day, min(as_of, self.year.last_day))
+
+    def spent_to(self, day: date) -> int:
+        return self.net.between(self.year.first_day, min(day, self.year.last_day))
+
+    def run_rate(self, day: date) -> Forecast | None:
+        """Net to the last month end on or before `day`, × 12 ÷ months elapsed (None before it)."""
+        ends = [d for d in self.year.month_ends() if d <= day]
+        if not ends:
+            return None
+        months = len(ends)
+        spent = self.spent_to(ends[-1])
+        pence = round_half_away(Fraction(spent * 12, months))
+        how = f"run-rate: {format_money(spent)} net to {ends[-1]} × 12 ÷ {months} = {format_money(pence)}"
+        return Forecast(pence, how)
+
+    def forecast(self, day: date) -> Forecast | None:
+        """The forecast outturn on `day` (None only when there is neither data nor budget)."""
+        rows = [f for f in self.forecasts if f[0] <= day]
+        if rows:
+            fday, row, pence = rows[-1]
+            return Forecast(pence, f"forecast row {row} dated {fday}: {format_money(pence)}", row)
+        rate = self.run_rate(day)
+        if rate is not None:
+            return rate
+        if self.budget is None:
+            return None
+        return Forecast(
+            self.budget,
+            f"before the first month end the forecast is the budget, {format_money(self.budget)}",
+        )

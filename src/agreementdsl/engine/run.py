@@ -1,0 +1,361 @@
+"""Running a compiled agreement over a ledger: the library entry point behind `agreementdsl run`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
+from ..money import format_money, format_pounds, parse_amount
+from .approvals import Authority
+from .disputes import Standing, read_disputes, standing
+from .executor import ApprovalSpool, RowExecutor, Totals
+from .ledger import LedgerReader, PoolShape, Rejected
+from .outcomes import judge, read_measures
+from .position import Forecast, Position, Series
+from .reports import Due, schedule
+from .settlement import Settlement, YearContext, no_settlement, settle
+
+
+class RunError(Exception):
+    """The run cannot give results: a usage problem (exit 2) or unusable input (exit 1)."""
+
+    def __init__(
+        self, message: str, *, usage: bool = False, code: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+        self.code = code
+        self.hint = hint
+
+
+@dataclass
+class Working:
+    """One line of an explanation: what was done, where the rule is written, what came of it."""
+
+    step: str
+    result: str
+    source: str | None = None
+
+    def text(self) -> str:
+        where = f" ({self.source})" if self.source else ""
+        return f"{self.step}{where} → {self.result}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"step": self.step, "source": self.source, "result": self.result}
+
+
+@dataclass
+class PoolResult:
+    pool: dict[str, Any]  # the pool's IR
+    year: FinancialYear
+    budget: int | None
+    actual: int
+    forecast: Forecast | None
+    variance_kind: str | None
+    variance: int | None
+    settlement: Settlement | None
+    reports: list[Due]
+    disputes: list[Standing]
+    elements: list[dict[str, object]]
+    explain: dict[str, list[Working]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    ir: dict[str, Any]
+    as_of: date
+    year: FinancialYear
+    totals: Totals
+    pools: list[PoolResult]
+    rejected: list[Rejected]
+    outcomes: list[dict[str, object]] | None
+    warnings: list[str]
+    authorities: dict[str, Authority]
+    explain: bool
+
+    @property
+    def approvals(self) -> ApprovalSpool:
+        return self.totals.approvals
+
+    def close(self) -> None:
+        self.totals.approvals.close()
+
+
+def _shapes(ir: dict[str, Any]) -> dict[str, PoolShape]:
+    return {p["id"]: PoolShape({e["id"]: e["partner"] for e in p["elements"]}) for p in ir["pools"]}
+
+
+def run_ledger(
+    ir: dict[str, Any],
+    ledger: Path,
+    *,
+    disputes: Path | None = None,
+    measures: Path | None = None,
+    year: str | None = None,
+    as_of: date | None = None,
+    explain: bool = False,
+    progress: object = None,
+) -> RunResult:
+    """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
+    start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
+    wanted: FinancialYear | None = None
+    if year is not None:
+        wanted = financial_year(year, *start)
+        if wanted is None:
+            raise RunError(
+                f"--year {year} is not a financial year", usage=True, hint="write it like 2005/06"
+            )
+    roles = frozenset(r["id"] for r in ir["roles"])
+    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    element_partners = {
+        p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
+    }
+    reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
+    totals = RowExecutor(authorities, element_partners).execute(reader, progress)
+    if as_of is None:
+        days = [d for d in totals.days if wanted is None or wanted.contains(d)]
+        if not days:
+            totals.approvals.close()
+            raise RunError(
+                "the ledger has no usable dates"
+                + (f" in {year}" if year else "")
+                + ", so the as-of date is unknown",
+                usage=True,
+                hint="give --as-of YYYY-MM-DD",
+            )
+        as_of = days[-1]
+    run_year = wanted or year_containing(as_of, *start)
+    rejected = list(totals.rejected)
+    pool_ids = {p["id"] for p in ir["pools"]}
+    open_disputes: list[Any] = []
+    if disputes is not None:
+        found, bad = read_disputes(disputes, pool_ids)
+        open_disputes, rejected = found, rejected + bad
+    outcomes = None
+    if measures is not None:
+        found_m, bad_m = read_measures(measures, {o["id"] for o in ir["outcomes"]})
+        rejected += bad_m
+        outcomes = judge([o for o in ir["outcomes"] if o["target"]], found_m, run_year, as_of)
+    results = [_pool(ir, p, totals, run_year, as_of, open_disputes, explain) for p in ir["pools"]]
+    return RunResult(
+        ir,
+        as_of,
+        run_year,
+        totals,
+        results,
+        rejected,
+        outcomes,
+        list(reader.warnings),
+        authorities,
+        explain,
+    )
+
+
+def _contributions(pool: dict[str, Any], label: str) -> tuple[dict[str, int] | None, list[Working]]:
+    for year in pool["contributions"]:
+        if year["year"] == label:
+            amounts = {c["partner"]: parse_amount(c["amount"]) for c in year["partners"]}
+            working = [
+                Working(
+                    f"{c['partner']} contributes {c['expression']}",
+                    c["working"],
+                    f"{c['span']['file']}:{c['span']['line']}",
+                )
+                for c in year["partners"]
+            ]
+            return amounts, working
+    return None, []
+
+
+def _element_budgets(pool: dict[str, Any], label: str) -> dict[str, int]:
+    for year in pool["budgets"]:
+        if year["year"] == label:
+            return {
+                e["element"]: parse_amount(e["amount"])
+                for e in year["elements"]
+                if e["amount"] is not None
+            }
+    return {}
+
+
+def _pool(
+    ir: dict[str, Any],
+    pool: dict[str, Any],
+    totals: Totals,
+    year: FinancialYear,
+    as_of: date,
+    disputes: list[Any],
+    explain: bool,
+) -> PoolResult:
+    data = totals.pools[pool["id"]]
+    contributions, budget_working = _contributions(pool, year.label)
+    budget = sum(contributions.values()) if contributions is not None else None
+    position = Position(year, Series(data.net), budget, data.forecasts)
+    actual = position.actual(as_of)
+    forecast = position.forecast(as_of)
+    year_ended = as_of >= year.last_day
+    outturn = actual if year_ended else (forecast.pence if forecast else None)
+    warnings = []
+    elements = _elements(pool, data, year, as_of)
+    variance_kind = variance = settlement = None
+    work: dict[str, list[Working]] = {}
+    if budget is None or contributions is None:
+        warnings.append(
+            f"pool `{pool['id']}` states no contributions for {year.label}: no budget, forecast variance or settlement"
+        )
+    else:
+        work["budget"] = [
+            *budget_working,
+            Working("budget: the total of the year's contributions", format_money(budget)),
+        ]
+        assert outturn is not None
+        variance_kind, variance, settlement, settle_work = _settle(
+            ir, pool, contributions, budget, outturn, year, as_of, data
+        )
+        work["settlement"] = settle_work
+        basis = (
+            "actual net expenditure (the year has ended)"
+            if year_ended
+            else f"the forecast outturn ({forecast.how if forecast else ''})"
+        )
+        work["variance"] = [
+            Working(
+                f"variance of {basis} against the budget {format_money(budget)}",
+                f"{variance_kind} {format_money(variance or 0)}",
+            )
+        ]
+    work["actual"] = [
+        Working(
+            f"net expenditure (spend less income) from {year.first_day} to {min(as_of, year.last_day)}",
+            format_money(actual),
+        )
+    ]
+    if forecast is not None:
+        work["forecast"] = [Working(forecast.how, format_money(forecast.pence))]
+    reports = schedule(pool["reporting"], position, as_of)
+    standings = [
+        s
+        for d in disputes
+        if d.pool == pool["id"]
+        if (s := standing(d, pool["disputes"], as_of)) is not None
+    ]
+    return PoolResult(
+        pool,
+        year,
+        budget,
+        actual,
+        forecast,
+        variance_kind,
+        variance,
+        settlement,
+        reports,
+        standings,
+        elements,
+        work if explain else {},
+        warnings,
+    )
+
+
+def _elements(
+    pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date
+) -> list[dict[str, object]]:
+    budgets = _element_budgets(pool, year.label)
+    rows = []
+    for element in pool["elements"]:
+        net = {d: v for (e, d), v in data.element_net.items() if e == element["id"]}
+        position = Position(year, Series(net), budgets.get(element["id"]))
+        rows.append(
+            {
+                "element": element["id"],
+                "budget": format_pounds(budgets[element["id"]])
+                if element["id"] in budgets
+                else None,
+                "actual": format_pounds(position.actual(as_of)),
+            }
+        )
+    return rows
+
+
+def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+    budgets = _element_budgets(pool, year.label)
+
+    def parts(direction: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for element in pool["elements"]:
+            if element["id"] not in budgets:
+                continue
+            net = {d: v for (e, d), v in data.element_net.items() if e == element["id"]}
+            position = Position(year, Series(net), budgets[element["id"]])
+            if as_of >= year.last_day:
+                outturn = position.actual(as_of)
+            else:
+                rate = position.run_rate(as_of)
+                outturn = rate.pence if rate else budgets[element["id"]]
+            gap = (
+                outturn - budgets[element["id"]]
+                if direction == "overspend"
+                else budgets[element["id"]] - outturn
+            )
+            if gap > 0:
+                out[element["partner"]] = out.get(element["partner"], 0) + gap
+        return out
+
+    return parts
+
+
+def _settle(
+    ir: dict[str, Any],
+    pool: dict[str, Any],
+    contributions: dict[str, int],
+    budget: int,
+    outturn: int,
+    year: FinancialYear,
+    as_of: date,
+    data: Any,
+) -> tuple[str, int, Settlement, list[Working]]:
+    partners = [p["id"] for p in ir["partners"]]
+    ctx = YearContext(
+        partners, contributions, pool["host"], _element_parts(pool, data, year, as_of)
+    )
+    risk = pool["risk_share"] or {}
+    if outturn == budget:
+        return (
+            "balanced",
+            0,
+            no_settlement(ctx, risk.get("overspend")),
+            [Working("outturn equals the budget", "nothing to share")],
+        )
+    direction = "overspend" if outturn > budget else "underspend"
+    variance = abs(outturn - budget)
+    result = settle(risk[direction], direction, variance, ctx)
+    work = []
+    for step in result.steps:
+        parts = [f"{p} {format_money(v)}" for p, v in step.allocated.items()]
+        if step.carried:
+            parts.append(f"carried forward {format_money(step.carried)}")
+        taken = f"{format_money(step.taken)} {step.basis}"
+        work.append(
+            Working(
+                f"{direction} step {step.number}: {step.text}",
+                f"{taken}: {', '.join(parts) or 'nothing'}",
+                step.source,
+            )
+        )
+    totals = ", ".join(f"{p} {format_money(v)}" for p, v in result.shares.items())
+    work.append(
+        Working(
+            f"{direction} {format_money(variance)} settled",
+            totals
+            + (
+                f"; carried forward {format_money(result.carried_forward)}"
+                if result.carried_forward
+                else ""
+            ),
+        )
+    )
+    return direction, variance, result, work
