@@ -21,6 +21,11 @@ demo: $(STAMP)
 	  --ledger agreements/herefordshire-2005-06.csv \
 	  --disputes agreements/herefordshire-disputes.csv \
 	  --measures agreements/herefordshire-measures.csv
+	@echo
+	$(BIN)/agreementdsl run agreements/herefordshire.yaml \
+	  --ledger agreements/herefordshire-2005-06.csv \
+	  --disputes agreements/herefordshire-disputes.csv \
+	  --measures agreements/herefordshire-measures.csv
 
 test: $(STAMP) lint typecheck unit
 

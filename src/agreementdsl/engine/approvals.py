@@ -171,6 +171,11 @@ class Authority:
             ]
         ranks = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.recorded)
         need = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.required)
-        return [
-            f"recorded {ranks} do not cover required {need}; a role the clause never names has no authority"
-        ]
+        line = (
+            f"recorded {ranks} do not cover required {need}: each required role needs a different "
+            "recorded role of equal or higher rank"
+        )
+        powerless = [r for r in decision.recorded if r not in self.ranks]
+        if powerless:
+            line += f"; {', '.join(powerless)} has no authority in this pool (its spending clause never names it)"
+        return [line]
