@@ -33,6 +33,14 @@ def compile_condition(node: dict[str, Any]) -> Callable[[Fields], bool]:
     return lambda f: any(p(f) for p in parts)
 
 
+def _fields_of(node: dict[str, Any]) -> set[str]:
+    if "field" in node:
+        return {node["field"]}
+    if "operand" in node:
+        return _fields_of(node["operand"])
+    return {f for o in node.get("operands", []) for f in _fields_of(o)}
+
+
 @dataclass(frozen=True)
 class Rule:
     number: int
@@ -43,6 +51,7 @@ class Rule:
     text: str
     line: int
     file: str
+    pool: str
 
     def covers(self, amount: int) -> bool:
         return self.limit is None or amount <= self.limit
@@ -78,14 +87,22 @@ class Authority:
                 r["text"],
                 r["span"]["line"],
                 r["span"]["file"],
+                pool_ir["id"],
             )
             for r in pool_ir["spending"]
         ]
         self.ranks: dict[str, int] = dict(pool_ir["authority"])
         self.roles = roles
         self.limits = sorted({r.limit for r in self.rules if r.limit is not None})
+        self._fields = {
+            f for r in pool_ir["spending"] if r["where"] for f in _fields_of(r["where"])
+        }
         self._rule_cache: dict[tuple[object, ...], Rule | None] = {}
         self._match_cache: dict[tuple[object, ...], Decision] = {}
+
+    def fields_used(self) -> set[str]:
+        """The transaction fields any of the pool's conditions look at."""
+        return set(self._fields)
 
     def rule_for(self, amount: int, in_plan: bool, fields: FieldTuple) -> Rule | None:
         """The first rule that applies (None only when the clause has no catch-all).

@@ -1,25 +1,31 @@
 """The executor: one pass over the ledger rows, folding them into per-pool totals.
 
-It sits behind a small interface (`Executor.execute(rows) -> Totals`) so that a columnar
+It sits behind a small interface (`Executor.execute(reader) -> Totals`) so that a columnar
 executor can replace this row-at-a-time one without touching the analysis that follows.
 Everything the analysis needs is kept by day, so any year and as-of date can be answered after
-the pass; spends are classified as they stream past and kept in a compact spool on disk.
+the pass; spends are classified as they stream past and kept in a spool on disk (flat memory).
+
+The loop takes a fast path for rows in the plain forms a finance system exports; any row it is
+not sure of goes through `LedgerReader.check`, which gives the same result or the reason for
+rejecting the row, so both paths agree by construction.
 """
 
 from __future__ import annotations
 
-import struct
 import tempfile
+from array import array
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Protocol
 
-from .approvals import Authority, Decision
-from .ledger import Rejected, Txn
+from .approvals import Authority, Decision, FieldTuple
+from .ledger import LedgerReader, Rejected, Txn
 
-_RECORD = struct.Struct("<qqiiI")  # row, amount (pence), day ordinal, pool index, decision id
+_CHUNK = 1 << 16
+_TYPES = (("q", "rows"), ("q", "amounts"), ("l", "days"), ("H", "pools"), ("L", "decisions"))
 
 
 @dataclass(frozen=True)
@@ -29,67 +35,95 @@ class Classified:
     day: date
     pool: str
     decision: Decision
-    fields: tuple[tuple[str, str], ...]
+    fields: FieldTuple
     in_plan: bool
 
 
 class ApprovalSpool:
-    """Every classified spend, kept as fixed-size records in a temporary file (flat memory)."""
+    """Every classified spend as columns of machine integers, flushed to a temporary file."""
 
-    def __init__(self) -> None:
+    def __init__(self, pools: list[str]) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        self._buffer = bytearray()
-        self._decisions: dict[tuple[object, ...], int] = {}
-        self._table: list[tuple[Decision, tuple[tuple[str, str], ...], bool]] = []
-        self.pools: list[str] = []
+        self._chunks: list[int] = []
+        # Spools written by other processes, appended in ledger order: (file, chunks, id offset).
+        self._segments: list[tuple[IO[bytes], list[int], int]] = []
+        self.pools = pools
+        self.table: list[tuple[Decision, FieldTuple, bool]] = []
+        self.rows, self.amounts, self.days, self.pool_ids, self.decisions = (
+            array(t) for t, _ in _TYPES
+        )
         self.count = 0
 
-    def add(
-        self, txn: Txn, pool_index: int, decision: Decision, fields: tuple[tuple[str, str], ...]
+    def flush(self) -> None:
+        """Write the buffered columns out and empty them (in place: the executor holds them)."""
+        if len(self.rows):
+            size = len(self.rows)
+            for buffer in (self.rows, self.amounts, self.days, self.pool_ids, self.decisions):
+                buffer.tofile(self._file)
+                del buffer[:]
+            self._chunks.append(size)
+            self.count += size
+
+    def adopt(
+        self, file: IO[bytes], chunks: list[int], table: list[tuple[Decision, FieldTuple, bool]]
     ) -> None:
-        key = (id(decision), fields, txn.in_plan)
-        ident = self._decisions.get(key)
-        if ident is None:
-            ident = len(self._table)
-            self._decisions[key] = ident
-            self._table.append((decision, fields, txn.in_plan))
-        self._buffer += _RECORD.pack(txn.row, txn.amount, txn.day.toordinal(), pool_index, ident)
-        self.count += 1
-        if len(self._buffer) >= 1 << 16:
-            self._file.write(self._buffer)
-            self._buffer.clear()
+        """Append a spool another process wrote (its rows follow this one's in the ledger)."""
+        self._segments.append((file, chunks, len(self.table)))
+        self.table.extend(table)
+        self.count += sum(chunks)
+
+    @property
+    def path_and_chunks(self) -> tuple[IO[bytes], list[int]]:
+        self.flush()
+        return self._file, self._chunks
+
+    def records(self) -> Iterator[tuple[int, int, int, int, int]]:
+        """(row, pence, day ordinal, pool index, decision id) in ledger order."""
+        self.flush()
+        for file, chunks, offset in [(self._file, self._chunks, 0), *self._segments]:
+            file.seek(0)
+            for size in chunks:
+                columns = []
+                for typecode, _ in _TYPES:
+                    column = array(typecode)
+                    column.fromfile(file, size)
+                    columns.append(column)
+                if offset:
+                    columns[4] = array("L", (i + offset for i in columns[4]))
+                yield from zip(*columns, strict=True)
+        self._file.seek(0, 2)
 
     def __iter__(self) -> Iterator[Classified]:
-        self._file.write(self._buffer)
-        self._buffer.clear()
-        self._file.flush()
-        self._file.seek(0)
-        while chunk := self._file.read(_RECORD.size * 4096):
-            for row, amount, ordinal, pool_index, ident in _RECORD.iter_unpack(chunk):
-                decision, fields, in_plan = self._table[ident]
-                yield Classified(
-                    row,
-                    amount,
-                    date.fromordinal(ordinal),
-                    self.pools[pool_index],
-                    decision,
-                    fields,
-                    in_plan,
-                )
-        self._file.seek(0, 2)
+        for row, amount, ordinal, pool, ident in self.records():
+            decision, fields, in_plan = self.table[ident]
+            yield Classified(
+                row, amount, date.fromordinal(ordinal), self.pools[pool], decision, fields, in_plan
+            )
 
     def close(self) -> None:
         self._file.close()
+        for file, _, _ in self._segments:
+            file.close()
 
 
 @dataclass
 class PoolTotals:
-    """A pool's ledger, folded by day."""
+    """A pool's ledger, folded by element and day (element "" for rows without one)."""
 
-    net: dict[date, int] = field(default_factory=lambda: defaultdict(int))  # spend - income
     element_net: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
     forecasts: list[tuple[date, int, int]] = field(default_factory=list)  # day, row, pence
     received: dict[tuple[str, date], int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def net(self) -> dict[date, int]:
+        """Spend less income by day, for the whole pool."""
+        out: dict[date, int] = defaultdict(int)
+        for (_, day), pence in self.element_net.items():
+            out[day] += pence
+        return out
+
+    def element(self, element: str) -> dict[date, int]:
+        return {day: v for (e, day), v in self.element_net.items() if e == element}
 
 
 @dataclass
@@ -105,7 +139,24 @@ class Totals:
 
 
 class Executor(Protocol):
-    def execute(self, rows: Iterable[Txn | Rejected]) -> Totals: ...
+    def execute(self, reader: LedgerReader, progress: object = None) -> Totals: ...
+
+
+@dataclass(frozen=True)
+class _PoolPlan:
+    """What the hot loop needs of a pool, looked up once per row."""
+
+    index: int
+    totals: PoolTotals
+    elements: dict[str, str]  # element -> its partner
+    requires_element: bool
+    limits: list[int]
+    authority: Authority
+    uses: tuple[bool, bool, bool, bool]  # category, element, partner, supplier in conditions
+
+
+_PLAN = {"true": True, "false": False, "": False, "yes": True, "no": False, "1": True, "0": False}
+_KINDS = frozenset({"spend", "income", "contribution", "forecast"})
 
 
 class RowExecutor:
@@ -117,52 +168,191 @@ class RowExecutor:
         self.authorities = authorities
         self.element_partners = element_partners
 
-    def execute(self, rows: Iterable[Txn | Rejected], progress: object = None) -> Totals:
+    def _plans(self, pools: dict[str, PoolTotals]) -> dict[str, _PoolPlan]:
+        plans = {}
+        for i, (pid, authority) in enumerate(self.authorities.items()):
+            used = authority.fields_used()
+            uses = ("category" in used, "element" in used, "partner" in used, "supplier" in used)
+            elements = self.element_partners[pid]
+            plans[pid] = _PoolPlan(
+                i, pools[pid], elements, bool(elements), authority.limits, authority, uses
+            )
+        return plans
+
+    def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         pools = {pid: PoolTotals() for pid in self.authorities}
-        spool = ApprovalSpool()
-        spool.pools = list(self.authorities)
-        pool_index = {pid: i for i, pid in enumerate(spool.pools)}
+        spool = ApprovalSpool(list(self.authorities))
         totals = Totals(pools, spool)
+        plans = self._plans(pools)
+        dates: dict[str, date | None] = {}
+        ordinals: dict[date, int] = {}
+        decisions: dict[tuple[object, ...], int] = {}
+        partners = reader.partners
         rejected = totals.rejected
-        days: set[date] = set()
-        read = 0
         tick = getattr(progress, "update", None)
-        for item in rows:
+        read = 0
+        rows_out, amounts_out, days_out = spool.rows, spool.amounts, spool.days
+        pools_out, decisions_out = spool.pool_ids, spool.decisions
+        for item in reader:
             read += 1
-            if tick is not None and read % 65536 == 0:
-                tick(65536)
+            if tick is not None and not read & 0xFFFF:
+                tick(0x10000)
             if type(item) is Rejected:
                 rejected.append(item)
                 continue
-            txn: Txn = item  # type: ignore[assignment]
-            days.add(txn.day)
-            pool = pools[txn.pool]
-            kind = txn.kind
-            if kind == "spend" or kind == "income":
-                amount = txn.amount if kind == "spend" else -txn.amount
-                pool.net[txn.day] += amount
-                if txn.element:
-                    pool.element_net[(txn.element, txn.day)] += amount
-                if kind == "spend" and txn.amount > 0:
-                    self._classify(txn, spool, pool_index[txn.pool])
+            row, values = item  # type: ignore[misc]
+            (
+                day_s,
+                pool_s,
+                kind,
+                amount_s,
+                element,
+                partner,
+                approvers,
+                plan_s,
+                supplier,
+                category,
+            ) = values
+            day = dates.get(day_s)
+            if day is None:
+                day = dates[day_s] = reader.parse_date(day_s)
+            plan = plans.get(pool_s)
+            in_plan = _PLAN.get(plan_s)
+            whole, dot, frac = amount_s.partition(".")
+            if (
+                day is None
+                or plan is None
+                or kind not in _KINDS
+                or in_plan is None
+                or not (
+                    whole.isdigit()
+                    and whole.isascii()
+                    and (not dot or (len(frac) == 2 and frac.isdigit()))
+                )
+                or (element and element not in plan.elements)
+                or (not element and kind == "spend" and plan.requires_element)
+                or (partner and partner not in partners)
+            ):
+                checked = reader.check(row, *values)
+                if isinstance(checked, Rejected):
+                    rejected.append(checked)
+                    continue
+                self._fold_checked(checked, plans[checked.pool], spool, ordinals)
+                continue
+            amount = int(whole) * 100 + (int(frac) if dot else 0)
+            if kind == "spend":
+                plan.totals.element_net[(element, day)] += amount
+                if amount > 0:
+                    uses = plan.uses
+                    key = (
+                        plan.index,
+                        bisect_left(plan.limits, amount),
+                        in_plan,
+                        category if uses[0] else None,
+                        element if uses[1] else None,
+                        (partner or plan.elements.get(element, "")) if uses[2] else None,
+                        supplier if uses[3] else None,
+                        approvers,  # the raw text: parsed only when the decision is new
+                    )
+                    ident = decisions.get(key)
+                    if ident is None:
+                        approved = tuple(a.strip() for a in approvers.split(";") if a.strip())
+                        ident = decisions[key] = self._decide(
+                            plan,
+                            amount,
+                            element,
+                            partner,
+                            approved,
+                            in_plan,
+                            supplier,
+                            category,
+                            spool,
+                        )
+                    ordinal = ordinals.get(day)
+                    if ordinal is None:
+                        ordinal = ordinals[day] = day.toordinal()
+                    rows_out.append(row)
+                    amounts_out.append(amount)
+                    days_out.append(ordinal)
+                    pools_out.append(plan.index)
+                    decisions_out.append(ident)
+                    if len(rows_out) >= _CHUNK:
+                        spool.flush()
+            elif kind == "income":
+                plan.totals.element_net[(element, day)] -= amount
             elif kind == "forecast":
-                pool.forecasts.append((txn.day, txn.row, txn.amount))
+                plan.totals.forecasts.append((day, row, amount))
             else:
-                pool.received[(txn.partner, txn.day)] += txn.amount
+                plan.totals.received[(partner, day)] += amount
+        spool.flush()
         totals.read = read
         totals.used = read - len(rejected)
-        totals.days = sorted(days)
+        totals.days = sorted(self._used_days(pools, ordinals))
         return totals
 
-    def _classify(self, txn: Txn, spool: ApprovalSpool, pool_index: int) -> None:
-        partner = txn.partner or self.element_partners[txn.pool].get(txn.element, "")
-        fields = (
-            ("category", txn.category),
-            ("element", txn.element),
+    @staticmethod
+    def _used_days(pools: dict[str, PoolTotals], ordinals: dict[date, int]) -> set[date]:
+        days: set[date] = set(ordinals)
+        for totals in pools.values():
+            days.update(day for _, day in totals.element_net)
+            days.update(f[0] for f in totals.forecasts)
+            days.update(day for _, day in totals.received)
+        return days
+
+    def _fold_checked(
+        self,
+        txn: Txn,
+        plan: _PoolPlan,
+        spool: ApprovalSpool,
+        ordinals: dict[date, int],
+    ) -> None:
+        """A row that took the careful path, now known good (rare: no decision caching)."""
+        if txn.kind in ("spend", "income"):
+            signed = txn.amount if txn.kind == "spend" else -txn.amount
+            plan.totals.element_net[(txn.element, txn.day)] += signed
+            if txn.kind == "spend" and txn.amount > 0:
+                ident = self._decide(
+                    plan,
+                    txn.amount,
+                    txn.element,
+                    txn.partner,
+                    txn.approved_by,
+                    txn.in_plan,
+                    txn.supplier,
+                    txn.category,
+                    spool,
+                )
+                spool.rows.append(txn.row)
+                spool.amounts.append(txn.amount)
+                spool.days.append(ordinals.setdefault(txn.day, txn.day.toordinal()))
+                spool.pool_ids.append(plan.index)
+                spool.decisions.append(ident)
+        elif txn.kind == "forecast":
+            plan.totals.forecasts.append((txn.day, txn.row, txn.amount))
+        else:
+            plan.totals.received[(txn.partner, txn.day)] += txn.amount
+
+    @staticmethod
+    def _decide(
+        plan: _PoolPlan,
+        amount: int,
+        element: str,
+        partner: str,
+        approved: tuple[str, ...],
+        in_plan: bool,
+        supplier: str,
+        category: str,
+        spool: ApprovalSpool,
+    ) -> int:
+        """Classify a spend not seen before; its decision's id in the spool's table."""
+        who = partner or plan.elements.get(element, "")
+        fields: FieldTuple = (
+            ("category", category),
+            ("element", element),
             ("kind", "spend"),
-            ("partner", partner),
-            ("supplier", txn.supplier),
+            ("partner", who),
+            ("supplier", supplier),
         )
-        authority = self.authorities[txn.pool]
-        decision = authority.decide(txn.amount, txn.in_plan, fields, txn.approved_by)
-        spool.add(txn, pool_index, decision, fields)
+        decision = plan.authority.decide(amount, in_plan, fields, approved)
+        spool.table.append((decision, fields, in_plan))
+        return len(spool.table) - 1

@@ -8,12 +8,14 @@ Reading is the hot path of the engine, so the common cases take fast paths.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from ..money import MoneyError, parse_amount
 
@@ -29,6 +31,9 @@ OPTIONAL = (
     "reference",
     "description",
 )
+# The columns a row is read as, in order (reference and description are free text, not used).
+COLUMNS = (*REQUIRED, *OPTIONAL[:6])
+RawRow = tuple[int, tuple[str, ...]]
 _TRUE = frozenset({"true", "yes", "1", "y", "t"})
 _FALSE = frozenset({"false", "no", "0", "", "n", "f"})
 
@@ -95,8 +100,14 @@ class LedgerReader:
     partners: frozenset[str]
     warnings: list[str] = field(default_factory=list)
     _dates: dict[str, date | None] = field(default_factory=dict)
+    # A slice of a CSV ledger, for a worker process: byte range, the header, first line number.
+    part: tuple[int, int, list[str], int] | None = None
 
-    def __iter__(self) -> Iterator[Txn | Rejected]:
+    def __iter__(self) -> Iterator[RawRow | Rejected]:
+        """Rows as (line number, the COLUMNS' texts); structurally broken rows as Rejected."""
+        if self.part is not None:
+            yield from self._slice(*self.part)
+            return
         try:
             handle = self.path.open(encoding="utf-8-sig", newline="")
         except OSError as exc:
@@ -132,9 +143,22 @@ class LedgerReader:
                 f"{', '.join(f'`{c}`' for c in unknown)} {'are' if len(unknown) > 1 else 'is'} ignored"
             )
 
-    def _csv(self, handle: IO[str]) -> Iterator[Txn | Rejected]:
+    def _slice(
+        self, start: int, end: int, header: list[str], first_line: int
+    ) -> Iterator[RawRow | Rejected]:
+        with self.path.open("rb") as raw:
+            raw.seek(start)
+            text = io.TextIOWrapper(
+                io.BufferedReader(_Bounded(raw, end - start)), encoding="utf-8", newline=""
+            )
+            yield from self._csv(text, header, first_line)
+
+    def _csv(
+        self, handle: IO[str], header: list[str] | None = None, first_line: int = 0
+    ) -> Iterator[RawRow | Rejected]:
         reader = csv.reader(handle)
-        header = next(reader, None)
+        if header is None:
+            header = next(reader, None)
         if header is None:
             raise LedgerError(
                 "L101",
@@ -145,22 +169,26 @@ class LedgerReader:
         self._columns(names)
         index = {n: i for i, n in enumerate(names)}
         width = len(names)
-        get = [index.get(c, -1) for c in (*REQUIRED, *OPTIONAL)]
-        last_line = reader.line_num
-        check = self.check
+        # Absent optional columns read an empty slot appended to every row.
+        pick = itemgetter(*[index.get(c, width) for c in COLUMNS])
+        pad = any(c not in index for c in COLUMNS)
+        start = first_line - 1 if first_line else 0
+        last_line = reader.line_num + start
         for fields in reader:
             row = last_line + 1
-            last_line = reader.line_num
-            if not fields:
-                continue  # a blank line holds no row
+            last_line = reader.line_num + start
             if len(fields) != width:
+                if not fields:
+                    continue  # a blank line holds no row
                 yield Rejected(
                     row, "L010", f"the row has {len(fields)} fields but the header has {width}"
                 )
                 continue
-            yield check(row, *[fields[i] if i >= 0 else "" for i in get])
+            if pad:
+                fields.append("")
+            yield row, pick(fields)
 
-    def _jsonl(self, handle: IO[str]) -> Iterator[Txn | Rejected]:
+    def _jsonl(self, handle: IO[str]) -> Iterator[RawRow | Rejected]:
         seen_columns = False
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -180,22 +208,31 @@ class LedgerReader:
             if missing:
                 yield Rejected(number, "L011", f"the record has no {', '.join(missing)}")
                 continue
-            values = [_text(record.get(c)) for c in (*REQUIRED, *OPTIONAL)]
-            yield self.check(number, *values)
+            yield number, tuple(_text(record.get(c)) for c in COLUMNS)
+
+    def transactions(self) -> Iterator[Txn | Rejected]:
+        """Every row checked in full: the careful path, for callers that want records."""
+        for item in self:
+            yield item if isinstance(item, Rejected) else self.check(item[0], *item[1])
 
     # ------------------------------------------------------------ one row
     def _date(self, text: str) -> date | None:
         try:
             return self._dates[text]
         except KeyError:
-            try:
-                value: date | None = date.fromisoformat(text.strip())
-                if len(text.strip()) != 10:
-                    value = None
-            except ValueError:
-                value = None
-            self._dates[text] = value
+            value = self._dates[text] = self.parse_date(text)
             return value
+
+    @staticmethod
+    def parse_date(text: str) -> date | None:
+        """An ISO date `YYYY-MM-DD`, or None."""
+        text = text.strip()
+        if len(text) != 10:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
 
     def check(
         self,
@@ -210,8 +247,6 @@ class LedgerReader:
         in_plan: str,
         supplier: str,
         category: str,
-        _reference: str,
-        _description: str,
     ) -> Txn | Rejected:
         """Validate one row's fields (LANGUAGE.md §9)."""
         day = self._date(day_text)
@@ -263,6 +298,25 @@ class LedgerReader:
             supplier.strip(),
             category.strip(),
         )
+
+
+class _Bounded(io.RawIOBase):
+    """At most `left` bytes of an open binary file, from where it stands."""
+
+    def __init__(self, raw: IO[bytes], left: int) -> None:
+        self.raw = raw
+        self.left = left
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        view = memoryview(buffer)[: min(len(buffer), self.left)]
+        got = self.raw.readinto(view)  # type: ignore[attr-defined]
+        self.left -= got or 0
+        return got or 0
 
 
 def _text(value: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import IO, Any
 
 from ..money import format_money, format_pounds
@@ -39,6 +40,45 @@ def approval_json(result: RunResult, item: Classified) -> dict[str, object]:
         authority = result.authorities[item.pool]
         out["explain"] = authority.why_not_lower(d, item.amount, item.in_plan, item.fields)
     return out
+
+
+def _approval_lines(result: RunResult, pool: PoolResult) -> Iterator[str]:
+    """The pool's approvals as JSON text, one line each, built from cached fragments.
+
+    With --explain every line is built in full; otherwise the part that depends only on the
+    decision is encoded once per distinct decision, which keeps a million spends quick.
+    """
+    if result.explain:
+        for item in _approvals(result, pool):
+            yield json.dumps(approval_json(result, item), ensure_ascii=False)
+        return
+    index = result.approvals.pools.index(pool.pool["id"])
+    first, last = (
+        result.year.first_day.toordinal(),
+        min(result.as_of, result.year.last_day).toordinal(),
+    )
+    table = result.approvals.table
+    fragments: dict[int, str] = {}
+    dates: dict[int, str] = {}
+    for row, amount, ordinal, pool_index, ident in result.approvals.records():
+        if pool_index != index or ordinal < first or ordinal > last:
+            continue
+        tail = fragments.get(ident)
+        if tail is None:
+            decision = table[ident][0]
+            parts = {
+                "required": list(decision.required),
+                "recorded": list(decision.recorded),
+                "compliant": decision.compliant,
+            }
+            if decision.rule is not None:
+                parts["rule"] = f"{decision.rule.file}:{decision.rule.line}"
+            tail = fragments[ident] = json.dumps(parts, ensure_ascii=False)[1:]
+        day = dates.get(ordinal)
+        if day is None:
+            day = dates[ordinal] = date.fromordinal(ordinal).isoformat()
+        whole, pence = divmod(amount, 100)
+        yield f'{{"row": {row}, "date": "{day}", "amount": "{whole}.{pence:02d}", {tail}'
 
 
 def _pool_head(pool: PoolResult) -> dict[str, Any]:
@@ -87,14 +127,17 @@ def write_json(result: RunResult, out: IO[str]) -> None:
         for key, value in _pool_head(pool).items():
             out.write(f"\n      {dumps(key)}: {dumps(value, ensure_ascii=False)},")
         out.write('\n      "approvals": [')
-        first = True
-        for item in _approvals(result, pool):
-            out.write(
-                ("\n        " if first else ",\n        ")
-                + dumps(approval_json(result, item), ensure_ascii=False)
-            )
-            first = False
-        out.write("\n      ],\n" if not first else "],\n")
+        any_lines = False
+        batch: list[str] = []
+        for line in _approval_lines(result, pool):
+            batch.append(line)
+            if len(batch) >= 4096:
+                out.write(("," if any_lines else "") + "\n        " + ",\n        ".join(batch))
+                any_lines, batch = True, []
+        if batch:
+            out.write(("," if any_lines else "") + "\n        " + ",\n        ".join(batch))
+            any_lines = True
+        out.write("\n      ],\n" if any_lines else "],\n")
         tail: dict[str, Any] = {
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],

@@ -14,6 +14,7 @@ from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, RowExecutor, Totals
 from .ledger import LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
+from .parallel import ParallelExecutor
 from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
@@ -116,7 +117,7 @@ def run_ledger(
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    totals = RowExecutor(authorities, element_partners).execute(reader, progress)
+    totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
     if as_of is None:
         days = [d for d in totals.days if wanted is None or wanted.contains(d)]
         if not days:
@@ -267,7 +268,7 @@ def _elements(
     budgets = _element_budgets(pool, year.label)
     rows = []
     for element in pool["elements"]:
-        net = {d: v for (e, d), v in data.element_net.items() if e == element["id"]}
+        net = data.element(element["id"])
         position = Position(year, Series(net), budgets.get(element["id"]))
         rows.append(
             {
@@ -289,7 +290,7 @@ def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: 
         for element in pool["elements"]:
             if element["id"] not in budgets:
                 continue
-            net = {d: v for (e, d), v in data.element_net.items() if e == element["id"]}
+            net = data.element(element["id"])
             position = Position(year, Series(net), budgets[element["id"]])
             if as_of >= year.last_day:
                 outturn = position.actual(as_of)

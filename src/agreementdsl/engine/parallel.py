@@ -1,0 +1,165 @@
+"""Two-process execution of large CSV ledgers: each worker folds half the file.
+
+The ledger is cut at a line break near its middle; each half is read by a worker forked from
+this process (so the compiled rules need no pickling) with the same RowExecutor, and the
+halves' totals are merged in ledger order. Only files whose rows cannot contain line breaks
+(no `"` anywhere) are cut; any other ledger is read by one process, as is any small one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from collections import defaultdict
+from dataclasses import replace
+from typing import Any
+
+from .approvals import Decision
+from .executor import ApprovalSpool, PoolTotals, RowExecutor, Totals
+from .ledger import LedgerReader, Rejected
+
+MIN_BYTES = 16 << 20  # below this a second process costs more than it saves
+_BLOCK = 1 << 22
+
+_STATE: dict[str, Any] = {}  # set before forking; read by the workers
+
+
+def _plain_csv_cut(reader: LedgerReader) -> tuple[int, int, list[str], int] | None:
+    """(header end, cut, header, lines before the cut), or None when the file must not be cut."""
+    path = reader.path
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return None
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.readline()
+        head_text = head.removeprefix(b"\xef\xbb\xbf")
+        if head_text.lstrip().startswith(b"{") or b'"' in head:
+            return None
+        while block := f.read(_BLOCK):
+            if b'"' in block:
+                return None
+        f.seek(size // 2)
+        f.readline()
+        cut = f.tell()
+        if cut >= size:
+            return None
+        f.seek(len(head))
+        lines, left = 0, cut - len(head)
+        while left > 0:
+            block = f.read(min(_BLOCK, left))
+            lines += block.count(b"\n")
+            left -= len(block)
+    try:
+        header = [h.strip().lower() for h in head_text.decode("utf-8").rstrip("\r\n").split(",")]
+    except UnicodeDecodeError:
+        return None
+    return len(head), cut, header, lines
+
+
+def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
+    """In a worker: fold one slice, leave the approvals in a file, return the rest."""
+    executor: RowExecutor = _STATE["executor"]
+    base: LedgerReader = _STATE["reader"]
+    reader = replace(base, part=part, warnings=[], _dates={})
+    totals = executor.execute(reader)
+    file, chunks = totals.approvals.path_and_chunks
+    file.flush()
+    with tempfile.NamedTemporaryFile(delete=False, prefix="agreementdsl-spool-") as keep:
+        file.seek(0)
+        while block := file.read(_BLOCK):
+            keep.write(block)
+    index = {pid: i for i, pid in enumerate(totals.approvals.pools)}
+    table = [
+        (
+            index[d.rule.pool] if d.rule else None,
+            d.rule.number if d.rule else None,
+            d.required,
+            d.recorded,
+            d.compliant,
+            d.unknown,
+            f,
+            p,
+        )
+        for d, f, p in totals.approvals.table
+    ]
+    totals.approvals.close()
+    return {
+        "pools": {
+            pid: (dict(t.element_net), t.forecasts, dict(t.received))
+            for pid, t in totals.pools.items()
+        },
+        "read": totals.read,
+        "rejected": totals.rejected,
+        "days": totals.days,
+        "spool": keep.name,
+        "chunks": chunks,
+        "table": table,
+    }
+
+
+def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -> Decision:
+    pool_index, number, required, recorded, compliant, unknown, _, _ = entry
+    rule = None
+    if pool_index is not None and number is not None:
+        rule = executor.authorities[pools[pool_index]].rules[number - 1]
+    return Decision(rule, required, recorded, compliant, unknown)
+
+
+class ParallelExecutor:
+    """Folds a large plain CSV ledger in two processes; anything else in one (RowExecutor)."""
+
+    def __init__(self, executor: RowExecutor, workers: int = 2) -> None:
+        self.executor = executor
+        self.workers = workers
+
+    def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
+        if (
+            (os.cpu_count() or 1) < 2
+            or reader.part is not None
+            or reader.path.stat().st_size < MIN_BYTES
+        ):
+            return self.executor.execute(reader, progress)
+        cut = _plain_csv_cut(reader)
+        if cut is None or "fork" not in multiprocessing.get_all_start_methods():
+            return self.executor.execute(reader, progress)
+        head_end, middle, header, lines_before = cut
+        reader._columns(header)  # a missing column stops the run before any work is forked
+        parts = [
+            (head_end, middle, header, 2),
+            (middle, reader.path.stat().st_size, header, 2 + lines_before),
+        ]
+        _STATE.update(executor=self.executor, reader=reader)
+        try:
+            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                halves = pool.map(_work, parts)
+        finally:
+            _STATE.clear()
+        return self._merge(halves)
+
+    def _merge(self, halves: list[dict[str, Any]]) -> Totals:
+        names = list(self.executor.authorities)
+        pools = {pid: PoolTotals() for pid in names}
+        spool = ApprovalSpool(names)
+        rejected: list[Rejected] = []
+        days: set[Any] = set()
+        read = 0
+        for half in halves:
+            for pid, (net, forecasts, received) in half["pools"].items():
+                target = pools[pid]
+                for key, pence in net.items():
+                    target.element_net[key] += pence
+                target.forecasts.extend(forecasts)
+                for key, pence in received.items():
+                    target.received[key] += pence
+            read += half["read"]
+            rejected.extend(half["rejected"])
+            days.update(half["days"])
+            table = [(_decision(self.executor, names, e), e[6], e[7]) for e in half["table"]]
+            file = open(half["spool"], "rb")  # noqa: SIM115 (the spool closes it)
+            os.unlink(half["spool"])  # the open file lives on until the spool closes it
+            spool.adopt(file, half["chunks"], table)
+        totals = Totals(pools, spool, read, read - len(rejected), rejected, sorted(days))
+        for t in pools.values():
+            t.element_net = defaultdict(int, t.element_net)
+        return totals
