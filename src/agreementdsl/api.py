@@ -36,16 +36,27 @@ def load_source(source: SourceFile) -> Loaded:
     """Parse, validate, build and check an agreement held in memory."""
     from .build import ModelBuilder
     from .checks import run_checks
-    from .load import parse_yaml, validate_schema
+    from .load import parse_yaml, split_money_lines, validate_schema
 
     tree, diags = parse_yaml(source)
     if tree is None:
         return Loaded(source.path, source, None, sort_diagnostics(diags))
-    diags.extend(validate_schema(tree))
+    split = split_money_lines(tree)
+    diags = [d for d in diags if d.span.line not in split]
+    diags.extend(d for d in validate_schema(tree) if d.span.line not in split)
     builder = ModelBuilder(source)
     agreement = builder.agreement(tree)
     diags.extend(builder.diagnostics)
-    diags.extend(run_checks(agreement))
+    diags.extend(d for d in run_checks(agreement) if d.span.line not in split)
+    diags.extend(
+        error(
+            "E510",
+            span,
+            "money inside `{ }` must be quoted: YAML splits `£13,300,000` at its commas",
+            'write it in quotes, like `{ hpct: "£13,300,000", hc: "£4,100,000" }`',
+        )
+        for span in split.values()
+    )
     return Loaded(source.path, source, agreement, sort_diagnostics(diags))
 
 

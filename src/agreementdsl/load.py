@@ -299,3 +299,20 @@ def _schema_diagnostics(err: Any, tree: YNode) -> list[Diagnostic]:
     if kind in ("minProperties", "minItems", "minLength"):
         return [error(code or "E105", node.key_span or span, f"{here} must not be empty")]
     return [error(code or "E104", span, f"{here}: {err.message}")]
+
+
+def split_money_lines(tree: YNode) -> dict[int, Span]:
+    """Lines where unquoted money in a `{ }` mapping was split by YAML at its commas.
+
+    `{ hpct: £13,300,000 }` reads as the keys `hpct`, `300` and `000`; one clear error on such
+    a line replaces the dozen that would follow from it.
+    """
+    found: dict[int, Span] = {}
+    pools = tree.get("pools")
+    for pool in pools.value.values() if pools is not None and pools.is_map else []:
+        for key in ("contributions", "budgets"):
+            years = pool.get(key)
+            for row in years.value.values() if years is not None and years.is_map else []:
+                if row.is_map and any(k.isdigit() for k in row.value):
+                    found.setdefault(row.span.line, row.span)
+    return found
