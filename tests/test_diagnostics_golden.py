@@ -46,6 +46,8 @@ DEFECT_NAMES = sorted(
 def defect_path(name: str) -> Path:
     single = DEFECTS / f"{name}.yaml"
     return single if (ROOT / single).is_file() else DEFECTS / name
+
+
 MULTI = "multi-independent-problems"
 MULTI_CODES = {"E102", "E201", "E302", "E404", "E505", "E604", "W802"}
 
