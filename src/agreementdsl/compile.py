@@ -135,6 +135,22 @@ def _risk(pool: m.Pool) -> dict[str, Any] | None:
     return out
 
 
+def _basis(expr: m.ContributionExpr | None, year: str) -> dict[str, Any] | None:
+    """How a relative contribution is built: its base year and adjustment (None for money)."""
+    if not isinstance(expr, m.Relative):
+        return None
+    base = expr.base_year
+    if base is None:
+        start = int(year[:4]) - 1
+        base = f"{start}/{(start + 1) % 100:02d}"
+    return {
+        "year": base,
+        "sign": "+" if expr.sign > 0 else "-",
+        "percent": _percent(expr.percent) if expr.percent is not None else None,
+        "amount": format_pounds(expr.pence) if expr.pence is not None else None,
+    }
+
+
 def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
     values, _ = evaluate_contributions(pool)
     years = []
@@ -147,6 +163,7 @@ def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
                 if c.partner.name in evaluated
                 else None,
                 "expression": c.text,
+                "basis": _basis(c.expr, year.year),
                 "working": evaluated[c.partner.name].working
                 if c.partner.name in evaluated
                 else None,

@@ -1,0 +1,18 @@
+"""Rendering: the compiled agreement as draft legal schedules in Markdown, HTML and Word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .document import Document, build_document
+from .writers import FORMATS, write_all
+
+__all__ = ["FORMATS", "Document", "build_document", "render"]
+
+
+def render(
+    ir: dict[str, Any], formats: list[str], out: Path, stem: str, annotate: bool = False
+) -> list[Path]:
+    """Write the agreement's schedules in each format into `out`; returns the files written."""
+    return write_all(build_document(ir), formats, out, stem, annotate)

@@ -1,0 +1,372 @@
+"""The document: the compiled agreement laid out as a framework of clauses and a schedule per pool.
+
+One tree feeds every writer (Markdown, HTML, Word). Numbers are generated here, never typed;
+cross-references are written as labels (⟦ref:label⟧) and resolved after numbering; defined terms
+are collected and defined once in clause 1; an amount is given in figures and, on its first use
+in a clause, in words. The wording of each clause is in templates/phrases.j2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..money import parse_amount
+from .environment import environment
+from .words import (
+    count_words,
+    date_words,
+    money_figure,
+    money_words,
+    month_day_words,
+    percent_words,
+)
+
+BASIS = {
+    "health-act-1999-s31": "section 31 of the Health Act 1999",
+    "nhs-act-2006-s75": "section 75 of the National Health Service Act 2006",
+}
+REF = re.compile(r"⟦ref:([^⟧]+)⟧")
+
+
+@dataclass
+class Para:
+    """A paragraph: numbered (`level` 1 or 2 under its section) or not, in **bold**-only markup."""
+
+    text: str
+    source: str | None = None
+    level: int = 1
+    numbered: bool = True
+    style: str = "clause"  # clause, definition, bullet, note
+    number: str = ""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    source: str | None = None
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    """A clause of the framework, or a Part of a schedule."""
+
+    title: str
+    label: str
+    blocks: list[Para | Table] = field(default_factory=list)
+    source: str | None = None
+    number: str = ""
+
+
+@dataclass
+class Schedule:
+    title: str
+    label: str
+    parts: list[Section]
+    source: str | None = None
+    number: str = ""
+
+
+@dataclass
+class Document:
+    title: str
+    basis: str
+    parties: list[tuple[str, str]]  # full name, short name
+    commencement: str
+    expiry: str
+    draft_notice: str
+    clauses: list[Section]
+    schedules: list[Schedule]
+    source_file: str
+    sha256: str
+
+
+def _src(node: dict[str, Any] | None) -> str | None:
+    span = (node or {}).get("span")
+    return f"{span['file']}:{span['line']}" if span else None
+
+
+class Builder:
+    """Lays out the IR. Holds the state the phrases need: which amounts a clause has worded."""
+
+    def __init__(self, ir: dict[str, Any]) -> None:
+        self.ir = ir
+        self.partners = {p["id"]: p for p in ir["partners"]}
+        self.roles = {r["id"]: r for r in ir["roles"]}
+        self.worded: set[int] = set()
+        self.pool: dict[str, Any] = {}
+        self.phrases: Any = (
+            environment()
+            .get_template("phrases.j2")
+            .make_module(
+                {
+                    "money": self.money,
+                    "percent": lambda v: percent_words(Decimal(str(v))),
+                    "short": self.short,
+                    "party": self.party,
+                    "article": lambda words: "an" if words[:1].lower() in "aeiou" else "a",
+                }
+            )
+        )
+
+    # ------------------------------------------------------------ helpers the phrases call
+    def money(self, amount: str | int) -> str:
+        pence = parse_amount(amount) if isinstance(amount, str) else amount
+        figure = money_figure(pence)
+        if pence in self.worded:
+            return figure
+        self.worded.add(pence)
+        return f"{figure} ({money_words(pence)})"
+
+    def short(self, partner_id: str) -> str:
+        return partner_id.upper()
+
+    def party(self, partner_id: str, step: dict[str, Any] | None = None) -> str:
+        if step is not None and step["allocation"].get("as_written") == "host":
+            return "The Host Partner"
+        return self.short(partner_id)
+
+    def role(self, role_id: str) -> str:
+        if role_id == "partners":
+            return "each of the Partners"
+        return f"the {self.roles[role_id]['title']}" if role_id in self.roles else role_id
+
+    def new_clause(self) -> None:
+        self.worded = set()
+
+    # ------------------------------------------------------------ the document
+    def build(self) -> Document:
+        head = self.ir["agreement"]
+        clauses = [
+            self.definitions(),
+            self.term(),
+            self.aims(),
+            self.pools_clause(),
+            self.operative(
+                "contributions",
+                "Financial contributions",
+                "Each Partner shall contribute to each Pooled Fund the amounts set out for it in ⟦ref:{}⟧, paid in accordance with that Part.",
+            ),
+            self.operative(
+                "risk",
+                "Risk share, Overspends and Underspends",
+                "Any Overspend or Underspend of a Pooled Fund in a Financial Year shall be dealt with as set out in ⟦ref:{}⟧.",
+            ),
+            self.operative(
+                "authority",
+                "Delegated authority",
+                "Expenditure from a Pooled Fund shall be approved as set out in ⟦ref:{}⟧, and not otherwise.",
+            ),
+            self.operative(
+                "reporting",
+                "Monitoring and reporting",
+                "The Pooled Fund Manager of each Pooled Fund shall report to the Partners as set out in ⟦ref:{}⟧.",
+            ),
+            self.operative(
+                "disputes",
+                "Dispute resolution",
+                "A dispute between the Partners about a Pooled Fund shall be resolved as set out in ⟦ref:{}⟧.",
+            ),
+        ]
+        shared = [o for o in self.ir["outcomes"] if o["pool"] is None]
+        if shared:
+            clauses.append(self.outcomes_clause(shared))
+        schedules = [self.schedule(pool) for pool in self.ir["pools"]]
+        doc = Document(
+            title=head["title"],
+            basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
+            parties=[(p["name"], self.short(p["id"])) for p in self.ir["partners"]],
+            commencement=date_words(head["commencement"]),
+            expiry=date_words(head["expiry"]),
+            draft_notice=f"DRAFT generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
+            clauses=clauses,
+            schedules=schedules,
+            source_file=self.ir["source"]["file"],
+            sha256=self.ir["source"]["sha256"],
+        )
+        number(doc)
+        return doc
+
+    def definitions(self) -> Section:
+        self.new_clause()
+        head = self.ir["agreement"]
+        terms: dict[str, str] = {
+            "Agreement": "this agreement, including its Schedules",
+            "Business Plan": "the business plan for a Pooled Fund agreed by the Partners for a Financial Year",
+            "Commencement Date": date_words(head["commencement"]),
+            "Expiry Date": date_words(head["expiry"]),
+            "Financial Year": f"a period of twelve months beginning on {month_day_words(head['financial_year_start'])}",
+            "Host Partner": "in relation to a Pooled Fund, the Partner named as its host in the Schedule for that Pooled Fund, which holds the Pooled Fund and keeps its accounts",
+            "Overspend": "the amount by which the expenditure from a Pooled Fund in a Financial Year, less its income, is found or forecast to exceed the contributions to it for that year",
+            "Partners": 'the parties to this Agreement, and **"Partner"** means any one of them',
+            "Pooled Fund": "a fund established under this Agreement and regulation 7 of the Regulations, made up of contributions by the Partners, as set out in a Schedule",
+            "Pooled Fund Manager": "in relation to a Pooled Fund, the officer of its Host Partner named in its Schedule to manage it under regulation 7(4) of the Regulations",
+            "Regulations": "the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000 (SI 2000/617)",
+            "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its expenditure in that year, less its income",
+            "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
+        }
+        for p in self.ir["partners"]:
+            terms[self.short(p["id"])] = p["name"]
+        for r in self.ir["roles"]:
+            owner = f", an officer of {self.short(r['partner'])}" if r["partner"] else ""
+            terms[r["title"]] = (
+                f"the {r['title']}{owner}, or whoever the Partners appoint in its place"
+            )
+        section = Section("Definitions and interpretation", "clause:definitions")
+        section.blocks.append(
+            Para("In this Agreement the following words have the meanings given to them:")
+        )
+        for term in sorted(terms, key=str.lower):
+            section.blocks.append(
+                Para(f'**"{term}"** means {terms[term]};', level=2, style="definition")
+            )
+        section.blocks.append(
+            Para(
+                "A reference to a clause is to a clause of this Agreement, and to a Schedule or Part is to a Schedule to this Agreement or a Part of it. Amounts are in pounds sterling and are exact to the penny."
+            )
+        )
+        return section
+
+    def term(self) -> Section:
+        self.new_clause()
+        head = self.ir["agreement"]
+        s = Section("Term, review and termination", "clause:term", source=None)
+        s.blocks.append(
+            Para(
+                "This Agreement starts on the Commencement Date and, unless terminated earlier under this clause, ends on the Expiry Date."
+            )
+        )
+        if head["review"]:
+            review = (
+                "once in every Financial Year" if head["review"] == "annual" else head["review"]
+            )
+            s.blocks.append(
+                Para(f"The Partners shall review this Agreement, including its outcomes, {review}.")
+            )
+        notice = head["termination_notice"]
+        if notice:
+            period = count_words(notice["count"], notice["unit"])
+            period += "'s" if notice["count"] == 1 else "'"
+            s.blocks.append(
+                Para(
+                    f"A Partner may terminate this Agreement by giving the other Partners not less than {period} notice in writing."
+                )
+            )
+        return s
+
+    def aims(self) -> Section:
+        self.new_clause()
+        s = Section("Aims", "clause:aims")
+        aims = self.ir["agreement"]["aims"]
+        s.blocks.append(
+            Para(
+                " ".join(aims.split())
+                if aims
+                else "The aims of each Pooled Fund are set out in its Schedule."
+            )
+        )
+        return s
+
+    def pools_clause(self) -> Section:
+        self.new_clause()
+        s = Section("The Pooled Funds", "clause:pools")
+        for pool in self.ir["pools"]:
+            host = pool["host"]
+            s.blocks.append(
+                Para(
+                    f"The Partners establish the {pool['name']} as a Pooled Fund, with {self.short(host)} as its Host Partner and the {self.roles[pool['manager']]['title']} as its Pooled Fund Manager, as set out in ⟦ref:schedule:{pool['id']}⟧.",
+                    source=_src(pool),
+                )
+            )
+        return s
+
+    def operative(self, part: str, title: str, sentence: str) -> Section:
+        self.new_clause()
+        s = Section(title, f"clause:{part}")
+        refs = " and ".join(f"⟦ref:part:{p['id']}:{part}⟧" for p in self.ir["pools"])
+        s.blocks.append(Para(sentence.replace("⟦ref:{}⟧", refs)))
+        return s
+
+    def outcomes_clause(self, outcomes: list[dict[str, Any]]) -> Section:
+        self.new_clause()
+        s = Section("Outcomes", "clause:outcomes")
+        s.blocks.append(
+            Para(
+                "The Partners shall measure the following outcomes of this Agreement, report them as stated and review them each year:"
+            )
+        )
+        rows = [
+            [
+                o["measure"],
+                o["target"]["text"] if o["target"] else "",
+                o["by"] or "",
+                o["reported"] or "",
+            ]
+            for o in outcomes
+        ]
+        s.blocks.append(Table(["Measure", "Target", "By", "Reported"], rows, _src(outcomes[0])))
+        return s
+
+    # ------------------------------------------------------------ a schedule per pool
+    def schedule(self, pool: dict[str, Any]) -> Schedule:
+        from .schedule import schedule_parts
+
+        self.pool = pool
+        return Schedule(
+            pool["name"], f"schedule:{pool['id']}", schedule_parts(self, pool), _src(pool)
+        )
+
+
+# ---------------------------------------------------------------- numbering and references
+def number(doc: Document) -> None:
+    """Give every clause, part and paragraph its number, then resolve the cross-references."""
+    labels: dict[str, str] = {}
+    for i, clause in enumerate(doc.clauses, start=1):
+        clause.number = str(i)
+        labels[clause.label] = f"clause {i}"
+        _number_blocks(clause.blocks, str(i))
+    for s, schedule in enumerate(doc.schedules, start=1):
+        schedule.number = str(s)
+        labels[schedule.label] = f"Schedule {s}"
+        for p, part in enumerate(schedule.parts, start=1):
+            part.number = str(p)
+            labels[part.label] = f"Part {p} of Schedule {s}"
+            _number_blocks(part.blocks, str(p))
+    for section in [*doc.clauses, *(part for sch in doc.schedules for part in sch.parts)]:
+        for block in section.blocks:
+            if isinstance(block, Para):
+                block.text = _resolve(block.text, labels)
+            else:
+                block.rows = [[_resolve(cell, labels) for cell in row] for row in block.rows]
+
+
+def _number_blocks(blocks: list[Para | Table], prefix: str) -> None:
+    top = sub = 0
+    for block in blocks:
+        if not isinstance(block, Para) or not block.numbered:
+            continue
+        if block.level == 1:
+            top, sub = top + 1, 0
+            block.number = f"{prefix}.{top}"
+        else:
+            sub += 1
+            block.number = f"{prefix}.{max(top, 1)}.{sub}"
+
+
+def _resolve(text: str, labels: dict[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        label = match.group(1)
+        if label not in labels:
+            raise KeyError(f"cross-reference to an unknown label {label!r}")
+        return labels[label]
+
+    return REF.sub(replace, text)
+
+
+def build_document(ir: dict[str, Any]) -> Document:
+    """The laid-out document of a compiled agreement."""
+    return Builder(ir).build()

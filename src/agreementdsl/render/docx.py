@@ -1,0 +1,208 @@
+"""The document as a Word file, with real styles, a draft header, page numbers and, with
+`annotate`, a comment on each generated paragraph naming the line of the agreement it came from.
+
+Word files are zip archives that normally carry the time they were written; here every
+timestamp is fixed, so the same agreement always gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .document import Document, Para, Table
+from .writers import BOLD, groups
+
+FIXED_TIME = datetime(2000, 1, 1)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+AUTHOR = "agreementdsl"
+
+
+def _styles(word: Any) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Cm, Pt
+
+    normal = word.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(11)
+    for name, indent in (("Clause", 1.2), ("Clause 2", 2.4)):
+        style = word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        style.paragraph_format.left_indent = Cm(indent)
+        style.paragraph_format.first_line_indent = Cm(-1.2)
+        style.paragraph_format.space_after = Pt(6)
+    notice = word.styles.add_style("Draft Notice", WD_STYLE_TYPE.PARAGRAPH)
+    notice.base_style = word.styles["Header"]
+    notice.font.size = Pt(8)
+    notice.font.bold = True
+
+
+def _rich(paragraph: Any, text: str) -> list[Any]:
+    """Add text with **bold** spans as runs; returns the runs."""
+    runs = []
+    pos = 0
+    for match in BOLD.finditer(text):
+        if match.start() > pos:
+            runs.append(paragraph.add_run(text[pos : match.start()]))
+        run = paragraph.add_run(match.group(1))
+        run.bold = True
+        runs.append(run)
+        pos = match.end()
+    if pos < len(text):
+        runs.append(paragraph.add_run(text[pos:]))
+    return runs
+
+
+def _field(paragraph: Any, instruction: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), instruction)
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _header_footer(word: Any, doc: Document) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    section = word.sections[0]
+    header = section.header.paragraphs[0]
+    header.text = doc.draft_notice
+    header.style = word.styles["Draft Notice"]
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run("Page ")
+    _field(footer, "PAGE")
+    footer.add_run(" of ")
+    _field(footer, "NUMPAGES")
+
+
+class _Writer:
+    def __init__(self, word: Any, annotate: bool) -> None:
+        self.word = word
+        self.annotate = annotate
+
+    def note(self, runs: list[Any], source: str | None) -> None:
+        if not (self.annotate and source and runs):
+            return
+        from docx.oxml.ns import qn
+
+        comment = self.word.add_comment(
+            runs, text=f"Generated from {source}", author=AUTHOR, initials="AD"
+        )
+        comment._comment_elm.set(qn("w:date"), FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def blocks(self, items: list[Para | Table]) -> None:
+        for group in groups(items):
+            if group.kind == "table":
+                self.table(group.item)
+            elif group.kind == "bullets":
+                for item in group.item:
+                    paragraph = self.word.add_paragraph(style="List Bullet")
+                    self.note(_rich(paragraph, item.text), item.source)
+            else:
+                self.para(group.item)
+
+    def para(self, para: Para) -> None:
+        style = "Clause 2" if para.level == 2 else "Clause"
+        paragraph = self.word.add_paragraph(style=style if para.number else "Normal")
+        if para.number:
+            number = paragraph.add_run(f"{para.number}\t")
+            number.bold = True
+        self.note(_rich(paragraph, para.text), para.source)
+
+    def table(self, table: Table) -> None:
+        grid = self.word.add_table(rows=1, cols=len(table.headers), style="Table Grid")
+        for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
+            cell.text = ""
+            run = cell.paragraphs[0].add_run(header)
+            run.bold = True
+        first_runs: list[Any] = []
+        for row in table.rows:
+            cells = grid.add_row().cells
+            for cell, value in zip(cells, row, strict=True):
+                runs = _rich(cell.paragraphs[0], value)
+                if not first_runs:
+                    first_runs = runs
+        self.note(first_runs, table.source)
+        self.word.add_paragraph()
+
+
+def build_docx(doc: Document, annotate: bool = False) -> bytes:
+    """The Word file's bytes (deterministic)."""
+    import docx
+    from docx.enum.text import WD_BREAK
+
+    word = docx.Document()
+    _styles(word)
+    props = word.core_properties
+    props.title = doc.title
+    props.subject = "Draft Section 75 partnership agreement"
+    props.author = AUTHOR
+    props.last_modified_by = AUTHOR
+    props.comments = f"Generated from {doc.source_file} (sha256 {doc.sha256})"
+    props.created = props.modified = props.last_printed = FIXED_TIME
+    props.revision = 1
+    _header_footer(word, doc)
+    word.add_paragraph(doc.title, style="Title")
+    word.add_paragraph(doc.basis[0].upper() + doc.basis[1:] + ".")
+    word.add_paragraph().add_run("Between").bold = True
+    for i, (name, short) in enumerate(doc.parties, start=1):
+        _rich(word.add_paragraph(style="Normal"), f"({i}) {name} (**\u201c{short}\u201d**)")
+    _rich(
+        word.add_paragraph(),
+        f"**Commencement Date:** {doc.commencement}. **Expiry Date:** {doc.expiry}.",
+    )
+    writer = _Writer(word, annotate)
+    for clause in doc.clauses:
+        word.add_heading(f"{clause.number}. {clause.title}", level=1)
+        writer.blocks(clause.blocks)
+    for schedule in doc.schedules:
+        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        heading = word.add_heading(f"Schedule {schedule.number}: {schedule.title}", level=1)
+        writer.note(heading.runs, schedule.source)
+        for part in schedule.parts:
+            word.add_heading(f"Part {part.number}: {part.title}", level=2)
+            writer.blocks(part.blocks)
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """The same archive with every entry's timestamp and attributes fixed."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def write_docx(doc: Document, path: Path, annotate: bool = False) -> None:
+    path.write_bytes(build_docx(doc, annotate))
+
+
+def docx_text(path: Path) -> str:
+    """All the text of a Word file, paragraphs and table cells, one per line (for tests and review)."""
+    import docx
+
+    word = docx.Document(str(path))
+    lines = [p.text for p in word.paragraphs]
+    for table in word.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)

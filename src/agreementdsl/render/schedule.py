@@ -1,0 +1,268 @@
+"""The schedule of one Pooled Fund: scheme specification, money, risk, authority, reporting, disputes.
+
+Every Part is always present, in the same order, so that Part numbers stay stable from one
+version of an agreement to the next; a Part with nothing in it says "Not used."
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .words import count_words, percent_words
+
+if TYPE_CHECKING:
+    from .document import Builder, Section
+
+
+def _src(node: dict[str, Any] | None) -> str | None:
+    span = (node or {}).get("span")
+    return f"{span['file']}:{span['line']}" if span else None
+
+
+def schedule_parts(b: Builder, pool: dict[str, Any]) -> list[Section]:
+    return [
+        specification(b, pool),
+        contributions(b, pool),
+        risk(b, pool),
+        authority(b, pool),
+        reporting(b, pool),
+        disputes(b, pool),
+        outcomes(b, pool),
+    ]
+
+
+def _section(b: Builder, pool: dict[str, Any], part: str, title: str) -> Section:
+    from .document import Section
+
+    b.new_clause()
+    return Section(title, f"part:{pool['id']}:{part}")
+
+
+def _not_used(section: Section) -> Section:
+    from .document import Para
+
+    if not section.blocks:
+        section.blocks.append(Para("Not used."))
+    return section
+
+
+def specification(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para, Table
+
+    s = _section(b, pool, "spec", "Scheme specification")
+    manager = b.roles[pool["manager"]]["title"]
+    s.blocks.append(Para(f"This Schedule sets out the {pool['name']}.", source=_src(pool)))
+    s.blocks.append(
+        Para(
+            f"The Host Partner is {b.partners[pool['host']]['name']} ({b.short(pool['host'])}). The Pooled Fund Manager is the {manager}, an officer of the Host Partner."
+        )
+    )
+    if pool["aims"]:
+        s.blocks.append(Para(f"The aims of the Pooled Fund are: {' '.join(pool['aims'].split())}"))
+    if pool["services"]:
+        s.blocks.append(Para("The Pooled Fund covers the following functions and services:"))
+        for service in pool["services"]:
+            s.blocks.append(Para(service, numbered=False, style="bullet"))
+    if pool["elements"]:
+        s.blocks.append(
+            Para(
+                "The Pooled Fund is managed in the following elements, each named against a Partner:"
+            )
+        )
+        rows = [[e["name"], e["id"], b.short(e["partner"])] for e in pool["elements"]]
+        s.blocks.append(
+            Table(["Element", "Ledger identifier", "Partner"], rows, _src(pool["elements"][0]))
+        )
+    return s
+
+
+def _basis_words(b: Builder, row: dict[str, Any]) -> str:
+    basis = row["basis"]
+    if basis is None:
+        return "as stated"
+    verb = "increased" if basis["sign"] == "+" else "reduced"
+    if basis["percent"] is not None:
+        return f"the {basis['year']} contribution {verb} by {percent_words(Decimal(basis['percent']))}, rounded to the nearest penny (half a penny up)"
+    if basis["amount"] is not None:
+        return f"the {basis['year']} contribution {verb} by {b.money(basis['amount'])}"
+    return f"the same as the {basis['year']} contribution"
+
+
+def contributions(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para, Table
+
+    s = _section(b, pool, "contributions", "Financial contributions")
+    for year in pool["contributions"]:
+        s.blocks.append(
+            Para(
+                f"For the Financial Year {year['year']} the Partners shall contribute to the Pooled Fund:",
+                source=_src(year),
+            )
+        )
+        rows = []
+        for row in year["partners"]:
+            amount = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
+            rows.append([b.partners[row["partner"]]["name"], amount, _basis_words(b, row)])
+        rows.append(["**Total**", f"**{b.money(year['total'])}**", ""])
+        s.blocks.append(Table(["Partner", "Contribution", "Basis"], rows, _src(year)))
+    for budget in pool["budgets"]:
+        names = {e["id"]: e["name"] for e in pool["elements"]}
+        s.blocks.append(
+            Para(
+                f"For the Financial Year {budget['year']} the Pooled Fund is budgeted by element as follows:",
+                source=_src(budget),
+            )
+        )
+        rows = [
+            [
+                names.get(e["element"], e["element"]),
+                b.money(e["amount"]) if e["amount"] else "[not stated]",
+            ]
+            for e in budget["elements"]
+        ]
+        s.blocks.append(Table(["Element", "Budget"], rows, _src(budget)))
+    return _not_used(s)
+
+
+def risk(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para
+
+    s = _section(b, pool, "risk", "Risk share: Overspends and Underspends")
+    risk_share = pool["risk_share"] or {}
+    for direction in ("overspend", "underspend"):
+        section = risk_share.get(direction)
+        if not section:
+            continue
+        s.blocks.append(
+            Para(
+                f"Any {direction.capitalize()} of the Pooled Fund in a Financial Year shall be dealt with as follows:",
+                source=_src(section),
+            )
+        )
+        for step in section["steps"]:
+            portion = str(b.phrases.portion(step))
+            text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
+            s.blocks.append(Para(text, source=_src(step), level=2))
+    if risk_share:
+        s.blocks.append(Para(str(b.phrases.rounding())))
+    return _not_used(s)
+
+
+def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> str:
+    op = node["op"]
+    if op in ("in", "not-in"):
+        names = {e["id"]: e["name"] for e in pool["elements"]}
+        field = node["field"]
+        if field == "element":
+            values = [names.get(v, f'"{v}"') for v in node["values"]]
+        elif field == "partner":
+            values = [b.short(v) if v in b.partners else f'"{v}"' for v in node["values"]]
+        else:
+            values = [f'"{v}"' for v in node["values"]]
+        subject = {
+            "element": "the element",
+            "partner": "the Partner",
+            "supplier": "the supplier",
+            "category": "the category",
+            "kind": "the kind",
+        }[field]
+        joined = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+        return f"{subject} is {'not ' if op == 'not-in' else ''}{joined}"
+    if op == "not":
+        return f"it is not the case that {_condition_words(b, pool, node['operand'])}"
+    joiner = " and " if op == "all" else " or "
+    return "(" + joiner.join(_condition_words(b, pool, o) for o in node["operands"]) + ")"
+
+
+def authority(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para, Table
+
+    s = _section(b, pool, "authority", "Delegated authority")
+    if not pool["spending"]:
+        return _not_used(s)
+    s.blocks.append(Para(str(b.phrases.spending_intro())))
+    rows = []
+    for rule in pool["spending"]:
+        limit = (
+            f"up to and including {b.money(rule['limit'])}"
+            if rule["limit"] is not None
+            else "any amount"
+        )
+        conditions = []
+        if rule["within_plan"]:
+            conditions.append("within the Business Plan")
+        if rule["where"] is not None:
+            conditions.append(f"where {_condition_words(b, pool, rule['where']).strip('()')}")
+        approvers = [b.role(a) for a in rule["approvers"]]
+        who = (
+            approvers[0]
+            if len(approvers) == 1
+            else ", ".join(approvers[:-1]) + " and " + approvers[-1] + ", jointly"
+        )
+        rows.append(
+            [str(rule["number"]), limit, "; ".join(conditions) or "none", who[0].upper() + who[1:]]
+        )
+    s.blocks.append(
+        Table(["Row", "Expenditure", "Conditions", "Approval by"], rows, _src(pool["spending"][0]))
+    )
+    ranks = sorted(pool["authority"], key=lambda r: pool["authority"][r])
+    ranking = ", then ".join(b.role(r) for r in ranks)
+    s.blocks.append(Para(str(b.phrases.authority_intro(ranking))))
+    return s
+
+
+def reporting(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para
+
+    s = _section(b, pool, "reporting", "Monitoring and reporting")
+    for duty in pool["reporting"]:
+        deadline = count_words(duty["deadline"]["count"], duty["deadline"]["unit"])
+        trigger = str(b.phrases.trigger(duty["trigger"])) if duty["trigger"] else ""
+        text = str(b.phrases.duty(duty, b.role(duty["to"]), deadline, trigger))
+        s.blocks.append(Para(text, source=_src(duty)))
+    return _not_used(s)
+
+
+def disputes(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para
+
+    s = _section(b, pool, "disputes", "Dispute resolution")
+    for i, stage in enumerate(pool["disputes"]):
+        if stage["kind"] == "role":
+            holder = b.role(stage["role"])
+        elif stage["kind"] == "mediation":
+            holder = stage["holder"]
+        else:
+            holder = "expert determination"
+        limit = (
+            count_words(stage["limit"]["count"], stage["limit"]["unit"]) if stage["limit"] else ""
+        )
+        s.blocks.append(
+            Para(str(b.phrases.stage(stage, i == 0, holder, limit)), source=_src(stage))
+        )
+    return _not_used(s)
+
+
+def outcomes(b: Builder, pool: dict[str, Any]) -> Section:
+    from .document import Para, Table
+
+    s = _section(b, pool, "outcomes", "Outcomes")
+    mine = [o for o in b.ir["outcomes"] if o["pool"] == pool["id"]]
+    if mine:
+        s.blocks.append(
+            Para(
+                "The Partners shall measure the following outcomes, report them as stated and review them each year:"
+            )
+        )
+        rows = [
+            [
+                o["measure"],
+                o["target"]["text"] if o["target"] else "",
+                o["by"] or "",
+                o["reported"] or "",
+            ]
+            for o in mine
+        ]
+        s.blocks.append(Table(["Measure", "Target", "By", "Reported"], rows, _src(mine[0])))
+    return _not_used(s)

@@ -1,0 +1,82 @@
+"""Writing the document as Markdown and HTML (through the Jinja2 templates) and Word."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .document import Document, Para, Table
+from .environment import environment
+
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+FORMATS = ("md", "html", "docx")
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: str  # "para", "table" or "bullets"
+    item: Any
+
+
+def groups(blocks: list[Para | Table]) -> Iterator[Group]:
+    """Blocks with consecutive bullet paragraphs gathered into one list."""
+    bullets: list[Para] = []
+    for block in blocks:
+        if isinstance(block, Para) and block.style == "bullet":
+            bullets.append(block)
+            continue
+        if bullets:
+            yield Group("bullets", bullets)
+            bullets = []
+        yield Group("table" if isinstance(block, Table) else "para", block)
+    if bullets:
+        yield Group("bullets", bullets)
+
+
+def html_text(text: str) -> Markup:
+    """Escape the text, then turn **bold** into <strong> (the only markup paragraphs carry)."""
+    return Markup(BOLD.sub(r"<strong>\1</strong>", str(escape(text))))
+
+
+def render_markdown(doc: Document, annotate: bool = False) -> str:
+    env = environment()
+    env.filters["groups"] = groups
+    return env.get_template("document.md.j2").render(doc=doc, annotate=annotate).rstrip() + "\n"
+
+
+def render_html(doc: Document, annotate: bool = False) -> str:
+    env = environment()
+    env.filters["groups"] = groups
+    env.filters["rich"] = html_text
+    env.filters["anchor"] = lambda label: re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    return env.get_template("document.html.j2").render(doc=doc, annotate=annotate).rstrip() + "\n"
+
+
+def write_all(
+    doc: Document, formats: list[str], out: Path, stem: str, annotate: bool = False
+) -> list[Path]:
+    """Write each format into `out`; the same document always gives the same bytes."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = out / f"{stem}.{fmt}"
+        if fmt == "md":
+            path.write_text(render_markdown(doc, annotate), encoding="utf-8", newline="\n")
+        elif fmt == "html":
+            path.write_text(render_html(doc, annotate), encoding="utf-8", newline="\n")
+        else:
+            from .docx import write_docx
+
+            write_docx(doc, path, annotate)
+        written.append(path)
+    return written
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
