@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench browser clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +23,22 @@ demo: $(STAMP)
 	  --disputes agreements/herefordshire-disputes.csv \
 	  --measures agreements/herefordshire-measures.csv
 	@echo
+	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
+	@echo
 	$(BIN)/agreementdsl run agreements/herefordshire.yaml \
 	  --ledger agreements/herefordshire-2005-06.csv \
 	  --disputes agreements/herefordshire-disputes.csv \
 	  --measures agreements/herefordshire-measures.csv
+	@echo
+	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
 
-test: $(STAMP) lint typecheck unit
+test: $(STAMP) browser lint typecheck unit
+
+# The HTML rendering test opens pages in headless Chromium (Debian packages chromium, chromium-driver).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium for the rendering tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -200,9 +200,13 @@ def docx_text(path: Path) -> str:
     """All the text of a Word file, paragraphs and table cells, one per line (for tests and review)."""
     import docx
 
+    from docx.table import Table as WordTable
+
     word = docx.Document(str(path))
-    lines = [p.text for p in word.paragraphs]
-    for table in word.tables:
-        for row in table.rows:
-            lines.append(" | ".join(cell.text for cell in row.cells))
+    lines = []
+    for block in word.iter_inner_content():  # paragraphs and tables in document order
+        if isinstance(block, WordTable):
+            lines.extend(" | ".join(cell.text for cell in row.cells) for row in block.rows)
+        else:
+            lines.append(block.text)
     return "\n".join(lines)
