@@ -199,11 +199,10 @@ def write_docx(doc: Document, path: Path, annotate: bool = False) -> None:
 def docx_text(path: Path) -> str:
     """All the text of a Word file, paragraphs and table cells, one per line (for tests and review)."""
     import docx
-
     from docx.table import Table as WordTable
 
     word = docx.Document(str(path))
-    lines = []
+    lines: list[str] = []
     for block in word.iter_inner_content():  # paragraphs and tables in document order
         if isinstance(block, WordTable):
             lines.extend(" | ".join(cell.text for cell in row.cells) for row in block.rows)
