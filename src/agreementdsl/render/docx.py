@@ -125,9 +125,18 @@ class _Writer:
             cell.text = ""
             run = cell.paragraphs[0].add_run(header)
             run.bold = True
+        if table.headers[0] == "Row":
+            from docx.shared import Cm
+
+            for cell in grid.columns[0].cells:
+                cell.width = Cm(1.2)
         first_runs: list[Any] = []
         for row in table.rows:
             cells = grid.add_row().cells
+            if table.headers[0] == "Row":
+                from docx.shared import Cm
+
+                cells[0].width = Cm(1.2)
             for cell, value in zip(cells, row, strict=True):
                 runs = _rich(cell.paragraphs[0], value)
                 if not first_runs:
