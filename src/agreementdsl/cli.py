@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -39,6 +40,12 @@ def check_command(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     warnings = len(diags) - errors
     if fmt == "json":
         click.echo(format_json_report(diags))
+    elif fmt in ("github", "sarif"):
+        from .formats import github_diagnostics, sarif_diagnostics
+
+        text = github_diagnostics(diags) if fmt == "github" else sarif_diagnostics(diags)
+        if text:
+            click.echo(text)
     else:
         sources = {r.path: r.source for r in results if r.source is not None}
         if diags:
@@ -264,6 +271,114 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
     formats = list(FORMATS) if fmt == "all" else [fmt]
     for path in render(ir, formats, output, agreement.stem, annotate):
         click.echo(f"wrote {path}")
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit", "github", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--update", is_flag=True, help="Rewrite each scenario's expectations from the actual results."
+)
+@click.option("--coverage", is_flag=True, help="List the clauses no scenario exercised.")
+def test_command(paths: tuple[Path, ...], fmt: str, update: bool, coverage: bool) -> None:
+    """Run the scenarios of every *.test.yaml under PATHS (default: agreements/).
+
+    Exit status: 0 every scenario passed, 1 any failed (or a scenario file is malformed),
+    2 usage error.
+    """
+    from .scenarios import find_test_files, run_paths
+    from .scenarios.compare import uncovered
+
+    targets = list(paths) or [Path("agreements")]
+    if not all(p.exists() for p in targets) or not find_test_files(targets):
+        raise click.UsageError(
+            "no scenario files (*.test.yaml) found in " + ", ".join(map(str, targets))
+        )
+    suite = run_paths(targets)
+    if update:
+        from .scenarios.update import update_file
+
+        for test_file in suite.files:
+            mine = [r for r in suite.results if r.file is test_file]
+            if update_file(test_file, mine):
+                click.echo(f"updated {test_file.path}", err=True)
+        suite = run_paths(targets)
+    missing = None
+    if coverage:
+        covered = {c for r in suite.results for c in r.covered}
+        missing = [m for ir in suite.irs.values() for m in uncovered(ir, covered)]
+    _print_suite(suite, fmt, missing)
+    sys.exit(0 if suite.ok else 1)
+
+
+def _print_suite(suite: Any, fmt: str, missing: list[tuple[str, str]] | None) -> None:
+    from . import formats
+    from .diagnostics import format_text_report
+
+    if fmt == "json":
+        click.echo(formats.json_scenarios(suite, missing))
+        return
+    if fmt in ("junit", "github", "sarif"):
+        text = {
+            "junit": formats.junit,
+            "github": formats.github_scenarios,
+            "sarif": formats.sarif_scenarios,
+        }[fmt](suite)
+        if text:
+            click.echo(text)
+        return
+    if suite.diagnostics:
+        click.echo(
+            format_text_report(suite.diagnostics, {str(f.path): f.source for f in suite.files})
+        )
+    for test_file in suite.files:
+        mine = [r for r in suite.results if r.file is test_file]
+        click.echo(click.style(str(test_file.path), bold=True))
+        for r in mine:
+            if r.passed:
+                click.echo("  " + click.style("✓", fg="green") + f" {r.scenario.name}")
+                continue
+            click.echo(
+                "  "
+                + click.style("✗", fg="red")
+                + f" {r.scenario.name} (line {r.scenario.span.line})"
+            )
+            if r.error:
+                click.echo(f"      error: {r.error}")
+            for f in r.failures:
+                click.echo(f"      {f.key} (line {f.span.line}): expected {f.expected}")
+                click.echo(
+                    f"      {' ' * len(f.key)}{' ' * (len(str(f.span.line)) + 8)}  actual {f.actual}"
+                )
+            for line in r.explanation:
+                click.echo(click.style(f"        {line}", dim=True))
+    passed = sum(1 for r in suite.results if r.passed)
+    failed = len(suite.results) - passed
+    summary = f"{len(suite.results)} scenario{'s' * (len(suite.results) != 1)}: {passed} passed, {failed} failed"
+    click.echo(click.style(summary, fg="red" if failed else "green"))
+    if missing is not None:
+        if missing:
+            click.echo(
+                click.style(
+                    f"{len(missing)} clause{'s' * (len(missing) != 1)} no scenario exercised:",
+                    fg="yellow",
+                )
+            )
+            for what, where in missing:
+                click.echo(f"  {where}: {what}")
+        else:
+            click.echo(
+                click.style(
+                    "every waterfall step, spending rule, duty and dispute stage is exercised",
+                    fg="green",
+                )
+            )
 
 
 @main.command("schema")

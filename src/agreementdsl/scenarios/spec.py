@@ -1,0 +1,237 @@
+"""Reading scenario files: which agreement, which inputs, which expectations, and where each is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..diagnostics import Diagnostic, error
+from ..load import YNode, parse_yaml
+from ..source import SourceFile, Span
+
+INPUT_KEYS = {
+    "name",
+    "pool",
+    "year",
+    "as_of",
+    "outturn",
+    "transaction",
+    "transactions",
+    "ledger",
+    "disputes",
+    "expect",
+}
+EXPECT_KEYS = {
+    "budget",
+    "actual",
+    "forecast",
+    "overspend",
+    "underspend",
+    "balanced",
+    "settlement",
+    "carried_forward",
+    "required",
+    "recorded",
+    "compliant",
+    "approvals",
+    "reports",
+    "disputes",
+    "rejected",
+}
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass
+class Scenario:
+    name: str
+    span: Span
+    pool: str | None
+    year: str | None
+    as_of: str | None
+    outturn: str | None
+    transactions: list[dict[str, Any]]
+    single: bool  # written as `transaction:` (expectations about that one spend)
+    ledger: Path | None
+    disputes: list[dict[str, Any]]
+    expect: dict[str, Any]
+    expect_spans: dict[str, Span]
+    expect_node: YNode | None
+    span_node: YNode | None = None
+
+
+@dataclass
+class TestFile:
+    path: Path
+    source: SourceFile
+    agreement_id: str | None
+    agreement_path: Path | None
+    scenarios: list[Scenario] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def find_test_files(paths: list[Path]) -> list[Path]:
+    """`*.test.yaml` files named directly or found under folders (an agreement file named
+    directly brings its neighbouring test file)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.name.endswith(TEST_SUFFIXES))
+        elif path.name.endswith(TEST_SUFFIXES):
+            found.append(path)
+        else:
+            neighbour = path.with_name(path.name.rsplit(".", 1)[0] + ".test.yaml")
+            if neighbour.exists():
+                found.append(neighbour)
+    return list(dict.fromkeys(found))
+
+
+def _plain(node: YNode) -> Any:
+    return node.plain()
+
+
+def _agreement_path(test: Path, agreement_id: str | None) -> Path | None:
+    stem = test.name
+    for suffix in TEST_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    neighbour = test.with_name(stem + ".yaml")
+    if neighbour.exists():
+        return neighbour
+    if agreement_id:
+        import yaml
+
+        for candidate in sorted(test.parent.glob("*.yaml")):
+            if candidate.name.endswith(TEST_SUFFIXES):
+                continue
+            try:
+                data = yaml.safe_load(candidate.read_text("utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                continue
+            if (
+                isinstance(data, dict)
+                and isinstance(data.get("agreement"), dict)
+                and data["agreement"].get("id") == agreement_id
+            ):
+                return candidate
+    return None
+
+
+def read_test_file(path: Path) -> TestFile:
+    """A scenario file, with every structural problem as a diagnostic."""
+    try:
+        source = SourceFile.read(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        empty = SourceFile(str(path), "")
+        return TestFile(
+            path,
+            empty,
+            None,
+            None,
+            diagnostics=[
+                error("T001", Span(str(path), 1, 1), f"cannot read the scenario file: {exc}")
+            ],
+        )
+    tree, diags = parse_yaml(source)
+    result = TestFile(path, source, None, None, diagnostics=list(diags))
+    if tree is None:
+        return result
+    agreement = tree.get("agreement")
+    result.agreement_id = (
+        agreement.value if agreement is not None and isinstance(agreement.value, str) else None
+    )
+    result.agreement_path = _agreement_path(path, result.agreement_id)
+    if result.agreement_path is None:
+        result.diagnostics.append(
+            error(
+                "T002",
+                (agreement.span if agreement else tree.span),
+                f"no agreement found for {path.name}",
+                f"put it beside the agreement it tests ({path.name.split('.test.')[0]}.yaml), or name the agreement's id in `agreement:`",
+            )
+        )
+    scenarios = tree.get("scenarios")
+    if scenarios is None or not scenarios.is_seq:
+        result.diagnostics.append(
+            error("T003", tree.span, "a scenario file needs a `scenarios:` list")
+        )
+        return result
+    for item in scenarios.value:
+        scenario = _scenario(path, item, result.diagnostics)
+        if scenario is not None:
+            result.scenarios.append(scenario)
+    return result
+
+
+def _text(node: YNode | None) -> str | None:
+    if node is None or node.value is None:
+        return None
+    return str(node.value)
+
+
+def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | None:
+    if not item.is_map:
+        diags.append(
+            error("T003", item.span, "each scenario is a mapping with `name:` and `expect:`")
+        )
+        return None
+    for key, span in item.keys.items():
+        if key not in INPUT_KEYS:
+            diags.append(
+                error(
+                    "T004",
+                    span,
+                    f"unknown scenario key `{key}`",
+                    f"scenario keys: {', '.join(sorted(INPUT_KEYS))}",
+                )
+            )
+    expect = item.get("expect")
+    expect_spans: dict[str, Span] = {}
+    if expect is not None and expect.is_map:
+        for key, span in expect.keys.items():
+            expect_spans[key] = span
+            if key not in EXPECT_KEYS:
+                diags.append(
+                    error(
+                        "T005",
+                        span,
+                        f"unknown expectation `{key}`",
+                        f"expectations: {', '.join(sorted(EXPECT_KEYS))}",
+                    )
+                )
+    name = _text(item.get("name")) or f"scenario at line {item.span.line}"
+    single = item.get("transaction")
+    many = item.get("transactions")
+    transactions = (
+        [_plain(single)]
+        if single is not None
+        else ([_plain(t) for t in many.value] if many is not None and many.is_seq else [])
+    )
+    if any(not isinstance(t, dict) for t in transactions):
+        diags.append(
+            error(
+                "T006",
+                item.span,
+                f"scenario `{name}`: each transaction is a mapping of ledger columns",
+            )
+        )
+        return None
+    ledger = _text(item.get("ledger"))
+    disputes = item.get("disputes")
+    return Scenario(
+        name=name,
+        span=item.span,
+        pool=_text(item.get("pool")),
+        year=_text(item.get("year")),
+        as_of=_text(item.get("as_of")),
+        outturn=_text(item.get("outturn")),
+        transactions=transactions,
+        single=single is not None,
+        ledger=(path.parent / ledger) if ledger else None,
+        disputes=[_plain(d) for d in disputes.value]
+        if disputes is not None and disputes.is_seq
+        else [],
+        expect=_plain(expect) if expect is not None and expect.is_map else {},
+        expect_spans=expect_spans,
+        expect_node=expect,
+        span_node=item,
+    )
