@@ -43,6 +43,10 @@ def compare(
     if any(f.key in figures for f in result.failures):
         for key in ("budget", "forecast", "variance", "settlement"):
             result.explanation.extend(w.text() for w in pool.explain.get(key, []))
+    if any(f.key in ("reports", "raised") for f in result.failures):
+        result.explanation.extend(
+            f"{r.report} to {r.to} raised {r.why}" for r in pool.reports if r.triggered
+        )
     if any(f.key in ("required", "recorded", "compliant", "approvals") for f in result.failures):
         for item in approvals:
             lines = run.authorities[item.pool].why_not_lower(
@@ -82,6 +86,16 @@ def _actual(run: RunResult, pool: PoolResult, approvals: list[Any]) -> dict[str,
         }
         for r in pool.reports
     ]
+    out["raised"] = [
+        {
+            "report": r.report,
+            "to": r.to,
+            "period_end": r.period_end.isoformat(),
+            "due": r.due.isoformat(),
+        }
+        for r in pool.reports
+        if r.triggered
+    ]
     out["disputes"] = {
         s.dispute.id: {
             "stage": s.stage,
@@ -110,7 +124,7 @@ def _same(key: str, expected: Any, actual: Any, run: RunResult, pool: PoolResult
         return list(expected or []) == list(actual or [])
     if key in ("compliant", "balanced"):
         return bool(expected) == bool(actual)
-    if key == "approvals":
+    if key in ("approvals", "raised"):
         return all(_subset(e, a) for e, a in zip(expected, actual, strict=False)) and len(
             expected
         ) == len(actual)
@@ -163,7 +177,7 @@ def _coverage(
     for report in pool.reports:
         if report.triggered:
             covered.add(("duty", pid, str(report.duty)))
-    for wanted in expect.get("reports", []) or []:
+    for wanted in [*(expect.get("reports") or []), *(expect.get("raised") or [])]:
         for report in pool.reports:
             if isinstance(wanted, dict) and _subset(
                 wanted,

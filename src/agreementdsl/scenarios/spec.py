@@ -36,6 +36,7 @@ EXPECT_KEYS = {
     "compliant",
     "approvals",
     "reports",
+    "raised",
     "disputes",
     "rejected",
 }
