@@ -20,7 +20,11 @@ def main() -> None:
 @main.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def check_command(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:

