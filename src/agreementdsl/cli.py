@@ -385,6 +385,107 @@ def _print_suite(suite: Any, fmt: str, missing: list[tuple[str, str]] | None) ->
             )
 
 
+@main.command("diff")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--git",
+    "rev",
+    metavar="REV",
+    help="Compare the working tree with this git revision (PATHS: agreements; default: every agreement changed since REV).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "md"]), default="text", show_default=True
+)
+@click.option(
+    "--redline",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the new schedules with the changes marked (HTML and Word) into this folder.",
+)
+@click.option(
+    "--impact",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A ledger or a scenario file: say who pays how much more or less after the change.",
+)
+def diff_command(
+    paths: tuple[Path, ...], rev: str | None, fmt: str, redline: Path | None, impact: Path | None
+) -> None:
+    """Show what changed in meaning between two versions of an agreement, clause by clause.
+
+    Give OLD and NEW files, or --git REV to compare the working tree with a revision. Each
+    change is classed material (money, authority, deadlines, parties) or editorial.
+    Exit status: 0 compared, 1 a version has errors or cannot be read, 2 usage error.
+    """
+    from .vcs import VersionError, pairs_from_files, pairs_from_git
+
+    try:
+        pairs = pairs_from_git(rev, list(paths)) if rev else pairs_from_files(list(paths))
+    except VersionError as exc:
+        if exc.usage:
+            raise click.UsageError(exc.message) from None
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    outputs = []
+    for pair in pairs:
+        outputs.append(_diff_pair(pair, fmt, redline, impact))
+    if fmt == "json":
+        import json
+
+        click.echo(
+            json.dumps(outputs[0] if len(outputs) == 1 else outputs, indent=2, ensure_ascii=False)
+        )
+    else:
+        click.echo("\n\n".join(str(o) for o in outputs) if outputs else "no agreements changed")
+
+
+def _diff_pair(pair: Any, fmt: str, redline: Path | None, impact: Path | None) -> Any:
+    import json
+
+    from .diff import diff_irs, format_json, format_markdown, format_text
+    from .impact import format_effects
+    from .impact import impact as money_impact
+    from .vcs import VersionError, compile_version
+
+    try:
+        old_ir = (
+            compile_version(pair.old_name, pair.old_text) if pair.old_text is not None else None
+        )
+        new_ir = (
+            compile_version(pair.new_name, pair.new_text) if pair.new_text is not None else None
+        )
+    except VersionError as exc:
+        click.echo(exc.message, err=True)
+        sys.exit(1)
+    if old_ir is None or new_ir is None:
+        what = "added" if old_ir is None else "removed"
+        message = f"{pair.new_name if old_ir is None else pair.old_name}: the agreement is {what}"
+        return (
+            {"old": pair.old_name, "new": pair.new_name, "changes": [], "note": message}
+            if fmt == "json"
+            else message
+        )
+    changes = diff_irs(old_ir, new_ir)
+    if redline is not None:
+        from .render import build_document
+        from .render.redline import redline as mark
+        from .render.writers import write_all
+
+        stem = Path(pair.new_name).name.rsplit(".", 1)[0] + ".redline"
+        for path in write_all(
+            mark(build_document(old_ir), build_document(new_ir)), ["html", "docx"], redline, stem
+        ):
+            click.echo(f"wrote {path}", err=True)
+    effects = money_impact(old_ir, new_ir, impact) if impact is not None else None
+    if fmt == "json":
+        out = json.loads(format_json(changes, pair.old_name, pair.new_name))
+        if effects is not None:
+            out["impact"] = json.loads(format_effects(effects, "json"))["effects"]
+        return out
+    text = (format_markdown if fmt == "md" else format_text)(changes, pair.old_name, pair.new_name)
+    if effects is not None:
+        text += "\n\n" + format_effects(effects, fmt)
+    return text
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema (draft 2020-12) of the agreement YAML, for editors and CI."""

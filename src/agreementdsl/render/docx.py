@@ -40,7 +40,7 @@ def _styles(word: Any) -> None:
     notice.font.bold = True
 
 
-def _rich(paragraph: Any, text: str) -> list[Any]:
+def _plain_runs(paragraph: Any, text: str) -> list[Any]:
     """Add text with **bold** spans as runs; returns the runs."""
     runs = []
     pos = 0
@@ -53,6 +53,65 @@ def _rich(paragraph: Any, text: str) -> list[Any]:
         pos = match.end()
     if pos < len(text):
         runs.append(paragraph.add_run(text[pos:]))
+    return runs
+
+
+class _Revisions:
+    """Numbers tracked changes in document order (ids must be unique in the file)."""
+
+    next_id = 1
+
+
+def _tracked(paragraph: Any, text: str, tag: str) -> None:
+    """Add `text` as a tracked insertion (`w:ins`) or deletion (`w:del`) to the paragraph."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    change = OxmlElement(f"w:{tag}")
+    change.set(qn("w:id"), str(_Revisions.next_id))
+    _Revisions.next_id += 1
+    change.set(qn("w:author"), AUTHOR)
+    change.set(qn("w:date"), FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    for bold, piece in _bold_pieces(text):
+        run = OxmlElement("w:r")
+        if bold:
+            props = OxmlElement("w:rPr")
+            props.append(OxmlElement("w:b"))
+            run.append(props)
+        body = OxmlElement("w:delText" if tag == "del" else "w:t")
+        body.set(qn("xml:space"), "preserve")
+        body.text = piece
+        run.append(body)
+        change.append(run)
+    paragraph._p.append(change)
+
+
+def _bold_pieces(text: str) -> list[tuple[bool, str]]:
+    pieces, pos = [], 0
+    for match in BOLD.finditer(text):
+        if match.start() > pos:
+            pieces.append((False, text[pos : match.start()]))
+        pieces.append((True, match.group(1)))
+        pos = match.end()
+    if pos < len(text):
+        pieces.append((False, text[pos:]))
+    return pieces
+
+
+def _rich(paragraph: Any, text: str) -> list[Any]:
+    """Add text as runs: **bold** spans bold, redline marks as tracked changes."""
+    from .redline import MARK
+
+    runs: list[Any] = []
+    pos = 0
+    for match in MARK.finditer(text):
+        runs.extend(_plain_runs(paragraph, text[pos : match.start()]))
+        if match.group(1) is not None:
+            _tracked(paragraph, match.group(1), "ins")
+        else:
+            _tracked(paragraph, match.group(2), "del")
+        pos = match.end()
+    runs.extend(_plain_runs(paragraph, text[pos:]))
     return runs
 
 
@@ -151,6 +210,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     from docx.enum.text import WD_BREAK
 
     word = docx.Document()
+    _Revisions.next_id = 1
     _styles(word)
     props = word.core_properties
     props.title = doc.title
@@ -161,7 +221,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     props.created = props.modified = props.last_printed = FIXED_TIME
     props.revision = 1
     _header_footer(word, doc)
-    word.add_paragraph(doc.title, style="Title")
+    _rich(word.add_paragraph(style="Title"), doc.title)
     word.add_paragraph(doc.basis[0].upper() + doc.basis[1:] + ".")
     word.add_paragraph().add_run("Between").bold = True
     for i, (name, short) in enumerate(doc.parties, start=1):
@@ -172,14 +232,14 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     )
     writer = _Writer(word, annotate)
     for clause in doc.clauses:
-        word.add_heading(f"{clause.number}. {clause.title}", level=1)
+        _rich(word.add_heading(f"{clause.number}. ", level=1), clause.title)
         writer.blocks(clause.blocks)
     for schedule in doc.schedules:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        heading = word.add_heading(f"Schedule {schedule.number}: {schedule.title}", level=1)
-        writer.note(heading.runs, schedule.source)
+        heading = word.add_heading(f"Schedule {schedule.number}: ", level=1)
+        writer.note(_rich(heading, schedule.title), schedule.source)
         for part in schedule.parts:
-            word.add_heading(f"Part {part.number}: {part.title}", level=2)
+            _rich(word.add_heading(f"Part {part.number}: ", level=2), part.title)
             writer.blocks(part.blocks)
     buffer = io.BytesIO()
     word.save(buffer)

@@ -40,8 +40,10 @@ def groups(blocks: list[Para | Table]) -> Iterator[Group]:
 
 
 def html_text(text: str) -> Markup:
-    """Escape the text, then turn **bold** into <strong> (the only markup paragraphs carry)."""
-    return Markup(BOLD.sub(r"<strong>\1</strong>", str(escape(text))))
+    """Escape the text, then turn **bold** into <strong>, and redline marks into <ins>/<del>."""
+    html = BOLD.sub(r"<strong>\1</strong>", str(escape(text)))
+    html = html.replace("\ue000", "<ins>").replace("\ue001", "</ins>")
+    return Markup(html.replace("\ue002", "<del>").replace("\ue003", "</del>"))
 
 
 def render_markdown(doc: Document, annotate: bool = False) -> str:
@@ -50,10 +52,19 @@ def render_markdown(doc: Document, annotate: bool = False) -> str:
     return env.get_template("document.md.j2").render(doc=doc, annotate=annotate).rstrip() + "\n"
 
 
+def plain_text(text: str) -> str:
+    """Text without markup: bold marks dropped, deletions left out, insertions kept."""
+    text = (
+        re.sub("\ue002.*?\ue003", "", text, flags=re.S).replace("\ue000", "").replace("\ue001", "")
+    )
+    return BOLD.sub(r"\1", text)
+
+
 def render_html(doc: Document, annotate: bool = False) -> str:
     env = environment()
     env.filters["groups"] = groups
     env.filters["rich"] = html_text
+    env.filters["plain"] = plain_text
     env.filters["anchor"] = lambda label: re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     return env.get_template("document.html.j2").render(doc=doc, annotate=annotate).rstrip() + "\n"
 

@@ -120,7 +120,16 @@ def run_paths(paths: list[Path]) -> SuiteResult:
     return SuiteResult(files, results, irs)
 
 
-def run_scenario(ir: dict[str, Any], test_file: TestFile, scenario: Scenario) -> ScenarioResult:
+def pool_results(ir: dict[str, Any], test_file: TestFile, scenario: Scenario) -> list[Any]:
+    """The scenario's pool results under `ir` (for the money effect of a change); [] if it cannot run."""
+    captured: list[Any] = []
+    run_scenario(ir, test_file, scenario, captured)
+    return captured
+
+
+def run_scenario(
+    ir: dict[str, Any], test_file: TestFile, scenario: Scenario, capture: list[Any] | None = None
+) -> ScenarioResult:
     from ..engine.ledger import LedgerError
     from ..engine.run import RunError, run_ledger
 
@@ -161,6 +170,8 @@ def run_scenario(ir: dict[str, Any], test_file: TestFile, scenario: Scenario) ->
             from .compare import compare
 
             compare(result, run, pool_id, rows)
+            if capture is not None:
+                capture.extend(p for p in run.pools if p.pool["id"] == pool_id)
         finally:
             run.close()
     return result

@@ -1,0 +1,91 @@
+"""Versions of agreements to compare: two files, or the working tree against a git revision."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .source import SourceFile
+
+
+class VersionError(Exception):
+    def __init__(self, message: str, usage: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class Pair:
+    old_name: str
+    old_text: str | None  # None: the agreement is new
+    new_name: str
+    new_text: str | None  # None: the agreement was removed
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VersionError(f"cannot read {path}: {exc}") from exc
+
+
+def pairs_from_files(paths: list[Path]) -> list[Pair]:
+    if len(paths) != 2:
+        raise VersionError("give OLD and NEW agreement files, or --git REV", usage=True)
+    old, new = paths
+    return [Pair(str(old), _read(old), str(new), _read(new))]
+
+
+def _git(*args: str, cwd: Path) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise VersionError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        raise VersionError(done.stderr.strip() or f"git {' '.join(args)} failed")
+    return done.stdout
+
+
+def pairs_from_git(rev: str, paths: list[Path]) -> list[Pair]:
+    """The working tree's agreements against `rev` (all changed agreements when none are named)."""
+    top = Path(_git("rev-parse", "--show-toplevel", cwd=Path.cwd()).strip())
+    try:
+        _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=top)
+    except VersionError:
+        raise VersionError(f"`{rev}` is not a revision of this repository", usage=True) from None
+    if not paths:
+        names = _git("diff", "--name-only", rev, "--", "*.yaml", "*.yml", cwd=top).split()
+        untracked = _git(
+            "ls-files", "--others", "--exclude-standard", "--", "*.yaml", "*.yml", cwd=top
+        ).split()
+        paths = [
+            top / n for n in [*names, *untracked] if not n.endswith((".test.yaml", ".test.yml"))
+        ]
+    pairs = []
+    for path in paths:
+        rel = path.resolve().relative_to(top.resolve()).as_posix()
+        try:
+            old: str | None = _git("show", f"{rev}:{rel}", cwd=top)
+        except VersionError:
+            old = None
+        new = _read(path) if path.exists() else None
+        if old is None and new is None:
+            raise VersionError(f"{rel} exists neither in {rev} nor in the working tree", usage=True)
+        pairs.append(Pair(f"{rel}@{rev}", old, rel, new))
+    return pairs
+
+
+def compile_version(name: str, text: str) -> dict[str, Any]:
+    """The IR of one version, or a VersionError with its diagnostics."""
+    from .api import load_source
+    from .compile import compile_agreement
+    from .diagnostics import format_text_report
+
+    loaded = load_source(SourceFile(name, text))
+    if loaded.errors or loaded.agreement is None:
+        report = format_text_report(loaded.errors, {name: SourceFile(name, text)})
+        raise VersionError(f"{report}\ncannot compare {name}: it has {len(loaded.errors)} error(s)")
+    return compile_agreement(loaded.agreement, text)
