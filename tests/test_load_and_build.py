@@ -7,7 +7,7 @@ from pathlib import Path
 from agreementdsl import load_source
 from agreementdsl.conditions import describe_rule, holds, rule_applies
 from agreementdsl.contributions import evaluate_contributions
-from agreementdsl.load import parse_yaml
+from agreementdsl.loader import parse_yaml
 from agreementdsl.source import SourceFile
 
 HEREFORDSHIRE = (

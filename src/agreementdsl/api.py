@@ -36,7 +36,7 @@ def load_source(source: SourceFile) -> Loaded:
     """Parse, validate, build and check an agreement held in memory."""
     from .build import ModelBuilder
     from .checks import run_checks
-    from .load import parse_yaml, split_money_lines, validate_schema
+    from .loader import parse_yaml, split_money_lines, validate_schema
 
     tree, diags = parse_yaml(source)
     if tree is None:

@@ -12,7 +12,7 @@ from typing import Any
 from . import model as m
 from .diagnostics import Diagnostic, error
 from .grammar import ClauseText, build_clause
-from .load import YNode
+from .loader import YNode
 from .source import SourceFile, Span
 
 CLAUSE_KEYS = ("risk_share", "spending", "reporting", "disputes")

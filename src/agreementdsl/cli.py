@@ -109,21 +109,21 @@ def compile_command(agreement: Path, output: Path | None) -> None:
 
 
 @main.command("run")
-@click.argument("agreement", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("agreement", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--ledger",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="The pool's transactions: CSV or JSON Lines.",
 )
 @click.option(
     "--disputes",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Disputes CSV: id, pool, raised_on, resolved_on, subject.",
 )
 @click.option(
     "--measures",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Outcome measurements CSV: outcome, period, value.",
 )
 @click.option(
@@ -221,7 +221,7 @@ class _Progress:
     """Rows read so far, on standard error, for ledgers big enough to take a while."""
 
     def __init__(self, ledger: Path) -> None:
-        self.show = sys.stderr.isatty() and ledger.stat().st_size > 8_000_000
+        self.show = sys.stderr.isatty() and ledger.is_file() and ledger.stat().st_size > 8_000_000
         self.rows = 0
 
     def update(self, rows: int) -> None:

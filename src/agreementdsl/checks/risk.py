@@ -160,7 +160,7 @@ def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
                 )
             for dup in sorted({n for n in names if names.count(n) > 1}):
                 diags.append(error("E605", alloc.span, f"`{dup}` appears twice in the split"))
-        if isinstance(alloc, m.ByContribution | m.Equally):
+        if isinstance(alloc, m.ByContribution | m.Equally | m.ByElement):
             for year, partners in values.items():
                 if (year, section.direction) in reported:
                     continue
@@ -206,4 +206,6 @@ def _year(pool: m.Pool, label: str) -> tuple[m.Contribution, ...]:
 
 
 def _words(alloc: m.Allocation) -> str:
+    if isinstance(alloc, m.ByElement):
+        return "by element"  # which falls back to contributions when no element moved
     return "by contribution" if isinstance(alloc, m.ByContribution) else "equally"

@@ -52,7 +52,17 @@ def _date(text: str) -> date | None:
         return None
 
 
-def read_disputes(path: Path, pools: set[str]) -> tuple[list[Dispute], list[Rejected]]:
+def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
+    """Disputes from CSV, each row checked like a ledger row."""
+    try:
+        return _read_disputes(path, pools)
+    except UnicodeDecodeError as exc:
+        raise LedgerError(
+            "L103", f"the disputes file {path} is not UTF-8 text ({exc.reason})"
+        ) from exc
+
+
+def _read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
     """Disputes from CSV, each row checked like a ledger row."""
     name = str(path)
     try:
@@ -83,6 +93,11 @@ def read_disputes(path: Path, pools: set[str]) -> tuple[list[Dispute], list[Reje
                         row, "D002", f"pool '{get['pool']}' is not a pool of the agreement", name
                     )
                 )
+            elif not pools[get["pool"]]:
+                message = (
+                    f"pool '{get['pool']}' has no disputes clause to escalate the dispute through"
+                )
+                rejected.append(Rejected(row, "D005", message, name))
             elif raised is None:
                 rejected.append(
                     Rejected(

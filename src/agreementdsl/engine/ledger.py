@@ -136,6 +136,9 @@ class LedgerReader:
                 f"the ledger {self.path} has no {', '.join(f'`{c}`' for c in missing)} column",
                 f"the first line must name the columns; required: {', '.join(REQUIRED)}",
             )
+        self._unknown_columns(names)
+
+    def _unknown_columns(self, names: list[str]) -> None:
         unknown = [c for c in names if c not in REQUIRED and c not in OPTIONAL]
         if unknown:
             self.warnings.append(
@@ -202,7 +205,7 @@ class LedgerReader:
                 yield Rejected(number, "L010", "the line is not a JSON object")
                 continue
             if not seen_columns:
-                self._columns([str(k) for k in record])
+                self._unknown_columns([str(k) for k in record])
                 seen_columns = True
             missing = [c for c in REQUIRED if c not in record]
             if missing:
@@ -227,7 +230,12 @@ class LedgerReader:
     def parse_date(text: str) -> date | None:
         """An ISO date `YYYY-MM-DD`, or None."""
         text = text.strip()
-        if len(text) != 10:
+        if (
+            len(text) != 10
+            or text[4] != "-"
+            or text[7] != "-"
+            or not (text[:4] + text[5:7] + text[8:]).isdigit()
+        ):
             return None
         try:
             return date.fromisoformat(text)

@@ -36,6 +36,16 @@ class Measurement:
 
 
 def read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], list[Rejected]]:
+    """Measurements from CSV, each row checked."""
+    try:
+        return _read_measures(path, outcomes)
+    except UnicodeDecodeError as exc:
+        raise LedgerError(
+            "L103", f"the measures file {path} is not UTF-8 text ({exc.reason})"
+        ) from exc
+
+
+def _read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], list[Rejected]]:
     name = str(path)
     try:
         handle = path.open(encoding="utf-8-sig", newline="")

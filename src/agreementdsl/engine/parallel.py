@@ -109,15 +109,17 @@ def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -
 class ParallelExecutor:
     """Folds a large plain CSV ledger in two processes; anything else in one (RowExecutor)."""
 
-    def __init__(self, executor: RowExecutor, workers: int = 2) -> None:
+    def __init__(self, executor: RowExecutor, workers: int = 2, min_bytes: int | None = None) -> None:
         self.executor = executor
         self.workers = workers
+        self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         if (
             (os.cpu_count() or 1) < 2
             or reader.part is not None
-            or reader.path.stat().st_size < MIN_BYTES
+            or not reader.path.is_file()
+            or reader.path.stat().st_size < self.min_bytes
         ):
             return self.executor.execute(reader, progress)
         cut = _plain_csv_cut(reader)

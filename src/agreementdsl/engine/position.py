@@ -63,9 +63,12 @@ class Position:
 
     def actual(self, as_of: date) -> int:
         """Net expenditure from the year's start to the as-of date (or the year's end)."""
-        return self.net.between(self.year.first_day, min(as_of, self.year.last_day))
+        return self.spent_to(as_of)
 
     def spent_to(self, day: date) -> int:
+        """Net expenditure from the year's start to `day` (nothing before the year starts)."""
+        if day < self.year.first_day:
+            return 0
         return self.net.between(self.year.first_day, min(day, self.year.last_day))
 
     def run_rate(self, day: date) -> Forecast | None:

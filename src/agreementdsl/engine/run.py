@@ -132,10 +132,10 @@ def run_ledger(
         as_of = days[-1]
     run_year = wanted or year_containing(as_of, *start)
     rejected = list(totals.rejected)
-    pool_ids = {p["id"] for p in ir["pools"]}
     open_disputes: list[Any] = []
     if disputes is not None:
-        found, bad = read_disputes(disputes, pool_ids)
+        ladders = {p["id"]: bool(p["disputes"]) for p in ir["pools"]}
+        found, bad = read_disputes(disputes, ladders)
         open_disputes, rejected = found, rejected + bad
     outcomes = None
     if measures is not None:
@@ -328,7 +328,7 @@ def _settle(
         return (
             "balanced",
             0,
-            no_settlement(ctx, risk.get("overspend")),
+            no_settlement(ctx, risk),
             [Working("outturn equals the budget", "nothing to share")],
         )
     direction = "overspend" if outturn > budget else "underspend"

@@ -49,6 +49,8 @@ class YearContext:
 
 def _split(amount: int, weights: dict[str, Any], order: list[str]) -> dict[str, int]:
     names = [p for p in order if p in weights]
+    if not names or sum(weights[p] for p in names) <= 0:
+        raise _NothingToShareBy
     shares = split_largest_remainder(amount, [weights[p] for p in names])
     return dict(zip(names, shares, strict=True))
 
@@ -99,6 +101,10 @@ def _contribution_words(contributions: dict[str, int]) -> str:
     return " (" + " : ".join(f"{p} {format_money(v)}" for p, v in contributions.items()) + ")"
 
 
+class _NothingToShareBy(Exception):
+    """The step's weights are all zero (a year whose contributions total £0)."""
+
+
 def settle(section: dict[str, Any], direction: str, variance: int, ctx: YearContext) -> Settlement:
     """Apply one waterfall section to a variance (a non-negative amount of pence)."""
     shares = {p: 0 for p in ctx.partners if p in ctx.contributions}
@@ -115,7 +121,14 @@ def settle(section: dict[str, Any], direction: str, variance: int, ctx: YearCont
                 else percent_of(ctx.pool_total, Decimal(step["pool_percent"]))
             )
             take = min(cap, left)
-        allocated, kept, how = _allocate(step["allocation"], take, ctx, direction)
+        try:
+            allocated, kept, how = _allocate(step["allocation"], take, ctx, direction)
+        except _NothingToShareBy:
+            allocated, kept, how = (
+                {ctx.host: take},
+                0,
+                "nothing to share by (the year's contributions total £0), so all to the host",
+            )
         for partner, pence in allocated.items():
             shares[partner] = shares.get(partner, 0) + pence
         carried += kept
@@ -131,10 +144,15 @@ def settle(section: dict[str, Any], direction: str, variance: int, ctx: YearCont
     return Settlement(ordered, carried, steps)
 
 
-def no_settlement(ctx: YearContext, section: dict[str, Any] | None) -> Settlement:
-    """A balanced year: every partner that would share, at zero."""
+def no_settlement(ctx: YearContext, risk_share: dict[str, Any]) -> Settlement:
+    """A balanced year: every contributing partner and every partner a step names, at zero."""
     shares = {p: 0 for p in ctx.partners if p in ctx.contributions}
-    for step in (section or {}).get("steps", []):
-        if step["allocation"]["type"] == "to":
-            shares.setdefault(step["allocation"]["partner"], 0)
+    for section in risk_share.values():
+        for step in (section or {}).get("steps", []):
+            alloc = step["allocation"]
+            if alloc["type"] == "to":
+                shares.setdefault(alloc["partner"], 0)
+            elif alloc["type"] == "split":
+                for share in alloc["shares"]:
+                    shares.setdefault(share["partner"], 0)
     return Settlement({p: shares[p] for p in ctx.partners if p in shares}, 0)

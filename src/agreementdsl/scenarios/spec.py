@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, error
-from ..load import YNode, parse_yaml
+from ..loader import YNode, parse_yaml
 from ..source import SourceFile, Span
 
 INPUT_KEYS = {
