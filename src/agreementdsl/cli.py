@@ -486,6 +486,56 @@ def _diff_pair(pair: Any, fmt: str, redline: Path | None, impact: Path | None) -
     return text
 
 
+@main.command("fmt")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Change nothing; show what would change and exit 1 if anything would.",
+)
+def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
+    """Lay out the rules inside agreements' clause blocks canonically (YAML comments are kept).
+
+    Exit status: 0 formatted (or, with --check, already canonical), 1 a file would change
+    (--check) or has errors, 2 usage error.
+    """
+    import difflib
+
+    from .api import find_agreements, load
+    from .diagnostics import format_text_report
+    from .fmt import format_text
+
+    files = find_agreements(paths)
+    if not files:
+        raise click.UsageError("no agreement files (*.yaml) found in " + ", ".join(map(str, paths)))
+    failed = changed = False
+    for path in files:
+        loaded = load(path)
+        if loaded.errors or loaded.source is None or loaded.agreement is None:
+            sources = {loaded.path: loaded.source} if loaded.source else {}
+            click.echo(format_text_report(loaded.errors, sources), err=True)
+            click.echo(f"cannot format {path}: it has {len(loaded.errors)} error(s)", err=True)
+            failed = True
+            continue
+        formatted = format_text(loaded)
+        if formatted == loaded.source.text:
+            continue
+        changed = True
+        if check_only:
+            diff = difflib.unified_diff(
+                loaded.source.text.splitlines(keepends=True),
+                formatted.splitlines(keepends=True),
+                fromfile=str(path),
+                tofile=f"{path} (formatted)",
+            )
+            click.echo("".join(diff), nl=False)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            click.echo(f"formatted {path}", err=True)
+    sys.exit(1 if failed or (check_only and changed) else 0)
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema (draft 2020-12) of the agreement YAML, for editors and CI."""

@@ -109,7 +109,9 @@ def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -
 class ParallelExecutor:
     """Folds a large plain CSV ledger in two processes; anything else in one (RowExecutor)."""
 
-    def __init__(self, executor: RowExecutor, workers: int = 2, min_bytes: int | None = None) -> None:
+    def __init__(
+        self, executor: RowExecutor, workers: int = 2, min_bytes: int | None = None
+    ) -> None:
         self.executor = executor
         self.workers = workers
         self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
