@@ -19,6 +19,12 @@ from .money import format_money, format_percent, format_pounds
 IR_VERSION = 1
 
 
+def source_of(node: dict[str, Any] | None) -> str | None:
+    """`file:line` of an IR node, or None when it carries no span."""
+    span = (node or {}).get("span")
+    return f"{span['file']}:{span['line']}" if span else None
+
+
 def _span(span: m.Span) -> dict[str, object]:
     return span.to_json()
 

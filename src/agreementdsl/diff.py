@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .compile import source_of as _src
 from .money import format_money, parse_amount
 
 
@@ -28,11 +29,6 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _src(node: dict[str, Any] | None) -> str | None:
-    span = (node or {}).get("span")
-    return f"{span['file']}:{span['line']}" if span else None
 
 
 def _money(amount: str | None) -> str:

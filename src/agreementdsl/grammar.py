@@ -186,6 +186,11 @@ def _blank_line(text: str, line: int) -> str:
     return "\n".join(lines)
 
 
+def _too_deep(clause: ClauseText, kind: str) -> Diagnostic:
+    message = f"the {kind.replace('_', ' ')} clause is nested too deeply"
+    return error("E204", clause.span(1, 1), message, "use fewer parentheses")
+
+
 def parse_clause(kind: str, clause: ClauseText) -> tuple[Tree[Token] | None, list[Diagnostic]]:
     """Parse one block with the start rule `kind`; report every bad line, not only the first."""
     text = clause.text if kind in ("contribution", "target") else clause.text.rstrip() + "\n"
@@ -194,14 +199,7 @@ def parse_clause(kind: str, clause: ClauseText) -> tuple[Tree[Token] | None, lis
         try:
             tree = parser().parse(text, start=kind)
         except RecursionError:
-            return None, [
-                error(
-                    "E204",
-                    clause.span(1, 1),
-                    f"the {kind.replace('_', ' ')} clause is nested too deeply",
-                    "use fewer parentheses",
-                )
-            ]
+            return None, [_too_deep(clause, kind)]
         except UnexpectedInput as exc:
             diags.append(_syntax_diagnostic(exc, clause, kind))
             line = max(exc.line, 1)
@@ -472,14 +470,7 @@ def build_clause(kind: str, clause: ClauseText) -> tuple[Any, list[Diagnostic]]:
     try:
         result = builder.transform(tree)
     except RecursionError:
-        return None, [
-            error(
-                "E204",
-                clause.span(1, 1),
-                f"the {kind.replace('_', ' ')} clause is nested too deeply",
-                "use fewer parentheses",
-            )
-        ]
+        return None, [_too_deep(clause, kind)]
     if builder.diagnostics:
         return None, diags + builder.diagnostics
     return result, diags

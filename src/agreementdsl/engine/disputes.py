@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from ..calendar import Duration, add_duration
-from .ledger import LedgerError, Rejected
+from .ledger import Rejected, side_rows
 
 COLUMNS = ("id", "pool", "raised_on", "resolved_on", "subject")
 
@@ -53,82 +52,36 @@ def _date(text: str) -> date | None:
 
 
 def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
-    """Disputes from CSV, each row checked like a ledger row."""
-    try:
-        return _read_disputes(path, pools)
-    except UnicodeDecodeError as exc:
-        raise LedgerError(
-            "L103", f"the disputes file {path} is not UTF-8 text ({exc.reason})"
-        ) from exc
-
-
-def _read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
-    """Disputes from CSV, each row checked like a ledger row."""
+    """Disputes from CSV, each row checked like a ledger row (`pools`: id -> has a ladder)."""
     name = str(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise LedgerError("L103", f"cannot read the disputes file {path}: {exc.strerror}") from exc
     disputes, rejected = [], []
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("id", "pool", "raised_on") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LedgerError(
-                "L101",
-                f"the disputes file {path} has no {', '.join(missing)} column",
-                f"columns: {', '.join(COLUMNS)}",
+    for row, get in side_rows(path, "disputes", ("id", "pool", "raised_on"), COLUMNS):
+        raised = _date(get["raised_on"])
+        resolved = _date(get["resolved_on"]) if get["resolved_on"] else None
+        problem = None
+        if not get["id"]:
+            problem = ("D001", "the dispute has no id")
+        elif get["pool"] not in pools:
+            problem = ("D002", f"pool '{get['pool']}' is not a pool of the agreement")
+        elif not pools[get["pool"]]:
+            problem = (
+                "D005",
+                f"pool '{get['pool']}' has no disputes clause to escalate the dispute through",
             )
-        last = reader.line_num
-        for record in reader:
-            row, last = last + 1, reader.line_num
-            get = {k: (record.get(k) or "").strip() for k in COLUMNS}
-            raised = _date(get["raised_on"])
-            resolved = _date(get["resolved_on"]) if get["resolved_on"] else None
-            if not get["id"]:
-                rejected.append(Rejected(row, "D001", "the dispute has no id", name))
-            elif get["pool"] not in pools:
-                rejected.append(
-                    Rejected(
-                        row, "D002", f"pool '{get['pool']}' is not a pool of the agreement", name
-                    )
-                )
-            elif not pools[get["pool"]]:
-                message = (
-                    f"pool '{get['pool']}' has no disputes clause to escalate the dispute through"
-                )
-                rejected.append(Rejected(row, "D005", message, name))
-            elif raised is None:
-                rejected.append(
-                    Rejected(
-                        row,
-                        "D003",
-                        f"raised_on '{get['raised_on']}' is not a date (YYYY-MM-DD)",
-                        name,
-                    )
-                )
-            elif get["resolved_on"] and resolved is None:
-                rejected.append(
-                    Rejected(
-                        row,
-                        "D003",
-                        f"resolved_on '{get['resolved_on']}' is not a date (YYYY-MM-DD)",
-                        name,
-                    )
-                )
-            elif resolved is not None and resolved < raised:
-                rejected.append(
-                    Rejected(
-                        row,
-                        "D004",
-                        f"the dispute is resolved ({resolved}) before it is raised ({raised})",
-                        name,
-                    )
-                )
-            else:
-                disputes.append(
-                    Dispute(get["id"], get["pool"], raised, resolved, get["subject"], row)
-                )
+        elif raised is None:
+            problem = ("D003", f"raised_on '{get['raised_on']}' is not a date (YYYY-MM-DD)")
+        elif get["resolved_on"] and resolved is None:
+            problem = ("D003", f"resolved_on '{get['resolved_on']}' is not a date (YYYY-MM-DD)")
+        elif resolved is not None and resolved < raised:
+            problem = (
+                "D004",
+                f"the dispute is resolved ({resolved}) before it is raised ({raised})",
+            )
+        if problem is not None:
+            rejected.append(Rejected(row, problem[0], problem[1], name))
+        else:
+            assert raised is not None
+            disputes.append(Dispute(get["id"], get["pool"], raised, resolved, get["subject"], row))
     return disputes, rejected
 
 

@@ -308,6 +308,38 @@ class LedgerReader:
         )
 
 
+def side_rows(
+    path: Path, kind: str, required: tuple[str, ...], columns: tuple[str, ...]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The rows of a disputes or measures CSV file as (physical line, stripped fields).
+
+    A file that cannot be read, is not UTF-8 or lacks a required column stops the run
+    (LedgerError), like a ledger.
+    """
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise LedgerError("L103", f"cannot read the {kind} file {path}: {exc.strerror}") from exc
+    with handle:
+        try:
+            reader = csv.DictReader(handle)
+            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            if missing:
+                raise LedgerError(
+                    "L101",
+                    f"the {kind} file {path} has no {', '.join(missing)} column",
+                    f"columns: {', '.join(columns)}",
+                )
+            last = reader.line_num
+            for record in reader:
+                row, last = last + 1, reader.line_num
+                yield row, {c: (record.get(c) or "").strip() for c in columns}
+        except UnicodeDecodeError as exc:
+            raise LedgerError(
+                "L103", f"the {kind} file {path} is not UTF-8 text ({exc.reason})"
+            ) from exc
+
+
 class _Bounded(io.RawIOBase):
     """At most `left` bytes of an open binary file, from where it stands."""
 

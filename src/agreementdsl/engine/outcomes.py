@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import FinancialYear, parse_period_label
-from .ledger import LedgerError, Rejected
+from .ledger import Rejected, side_rows
 
 _COMPARE = {
     ">=": lambda v, t: v >= t,
@@ -36,56 +35,35 @@ class Measurement:
 
 
 def read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], list[Rejected]]:
-    """Measurements from CSV, each row checked."""
-    try:
-        return _read_measures(path, outcomes)
-    except UnicodeDecodeError as exc:
-        raise LedgerError(
-            "L103", f"the measures file {path} is not UTF-8 text ({exc.reason})"
-        ) from exc
-
-
-def _read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], list[Rejected]]:
+    """Measurements from CSV (`outcome`, `period`, `value`), each row checked."""
     name = str(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise LedgerError("L103", f"cannot read the measures file {path}: {exc.strerror}") from exc
     found, rejected = [], []
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("outcome", "period", "value") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LedgerError(
-                "L101",
-                f"the measures file {path} has no {', '.join(missing)} column",
-                "columns: outcome, period, value",
+    for row, get in side_rows(
+        path, "measures", ("outcome", "period", "value"), ("outcome", "period", "value")
+    ):
+        period = parse_period_label(get["period"])
+        if get["outcome"] not in outcomes:
+            rejected.append(
+                Rejected(
+                    row,
+                    "M001",
+                    f"outcome '{get['outcome']}' is not an outcome of the agreement",
+                    name,
+                )
             )
-        last = reader.line_num
-        for record in reader:
-            row, last = last + 1, reader.line_num
-            outcome = (record.get("outcome") or "").strip()
-            period = parse_period_label(record.get("period") or "")
-            value = (record.get("value") or "").strip()
-            if outcome not in outcomes:
-                rejected.append(
-                    Rejected(
-                        row, "M001", f"outcome '{outcome}' is not an outcome of the agreement", name
-                    )
+        elif period is None:
+            rejected.append(
+                Rejected(
+                    row,
+                    "M002",
+                    f"period '{get['period']}' is not a year like 2006/07 or a quarter like 2006/07 Q1",
+                    name,
                 )
-            elif period is None:
-                rejected.append(
-                    Rejected(
-                        row,
-                        "M002",
-                        f"period '{record.get('period')}' is not a year like 2006/07 or a quarter like 2006/07 Q1",
-                        name,
-                    )
-                )
-            elif not _number(value):
-                rejected.append(Rejected(row, "M003", f"value '{value}' is not a number", name))
-            else:
-                found.append(Measurement(outcome, period[0], period[1], value, row))
+            )
+        elif not _number(get["value"]):
+            rejected.append(Rejected(row, "M003", f"value '{get['value']}' is not a number", name))
+        else:
+            found.append(Measurement(get["outcome"], period[0], period[1], get["value"], row))
     return found, rejected
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..compile import source_of as _src
 from ..money import parse_amount
 from .environment import environment
 from .words import (
@@ -83,11 +84,6 @@ class Document:
     schedules: list[Schedule]
     source_file: str
     sha256: str
-
-
-def _src(node: dict[str, Any] | None) -> str | None:
-    span = (node or {}).get("span")
-    return f"{span['file']}:{span['line']}" if span else None
 
 
 class Builder:
@@ -292,6 +288,8 @@ class Builder:
         return s
 
     def outcomes_clause(self, outcomes: list[dict[str, Any]]) -> Section:
+        from .schedule import outcome_table
+
         self.new_clause()
         s = Section("Outcomes", "clause:outcomes")
         s.blocks.append(
@@ -299,16 +297,7 @@ class Builder:
                 "The Partners shall measure the following outcomes of this Agreement, report them as stated and review them each year:"
             )
         )
-        rows = [
-            [
-                o["measure"],
-                o["target"]["text"] if o["target"] else "",
-                o["by"] or "",
-                o["reported"] or "",
-            ]
-            for o in outcomes
-        ]
-        s.blocks.append(Table(["Measure", "Target", "By", "Reported"], rows, _src(outcomes[0])))
+        s.blocks.append(outcome_table(outcomes))
         return s
 
     # ------------------------------------------------------------ a schedule per pool

@@ -9,15 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ..compile import source_of as _src
 from .words import count_words, percent_words
 
 if TYPE_CHECKING:
-    from .document import Builder, Section
-
-
-def _src(node: dict[str, Any] | None) -> str | None:
-    span = (node or {}).get("span")
-    return f"{span['file']}:{span['line']}" if span else None
+    from .document import Builder, Section, Table
 
 
 def schedule_parts(b: Builder, pool: dict[str, Any]) -> list[Section]:
@@ -242,6 +238,22 @@ def disputes(b: Builder, pool: dict[str, Any]) -> Section:
             Para(str(b.phrases.stage(stage, i == 0, holder, limit)), source=_src(stage))
         )
     return _not_used(s)
+
+
+def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
+    """Measures, targets, years and cadences of outcomes, as a table."""
+    from .document import Table
+
+    rows = [
+        [
+            o["measure"],
+            o["target"]["text"] if o["target"] else "",
+            o["by"] or "",
+            o["reported"] or "",
+        ]
+        for o in outcomes
+    ]
+    return Table(["Measure", "Target", "By", "Reported"], rows, _src(outcomes[0]))
 
 
 def outcomes(b: Builder, pool: dict[str, Any]) -> Section:
