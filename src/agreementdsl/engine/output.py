@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
-from ..money import format_money, format_pounds
+from ..money import format_money, format_pounds, parse_amount
 from .executor import Classified
 from .run import PoolResult, RunResult
 
@@ -142,6 +142,7 @@ def write_json(result: RunResult, out: IO[str]) -> None:
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],
             "elements": pool.elements,
+            "months": pool.months,
         }
         if result.explain:
             tail["explain"] = {k: [w.to_json() for w in v] for k, v in pool.explain.items()}
@@ -216,6 +217,23 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
             out.write(
                 f"    {'carried forward':<10}{format_money(pool.settlement.carried_forward):>13}\n"
             )
+    if pool.elements:
+        out.write("  by element\n")
+        for e in pool.elements:
+            budget = (
+                f"  (budget {format_money(parse_amount(str(e['budget'])))})" if e["budget"] else ""
+            )
+            out.write(
+                f"    {e['element']:<22}{format_money(parse_amount(str(e['actual']))):>18}{budget}\n"
+            )
+    if pool.months:
+        cells = [
+            f"{str(m['month'])[5:]}/{str(m['month'])[2:4]} {format_money(parse_amount(str(m['net'])), always_pence=False)}"
+            for m in pool.months
+        ]
+        out.write("  by month\n")
+        for i in range(0, len(cells), 4):
+            out.write("    " + "   ".join(f"{c:<22}" for c in cells[i : i + 4]).rstrip() + "\n")
     _explain(pool, out, s)
     _breaches(result, pool, out, s)
     _reports(result, pool, out, s)

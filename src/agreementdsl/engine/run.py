@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,7 @@ class PoolResult:
     elements: list[dict[str, object]]
     explain: dict[str, list[Working]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    months: list[dict[str, object]] = field(default_factory=list)  # net expenditure by month
 
 
 @dataclass
@@ -259,7 +260,23 @@ def _pool(
         elements,
         work if explain else {},
         warnings,
+        months=_months(position, as_of),
     )
+
+
+def _months(position: Position, as_of: date) -> list[dict[str, object]]:
+    """Net expenditure in each month of the year that has begun by the as-of date."""
+    out: list[dict[str, object]] = []
+    start = position.year.first_day
+    for end in position.year.month_ends():
+        if start > as_of:
+            break
+        spent = position.spent_to(min(end, as_of)) - position.spent_to(start - timedelta(days=1))
+        out.append(
+            {"month": start.strftime("%Y-%m"), "to": end.isoformat(), "net": format_pounds(spent)}
+        )
+        start = end + timedelta(days=1)
+    return out
 
 
 def _elements(
