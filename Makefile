@@ -24,12 +24,6 @@ demo: $(STAMP)
 	  --measures agreements/herefordshire-measures.csv
 	@echo
 	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
-	@echo
-	$(BIN)/agreementdsl run agreements/herefordshire.yaml \
-	  --ledger agreements/herefordshire-2005-06.csv \
-	  --disputes agreements/herefordshire-disputes.csv \
-	  --measures agreements/herefordshire-measures.csv
-	@echo
 	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
 
 test: $(STAMP) browser lint typecheck unit
