@@ -24,7 +24,6 @@ demo: $(STAMP)
 	  --measures agreements/herefordshire-measures.csv
 	@echo
 	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
-	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
 
 test: $(STAMP) browser lint typecheck unit
 
