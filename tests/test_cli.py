@@ -51,7 +51,7 @@ def test_errors_exit_1(tmp_path: Path) -> None:
     assert code == 1
     assert f"{bad}:46:27: error[E301]: unknown partner `hots` in the risk share" in out
     assert "46 |         first £280,000 to hots" in out
-    assert "= hint: did you mean `hpct`?" in out
+    assert "= hint: did you mean `host` (the pool's host partner)?" in out
 
 
 def test_json_format(tmp_path: Path) -> None:

@@ -205,7 +205,7 @@ def test_sarif_and_github_from_check(tmp_path: Path) -> None:
         not in out
     )
     assert (
-        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint: did you mean `hpct`?)"
+        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint: did you mean `host` (the pool's host partner)?)"
         in out
     )
     assert "::warning file=" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,8 +61,24 @@ def load_source(source: SourceFile) -> Loaded:
     return Loaded(source.path, source, agreement, sort_diagnostics(diags))
 
 
-def load(path: str | Path) -> Loaded:
-    """Read and check one agreement file; problems are returned, never raised."""
+def display_name(path: str | Path) -> str:
+    """The path as documents name it: relative to the current folder, or just the file name.
+
+    Rendered schedules and compiled rules carry it, so it must not depend on how the path was
+    typed or where the repository was checked out.
+    """
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return resolved.name
+
+
+def load(path: str | Path, name: str | None = None) -> Loaded:
+    """Read and check one agreement file; problems are returned, never raised.
+
+    `name` is how the file is named in spans and messages (default: the path as given).
+    """
     if str(path).endswith(TEST_SUFFIXES):
         diag = error(
             "E008",
@@ -72,6 +89,8 @@ def load(path: str | Path) -> Loaded:
         return Loaded(str(path), None, None, [diag])
     try:
         source = SourceFile.read(path)
+        if name is not None:
+            source = SourceFile(name, source.text)
     except UnicodeDecodeError as exc:
         raw = exc.object if isinstance(exc.object, bytes) else b""
         line = raw[: exc.start].count(b"\n") + 1
@@ -89,8 +108,23 @@ def load(path: str | Path) -> Loaded:
     return load_source(source)
 
 
-def find_agreements(paths: Iterable[str | Path]) -> list[Path]:
-    """Agreement files named directly or found under folders (scenario files excluded)."""
+_AGREEMENT_KEY = re.compile(r"^agreement\s*:", re.MULTILINE)
+
+
+def looks_like_agreement(path: Path) -> bool:
+    """Whether a YAML file has a top-level `agreement:` key (workflows and configs do not)."""
+    try:
+        return bool(_AGREEMENT_KEY.search(path.read_text("utf-8-sig", errors="replace")))
+    except OSError:
+        return True  # let the reader report it
+
+
+def find_agreements(paths: Iterable[str | Path], only_agreements: bool = False) -> list[Path]:
+    """Agreement files named directly or found under folders.
+
+    In folders, hidden folders, scenario files and YAML files that are not agreements (no
+    top-level `agreement:` key) are passed over; with `only_agreements`, named files too.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -101,15 +135,19 @@ def find_agreements(paths: Iterable[str | Path]) -> list[Path]:
                 if p.is_file()
                 and p.name.endswith(AGREEMENT_SUFFIXES)
                 and not p.name.endswith(TEST_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                and looks_like_agreement(p)
             )
-        else:
+        elif not only_agreements or (
+            not path.name.endswith(TEST_SUFFIXES) and looks_like_agreement(path)
+        ):
             found.append(path)
     return found
 
 
-def check(paths: Iterable[str | Path]) -> list[Loaded]:
+def check(paths: Iterable[str | Path], only_agreements: bool = False) -> list[Loaded]:
     """Check every agreement under `paths`, and that no two of them share an id."""
-    results = [load(p) for p in find_agreements(paths)]
+    results = [load(p) for p in find_agreements(paths, only_agreements)]
     first: dict[str, Loaded] = {}
     for result in results:
         agreement = result.agreement

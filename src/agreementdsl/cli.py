@@ -27,7 +27,12 @@ def main() -> None:
     show_default=True,
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check_command(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
+@click.option(
+    "--only-agreements",
+    is_flag=True,
+    help="Pass over named YAML files that are not agreements (for pre-commit hooks).",
+)
+def check_command(paths: tuple[Path, ...], fmt: str, strict: bool, only_agreements: bool) -> None:
     """Check agreement files (or folders of them) for errors and warnings.
 
     Exit status: 0 clean (warnings allowed), 1 errors found (or warnings with --strict),
@@ -36,9 +41,11 @@ def check_command(paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     from .api import check, find_agreements
     from .diagnostics import format_json_report, format_text_report
 
-    if not find_agreements(paths):
+    if not find_agreements(paths, only_agreements):
+        if only_agreements:
+            sys.exit(0)
         raise click.UsageError("no agreement files (*.yaml) found in " + ", ".join(map(str, paths)))
-    results = check(paths)
+    results = check(paths, only_agreements)
     diags = [d for r in results for d in r.diagnostics]
     errors = sum(1 for d in diags if d.is_error)
     warnings = len(diags) - errors
@@ -195,7 +202,9 @@ def run_command(
     except RunError as exc:
         if exc.usage:
             raise click.UsageError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(
+            f"error: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""), err=True
+        )
         sys.exit(1)
     except LedgerError as exc:
         click.echo(
@@ -260,12 +269,12 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
     The same agreement always gives byte-identical files. Exit status: 0 written, 1 the
     agreement has errors, 2 usage error.
     """
-    from .api import load
+    from .api import display_name, load
     from .compile import compile_agreement
     from .diagnostics import format_text_report
     from .render import FORMATS, render
 
-    loaded = load(agreement)
+    loaded = load(agreement, display_name(agreement))
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
         click.echo(format_text_report(loaded.errors, sources), err=True)
@@ -506,7 +515,7 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
     from .diagnostics import format_text_report
     from .fmt import format_text
 
-    files = find_agreements(paths)
+    files = find_agreements(paths, only_agreements=True)
     if not files:
         raise click.UsageError("no agreement files (*.yaml) found in " + ", ".join(map(str, paths)))
     failed = changed = False
@@ -531,8 +540,11 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             )
             click.echo("".join(diff), nl=False)
         else:
-            path.write_text(formatted, encoding="utf-8")
+            bom = "\ufeff" if path.read_bytes().startswith(b"\xef\xbb\xbf") else ""
+            path.write_bytes((bom + formatted).encode("utf-8"))
             click.echo(f"formatted {path}", err=True)
+    if not changed and not failed:
+        click.echo(f"{len(files)} file{'s' * (len(files) != 1)} already formatted", err=True)
     sys.exit(1 if failed or (check_only and changed) else 0)
 
 

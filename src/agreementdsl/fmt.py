@@ -104,6 +104,7 @@ def format_text(loaded: Loaded) -> str:
             if number not in allowed:
                 continue
             original = lines[number - 1]
-            comment = _comment(original)
-            lines[number - 1] = " " * indent + text + (f"  {comment}" if comment else "")
+            ending = "\r" if original.endswith("\r") else ""  # keep Windows line endings
+            comment = _comment(original.rstrip("\r"))
+            lines[number - 1] = " " * indent + text + (f"  {comment}" if comment else "") + ending
     return "\n".join(lines)

@@ -116,14 +116,17 @@ def _failure_text(result: Any) -> str:
 def junit(suite: SuiteResult) -> str:
     """JUnit XML: a test suite per scenario file, a test case per scenario."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    total = len(suite.results)
+    errors = len(suite.diagnostics)
+    total = len(suite.results) + errors
     failed = sum(1 for r in suite.results if not r.passed)
-    out.append(f'<testsuites name="agreementdsl" tests="{total}" failures="{failed}">')
+    out.append(
+        f'<testsuites name="agreementdsl" tests="{total}" failures="{failed}" errors="{errors}">'
+    )
     for test_file in suite.files:
         mine = [r for r in suite.results if r.file is test_file]
         fails = sum(1 for r in mine if not r.passed)
         out.append(
-            f'  <testsuite name={quoteattr(str(test_file.path))} tests="{len(mine)}" failures="{fails}">'
+            f'  <testsuite name={quoteattr(str(test_file.path))} tests="{len(mine) + len(test_file.diagnostics)}" failures="{fails}" errors="{len(test_file.diagnostics)}">'
         )
         for r in mine:
             classname = quoteattr(test_file.agreement_id or str(test_file.path))

@@ -69,8 +69,19 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                         )
                     )
         for step in _steps(pool):
-            if isinstance(step.allocation, m.ToPartner) and step.allocation.partner.name != m.HOST:
-                partner(step.allocation.partner, "in the risk share")
+            target = step.allocation.partner if isinstance(step.allocation, m.ToPartner) else None
+            if target is not None and target.name != m.HOST and target.name not in partners:
+                hint = unknown_hint(target.name, [*partners, m.HOST], "partner")
+                if hint == "did you mean `host`?":
+                    hint = "did you mean `host` (the pool's host partner)?"
+                diags.append(
+                    error(
+                        "E301",
+                        target.span,
+                        f"unknown partner `{target.name}` in the risk share",
+                        hint,
+                    )
+                )
             if isinstance(step.allocation, m.Split):
                 for named, _ in step.allocation.shares:
                     partner(named, "in the risk share split")

@@ -188,8 +188,9 @@ class Authority:
             ]
         ranks = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.recorded)
         need = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.required)
+        verb = "does" if len(decision.recorded) == 1 else "do"
         line = (
-            f"recorded {ranks} do not cover required {need}: each required role needs a different "
+            f"recorded {ranks} {verb} not cover required {need}: each required role needs a different "
             "recorded role of equal or higher rank"
         )
         powerless = [r for r in decision.recorded if r not in self.ranks]

@@ -259,7 +259,9 @@ class LedgerReader:
         """Validate one row's fields (LANGUAGE.md §9)."""
         day = self._date(day_text)
         if day is None:
-            return Rejected(row, "L001", f"date '{day_text}' is not a date (YYYY-MM-DD)")
+            return Rejected(
+                row, "L001", f"date '{day_text}' is not a date (YYYY-MM-DD){_date_hint(day_text)}"
+            )
         pool = pool.strip()
         shape = self.pools.get(pool)
         if shape is None:
@@ -276,6 +278,12 @@ class LedgerReader:
             except MoneyError as exc:
                 code = "L004" if "decimals" in str(exc) else "L003"
                 return Rejected(row, code, str(exc))
+        if abs(amount) >= MAX_PENCE:
+            return Rejected(
+                row,
+                "L003",
+                f"amount '{amount_text}' is too large to be a transaction (over £1,000,000,000,000,000)",
+            )
         element = element.strip()
         if element:
             if element not in shape.elements:
@@ -357,6 +365,19 @@ class _Bounded(io.RawIOBase):
         got = self.raw.readinto(view)  # type: ignore[attr-defined]
         self.left -= got or 0
         return got or 0
+
+
+MAX_PENCE = 10**17  # £10^15: beyond any real transaction, and within the spool's 64-bit columns
+
+
+def _date_hint(text: str) -> str:
+    """A suggestion for dates in the day/month/year form spreadsheets export."""
+    parts = text.strip().replace(".", "/").replace("-", "/").split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        day, month, year = (int(p) for p in parts)
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"; if it is {day} {date(2000, month, 1):%B} {year}, write {year}-{month:02d}-{day:02d}"
+    return ""
 
 
 def _text(value: object) -> str:

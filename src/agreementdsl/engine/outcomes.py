@@ -113,4 +113,4 @@ def judge(
                         "status": "missing",
                     }
                 )
-    return out
+    return sorted(out, key=lambda o: (str(o["id"]), str(o["period"])))

@@ -145,7 +145,11 @@ def write_json(result: RunResult, out: IO[str]) -> None:
             "months": pool.months,
         }
         if result.explain:
-            tail["explain"] = {k: [w.to_json() for w in v] for k, v in pool.explain.items()}
+            tail["explain"] = {
+                k: [w.to_json() for w in pool.explain[k]]
+                for k in EXPLAIN_ORDER
+                if k in pool.explain
+            }
         out.write(
             ",\n".join(f"      {dumps(k)}: {dumps(v, ensure_ascii=False)}" for k, v in tail.items())
         )
@@ -245,8 +249,14 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
             out.write(f"    {d.dispute.id:<8} stage {d.stage}: {d.holder}, {deadline}{flag}\n")
 
 
+EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
+
+
 def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:
-    for figure, lines in pool.explain.items():
+    for figure in EXPLAIN_ORDER:
+        lines = pool.explain.get(figure, [])
+        if not lines:
+            continue
         out.write(s(f"  why {figure}:", dim=True) + "\n")
         for line in lines:
             out.write(s(f"    {line.text()}", dim=True) + "\n")
@@ -289,7 +299,8 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
 def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
     if not pool.reports:
         return
-    out.write("  reports\n")
+    legend = " (! raised by a trigger)" if any(r.triggered for r in pool.reports) else ""
+    out.write(f"  reports{legend}\n")
     for r in pool.reports:
         status = (
             "past"

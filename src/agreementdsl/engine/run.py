@@ -123,6 +123,13 @@ def run_ledger(
         days = [d for d in totals.days if wanted is None or wanted.contains(d)]
         if not days:
             totals.approvals.close()
+            if totals.read and not totals.used:
+                first = totals.rejected[0]
+                raise RunError(
+                    f"none of the ledger's {totals.read} rows can be used (the first, row {first.row}: {first.code} {first.message}), so the as-of date is unknown",
+                    usage=True,
+                    hint="correct the rows; `--format json` with `--as-of` lists every one",
+                )
             raise RunError(
                 "the ledger has no usable dates"
                 + (f" in {year}" if year else "")
@@ -144,17 +151,13 @@ def run_ledger(
         rejected += bad_m
         outcomes = judge([o for o in ir["outcomes"] if o["target"]], found_m, run_year, as_of)
     results = [_pool(ir, p, totals, run_year, as_of, open_disputes, explain) for p in ir["pools"]]
+    warnings = list(reader.warnings)
+    if totals.read and not totals.used:
+        warnings.append(
+            f"none of the ledger's {totals.read} rows can be used: every figure below is of an empty ledger"
+        )
     return RunResult(
-        ir,
-        as_of,
-        run_year,
-        totals,
-        results,
-        rejected,
-        outcomes,
-        list(reader.warnings),
-        authorities,
-        explain,
+        ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
     )
 
 
@@ -203,12 +206,22 @@ def _pool(
     year_ended = as_of >= year.last_day
     outturn = actual if year_ended else (forecast.pence if forecast else None)
     warnings = []
+    if (
+        budget is not None
+        and as_of >= year.first_day
+        and not any(year.first_day <= d <= min(as_of, year.last_day) for d in data.net)
+        and not position.forecasts
+    ):
+        warnings.append(
+            f"pool `{pool['id']}` has no expenditure and no forecast in {year.label} up to {as_of}: "
+            "its forecast outturn and settlement are of an empty ledger"
+        )
     elements = _elements(pool, data, year, as_of)
     variance_kind = variance = settlement = None
     work: dict[str, list[Working]] = {}
     if budget is None or contributions is None:
         warnings.append(
-            f"pool `{pool['id']}` states no contributions for {year.label}: no budget, forecast variance or settlement"
+            f"pool `{pool['id']}` states no contributions for {year.label}: no budget, forecast, variance or settlement"
         )
     else:
         work["budget"] = [

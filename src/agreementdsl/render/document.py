@@ -208,10 +208,12 @@ class Builder:
         for p in self.ir["partners"]:
             terms[self.short(p["id"])] = p["name"]
         for r in self.ir["roles"]:
-            owner = f", an officer of {self.short(r['partner'])}" if r["partner"] else ""
-            terms[r["title"]] = (
-                f"the {r['title']}{owner}, or whoever the Partners appoint in its place"
+            holder = (
+                f"the officer of {self.short(r['partner'])} holding that office"
+                if r["partner"]
+                else "the officer or body so named by the Partners"
             )
+            terms[r["title"]] = f"{holder}, or whoever the Partners appoint in its place"
         section = Section("Definitions and interpretation", "clause:definitions")
         section.blocks.append(
             Para("In this Agreement the following words have the meanings given to them:")

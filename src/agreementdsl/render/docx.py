@@ -115,6 +115,13 @@ def _rich(paragraph: Any, text: str) -> list[Any]:
     return runs
 
 
+def _keep_row_together(row: Any) -> None:
+    """A table row is not split across a page break (Word's "allow row to break" off)."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
 def _field(paragraph: Any, instruction: str) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -191,7 +198,9 @@ class _Writer:
                 cell.width = Cm(1.2)
         first_runs: list[Any] = []
         for row in table.rows:
-            cells = grid.add_row().cells
+            added = grid.add_row()
+            _keep_row_together(added)
+            cells = added.cells
             if table.headers[0] == "Row":
                 from docx.shared import Cm
 

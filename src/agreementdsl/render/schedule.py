@@ -240,6 +240,22 @@ def disputes(b: Builder, pool: dict[str, Any]) -> Section:
     return _not_used(s)
 
 
+TARGET_WORDS = {
+    ">=": "at least",
+    ">": "more than",
+    "<=": "at most",
+    "<": "less than",
+    "=": "exactly",
+}
+
+
+def target_words(target: dict[str, Any] | None) -> str:
+    """`>= 80` → `at least 80`."""
+    if not target:
+        return ""
+    return f"{TARGET_WORDS[target['op']]} {target['value']}"
+
+
 def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     """Measures, targets, years and cadences of outcomes, as a table."""
     from .document import Table
@@ -247,7 +263,7 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     rows = [
         [
             o["measure"],
-            o["target"]["text"] if o["target"] else "",
+            target_words(o["target"]),
             o["by"] or "",
             o["reported"] or "",
         ]
@@ -270,7 +286,7 @@ def outcomes(b: Builder, pool: dict[str, Any]) -> Section:
         rows = [
             [
                 o["measure"],
-                o["target"]["text"] if o["target"] else "",
+                target_words(o["target"]),
                 o["by"] or "",
                 o["reported"] or "",
             ]

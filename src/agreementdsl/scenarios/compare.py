@@ -20,7 +20,23 @@ def compare(
         approvals = [a for a in approvals if a.row - 2 < len(rows)]  # not the balancing outturn row
     result.actual = _actual(run, pool, approvals)
     expect = result.scenario.expect
+    from .runner import Failure as _Failure
+    from .spec import EXPECT_KEYS
+
+    if not expect:
+        span = result.scenario.span
+        result.failures.append(
+            _Failure(
+                "expect",
+                "at least one expectation",
+                "none: `agreementdsl test --update` fills them in",
+                span,
+            )
+        )
+
     for key, expected in expect.items():
+        if key not in EXPECT_KEYS:
+            continue  # reported as T005 at its line
         span = result.scenario.expect_spans.get(key, result.scenario.span)
         actual = result.actual.get(key)
         try:

@@ -103,19 +103,20 @@ def run_paths(paths: list[Path]) -> SuiteResult:
         if test_file.agreement_path is None:
             continue
         ir = _compile(test_file.agreement_path, irs)
+        if (
+            not isinstance(ir, str)
+            and test_file.agreement_id
+            and ir["agreement"]["id"] != test_file.agreement_id
+        ):
+            message = f"{test_file.path.name} names agreement `{test_file.agreement_id}`, but {test_file.agreement_path} is `{ir['agreement']['id']}`"
+            test_file.diagnostics.append(
+                error("T002", test_file.agreement_span or Span(str(test_file.path), 1, 1), message)
+            )
+            continue
         for scenario in test_file.scenarios:
             if isinstance(ir, str):
                 results.append(ScenarioResult(test_file, scenario, error=ir))
                 continue
-            if test_file.agreement_id and ir["agreement"]["id"] != test_file.agreement_id:
-                test_file.diagnostics.append(
-                    error(
-                        "T002",
-                        scenario.span,
-                        f"{test_file.path.name} names agreement `{test_file.agreement_id}`, but {test_file.agreement_path} is `{ir['agreement']['id']}`",
-                    )
-                )
-                break
             results.append(run_scenario(ir, test_file, scenario))
     return SuiteResult(files, results, irs)
 
@@ -137,8 +138,11 @@ def run_scenario(
     pools = {p["id"]: p for p in ir["pools"]}
     pool_id = scenario.pool or ir["pools"][0]["id"]
     if pool_id not in pools:
-        result.error = f"pool `{pool_id}` is not a pool of the agreement"
+        from ..checks.common import unknown_hint
+
+        result.error = f"pool `{pool_id}` is not a pool of the agreement; {unknown_hint(pool_id, list(pools), 'pool')}"
         return result
+
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     try:
         rows = [_row(t, pool_id) for t in scenario.transactions]

@@ -68,6 +68,7 @@ class TestFile:
     agreement_id: str | None
     agreement_path: Path | None
     scenarios: list[Scenario] = field(default_factory=list)
+    agreement_span: Span | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 

@@ -1,14 +1,17 @@
-"""`agreementdsl test --update`: rewrite each scenario's expectations from the actual results.
+"""`agreementdsl test --update`: rewrite failing expectations from the actual results.
 
-Only the lines of each `expect:` block are rewritten, in place; everything else in the file,
-comments included, stays as it was, so the change is reviewed as a small diff.
+Only the expectations that failed are rewritten, each in place and in the shape it was written
+(a `{ … }` on one line stays on one line, a block stays a block, keys keep their order, the
+comment after a one-line value stays); passing scenarios and everything else in the file are left
+exactly as they were, so the change is reviewed as a small diff. A scenario with no `expect:`
+gets one.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from ..loader import YNode
 from .runner import ScenarioResult
 from .spec import TestFile
 
@@ -26,11 +29,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     text = str(value)
-    return (
-        '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if text.startswith("£") or ":" in text or not text
-        else text
-    )
+    special = text.startswith("£") or ":" in text or "#" in text or not text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if special else text
 
 
 def _flow(value: Any) -> str:
@@ -41,25 +41,12 @@ def _flow(value: Any) -> str:
     return _scalar(value)
 
 
-def _keys(result: ScenarioResult) -> list[str]:
-    wanted = list(result.scenario.expect)
-    if wanted:
-        return wanted
-    if result.scenario.outturn is not None:
-        return [
-            k
-            for k in DEFAULT_KEYS["outturn"]
-            if k in result.actual and (k != "balanced" or result.actual[k])
-        ]
-    if result.scenario.single:
-        return list(DEFAULT_KEYS["transaction"])
-    return []
-
-
-def _updated(key: str, expected: Any, actual: Any) -> Any:
-    """The actual value, shaped like the expectation (same reports, disputes and fields)."""
-    if key == "raised":
-        return actual
+def shaped(key: str, expected: Any, actual: Any) -> Any:
+    """The actual value, shaped like the expectation: same entries, same order, same fields."""
+    if key == "settlement" and isinstance(expected, dict) and isinstance(actual, dict):
+        named = {p: actual.get(p, "£0") for p in expected}
+        others = {p: v for p, v in actual.items() if p not in expected and v not in ("£0", "£0.00")}
+        return named | others
     if key == "reports" and isinstance(expected, list):
         out: list[dict[str, Any]] = []
         for want in expected:
@@ -75,7 +62,7 @@ def _updated(key: str, expected: Any, actual: Any) -> Any:
                 )
             ]
             out.extend(
-                {k: a[k] for k in ("report", "to", "period_end", "due") if k in want or k == "due"}
+                {k: a[k] for k in [*want, *(["due"] if "due" not in want else [])] if k in a}
                 for a in match[:1]
             )
         return out
@@ -86,90 +73,96 @@ def _updated(key: str, expected: Any, actual: Any) -> Any:
             else "not open"
             for d, want in expected.items()
         }
+    if key in ("approvals", "raised") and isinstance(expected, list) and isinstance(actual, list):
+        fields = [list(e) if isinstance(e, dict) else [] for e in expected]
+        return [
+            {k: a[k] for k in (fields[i] if i < len(fields) and fields[i] else a)}
+            for i, a in enumerate(actual)
+        ]
     return actual
 
 
-def _comments(
-    block: list[str], indent: int
-) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
-    """Comment lines of an expect block: before each key, inside it, and after the last."""
-    before: dict[str, list[str]] = {}
-    inner: dict[str, list[str]] = {}
-    pending: list[str] = []
-    current: str | None = None
-    key_line = re.compile(" " * indent + r"([A-Za-z_]+):")
-    for line in block:
-        if line.strip().startswith("#"):
-            deeper = len(line) - len(line.lstrip()) > indent
-            (inner.setdefault(current, []) if current and deeper else pending).append(line)
-        elif match := key_line.match(line):
-            current = match.group(1)
-            before[current], pending = pending, []
-    return before, inner, pending
-
-
-def expect_lines(result: ScenarioResult, indent: int, block: list[str] | None = None) -> list[str]:
+def _key_lines(
+    key: str, value: Any, indent: int, child_indent: int, block: bool, comment: str
+) -> list[str]:
     pad = " " * indent
-    before, inner, trailing = _comments(block or [], indent)
-    lines: list[str] = []
-    for key in _keys(result):
-        lines.extend(before.get(key, []))
-        start = len(lines)
-        value = _updated(key, result.scenario.expect.get(key), result.actual.get(key))
-        if key == "overspend" and key not in result.actual:
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            lines.append(f"{pad}{key}:")
-            lines.extend(f"{pad}  - {_flow(v)}" for v in value)
-        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            lines.append(f"{pad}{key}:")
-            lines.extend(f"{pad}  {k}: {_flow(v)}" for k, v in value.items())
-        else:
-            lines.append(f"{pad}{key}: {_flow(value)}")
-        lines[start + 1 : start + 1] = inner.get(key, [])
-    return lines + trailing
+    if not block:
+        return [f"{pad}{key}: {_flow(value)}" + (f"  {comment}" if comment else "")]
+    lines = [f"{pad}{key}:" + (f"  {comment}" if comment else "")]
+    child = " " * child_indent
+    if isinstance(value, list):
+        lines.extend(f"{child}- {_flow(v)}" for v in value)
+    elif isinstance(value, dict):
+        lines.extend(f"{child}{k}: {_flow(v)}" for k, v in value.items())
+    else:
+        lines[0] = f"{pad}{key}: {_flow(value)}"
+    return lines
 
 
-def _last_line(node: Any) -> int:
+def _last_line(node: YNode) -> int:
     """The last line (1-based) that holds any of the node's own text."""
     if node.is_map or node.is_seq:
         children = node.value.values() if node.is_map else node.value
-        last = max((_last_line(c) for c in children), default=node.span.line)
-        return max(last, node.span.line if node.span.end_line == node.span.line else last)
+        return max((_last_line(c) for c in children), default=node.span.line)
     span = node.span
     return span.end_line if span.end_col > 1 else span.end_line - 1
 
 
+def _comment_after(line: str) -> str:
+    quoted = False
+    for i, char in enumerate(line):
+        if char in "\"'":
+            quoted = not quoted
+        elif char == "#" and not quoted and (i == 0 or line[i - 1] in " \t"):
+            return line[i:].rstrip()
+    return ""
+
+
+def _edits_for(result: ScenarioResult, lines: list[str]) -> list[tuple[int, int, list[str]]]:
+    node = result.scenario.expect_node
+    scenario = result.scenario
+    if node is None or not node.is_map:
+        keys = (
+            DEFAULT_KEYS["outturn"]
+            if scenario.outturn is not None
+            else DEFAULT_KEYS["transaction"]
+            if scenario.single
+            else ()
+        )
+        indent = scenario.span.col - 1
+        new = [" " * indent + "expect:"]
+        for key in keys:
+            if key in result.actual and (key != "balanced" or result.actual[key]):
+                new.extend(_key_lines(key, result.actual[key], indent + 2, indent + 4, False, ""))
+        end = _last_line(scenario.span_node) if scenario.span_node else scenario.span.line
+        return [(end, end, new)]
+    edits = []
+    failing = {f.key for f in result.failures}
+    for key in failing:
+        value_node = node.value.get(key)
+        key_span = node.keys.get(key)
+        if value_node is None or key_span is None:
+            continue
+        first, last = key_span.line - 1, _last_line(value_node)
+        block = value_node.span.line > key_span.line
+        child_indent = (value_node.span.col - 1) if block else key_span.col + 1
+        head = lines[first]
+        comment = _comment_after(head[len(head) - len(head.lstrip()) :]) if head.strip() else ""
+        inner = [line for line in lines[first + 1 : last] if line.strip().startswith("#")]
+        value = shaped(key, scenario.expect.get(key), result.actual.get(key))
+        new = _key_lines(key, value, key_span.col - 1, child_indent, block, comment)
+        edits.append((first, last, new[:1] + inner + new[1:]))
+    return edits
+
+
 def update_file(test_file: TestFile, results: list[ScenarioResult]) -> bool:
-    """Rewrite the file's expectations; True when its text changed."""
+    """Rewrite the file's failing expectations; True when its text changed."""
     text = test_file.source.text
     lines = text.split("\n")
-    edits: list[tuple[int, int, list[str]]] = []  # (first line index, end index, new lines)
+    edits: list[tuple[int, int, list[str]]] = []
     for result in results:
-        if result.error is not None:
-            continue
-        node = result.scenario.expect_node
-        if node is not None and node.key_span is not None and node.is_map and node.keys:
-            first = node.key_span.line  # the line after `expect:`
-            indent = min(span.col for span in node.keys.values()) - 1
-            end = _last_line(node)
-            if node.span.line == node.key_span.line:  # a flow mapping on the key's line
-                first, end = node.key_span.line - 1, node.key_span.line
-                key_line = lines[first]
-                head = key_line[: node.key_span.col - 1]
-                new = [f"{head}expect:", *expect_lines(result, len(head) + 2)]
-                edits.append((first, end, new))
-                continue
-            edits.append((first, end, expect_lines(result, indent, lines[first:end])))
-        else:
-            indent = result.scenario.span.col - 1
-            new = [" " * indent + "expect:", *expect_lines(result, indent + 2)]
-            end = (
-                _last_line(result.scenario.span_node)
-                if result.scenario.span_node
-                else result.scenario.span.line
-            )
-            edits.append((end, end, new))
+        if result.error is None and (result.failures or result.scenario.expect_node is None):
+            edits.extend(_edits_for(result, lines))
     for first, end, new in sorted(edits, reverse=True):
         lines[first:end] = new
     updated = "\n".join(lines)
