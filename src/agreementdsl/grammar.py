@@ -112,7 +112,7 @@ def describe_terminal(name: str) -> str:
 
 
 def describe_expected(names: set[str]) -> str:
-    words = sorted({describe_terminal(n) for n in names if not n.startswith("__")})
+    words = sorted({w for w in (describe_terminal(n) for n in names) if not w.startswith("__")})
     if not words:
         return "something else"
     if len(words) == 1:
