@@ -332,66 +332,20 @@ def test_command(paths: tuple[Path, ...], fmt: str, update: bool, coverage: bool
 
 def _print_suite(suite: Any, fmt: str, missing: list[tuple[str, str]] | None) -> None:
     from . import formats
-    from .diagnostics import format_text_report
+    from .scenarios.report import format_suite
 
-    if fmt == "json":
-        click.echo(formats.json_scenarios(suite, missing))
+    if fmt == "text":
+        click.echo(format_suite(suite, missing, click.style), nl=False)
         return
-    if fmt in ("junit", "github", "sarif"):
-        text = {
-            "junit": formats.junit,
-            "github": formats.github_scenarios,
-            "sarif": formats.sarif_scenarios,
-        }[fmt](suite)
-        if text:
-            click.echo(text)
-        return
-    if suite.diagnostics:
-        click.echo(
-            format_text_report(suite.diagnostics, {str(f.path): f.source for f in suite.files})
-        )
-    for test_file in suite.files:
-        mine = [r for r in suite.results if r.file is test_file]
-        click.echo(click.style(str(test_file.path), bold=True))
-        for r in mine:
-            if r.passed:
-                click.echo("  " + click.style("✓", fg="green") + f" {r.scenario.name}")
-                continue
-            click.echo(
-                "  "
-                + click.style("✗", fg="red")
-                + f" {r.scenario.name} (line {r.scenario.span.line})"
-            )
-            if r.error:
-                click.echo(f"      error: {r.error}")
-            for f in r.failures:
-                click.echo(f"      {f.key} (line {f.span.line}): expected {f.expected}")
-                click.echo(
-                    f"      {' ' * len(f.key)}{' ' * (len(str(f.span.line)) + 8)}  actual {f.actual}"
-                )
-            for line in r.explanation:
-                click.echo(click.style(f"        {line}", dim=True))
-    passed = sum(1 for r in suite.results if r.passed)
-    failed = len(suite.results) - passed
-    summary = f"{len(suite.results)} scenario{'s' * (len(suite.results) != 1)}: {passed} passed, {failed} failed"
-    click.echo(click.style(summary, fg="red" if failed else "green"))
-    if missing is not None:
-        if missing:
-            click.echo(
-                click.style(
-                    f"{len(missing)} clause{'s' * (len(missing) != 1)} no scenario exercised:",
-                    fg="yellow",
-                )
-            )
-            for what, where in missing:
-                click.echo(f"  {where}: {what}")
-        else:
-            click.echo(
-                click.style(
-                    "every waterfall step, spending rule, duty and dispute stage is exercised",
-                    fg="green",
-                )
-            )
+    writers = {
+        "json": lambda: formats.json_scenarios(suite, missing),
+        "junit": lambda: formats.junit(suite),
+        "github": lambda: formats.github_scenarios(suite),
+        "sarif": lambda: formats.sarif_scenarios(suite),
+    }
+    text = writers[fmt]()
+    if text:
+        click.echo(text)
 
 
 @main.command("diff")
@@ -433,9 +387,18 @@ def diff_command(
             raise click.UsageError(exc.message) from None
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
+    from .review import compare_versions
+
     outputs = []
     for pair in pairs:
-        outputs.append(_diff_pair(pair, fmt, redline, impact))
+        try:
+            output, written = compare_versions(pair, fmt, redline, impact)
+        except VersionError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(1)
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        outputs.append(output)
     if fmt == "json":
         import json
 
@@ -444,55 +407,6 @@ def diff_command(
         )
     else:
         click.echo("\n\n".join(str(o) for o in outputs) if outputs else "no agreements changed")
-
-
-def _diff_pair(pair: Any, fmt: str, redline: Path | None, impact: Path | None) -> Any:
-    import json
-
-    from .diff import diff_irs, format_json, format_markdown, format_text
-    from .impact import format_effects
-    from .impact import impact as money_impact
-    from .vcs import VersionError, compile_version
-
-    try:
-        old_ir = (
-            compile_version(pair.old_name, pair.old_text) if pair.old_text is not None else None
-        )
-        new_ir = (
-            compile_version(pair.new_name, pair.new_text) if pair.new_text is not None else None
-        )
-    except VersionError as exc:
-        click.echo(exc.message, err=True)
-        sys.exit(1)
-    if old_ir is None or new_ir is None:
-        what = "added" if old_ir is None else "removed"
-        message = f"{pair.new_name if old_ir is None else pair.old_name}: the agreement is {what}"
-        return (
-            {"old": pair.old_name, "new": pair.new_name, "changes": [], "note": message}
-            if fmt == "json"
-            else message
-        )
-    changes = diff_irs(old_ir, new_ir)
-    if redline is not None:
-        from .render import build_document
-        from .render.redline import redline as mark
-        from .render.writers import write_all
-
-        stem = Path(pair.new_name).name.rsplit(".", 1)[0] + ".redline"
-        for path in write_all(
-            mark(build_document(old_ir), build_document(new_ir)), ["html", "docx"], redline, stem
-        ):
-            click.echo(f"wrote {path}", err=True)
-    effects = money_impact(old_ir, new_ir, impact) if impact is not None else None
-    if fmt == "json":
-        out = json.loads(format_json(changes, pair.old_name, pair.new_name))
-        if effects is not None:
-            out["impact"] = json.loads(format_effects(effects, "json"))["effects"]
-        return out
-    text = (format_markdown if fmt == "md" else format_text)(changes, pair.old_name, pair.new_name)
-    if effects is not None:
-        text += "\n\n" + format_effects(effects, fmt)
-    return text
 
 
 @main.command("fmt")

@@ -1,0 +1,322 @@
+"""The pool-level part of the semantic diff: a pool's money, risk share, authority, reporting
+and disputes, compared clause by clause (mixed into the differ in diff.py)."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from .money import format_money, parse_amount
+
+
+def _money(amount: str | None) -> str:
+    return format_money(parse_amount(amount), always_pence=False) if amount else "nothing"
+
+
+class PoolDiffer:
+    """Compares two pools; `added`, `removed`, `changed`, `field` and `keyed` come from the differ."""
+
+    added: Any
+    removed: Any
+    changed: Any
+    field: Any
+    keyed: Any
+
+    # ------------------------------------------------------------ a pool
+    def pool(self, a: dict[str, Any], b: dict[str, Any]) -> None:
+        name, pid = b["name"], b["id"]
+        self.field(name, f"pools.{pid}.name", "the name", a["name"], b["name"], False)
+        self.field(name, f"pools.{pid}.host", "the host partner", a["host"], b["host"], True)
+        self.field(
+            name,
+            f"pools.{pid}.manager",
+            "the pooled fund manager",
+            a["manager"],
+            b["manager"],
+            True,
+        )
+        if a["services"] != b["services"]:
+            self.changed(
+                name, "the list of services is changed", f"pools.{pid}.services", material=False
+            )
+        if " ".join((a["aims"] or "").split()) != " ".join((b["aims"] or "").split()):
+            self.changed(name, "the aims are reworded", f"pools.{pid}.aims", material=False)
+        self.keyed(
+            f"{name}, elements",
+            f"pools.{pid}.elements",
+            a["elements"],
+            b["elements"],
+            lambda x, y: self.element(name, pid, x, y),
+            lambda e: f"element `{e['id']}` ({e['name']})",
+        )
+        self.contributions(name, pid, a, b)
+        self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+        self.spending(name, pid, a, b)
+        self.reporting(name, pid, a["reporting"], b["reporting"])
+        self.disputes(name, pid, a["disputes"], b["disputes"])
+
+    def element(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        where = f"{name}, element {b['id']}"
+        self.field(
+            where, f"pools.{pid}.elements.{b['id']}.name", "the name", a["name"], b["name"], False
+        )
+        self.field(
+            where,
+            f"pools.{pid}.elements.{b['id']}.partner",
+            "the partner it is named against",
+            a["partner"],
+            b["partner"],
+            True,
+        )
+
+    def contributions(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        before = {y["year"]: y for y in a["contributions"]}
+        after = {y["year"]: y for y in b["contributions"]}
+        for year in sorted(set(before) | set(after)):
+            where = f"{name}, contributions {year}"
+            if year not in before:
+                self.added(
+                    where,
+                    f"contributions are stated for {year}, {_money(after[year]['total'])} in all",
+                    f"pools.{pid}.contributions.{year}",
+                    after[year],
+                )
+                continue
+            if year not in after:
+                self.removed(
+                    where,
+                    f"the contributions for {year} are removed",
+                    f"pools.{pid}.contributions.{year}",
+                    before[year],
+                )
+                continue
+            old_rows = {r["partner"]: r for r in before[year]["partners"]}
+            for row in after[year]["partners"]:
+                old = old_rows.get(row["partner"])
+                path = f"pools.{pid}.contributions.{year}.{row['partner']}"
+                if old is None:
+                    self.added(
+                        where, f"{row['partner']} contributes {_money(row['amount'])}", path, row
+                    )
+                elif old["amount"] != row["amount"]:
+                    self.changed(
+                        where,
+                        f"{row['partner']}'s contribution changes from {_money(old['amount'])} ({old['expression']}) to {_money(row['amount'])} ({row['expression']})",
+                        path,
+                        old,
+                        row,
+                    )
+                elif old["expression"] != row["expression"]:
+                    self.changed(
+                        where,
+                        f"{row['partner']}'s contribution is written `{row['expression']}` instead of `{old['expression']}`, the same {_money(row['amount'])}",
+                        path,
+                        old,
+                        row,
+                        material=False,
+                    )
+            for partner, old in old_rows.items():
+                if partner not in {r["partner"] for r in after[year]["partners"]}:
+                    self.removed(
+                        where,
+                        f"{partner}'s contribution of {_money(old['amount'])} is removed",
+                        f"pools.{pid}.contributions.{year}.{partner}",
+                        old,
+                    )
+        old_budgets = {
+            y["year"]: {e["element"]: e["amount"] for e in y["elements"]} for y in a["budgets"]
+        }
+        new_budgets = {
+            y["year"]: {e["element"]: e["amount"] for e in y["elements"]} for y in b["budgets"]
+        }
+        for year in sorted(set(old_budgets) | set(new_budgets)):
+            x, y = old_budgets.get(year, {}), new_budgets.get(year, {})
+            for element in sorted(set(x) | set(y)):
+                if x.get(element) != y.get(element):
+                    self.changed(
+                        f"{name}, budgets {year}",
+                        f"the budget of {element} changes from {_money(x.get(element))} to {_money(y.get(element))}",
+                        f"pools.{pid}.budgets.{year}.{element}",
+                    )
+
+    def risk(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        for direction in ("overspend", "underspend"):
+            old = (a.get(direction) or {}).get("steps", [])
+            new = (b.get(direction) or {}).get("steps", [])
+            for i in range(max(len(old), len(new))):
+                where = f"{name}, risk share, {direction} step {i + 1}"
+                path = f"pools.{pid}.risk_share.{direction}.{i + 1}"
+                if i >= len(old):
+                    self.added(where, f"a step is added: `{new[i]['text']}`", path, new[i])
+                elif i >= len(new):
+                    self.removed(where, f"the step `{old[i]['text']}` is removed", path, old[i])
+                elif old[i]["text"] != new[i]["text"]:
+                    self.changed(where, _step_change(old[i], new[i]), path, old[i], new[i])
+
+    def spending(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        old, new = a["spending"], b["spending"]
+        matcher = difflib.SequenceMatcher(
+            a=[r["text"] for r in old], b=[r["text"] for r in new], autojunk=False
+        )
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            pairs = list(zip(range(i1, i2), range(j1, j2), strict=False))
+            for i, j in pairs:
+                where = f"{name}, delegated authority, rule {new[j]['number']}"
+                self.changed(
+                    where,
+                    _rule_change(old[i], new[j]),
+                    f"pools.{pid}.spending.{new[j]['number']}",
+                    old[i],
+                    new[j],
+                )
+            for j in range(j1 + len(pairs), j2):
+                self.added(
+                    f"{name}, delegated authority, rule {new[j]['number']}",
+                    f"a rule is added: `{new[j]['text']}`",
+                    f"pools.{pid}.spending.{new[j]['number']}",
+                    new[j],
+                )
+            for i in range(i1 + len(pairs), i2):
+                self.removed(
+                    f"{name}, delegated authority",
+                    f"the rule `{old[i]['text']}` is removed",
+                    f"pools.{pid}.spending.{old[i]['number']}",
+                    old[i],
+                )
+        rank = lambda r: " < ".join(sorted(r, key=lambda k: r[k]))  # noqa: E731
+        if rank(a["authority"]) != rank(b["authority"]):
+            self.changed(
+                f"{name}, delegated authority",
+                f"the order of authority changes from {rank(a['authority'])} to {rank(b['authority'])}",
+                f"pools.{pid}.authority",
+            )
+
+    def reporting(
+        self, name: str, pid: str, old: list[dict[str, Any]], new: list[dict[str, Any]]
+    ) -> None:
+        def key(d: dict[str, Any]) -> tuple[str, str]:
+            return (d["cadence"] or "when", d["report"])
+
+        before = {key(d): d for d in old}
+        after = {key(d): d for d in new}
+        for k, d in after.items():
+            where = f"{name}, reporting, {_duty_name(d)}"
+            path = f"pools.{pid}.reporting.{k[0]}.{k[1].replace(' ', '-')}"
+            if k not in before:
+                self.added(where, f"a duty is added: {_duty_words(d)}", path, d)
+                continue
+            o = before[k]
+            if o["to"] != d["to"]:
+                self.changed(where, f"it goes to {d['to']} instead of {o['to']}", path, o, d)
+            if o["deadline"] != d["deadline"]:
+                self.changed(
+                    where,
+                    f"the deadline changes from {o['deadline']['text']} to {d['deadline']['text']}",
+                    path,
+                    o,
+                    d,
+                )
+            if o["trigger"] and d["trigger"] and _trigger_words(o) != _trigger_words(d):
+                self.changed(
+                    where,
+                    f"the trigger changes from {_trigger_words(o)} to {_trigger_words(d)}",
+                    path,
+                    o,
+                    d,
+                )
+        for k, o in before.items():
+            if k not in after:
+                self.removed(
+                    f"{name}, reporting, {_duty_name(o)}",
+                    f"the duty is removed: {_duty_words(o)}",
+                    f"pools.{pid}.reporting.{k[0]}.{k[1].replace(' ', '-')}",
+                    o,
+                )
+
+    def disputes(
+        self, name: str, pid: str, old: list[dict[str, Any]], new: list[dict[str, Any]]
+    ) -> None:
+        limit = lambda s: s["limit"]["text"] if s["limit"] else "no time limit"  # noqa: E731
+        for i in range(max(len(old), len(new))):
+            where = f"{name}, disputes, stage {i + 1}"
+            path = f"pools.{pid}.disputes.{i + 1}"
+            if i >= len(old):
+                self.added(
+                    where, f"a stage is added: {new[i]['holder']}, {limit(new[i])}", path, new[i]
+                )
+            elif i >= len(new):
+                self.removed(where, f"the stage {old[i]['holder']} is removed", path, old[i])
+            else:
+                if old[i]["holder"] != new[i]["holder"]:
+                    self.changed(
+                        where,
+                        f"it is held by {new[i]['holder']} instead of {old[i]['holder']}",
+                        path,
+                        old[i],
+                        new[i],
+                    )
+                if limit(old[i]) != limit(new[i]):
+                    self.changed(
+                        where,
+                        f"the time limit changes from {limit(old[i])} to {limit(new[i])}",
+                        path,
+                        old[i],
+                        new[i],
+                    )
+
+
+def _step_change(a: dict[str, Any], b: dict[str, Any]) -> str:
+    same_allocation = a["allocation"] == b["allocation"] and a["kind"] == b["kind"]
+    if same_allocation and (a["amount"], a["pool_percent"]) != (b["amount"], b["pool_percent"]):
+        alloc = a["allocation"]
+        who = (
+            "the host's"
+            if alloc.get("as_written") == "host"
+            else (f"{alloc['partner']}'s" if alloc["type"] == "to" else "the")
+        )
+        size = lambda s: _money(s["amount"]) if s["amount"] else f"{s['pool_percent']}% of the pool"  # noqa: E731
+        return f"{who} {a['kind']} tier changes from {size(a)} to {size(b)}"
+    return f"`{a['text']}` becomes `{b['text']}`"
+
+
+def _rule_change(a: dict[str, Any], b: dict[str, Any]) -> str:
+    parts = []
+    if a["limit"] != b["limit"]:
+        limit = lambda r: f"up to {_money(r['limit'])}" if r["limit"] else "no limit (`above`)"  # noqa: E731
+        parts.append(f"the limit changes from {limit(a)} to {limit(b)}")
+    if a["approvers"] != b["approvers"]:
+        parts.append(
+            f"the approvers change from {' and '.join(a['approvers'])} to {' and '.join(b['approvers'])}"
+        )
+    if a["within_plan"] != b["within_plan"]:
+        parts.append(
+            "it now applies only within the business plan"
+            if b["within_plan"]
+            else "it no longer needs the spend to be within the business plan"
+        )
+    if a["where_text"] != b["where_text"]:
+        parts.append(
+            f"the condition changes from {a['where_text'] or 'none'} to {b['where_text'] or 'none'}"
+        )
+    return "; ".join(parts) or f"`{a['text']}` becomes `{b['text']}`"
+
+
+def _trigger_words(d: dict[str, Any]) -> str:
+    t = d["trigger"]
+    threshold = f"{t['percent']}%" if t["percent"] else _money(t["amount"])
+    return f"{'forecast ' if t['forecast'] else ''}{t['direction']} exceeding {threshold}"
+
+
+def _duty_name(d: dict[str, Any]) -> str:
+    return (
+        f"{d['cadence']} {d['report']}"
+        if d["cadence"] and not d["report"].startswith(d["cadence"])
+        else d["report"]
+    )
+
+
+def _duty_words(d: dict[str, Any]) -> str:
+    when = f"when {_trigger_words(d)}" if d["trigger"] else d["cadence"]
+    return f"{when}, {d['report']} to {d['to']} within {d['deadline']['text']}"
