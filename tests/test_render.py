@@ -113,6 +113,11 @@ def _ir_amounts(ir: dict[str, Any]) -> set[int]:
     return amounts
 
 
+def _short(ir: dict[str, Any], partner: str) -> str:
+    found = next(p for p in ir["partners"] if p["id"] == partner)
+    return found["short_name"] or partner.upper()
+
+
 def _role(ir: dict[str, Any], role: str) -> str:
     return (
         "each of the Partners"
@@ -125,7 +130,7 @@ ALLOCATION_WORDS = {
     "by-contribution": "in proportion to their contributions",
     "equally": "equal",
     "by-element": "their parts of the",
-    "carried-forward": "carried forward in the Pooled Fund",
+    "carried-forward": "retained in the Pooled Fund and carried forward",
 }
 
 
@@ -150,13 +155,13 @@ def test_every_rule_of_the_ir_appears_in_the_word_file(tmp_path: Path, path: Pat
                     who = (
                         "The Host Partner"
                         if alloc["as_written"] == "host"
-                        else alloc["partner"].upper()
+                        else _short(ir, alloc["partner"])
                     )
                     assert who in line
                 elif alloc["type"] == "split":
                     for share in alloc["shares"]:
                         assert (
-                            f"{share['partner'].upper()} as to {percent_words(Decimal(share['percent']))}"
+                            f"{_short(ir, share['partner'])} as to {percent_words(Decimal(share['percent']))}"
                             in line
                         )
                 else:

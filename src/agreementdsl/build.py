@@ -144,7 +144,13 @@ class ModelBuilder:
 
     def _partners(self, node: YNode | None) -> list[m.Partner]:
         return [
-            m.Partner(pid, _text(p.get("name")) or pid, _text(p.get("kind")) or "", _key_span(p))
+            m.Partner(
+                pid,
+                _text(p.get("name")) or pid,
+                _text(p.get("kind")) or "",
+                _key_span(p),
+                _text(p.get("short_name")),
+            )
             for pid, p in _items(node)
             if p.is_map
         ]

@@ -287,7 +287,13 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             "termination_notice": _duration(agreement.termination_notice),
         },
         "partners": [
-            {"id": p.id, "name": p.name, "kind": p.kind, "span": _span(p.span)}
+            {
+                "id": p.id,
+                "name": p.name,
+                "short_name": p.short_name,
+                "kind": p.kind,
+                "span": _span(p.span),
+            }
             for p in agreement.partners
         ],
         "roles": [

@@ -36,6 +36,7 @@ class Partner:
     name: str
     kind: str
     span: Span
+    short_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,8 @@ class Builder:
         return f"{figure} ({money_words(pence)})"
 
     def short(self, partner_id: str) -> str:
-        return partner_id.upper()
+        partner = self.partners.get(partner_id) or {}
+        return str(partner.get("short_name") or partner_id.upper())
 
     def party(self, partner_id: str, step: dict[str, Any] | None = None) -> str:
         if step is not None and step["allocation"].get("as_written") == "host":
@@ -145,7 +146,7 @@ class Builder:
             self.operative(
                 "contributions",
                 "Financial contributions",
-                "Each Partner shall contribute to each Pooled Fund the amounts set out for it in ⟦ref:{}⟧, paid in accordance with that Part.",
+                "Each Partner shall contribute to each Pooled Fund the amounts set out for it in ⟦ref:{}⟧.",
             ),
             self.operative(
                 "risk",
@@ -175,7 +176,9 @@ class Builder:
         doc = Document(
             title=head["title"],
             basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
-            parties=[(p["name"], self.short(p["id"])) for p in self.ir["partners"]],
+            parties=[
+                (p["name"], self.short(p["id"]).removeprefix("the ")) for p in self.ir["partners"]
+            ],
             commencement=date_words(head["commencement"]),
             expiry=date_words(head["expiry"]),
             draft_notice=f"DRAFT generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
@@ -206,14 +209,17 @@ class Builder:
             "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
         }
         for p in self.ir["partners"]:
-            terms[self.short(p["id"])] = p["name"]
+            terms[self.short(p["id"]).removeprefix("the ")] = p["name"]
         for r in self.ir["roles"]:
-            holder = (
-                f"the officer of {self.short(r['partner'])} holding that office"
-                if r["partner"]
-                else "the officer or body so named by the Partners"
-            )
-            terms[r["title"]] = f"{holder}, or whoever the Partners appoint in its place"
+            if r["partner"]:
+                owner = self.short(r["partner"])
+                terms[r["title"]] = (
+                    f"the officer of {owner} holding the office of that title, or another officer of {owner} whom {owner} nominates in that officer's place"
+                )
+            else:
+                terms[r["title"]] = (
+                    "the body of that title established by the Partners to act under this Agreement, or any body the Partners together appoint in its place"
+                )
         section = Section("Definitions and interpretation", "clause:definitions")
         section.blocks.append(
             Para("In this Agreement the following words have the meanings given to them:")
@@ -260,13 +266,12 @@ class Builder:
         self.new_clause()
         s = Section("Aims", "clause:aims")
         aims = self.ir["agreement"]["aims"]
-        s.blocks.append(
-            Para(
-                " ".join(aims.split())
-                if aims
-                else "The aims of each Pooled Fund are set out in its Schedule."
-            )
+        text = (
+            f"The aims of this Agreement are: {' '.join(aims.split())}"
+            if aims
+            else "The aims of each Pooled Fund are set out in its Schedule."
         )
+        s.blocks.append(Para(text))
         return s
 
     def pools_clause(self) -> Section:
@@ -285,7 +290,8 @@ class Builder:
     def operative(self, part: str, title: str, sentence: str) -> Section:
         self.new_clause()
         s = Section(title, f"clause:{part}")
-        refs = " and ".join(f"⟦ref:part:{p['id']}:{part}⟧" for p in self.ir["pools"])
+        pools = self.ir["pools"]
+        refs = f"⟦ref:part:{pools[0]['id']}:{part}⟧" if len(pools) == 1 else f"⟦ref:parts:{part}⟧"
         s.blocks.append(Para(sentence.replace("⟦ref:{}⟧", refs)))
         return s
 
@@ -326,6 +332,7 @@ def number(doc: Document) -> None:
         for p, part in enumerate(schedule.parts, start=1):
             part.number = str(p)
             labels[part.label] = f"Part {p} of Schedule {s}"
+            labels[f"parts:{part.label.rsplit(':', 1)[1]}"] = f"Part {p} of each Schedule"
             _number_blocks(part.blocks, str(p))
     for section in [*doc.clauses, *(part for sch in doc.schedules for part in sch.parts)]:
         for block in section.blocks:

@@ -85,6 +85,26 @@ def _basis_words(b: Builder, row: dict[str, Any]) -> str:
     return f"the same as the {basis['year']} contribution"
 
 
+def term_labels(ir: dict[str, Any]) -> list[str]:
+    """The financial years the agreement's term touches, as labels."""
+    from datetime import date
+
+    from ..calendar import parse_month_day, year_containing
+
+    head = ir["agreement"]
+    start = parse_month_day(head["financial_year_start"]) or (4, 1)
+    try:
+        first = year_containing(date.fromisoformat(head["commencement"]), *start)
+        last = year_containing(date.fromisoformat(head["expiry"]), *start)
+    except (TypeError, ValueError):
+        return []
+    labels: list[str] = []
+    while first <= last and len(labels) < 100:
+        labels.append(first.label)
+        first = first.next()
+    return labels
+
+
 def contributions(b: Builder, pool: dict[str, Any]) -> Section:
     from .document import Para, Table
 
@@ -102,6 +122,14 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
             rows.append([b.partners[row["partner"]]["name"], amount, _basis_words(b, row)])
         rows.append(["**Total**", f"**{b.money(year['total'])}**", ""])
         s.blocks.append(Table(["Partner", "Contribution", "Basis"], rows, _src(year)))
+    stated = {year["year"] for year in pool["contributions"]}
+    for label in term_labels(b.ir):
+        if label not in stated:
+            s.blocks.append(
+                Para(
+                    f"The contributions for the Financial Year {label} are to be agreed by the Partners and recorded by a variation of this Agreement."
+                )
+            )
     for budget in pool["budgets"]:
         names = {e["id"]: e["name"] for e in pool["elements"]}
         s.blocks.append(
@@ -234,9 +262,9 @@ def disputes(b: Builder, pool: dict[str, Any]) -> Section:
         limit = (
             count_words(stage["limit"]["count"], stage["limit"]["unit"]) if stage["limit"] else ""
         )
-        s.blocks.append(
-            Para(str(b.phrases.stage(stage, i == 0, holder, limit)), source=_src(stage))
-        )
+        officer = stage["role"] and (b.roles.get(stage["role"]) or {}).get("partner")
+        text = b.phrases.stage(stage, i == 0, holder, limit, "who" if officer else "which")
+        s.blocks.append(Para(str(text), source=_src(stage)))
     return _not_used(s)
 
 
