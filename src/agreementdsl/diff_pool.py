@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from .align import align
 from .money import format_money, parse_amount
 
 
@@ -143,15 +144,16 @@ class PoolDiffer:
         for direction in ("overspend", "underspend"):
             old = (a.get(direction) or {}).get("steps", [])
             new = (b.get(direction) or {}).get("steps", [])
-            for i in range(max(len(old), len(new))):
-                where = f"{name}, risk share, {direction} step {i + 1}"
-                path = f"pools.{pid}.risk_share.{direction}.{i + 1}"
-                if i >= len(old):
-                    self.added(where, f"a step is added: `{new[i]['text']}`", path, new[i])
-                elif i >= len(new):
+            for op, i, j in align([s["text"] for s in old], [s["text"] for s in new]):
+                number = (j if j is not None else i or 0) + 1
+                where = f"{name}, risk share, {direction} step {number}"
+                path = f"pools.{pid}.risk_share.{direction}.{number}"
+                if op == "insert" and j is not None:
+                    self.added(where, f"a step is added: `{new[j]['text']}`", path, new[j])
+                elif op == "delete" and i is not None:
                     self.removed(where, f"the step `{old[i]['text']}` is removed", path, old[i])
-                elif old[i]["text"] != new[i]["text"]:
-                    self.changed(where, _step_change(old[i], new[i]), path, old[i], new[i])
+                elif op == "change" and i is not None and j is not None:
+                    self.changed(where, _step_change(old[i], new[j]), path, old[i], new[j])
 
     def spending(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         old, new = a["spending"], b["spending"]
@@ -239,31 +241,36 @@ class PoolDiffer:
         self, name: str, pid: str, old: list[dict[str, Any]], new: list[dict[str, Any]]
     ) -> None:
         limit = lambda s: s["limit"]["text"] if s["limit"] else "no time limit"  # noqa: E731
-        for i in range(max(len(old), len(new))):
-            where = f"{name}, disputes, stage {i + 1}"
-            path = f"pools.{pid}.disputes.{i + 1}"
-            if i >= len(old):
-                self.added(
-                    where, f"a stage is added: {new[i]['holder']}, {limit(new[i])}", path, new[i]
+        text = lambda s: f"{s['holder']}, {limit(s)}"  # noqa: E731
+        for op, i, j in align([text(s) for s in old], [text(s) for s in new]):
+            number = (j if j is not None else i or 0) + 1
+            where = f"{name}, disputes, stage {number}"
+            path = f"pools.{pid}.disputes.{number}"
+            if op == "insert" and j is not None:
+                self.added(where, f"a stage is added: {text(new[j])}", path, new[j])
+            elif op == "delete" and i is not None:
+                self.removed(
+                    where,
+                    f"the stage {old[i]['holder']} ({limit(old[i])}) is removed",
+                    path,
+                    old[i],
                 )
-            elif i >= len(new):
-                self.removed(where, f"the stage {old[i]['holder']} is removed", path, old[i])
-            else:
-                if old[i]["holder"] != new[i]["holder"]:
+            elif op == "change" and i is not None and j is not None:
+                if old[i]["holder"] != new[j]["holder"]:
                     self.changed(
                         where,
-                        f"it is held by {new[i]['holder']} instead of {old[i]['holder']}",
+                        f"it is held by {new[j]['holder']} instead of {old[i]['holder']}",
                         path,
                         old[i],
-                        new[i],
+                        new[j],
                     )
-                if limit(old[i]) != limit(new[i]):
+                if limit(old[i]) != limit(new[j]):
                     self.changed(
                         where,
-                        f"the time limit changes from {limit(old[i])} to {limit(new[i])}",
+                        f"the time limit changes from {limit(old[i])} to {limit(new[j])}",
                         path,
                         old[i],
-                        new[i],
+                        new[j],
                     )
 
 

@@ -86,6 +86,32 @@ def _tracked(paragraph: Any, text: str, tag: str) -> None:
     paragraph._p.append(change)
 
 
+def _wholly_deleted(text: str) -> bool:
+    """Whether a redline paragraph is nothing but deletions (so its mark goes too)."""
+    from .redline import MARK
+
+    rest = MARK.sub(lambda m: "" if m.group(2) is not None else "x", text)
+    return bool(text) and not rest.strip()
+
+
+def _delete_mark(paragraph: Any) -> None:
+    """Track the deletion of the paragraph mark, so accepting the change removes the paragraph."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    mark = OxmlElement("w:del")
+    mark.set(qn("w:id"), str(_Revisions.next_id))
+    _Revisions.next_id += 1
+    mark.set(qn("w:author"), AUTHOR)
+    mark.set(qn("w:date"), FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    props = paragraph._p.get_or_add_pPr()
+    run_props = props.find(qn("w:rPr"))
+    if run_props is None:
+        run_props = OxmlElement("w:rPr")
+        props.append(run_props)
+    run_props.append(mark)
+
+
 def _bold_pieces(text: str) -> list[tuple[bool, str]]:
     pieces, pos = [], 0
     for match in BOLD.finditer(text):
@@ -179,11 +205,13 @@ class _Writer:
 
     def para(self, para: Para) -> None:
         style = "Clause 2" if para.level == 2 else "Clause"
-        paragraph = self.word.add_paragraph(style=style if para.number else "Normal")
+        paragraph = self.word.add_paragraph(style=style if para.numbered else "Normal")
         if para.number:
             number = paragraph.add_run(f"{para.number}\t")
             number.bold = True
         self.note(_rich(paragraph, para.text), para.source)
+        if _wholly_deleted(para.text):
+            _delete_mark(paragraph)
 
     def table(self, table: Table) -> None:
         grid = self.word.add_table(rows=1, cols=len(table.headers), style="Table Grid")

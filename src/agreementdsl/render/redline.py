@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import replace
 
+from ..align import align
 from .document import Document, Para, Schedule, Section, Table
 
 INS, END_INS, DEL, END_DEL = "\ue000", "\ue001", "\ue002", "\ue003"
@@ -53,31 +54,24 @@ def _mark_table(old: Table | None, new: Table | None) -> Table:
     if old is None:
         return replace(new, rows=[[inserted(c) for c in row] for row in new.rows])
     rows: list[list[str]] = []
-    a = [" | ".join(r) for r in old.rows]
-    b = [" | ".join(r) for r in new.rows]
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            rows.extend(new.rows[j1:j2])
-            continue
-        pairs = list(zip(range(i1, i2), range(j1, j2), strict=False))
-        for i, j in pairs:
-            rows.append([mark_words(o, n) for o, n in zip(old.rows[i], new.rows[j], strict=False)])
-        rows.extend([deleted(c) for c in old.rows[i]] for i in range(i1 + len(pairs), i2))
-        rows.extend([inserted(c) for c in new.rows[j]] for j in range(j1 + len(pairs), j2))
+    for op, a, b in align([" | ".join(r) for r in old.rows], [" | ".join(r) for r in new.rows]):
+        if op == "equal" and b is not None:
+            rows.append(new.rows[b])
+        elif op == "change" and a is not None and b is not None:
+            rows.append([mark_words(o, n) for o, n in zip(old.rows[a], new.rows[b], strict=False)])
+        elif op == "delete" and a is not None:
+            rows.append([deleted(c) for c in old.rows[a]])
+        elif b is not None:
+            rows.append([inserted(c) for c in new.rows[b]])
     return replace(new, rows=rows)
 
 
 def _mark_blocks(old: list[Para | Table], new: list[Para | Table]) -> list[Para | Table]:
     out: list[Para | Table] = []
-    matcher = difflib.SequenceMatcher(
-        a=[_signature(b) for b in old], b=[_signature(b) for b in new], autojunk=False
-    )
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            out.extend(new[j1:j2])
-            continue
-        pairs = list(zip(range(i1, i2), range(j1, j2), strict=False))
-        for i, j in pairs:
+    for op, i, j in align([_signature(b) for b in old], [_signature(b) for b in new]):
+        if op == "equal" and j is not None:
+            out.append(new[j])
+        elif op == "change" and i is not None and j is not None:
             a, b = old[i], new[j]
             if isinstance(a, Para) and isinstance(b, Para):
                 out.append(replace(b, text=mark_words(a.text, b.text)))
@@ -85,17 +79,21 @@ def _mark_blocks(old: list[Para | Table], new: list[Para | Table]) -> list[Para 
                 out.append(_mark_table(a, b))
             else:
                 out.extend([_removed(a), _added(b)])
-        out.extend(_removed(old[i]) for i in range(i1 + len(pairs), i2))
-        out.extend(_added(new[j]) for j in range(j1 + len(pairs), j2))
+        elif op == "delete" and i is not None:
+            out.append(_removed(old[i]))
+        elif j is not None:
+            out.append(_added(new[j]))
     return out
 
 
 def _removed(block: Para | Table) -> Para | Table:
-    return (
-        replace(block, text=deleted(block.text), number="")
-        if isinstance(block, Para)
-        else _mark_table(block, None)
-    )
+    """A deleted block keeps its style and shows its old number, struck through with the text."""
+    if isinstance(block, Para):
+        number = deleted(block.number) if block.number else ""
+        return replace(
+            block, text=(number + " " if number else "") + deleted(block.text), number=""
+        )
+    return _mark_table(block, None)
 
 
 def _added(block: Para | Table) -> Para | Table:
