@@ -200,3 +200,11 @@ def test_messages_quoted_in_errors_md_are_what_the_checker_prints(golden: Golden
         ERRORS_DOC.write_text(refreshed, encoding="utf-8")
         return
     assert doc == refreshed, "docs/errors.md quotes stale output: rerun with --update-golden"
+
+
+def test_every_code_has_a_title_for_ci_tools() -> None:
+    from agreementdsl.codes import TITLES
+
+    assert sorted(source_codes() - set(TITLES)) == [], "codes without a title in codes.py"
+    headings = CODE_HEADING.findall(ERRORS_DOC.read_text("utf-8"))
+    assert sorted(TITLES) == sorted(set(headings))

@@ -183,8 +183,9 @@ def test_sarif_from_test_validates_against_the_official_schema(workspace: Path) 
     assert [r["ruleId"] for r in results] == ["scenario-failed", "scenario-failed"]
 
 
-def test_sarif_and_github_from_check(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.yaml"
+def test_sarif_and_github_from_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    bad = Path("bad.yaml")
     bad.write_text(
         (ROOT / "agreements" / "herefordshire.yaml")
         .read_text("utf-8")
@@ -197,7 +198,11 @@ def test_sarif_and_github_from_check(tmp_path: Path) -> None:
     result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "E301")
     region = result["locations"][0]["physicalLocation"]["region"]
     assert (region["startLine"], region["startColumn"]) == (46, 27)
-    assert any(rule["id"] == "E301" for rule in log["runs"][0]["tool"]["driver"]["rules"])
+    rule = next(rule for rule in log["runs"][0]["tool"]["driver"]["rules"] if rule["id"] == "E301")
+    assert (
+        rule["shortDescription"]["text"] == "Unknown partner"
+    )  # the code's title, not one instance
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad.yaml"
     code, out = run("check", "--format", "github", str(bad))
     assert code == 1
     assert (

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from . import __version__
+from .codes import title as code_title
 from .diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -37,14 +38,20 @@ def github_annotation(level: str, file: str, line: int, col: int, title: str, me
     return f"::{level} {props}::{_gh_data(message)}"
 
 
+def repo_path(file: str) -> str:
+    """A file as CI tools want it: relative to the folder the command runs in (the repository)."""
+    from .api import display_name
+
+    return display_name(file)
+
+
 def github_diagnostics(diags: Sequence[Diagnostic]) -> str:
     lines = []
     for d in diags:
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        where = repo_path(d.span.file)
         lines.append(
-            github_annotation(
-                d.severity.value, d.span.file, d.span.line, d.span.col, d.code, message
-            )
+            github_annotation(d.severity.value, where, d.span.line, d.span.col, d.code, message)
         )
     return "\n".join(lines)
 
@@ -73,9 +80,15 @@ def _location(
     file: str, line: int, col: int, end_line: int = 0, end_col: int = 0
 ) -> dict[str, Any]:
     region: dict[str, int] = {"startLine": line, "startColumn": col}
+    file = repo_path(file)
     if end_line >= line and end_col and (end_line > line or end_col > col):
         region.update(endLine=end_line, endColumn=end_col)
-    return {"physicalLocation": {"artifactLocation": {"uri": file}, "region": region}}
+    return {
+        "physicalLocation": {
+            "artifactLocation": {"uri": file, "uriBaseId": "SRCROOT"},
+            "region": region,
+        }
+    }
 
 
 def sarif_diagnostics(diags: Sequence[Diagnostic]) -> str:
@@ -87,7 +100,8 @@ def sarif_diagnostics(diags: Sequence[Diagnostic]) -> str:
             d.code,
             {
                 "id": d.code,
-                "shortDescription": {"text": d.message},
+                "name": d.code,
+                "shortDescription": {"text": code_title(d.code)},
                 "helpUri": f"{DOCS}#{d.code.lower()}",
                 "defaultConfiguration": {"level": "error" if d.is_error else "warning"},
             },
@@ -180,7 +194,9 @@ def sarif_scenarios(suite: SuiteResult) -> str:
     }
     results = []
     for d in suite.diagnostics:
-        rules.setdefault(d.code, {"id": d.code, "shortDescription": {"text": d.message}})
+        rules.setdefault(
+            d.code, {"id": d.code, "shortDescription": {"text": d.message.split(":")[0]}}
+        )
         results.append(
             {
                 "ruleId": d.code,
