@@ -155,14 +155,39 @@ def test_junit_output_is_valid_xml_with_a_case_per_scenario(workspace: Path) -> 
     assert root.get("failures") == "2"
 
 
-def test_github_annotations_point_at_the_failing_expectation(workspace: Path) -> None:
-    test = _break(workspace)
-    code, out = run("test", str(workspace), "--format", "github")
+def test_github_annotations_point_at_the_failing_expectation(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _break(workspace)
+    monkeypatch.chdir(workspace.parent)  # annotations name files relative to the repository
+    code, out = run("test", workspace.name, "--format", "github", "--coverage")
     assert code == 1
-    assert (
-        f"::error file={test},line=10,col=7,title=scenario failed%3A 2005/06 mental health overspend::settlement"
-        in out
-    )
+    failing = "line=10,col=7,title=scenario failed%3A 2005/06 mental health overspend::settlement"
+    assert f"::error file={workspace.name}/herefordshire.test.yaml,{failing}" in out
+
+
+def test_coverage_gaps_are_notices_and_can_fail_the_build(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    test.write_text(text[: text.index("  - name: a £300,000 spend")], "utf-8")
+    monkeypatch.chdir(workspace.parent)
+    code, out = run("test", workspace.name, "--format", "github", "--coverage")
+    assert code == 0
+    notice = f"::notice file={workspace.name}/herefordshire.yaml,line=51,col=1,title=not exercised by any scenario::"
+    assert notice in out
+    code, _ = run("test", workspace.name, "--coverage", "--require-coverage")
+    assert code == 1
+
+
+def test_an_agreement_with_errors_is_one_problem_not_one_per_scenario(workspace: Path) -> None:
+    agreement = workspace / "herefordshire.yaml"
+    agreement.write_text(agreement.read_text("utf-8").replace("to host", "to hots"), "utf-8")
+    code, out = run("test", str(workspace), "--format", "junit")
+    assert code == 1
+    root = ET.fromstring(out)
+    assert root.get("errors") == "1" and root.get("failures") == "0"
 
 
 def _sarif_validator() -> jsonschema.protocols.Validator:

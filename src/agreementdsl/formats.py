@@ -163,8 +163,18 @@ def junit(suite: SuiteResult) -> str:
     return "\n".join(out)
 
 
-def github_scenarios(suite: SuiteResult) -> str:
+def _where(source: str) -> tuple[str, int]:
+    file, _, line = source.rpartition(":")
+    return repo_path(file), int(line) if line.isdigit() else 1
+
+
+def github_scenarios(suite: SuiteResult, uncovered: list[tuple[str, str]] | None = None) -> str:
     lines = [github_diagnostics(suite.diagnostics)] if suite.diagnostics else []
+    for what, source in uncovered or []:
+        file, line = _where(source)
+        lines.append(
+            github_annotation("notice", file, line, 1, "not exercised by any scenario", what)
+        )
     for r in suite.results:
         if r.passed:
             continue
@@ -172,7 +182,7 @@ def github_scenarios(suite: SuiteResult) -> str:
         lines.append(
             github_annotation(
                 "error",
-                span.file,
+                repo_path(span.file),
                 span.line,
                 span.col,
                 f"scenario failed: {r.scenario.name}",
@@ -182,7 +192,7 @@ def github_scenarios(suite: SuiteResult) -> str:
     return "\n".join(lines)
 
 
-def sarif_scenarios(suite: SuiteResult) -> str:
+def sarif_scenarios(suite: SuiteResult, uncovered: list[tuple[str, str]] | None = None) -> str:
     rules = {
         "scenario-failed": {
             "id": "scenario-failed",
@@ -215,6 +225,22 @@ def sarif_scenarios(suite: SuiteResult) -> str:
                 "level": "error",
                 "message": {"text": f"{r.scenario.name}: {_failure_text(r)}"},
                 "locations": [_location(span.file, span.line, span.col)],
+            }
+        )
+    if uncovered:
+        rules["clause-not-exercised"] = {
+            "id": "clause-not-exercised",
+            "shortDescription": {"text": "No scenario exercises this clause"},
+            "defaultConfiguration": {"level": "note"},
+        }
+    for what, source in uncovered or []:
+        file, line = _where(source)
+        results.append(
+            {
+                "ruleId": "clause-not-exercised",
+                "level": "note",
+                "message": {"text": what},
+                "locations": [_location(file, line, 1)],
             }
         )
     return json.dumps(_sarif_log(rules, results), indent=2, ensure_ascii=False)

@@ -113,10 +113,11 @@ def run_paths(paths: list[Path]) -> SuiteResult:
                 error("T002", test_file.agreement_span or Span(str(test_file.path), 1, 1), message)
             )
             continue
+        if isinstance(ir, str):  # the agreement has errors: one problem, not one per scenario
+            span = test_file.agreement_span or Span(str(test_file.path), 1, 1)
+            test_file.diagnostics.append(error("T007", span, f"the scenarios cannot run: {ir}"))
+            continue
         for scenario in test_file.scenarios:
-            if isinstance(ir, str):
-                results.append(ScenarioResult(test_file, scenario, error=ir))
-                continue
             results.append(run_scenario(ir, test_file, scenario))
     return SuiteResult(files, results, irs)
 

@@ -78,7 +78,12 @@ def find_test_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(p for p in sorted(path.rglob("*")) if p.name.endswith(TEST_SUFFIXES))
+            found.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.name.endswith(TEST_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
         elif path.name.endswith(TEST_SUFFIXES):
             found.append(path)
         else:
