@@ -252,11 +252,12 @@ def format_markdown(changes: list[Change], old_name: str, new_name: str) -> str:
         "",
     ]
     if changes:
-        lines += ["| | Clause | Change |", "|---|---|---|"]
+        lines += ["| | Clause | Change | Line |", "|---|---|---|---|"]
         for c in changes:
             mark = "**material**" if c.material else "editorial"
             what = c.what.replace("|", "\\|")
-            lines.append(f"| {mark} | {c.where} | {what} |")
+            where = c.new_source or c.old_source or ""
+            lines.append(f"| {mark} | {c.where} | {what} | {where} |")
     return "\n".join(lines)
 
 

@@ -24,8 +24,17 @@ def compare_versions(
     new_ir = compile_version(pair.new_name, pair.new_text) if pair.new_text is not None else None
     if old_ir is None or new_ir is None:
         what = "added" if old_ir is None else "removed"
-        message = f"{pair.new_name if old_ir is None else pair.old_name}: the agreement is {what}"
-        note = {"old": pair.old_name, "new": pair.new_name, "changes": [], "note": message}
+        name = pair.new_name if old_ir is None else pair.old_name
+        message = f"{name}: the agreement is {what} (a material change: a whole agreement)"
+        if fmt == "md":
+            message = f"### `{name}`\n\n**material**: the agreement is {what}."
+        note = {
+            "old": pair.old_name,
+            "new": pair.new_name,
+            "material": 1,
+            "changes": [],
+            "note": message,
+        }
         return (note if fmt == "json" else message), []
     changes = diff_irs(old_ir, new_ir)
     written: list[Path] = []
