@@ -69,6 +69,7 @@ TITLES: dict[str, str] = {
     "W602": "A step that takes more than the whole pool",
     "W701": "A spending rule can never apply",
     "W702": "A spending limit of £0",
+    "W704": "Officers of different partners ranked only by the order they are named",
     "W703": "A quoted element name that is not an element of the pool",
     "W801": "No quarterly report to the partners",
     "W802": "No annual return to the partners",

@@ -32,7 +32,52 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                 )
             )
         diags.extend(_shadowed(agreement, pool))
+        diags.extend(_tied_officers(agreement, pool))
     return diags
+
+
+def _tied_officers(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
+    """Officers of different partners whose authority is ranked only by the order they are named.
+
+    LANGUAGE.md §5 ranks roles with the same highest limit by where they are named, so the later
+    one may approve what the earlier one must: across partners that is rarely what was meant.
+    """
+    best: dict[str, tuple[float, m.Named]] = {}
+    for rule in pool.spending:
+        limit = float("inf") if rule.limit is None else rule.limit
+        for approver in rule.approvers:
+            if approver.name not in best or limit >= best[approver.name][0]:
+                best[approver.name] = (limit, approver)
+    diags: list[Diagnostic] = []
+    by_limit: dict[float, list[m.Named]] = {}
+    for limit, named in best.values():
+        by_limit.setdefault(limit, []).append(named)
+    for limit, names in by_limit.items():
+        owners = {n.name: _owner(agreement, n.name) for n in names}
+        officers = [n for n in names if owners[n.name]]
+        if len({owners[n.name] for n in officers}) < 2:
+            continue
+        ordered = sorted(officers, key=lambda n: (n.span.line, n.span.col))
+        top = ordered[-1]
+        others = ", ".join(f"`{n.name}` ({owners[n.name]})" for n in ordered[:-1])
+        shown = (
+            "no limit" if limit == float("inf") else format_money(int(limit), always_pence=False)
+        )
+        diags.append(
+            warning(
+                "W704",
+                top.span,
+                f"`{top.name}` ({owners[top.name]}) ranks above {others} only because it is named later "
+                f"(all have authority up to {shown}), so its approval also satisfies a rule that needs theirs",
+                "give the officers different limits, or approve across partners by a joint body",
+            )
+        )
+    return diags
+
+
+def _owner(agreement: m.Agreement, role_id: str) -> str | None:
+    role = agreement.role(role_id)
+    return role.partner.name if role is not None and role.partner is not None else None
 
 
 def _amounts(rules: tuple[m.SpendingRule, ...]) -> list[int]:
