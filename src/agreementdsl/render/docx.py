@@ -141,6 +141,13 @@ def _rich(paragraph: Any, text: str) -> list[Any]:
     return runs
 
 
+def _repeat_as_header(row: Any) -> None:
+    """The header row is repeated at the top of each page the table runs onto."""
+    from docx.oxml import OxmlElement
+
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+
+
 def _keep_row_together(row: Any) -> None:
     """A table row is not split across a page break (Word's "allow row to break" off)."""
     from docx.oxml import OxmlElement
@@ -215,6 +222,7 @@ class _Writer:
 
     def table(self, table: Table) -> None:
         grid = self.word.add_table(rows=1, cols=len(table.headers), style="Table Grid")
+        _repeat_as_header(grid.rows[0])
         for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
             cell.text = ""
             run = cell.paragraphs[0].add_run(header)
