@@ -21,7 +21,7 @@ def compare(
     result.actual = _actual(run, pool, approvals)
     expect = result.scenario.expect
     from .runner import Failure as _Failure
-    from .spec import EXPECT_KEYS
+    from .spec import EXPECT_KEYS, FIGURE_KEYS
 
     if not expect:
         span = result.scenario.span
@@ -46,17 +46,7 @@ def compare(
             continue
         if not same:
             result.failures.append(Failure(key, _show(expected), _show(actual), span))
-    figures = {
-        "budget",
-        "actual",
-        "forecast",
-        "overspend",
-        "underspend",
-        "balanced",
-        "settlement",
-        "carried_forward",
-    }
-    if any(f.key in figures for f in result.failures):
+    if any(f.key in FIGURE_KEYS for f in result.failures):
         for key in ("budget", "forecast", "variance", "settlement"):
             result.explanation.extend(w.text() for w in pool.explain.get(key, []))
     if any(f.key in ("reports", "raised") for f in result.failures):
