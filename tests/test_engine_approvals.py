@@ -6,10 +6,7 @@ from §5's words, and compare it with what `run` reports for random transactions
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,17 +15,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agreementdsl.api import load, load_source
-from agreementdsl.compile import compile_agreement
 from agreementdsl.engine.approvals import Authority
-from agreementdsl.engine.output import write_json
-from agreementdsl.engine.run import run_ledger
-from agreementdsl.source import SourceFile
+from engine_support import compile_file, compile_text, pool_of
+from engine_support import run_json as run_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
 WEALDSHIRE = ROOT / "agreements" / "bcf-wealdshire.yaml"
 HEADER = ["date", "pool", "element", "kind", "amount", "approved_by", "in_plan", "supplier"]
+
+
+def run_json(
+    ir: dict[str, Any],
+    tmp_path: Path,
+    rows: list[list[str]],
+    as_of: date,
+    header: list[str] = HEADER,
+) -> dict[str, Any]:
+    return run_rows(ir, tmp_path, rows, as_of, header)
+
+
 LD_SPENDING_S1 = """\
       up to £25,000 within plan: ld-manager
       up to £10,000 where element is respite: ld-manager
@@ -42,40 +48,6 @@ LD_SPENDING_S5 = """\
       up to £250,000: board
       above: executives and board
 """
-
-
-def compile_text(text: str, name: str) -> dict[str, Any]:
-    loaded = load_source(SourceFile(name, text))
-    assert loaded.errors == [], [f"{d.code} {d.message}" for d in loaded.errors]
-    assert loaded.agreement is not None
-    return compile_agreement(loaded.agreement, text)
-
-
-def compile_file(path: Path) -> dict[str, Any]:
-    loaded = load(path)
-    assert loaded.errors == [] and loaded.agreement is not None and loaded.source is not None
-    return compile_agreement(loaded.agreement, loaded.source.text)
-
-
-def run_json(
-    ir: dict[str, Any], tmp_path: Path, rows: list[list[str]], as_of: date, header=HEADER
-) -> dict[str, Any]:
-    ledger = tmp_path / "ledger.csv"
-    with ledger.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    result = run_ledger(ir, ledger, as_of=as_of)
-    out = io.StringIO()
-    try:
-        write_json(result, out)
-    finally:
-        result.close()
-    return json.loads(out.getvalue())
-
-
-def pool_of(data: dict[str, Any], pool: str) -> dict[str, Any]:
-    return next(p for p in data["pools"] if p["pool"] == pool)
 
 
 @pytest.fixture(scope="module")

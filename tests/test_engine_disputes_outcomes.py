@@ -6,29 +6,19 @@ Bank holidays in England used below: 26 and 27 Dec 2005, 2 Jan 2006, 14 and 17 A
 
 from __future__ import annotations
 
-import io
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agreementdsl.api import load
-from agreementdsl.compile import compile_agreement
-from agreementdsl.engine.output import write_json
 from agreementdsl.engine.run import run_ledger
+from engine_support import compile_file, result_json
 
 ROOT = Path(__file__).resolve().parents[1]
 HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
 WATCH = ROOT / "tests" / "data" / "engine" / "watch.yaml"
 LEDGER_HEADER = "date,pool,element,kind,amount\n"
-
-
-def compile_file(path: Path) -> dict[str, Any]:
-    loaded = load(path)
-    assert loaded.errors == [] and loaded.agreement is not None and loaded.source is not None
-    return compile_agreement(loaded.agreement, loaded.source.text)
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +46,7 @@ def run_json(
         if text is not None:
             paths[name] = tmp_path / f"{name}.csv"
             paths[name].write_text(text, encoding="utf-8")
-    result = run_ledger(ir, ledger, as_of=as_of, **paths)  # type: ignore[arg-type]
-    out = io.StringIO()
-    try:
-        write_json(result, out)
-    finally:
-        result.close()
-    return json.loads(out.getvalue())
+    return result_json(run_ledger(ir, ledger, as_of=as_of, **paths))  # type: ignore[arg-type]
 
 
 def standing(data: dict[str, Any], pool: str) -> list[tuple[Any, ...]]:

@@ -7,19 +7,14 @@ Bank holidays in England used below, worked from the published calendar:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agreementdsl.api import load
-from agreementdsl.compile import compile_agreement
-from agreementdsl.engine.output import write_json
-from agreementdsl.engine.run import run_ledger
+from engine_support import compile_file, pool_of
+from engine_support import run_json as run_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
@@ -27,10 +22,14 @@ WATCH = ROOT / "tests" / "data" / "engine" / "watch.yaml"
 HEADER = ["date", "pool", "element", "kind", "amount", "approved_by"]
 
 
-def compile_file(path: Path) -> dict[str, Any]:
-    loaded = load(path)
-    assert loaded.errors == [] and loaded.agreement is not None and loaded.source is not None
-    return compile_agreement(loaded.agreement, loaded.source.text)
+def run_json(
+    ir: dict[str, Any],
+    tmp_path: Path,
+    rows: list[list[str]],
+    as_of: date,
+    header: list[str] = HEADER,
+) -> dict[str, Any]:
+    return run_rows(ir, tmp_path, rows, as_of, header)
 
 
 @pytest.fixture(scope="module")
@@ -41,25 +40,6 @@ def watch() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def herefordshire() -> dict[str, Any]:
     return compile_file(HEREFORDSHIRE)
-
-
-def run_json(ir: dict[str, Any], tmp_path: Path, rows: list[list[str]], as_of: date) -> Any:
-    ledger = tmp_path / "ledger.csv"
-    with ledger.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    result = run_ledger(ir, ledger, as_of=as_of)
-    out = io.StringIO()
-    try:
-        write_json(result, out)
-    finally:
-        result.close()
-    return json.loads(out.getvalue())
-
-
-def pool_of(data: dict[str, Any], pool: str) -> dict[str, Any]:
-    return next(p for p in data["pools"] if p["pool"] == pool)
 
 
 def reports(data: dict[str, Any], pool: str, name: str | None = None) -> list[tuple[str, ...]]:

@@ -6,10 +6,7 @@ program's output. Amounts in the workings are pounds unless they say pence (p).
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
-import json
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -21,13 +18,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agreementdsl.api import load, load_source
 from agreementdsl.cli import main
-from agreementdsl.compile import compile_agreement
-from agreementdsl.engine.output import write_json
-from agreementdsl.engine.run import run_ledger
 from agreementdsl.engine.settlement import YearContext, settle
-from agreementdsl.source import SourceFile
+from engine_support import compile_file, compile_text, pool_of
+from engine_support import run_json as run_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
@@ -37,41 +31,17 @@ YEAR_END_0809 = date(2009, 3, 31)
 HEADER = ["date", "pool", "element", "kind", "amount", "approved_by"]
 
 
-# ---------------------------------------------------------------- helpers
-def compile_file(path: Path) -> dict[str, Any]:
-    loaded = load(path)
-    assert loaded.errors == [], [str(d) for d in loaded.errors]
-    assert loaded.agreement is not None and loaded.source is not None
-    return compile_agreement(loaded.agreement, loaded.source.text)
-
-
-def compile_text(text: str, name: str = "agreement.yaml") -> dict[str, Any]:
-    loaded = load_source(SourceFile(name, text))
-    assert loaded.errors == [], [f"{d.code} {d.message}" for d in loaded.errors]
-    assert loaded.agreement is not None
-    return compile_agreement(loaded.agreement, text)
-
-
 def run_json(
-    ir: dict[str, Any], tmp_path: Path, rows: list[list[str]], as_of: date
+    ir: dict[str, Any],
+    tmp_path: Path,
+    rows: list[list[str]],
+    as_of: date,
+    header: list[str] = HEADER,
 ) -> dict[str, Any]:
-    """Run `rows` (CSV rows under HEADER) and return the JSON contract as a dict."""
-    ledger = tmp_path / "ledger.csv"
-    with ledger.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    result = run_ledger(ir, ledger, as_of=as_of)
-    out = io.StringIO()
-    try:
-        write_json(result, out)
-    finally:
-        result.close()
-    return json.loads(out.getvalue())
+    return run_rows(ir, tmp_path, rows, as_of, header)
 
 
-def pool_of(data: dict[str, Any], pool: str) -> dict[str, Any]:
-    return next(p for p in data["pools"] if p["pool"] == pool)
+# ---------------------------------------------------------------- helpers
 
 
 def spend(pool: str, amount: str, element: str = "", day: str = "2008-06-01") -> list[str]:
