@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from agreementdsl import load
 from agreementdsl.cli import main
 from agreementdsl.compile import compile_agreement
-from agreementdsl.money import parse_amount
+from agreementdsl.money import format_money, parse_amount
 from agreementdsl.render import build_document
 from agreementdsl.render.docx import docx_text
 from agreementdsl.render.environment import environment
-from agreementdsl.render.words import count_words, money_figure, percent_words
+from agreementdsl.render.words import count_words, percent_words
 from agreementdsl.render.writers import render_html, render_markdown
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def test_every_rule_of_the_ir_appears_in_the_word_file(tmp_path: Path, path: Pat
             assert len(steps) == len(section["steps"]), (pool["id"], direction)
             for step, line in zip(section["steps"], steps, strict=True):
                 if step["amount"]:
-                    assert money_figure(parse_amount(step["amount"])) in line
+                    assert format_money(parse_amount(step["amount"]), always_pence=False) in line
                 if step["pool_percent"]:
                     assert percent_words(Decimal(step["pool_percent"])) in line
                 alloc = step["allocation"]
@@ -170,7 +170,11 @@ def test_every_rule_of_the_ir_appears_in_the_word_file(tmp_path: Path, path: Pat
         rows = [line for line in authority.split("\n") if re.match(r"\d+ \| ", line)]
         assert len(rows) == len(pool["spending"])
         for rule, row in zip(pool["spending"], rows, strict=True):
-            limit = money_figure(parse_amount(rule["limit"])) if rule["limit"] else "any amount"
+            limit = (
+                format_money(parse_amount(rule["limit"]), always_pence=False)
+                if rule["limit"]
+                else "any amount"
+            )
             assert limit in row
             for approver in rule["approvers"]:
                 assert _role(ir, approver) in row

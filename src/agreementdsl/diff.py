@@ -14,7 +14,6 @@ from typing import Any
 
 from .compile import source_of as _src
 from .diff_pool import PoolDiffer
-from .money import format_money, parse_amount
 
 
 @dataclass(frozen=True)
@@ -29,10 +28,6 @@ class Change:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _money(amount: str | None) -> str:
-    return format_money(parse_amount(amount), always_pence=False) if amount else "nothing"
 
 
 class _Differ(PoolDiffer):

@@ -14,12 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from ..compile import source_of as _src
-from ..money import parse_amount
+from ..money import format_money, parse_amount
 from .environment import environment
 from .words import (
     count_words,
     date_words,
-    money_figure,
     money_words,
     month_day_words,
     percent_words,
@@ -112,7 +111,7 @@ class Builder:
     # ------------------------------------------------------------ helpers the phrases call
     def money(self, amount: str | int) -> str:
         pence = parse_amount(amount) if isinstance(amount, str) else amount
-        figure = money_figure(pence)
+        figure = format_money(pence, always_pence=False)
         if pence in self.worded:
             return figure
         self.worded.add(pence)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ..money import format_money
-
 _UNITS = {
     "working_days": ("Working Day", "Working Days"),
     "days": ("day", "days"),
@@ -32,11 +30,6 @@ def money_words(pence: int) -> str:
     if rest:
         parts.append(f"{number_words(rest)} {'penny' if rest == 1 else 'pence'}")
     return " and ".join(parts)
-
-
-def money_figure(pence: int) -> str:
-    """£280,000 for whole pounds, £631,609.20 otherwise."""
-    return format_money(pence, always_pence=pence % 100 != 0)
 
 
 def percent_words(value: Decimal) -> str:

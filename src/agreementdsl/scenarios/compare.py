@@ -6,8 +6,8 @@ from typing import Any
 
 from ..engine.output import _approvals
 from ..engine.run import PoolResult, RunResult
-from ..money import MoneyError
-from .runner import Failure, ScenarioResult, money_text, money_value
+from ..money import MoneyError, format_money
+from .runner import Failure, ScenarioResult, money_value
 
 
 def compare(
@@ -65,16 +65,18 @@ def compare(
 def _actual(run: RunResult, pool: PoolResult, approvals: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if pool.budget is not None:
-        out["budget"] = money_text(pool.budget)
-    out["actual"] = money_text(pool.actual)
+        out["budget"] = format_money(pool.budget, always_pence=False)
+    out["actual"] = format_money(pool.actual, always_pence=False)
     if pool.forecast is not None:
-        out["forecast"] = money_text(pool.forecast.pence)
+        out["forecast"] = format_money(pool.forecast.pence, always_pence=False)
     if pool.variance_kind in ("overspend", "underspend"):
-        out[pool.variance_kind] = money_text(pool.variance or 0)
+        out[pool.variance_kind] = format_money(pool.variance or 0, always_pence=False)
     out["balanced"] = pool.variance_kind == "balanced"
     if pool.settlement is not None:
-        out["settlement"] = {p: money_text(v) for p, v in pool.settlement.shares.items()}
-        out["carried_forward"] = money_text(pool.settlement.carried_forward)
+        out["settlement"] = {
+            p: format_money(v, always_pence=False) for p, v in pool.settlement.shares.items()
+        }
+        out["carried_forward"] = format_money(pool.settlement.carried_forward, always_pence=False)
     out["approvals"] = [
         {"required": list(a.decision.required), "compliant": a.decision.compliant}
         for a in approvals

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..calendar import financial_year, parse_month_day, year_containing
 from ..diagnostics import Diagnostic, error
-from ..money import MoneyError, format_money, parse_amount, parse_money
+from ..money import MoneyError, format_pounds, parse_amount, parse_money
 from ..source import Span
 from .spec import Scenario, TestFile, find_test_files, read_test_file
 
@@ -75,10 +75,6 @@ class SuiteResult:
 def money_value(value: Any) -> int:
     text = str(value).strip()
     return parse_money(text) if text.startswith("£") else parse_amount(text)
-
-
-def money_text(pence: int) -> str:
-    return format_money(pence, always_pence=pence % 100 != 0)
 
 
 def _compile(path: Path, cache: dict[str, dict[str, Any]]) -> dict[str, Any] | str:
@@ -195,16 +191,10 @@ def _row(t: dict[str, Any], pool_id: str) -> dict[str, str]:
     row["pool"] = row["pool"] or pool_id
     row["kind"] = row["kind"] or "spend"
     if row["amount"].startswith("£"):
-        row["amount"] = _pounds(parse_money(row["amount"]))
+        row["amount"] = format_pounds(parse_money(row["amount"]))
     if not row["date"]:
         raise ValueError("a transaction needs a `date`")
     return row
-
-
-def _pounds(pence: int) -> str:
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(pence), 100)
-    return f"{sign}{whole}.{part:02d}"
 
 
 def _year(scenario: Scenario, rows: list[dict[str, str]], start: tuple[int, int]) -> Any:
@@ -255,7 +245,7 @@ def _write_ledger(
                 "pool": pool["id"],
                 "element": element,
                 "kind": kind,
-                "amount": _pounds(abs(gap)),
+                "amount": format_pounds(abs(gap)),
             }
         )
     path = folder / "ledger.csv"
