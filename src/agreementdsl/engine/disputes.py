@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import Duration, add_duration
-from .ledger import Rejected, side_rows
+from .ledger import LedgerReader, Rejected, side_rows
 
 COLUMNS = ("id", "pool", "raised_on", "resolved_on", "subject")
 
@@ -44,20 +44,13 @@ class Standing:
         }
 
 
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
-    except ValueError:
-        return None
-
-
 def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
     """Disputes from CSV, each row checked like a ledger row (`pools`: id -> has a ladder)."""
     name = str(path)
     disputes, rejected = [], []
     for row, get in side_rows(path, "disputes", ("id", "pool", "raised_on"), COLUMNS):
-        raised = _date(get["raised_on"])
-        resolved = _date(get["resolved_on"]) if get["resolved_on"] else None
+        raised = LedgerReader.parse_date(get["raised_on"])
+        resolved = LedgerReader.parse_date(get["resolved_on"]) if get["resolved_on"] else None
         problem = None
         if not get["id"]:
             problem = ("D001", "the dispute has no id")
