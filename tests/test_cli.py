@@ -21,10 +21,22 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_check_clean_agreement_exits_0_with_warnings() -> None:
+def _without_ld_2007(tmp_path: Path) -> Path:
+    """Herefordshire with no learning-disabilities contributions for 2007/08 (a W501)."""
+    text = HEREFORDSHIRE.read_text("utf-8")
+    line = '      2007/08: { hpct: "prior year", hc: "prior year" }\n'
+    assert text.count(line) == 1
+    path = tmp_path / "herefordshire.yaml"
+    path.write_text(text.replace(line, ""), "utf-8")
+    return path
+
+
+def test_check_clean_agreement_exits_0_with_warnings(tmp_path: Path) -> None:
     code, out = run("check", str(HEREFORDSHIRE))
+    assert (code, out) == (0, "checked 1 file: 0 errors, 0 warnings\n")
+    code, out = run("check", str(_without_ld_2007(tmp_path)))
     assert code == 0
-    assert "0 errors" in out
+    assert "0 errors, 1 warning" in out
     assert "warning[W501]" in out
 
 
@@ -37,8 +49,10 @@ def test_check_folder_finds_every_agreement_but_not_scenario_files() -> None:
     assert f"checked {files} file" in out
 
 
-def test_strict_makes_warnings_fail() -> None:
+def test_strict_makes_warnings_fail(tmp_path: Path) -> None:
     code, _ = run("check", "--strict", str(HEREFORDSHIRE))
+    assert code == 0
+    code, _ = run("check", "--strict", str(_without_ld_2007(tmp_path)))
     assert code == 1
 
 
@@ -49,8 +63,8 @@ def test_errors_exit_1(tmp_path: Path) -> None:
     )
     code, out = run("check", str(bad))
     assert code == 1
-    assert f"{bad}:46:27: error[E301]: unknown partner `hots` in the risk share" in out
-    assert "46 |         first £280,000 to hots" in out
+    assert f"{bad}:47:27: error[E301]: unknown partner `hots` in the risk share" in out
+    assert "47 |         first £280,000 to hots" in out
     assert "= hint: did you mean `host` (the pool's host partner)?" in out
 
 

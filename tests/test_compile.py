@@ -36,7 +36,7 @@ def test_to_host_names_the_host_and_keeps_the_words() -> None:
     assert step["allocation"] == {"type": "to", "partner": "hpct", "as_written": "host"}
     assert step["amount"] == "280000.00"
     assert step["text"] == "first £280,000 to host"
-    assert step["span"]["line"] == 46
+    assert step["span"]["line"] == 47
 
 
 def test_authority_ranks_follow_the_highest_limit_then_the_later_mention() -> None:

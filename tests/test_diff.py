@@ -32,7 +32,7 @@ def _changed(text: str = HEREFORDSHIRE) -> str:
             1,
         )
         .replace("up to £50,000 within plan: mh-manager", "up to £75,000 within plan: mh-manager")
-        .replace("title: Section 75 Partnership Board", "title: Joint Partnership Board")
+        .replace("title: Section 31 Partnership Board", "title: Joint Partnership Board")
         .replace(
             "monthly finance report to board within 10 working days",
             "monthly finance report to board within 15 working days",
@@ -66,7 +66,7 @@ def test_each_change_is_said_in_plain_english_and_classed(versions: tuple[Path, 
         in out
     )
     assert (
-        "[editorial] Roles, board: the title changes from Section 75 Partnership Board to Joint Partnership Board"
+        "[editorial] Roles, board: the title changes from Section 31 Partnership Board to Joint Partnership Board"
         in out
     )
 
@@ -93,7 +93,7 @@ def test_json_and_markdown(versions: tuple[Path, Path]) -> None:
         c for c in report["changes"] if c["path"] == "pools.mental-health.risk_share.overspend.1"
     )
     assert step["material"] is True and step["kind"] == "changed"
-    assert step["new_source"] == f"{new}:46"
+    assert step["new_source"] == f"{new}:47"
     code, out = run("diff", "--format", "md", str(old), str(new))
     assert (
         "| **material** | Mental Health Services Pooled Fund, risk share, overspend step 1 |" in out
@@ -204,3 +204,40 @@ def test_git_usage_and_errors(repo: Path) -> None:
     assert code == 1
     code, _ = run("diff", "only-one.yaml")
     assert code == 2
+
+
+def test_only_named_approvers_and_who_may_stand_in_are_material(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(HEREFORDSHIRE, "utf-8")
+    new.write_text(
+        HEREFORDSHIRE.replace(
+            "      above: executives and board\n",
+            "      above: executives and board\n      only named approvers\n",
+        ),
+        "utf-8",
+    )
+    code, out = run("diff", "--format", "json", str(old), str(new))
+    assert code == 0
+    changes = {c["path"]: c for c in json.loads(out)["changes"]}
+    only = changes["pools.learning-disabilities.only_named_approvers"]
+    assert only["material"] is True
+    assert "no role stands in for another" in only["what"]
+    standin = changes["pools.learning-disabilities.stand_ins.ld-manager"]
+    assert standin["material"] is True
+    assert standin["what"] == (
+        "who may stand in for ld-manager changes from executives, board to no other role"
+    )
+    # The board made an officer of the council: it no longer stands in for the PCT's manager.
+    new.write_text(
+        HEREFORDSHIRE.replace(
+            "board:       { title: Section 31 Partnership Board }",
+            "board:       { title: Section 31 Partnership Board, partner: hc }",
+        ),
+        "utf-8",
+    )
+    code, out = run("diff", "--format", "json", str(old), str(new))
+    assert code == 0, out
+    whats = {c["path"]: c["what"] for c in json.loads(out)["changes"]}
+    assert whats["pools.mental-health.stand_ins.mh-manager"] == (
+        "who may stand in for mh-manager changes from board, executives to executives"
+    )

@@ -36,8 +36,8 @@ def run_json(
 
 
 LD_SPENDING_S1 = """\
-      up to £25,000 within plan: ld-manager
       up to £10,000 where element is respite: ld-manager
+      up to £25,000 within plan: ld-manager
       up to £250,000: board
       above: executives and board
 """
@@ -166,7 +166,10 @@ def test_joint_approval(s5: dict[str, Any], tmp_path: Path, recorded: str, compl
 
 RANKING = [
     # (amount, in_plan, element, recorded, compliant) in the §5 clause's pool.
-    ("5000.00", "", "respite", "mh-manager", True),  # needs ld-manager (1); mh-manager is 2
+    # needs ld-manager (hc's officer, rank 1); mh-manager (2) is hpct's officer: an officer never
+    # stands in for another partner's officer (0.3)
+    ("5000.00", "", "respite", "mh-manager", False),
+    ("5000.00", "", "respite", "board", True),  # a body stands in for an officer
     ("40000.00", "true", "council", "ld-manager", False),  # needs mh-manager (2); 1 is lower
     ("40000.00", "true", "council", "board", True),  # board (4) covers mh-manager (2)
     ("100000.00", "", "council", "executives", False),  # needs board (4): executives is 3
@@ -189,25 +192,83 @@ def test_authority_ranking(
     assert approval["compliant"] is compliant
 
 
-def test_ties_in_limit_go_to_the_role_named_later(tmp_path: Path) -> None:
-    # Wealdshire's DFG pool names three housing managers at `up to £30,000`, in the order
-    # ashdown, chartwell, hollowmere: hollowmere-housing ranks highest of the three.
+def test_an_officer_never_stands_in_for_another_partners_officer(tmp_path: Path) -> None:
+    # Wealdshire's DFG pool names three district housing managers at `up to £30,000`, in the order
+    # ashdown, chartwell, hollowmere: hollowmere-housing ranks highest of the three, but each is
+    # an officer of its own district, so none may approve another district's grant (0.3).
     ir = compile_file(WEALDSHIRE)
     dfg = next(p for p in ir["pools"] if p["id"] == "dfg")
     ranks = dfg["authority"]
     assert ranks["ashdown-housing"] < ranks["chartwell-housing"] < ranks["hollowmere-housing"]
     assert ranks["hollowmere-housing"] < ranks["housing-group"] < ranks["board"]
+    assert dfg["stand_ins"]["ashdown-housing"] == ["housing-group", "board"]
     header = ["date", "pool", "element", "kind", "amount", "approved_by", "category"]
     rows = [
-        # Needs ashdown-housing; hollowmere-housing ranks higher → compliant.
         ["2023-06-01", "dfg", "ashdown-dfg", "spend", "20000.00", "hollowmere-housing", "mandatory grant"],
-        # Needs hollowmere-housing; ashdown-housing ranks lower → not compliant.
         ["2023-06-01", "dfg", "hollowmere-dfg", "spend", "20000.00", "ashdown-housing", "mandatory grant"],
+        ["2023-06-01", "dfg", "ashdown-dfg", "spend", "20000.00", "housing-group", "mandatory grant"],
     ]  # fmt: skip
     data = run_json(ir, tmp_path, rows, date(2023, 6, 30), header)
-    first, second = pool_of(data, "dfg")["approvals"]
-    assert (first["required"], first["compliant"]) == (["ashdown-housing"], True)
+    first, second, third = pool_of(data, "dfg")["approvals"]
+    assert (first["required"], first["compliant"]) == (["ashdown-housing"], False)
     assert (second["required"], second["compliant"]) == (["hollowmere-housing"], False)
+    assert (third["required"], third["compliant"]) == (["ashdown-housing"], True)
+
+
+def test_an_officer_never_stands_in_for_a_body(tmp_path: Path) -> None:
+    # Wealdshire's core pool: £900,000 is a matter for the board (`up to £1,000,000: board`).
+    # The county's s151 officer ranks above the board (it is named in `above`), but an officer
+    # never stands in for a body of the partnership (0.3).
+    ir = compile_file(WEALDSHIRE)
+    core = next(p for p in ir["pools"] if p["id"] == "core")
+    assert core["authority"]["s151-officer"] > core["authority"]["board"]
+    assert core["stand_ins"]["board"] == ["executives"]
+    header = ["date", "pool", "element", "kind", "amount", "approved_by"]
+    element = core["elements"][0]["id"]
+    rows = [
+        ["2023-06-01", "core", element, "spend", "900000.00", "s151-officer"],
+        ["2023-06-01", "core", element, "spend", "900000.00", "executives"],
+    ]
+    data = run_json(ir, tmp_path, rows, date(2023, 6, 30), header)
+    alone, chiefs = pool_of(data, "core")["approvals"]
+    assert (alone["required"], alone["compliant"]) == (["board"], False)
+    assert (chiefs["required"], chiefs["compliant"]) == (["board"], True)
+
+
+def test_an_officer_stands_in_for_a_lower_officer_of_the_same_partner(tmp_path: Path) -> None:
+    ir = compile_clause(
+        [
+            {"limit": 1_000, "plan": False, "where": None, "approvers": ["mgr"]},
+            {"limit": 5_000, "plan": False, "where": None, "approvers": ["deputy"]},
+            {"limit": None, "plan": False, "where": None, "approvers": ["r1"]},
+        ]
+    )
+    assert ir["pools"][0]["stand_ins"] == {"mgr": ["deputy", "r1"], "deputy": ["r1"], "r1": []}
+    rows = [["2008-06-01", "p", "e1", "spend", "5.00", "deputy"]]
+    header = ["date", "pool", "element", "kind", "amount", "approved_by"]
+    [approval] = run_json(ir, tmp_path, rows, date(2008, 6, 30), header)["pools"][0]["approvals"]
+    assert (approval["required"], approval["compliant"]) == (["mgr"], True)
+
+
+def test_only_named_approvers_lets_no_role_stand_in(tmp_path: Path) -> None:
+    rules = [
+        {"limit": 1_000, "plan": False, "where": None, "approvers": ["r1"]},
+        {"limit": None, "plan": False, "where": None, "approvers": ["r2"]},
+        ONLY_NAMED,
+    ]
+    ir = compile_clause(rules)
+    pool = ir["pools"][0]
+    assert pool["only_named_approvers"] is True
+    assert pool["stand_ins"] == {"r1": [], "r2": []}
+    rows = [
+        ["2008-06-01", "p", "e1", "spend", "5.00", "r2"],
+        ["2008-06-01", "p", "e1", "spend", "5.00", "r1"],
+    ]
+    header = ["date", "pool", "element", "kind", "amount", "approved_by"]
+    data = run_json(ir, tmp_path, rows, date(2008, 6, 30), header)
+    higher, named = data["pools"][0]["approvals"]
+    assert (higher["required"], higher["compliant"]) == (["r1"], False)
+    assert (named["required"], named["compliant"]) == (["r1"], True)
 
 
 def test_a_role_the_clause_never_names_has_no_authority(
@@ -281,7 +342,9 @@ def test_approvals_are_in_row_order_and_only_of_the_year_to_the_as_of_date(
 
 
 # ---------------------------------------------------------------- properties
-ROLES = ["mgr", "r1", "r2", "r3", "r4"]
+ROLES = ["mgr", "r1", "r2", "r3", "r4", "deputy", "amb"]
+# Officers (LANGUAGE.md §5, 0.3): mgr and deputy of zed, amb of amber; r1–r4 are bodies.
+OFFICER_OF = {"mgr": "zed", "deputy": "zed", "amb": "amber"}
 FIELD_VALUES = {
     "element": ["e1", "e2", "e3"],
     "partner": ["zed", "amber", "moss"],
@@ -351,8 +414,9 @@ def holds(cond: Any, fields: dict[str, str]) -> bool:
 
 @st.composite
 def clauses(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Random spending rules; the last is always the unconditional `above` §5 requires."""
-    rules = []
+    """Random spending rules; the last is always the unconditional `above` §5 requires. The
+    last entry may instead be the closing line `only named approvers` after that `above`."""
+    rules: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(0, 5))):
         rules.append(
             {
@@ -366,12 +430,21 @@ def clauses(draw: st.DrawFn) -> list[dict[str, Any]]:
         )
     last = draw(st.lists(st.sampled_from(ROLES), min_size=1, max_size=2, unique=True))
     rules.append({"limit": None, "plan": False, "where": None, "approvers": last})
+    if draw(st.booleans()):
+        rules.append(ONLY_NAMED)
     return rules
+
+
+ONLY_NAMED: dict[str, Any] = {"only_named": True}
+
+
+def spending_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rules if r is not ONLY_NAMED]
 
 
 def clause_text(rules: list[dict[str, Any]]) -> str:
     lines = []
-    for rule in rules:
+    for rule in spending_rules(rules):
         limit = rule["limit"]
         words = ["above" if limit is None else f"up to £{limit // 100:,}.{limit % 100:02d}"]
         if rule["plan"]:
@@ -379,6 +452,8 @@ def clause_text(rules: list[dict[str, Any]]) -> str:
         if rule["where"] is not None:
             words.append("where " + render(rule["where"]))
         lines.append(f"{' '.join(words)}: {' and '.join(rule['approvers'])}")
+    if ONLY_NAMED in rules:
+        lines.append("only named approvers")
     return "\n".join(lines)
 
 
@@ -392,7 +467,7 @@ def required_by_reading(rules: list[dict[str, Any]], txn: dict[str, Any]) -> lis
         "category": txn["category"],
         "kind": "spend",
     }
-    for rule in rules:
+    for rule in spending_rules(rules):
         if rule["limit"] is not None and txn["amount"] > rule["limit"]:
             continue
         if rule["plan"] and not txn["in_plan"]:
@@ -407,7 +482,7 @@ def ranks_by_reading(rules: list[dict[str, Any]]) -> dict[str, tuple[float, int]
     """§5: by the highest limit naming the role (`above` highest); ties to the one named later."""
     best: dict[str, tuple[float, int]] = {}
     position = 0
-    for rule in rules:
+    for rule in spending_rules(rules):
         limit = float("inf") if rule["limit"] is None else rule["limit"]
         for role in rule["approvers"]:
             position += 1
@@ -423,8 +498,19 @@ def compliant_by_reading(
     ranks = ranks_by_reading(rules)
     have = [r for r in dict.fromkeys(recorded) if r in ranks]  # each distinct role once
     need = list(dict.fromkeys(required))
+
+    def stands_in(higher: str, lower: str) -> bool:
+        # §5 (0.3): itself; else a higher role that is a body, or an officer of the same partner,
+        # and never under `only named approvers`.
+        if higher == lower:
+            return True
+        if ONLY_NAMED in rules or ranks[higher] <= ranks[lower]:
+            return False
+        owner = OFFICER_OF.get(higher)
+        return owner is None or owner == OFFICER_OF.get(lower)
+
     return any(
-        all(ranks[h] >= ranks[n] for h, n in zip(chosen, need, strict=True))
+        all(stands_in(h, n) for h, n in zip(chosen, need, strict=True))
         for chosen in itertools.permutations(have, len(need))
     )
 
@@ -445,6 +531,8 @@ partners:
   moss: {{ name: Moss, kind: local-authority }}
 roles:
   mgr: {{ title: Manager, partner: zed }}
+  deputy: {{ title: Deputy, partner: zed }}
+  amb: {{ title: Amber officer, partner: amber }}
   r1: {{ title: R1 }}
   r2: {{ title: R2 }}
   r3: {{ title: R3 }}
@@ -550,7 +638,7 @@ def test_adding_a_named_approver_never_breaks_compliance(
 ) -> None:
     ir = compile_clause(rules)
     pool = ir["pools"][0]
-    named = sorted({r for rule in rules for r in rule["approvers"]})
+    named = sorted({r for rule in spending_rules(rules) for r in rule["approvers"]})
     extra = data.draw(st.sampled_from(named))
     authority = Authority(pool, frozenset(ROLES))
     fields = (

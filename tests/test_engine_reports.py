@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from engine_support import compile_file, pool_of
+from engine_support import compile_file, compile_text, pool_of
 from engine_support import run_json as run_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -202,10 +202,14 @@ def test_overspend_trigger_uses_net_expenditure_to_date(
 def test_a_pool_without_a_budget_lists_periodic_duties_but_raises_nothing(
     herefordshire: dict[str, Any], tmp_path: Path
 ) -> None:
-    # Mental health states no contributions for 2007/08: no budget, so its forecast trigger
-    # cannot hold however much is spent; every periodic duty is still listed.
+    # Without its 2007/08 contributions mental health has no budget that year, so its forecast
+    # trigger cannot hold however much is spent; every periodic duty is still listed.
+    line = '      2007/08: { hpct: "prior year + 2.5%", hc: "prior year" }\n'
+    text = HEREFORDSHIRE.read_text("utf-8")
+    assert text.count(line) == 1
+    ir = compile_text(text.replace(line, ""), "herefordshire.yaml")
     rows = [["2007-05-01", "mental-health", "council", "spend", "99000000.00", "board"]]
-    data = run_json(herefordshire, tmp_path, rows, date(2008, 3, 31))
+    data = run_json(ir, tmp_path, rows, date(2008, 3, 31))
     mh = pool_of(data, "mental-health")
     assert (mh["year"], mh["budget"]) == ("2007/08", None)
     assert len(mh["reports"]) == 12 + 4 + 1

@@ -224,18 +224,18 @@ def test_explain_text_cites_file_and_line() -> None:
     result = run(str(HEREFORDSHIRE), "--ledger", str(LEDGER), "--explain")
     assert result.exit_code == 0
     out = result.output
-    # herefordshire.yaml: line 42 contributions, 46–47 the overspend steps, 51–53 the spending.
-    assert f"first £280,000 to host ({HEREFORDSHIRE}:46)" in out
-    assert f"rest by contribution ({HEREFORDSHIRE}:47)" in out
+    # herefordshire.yaml: line 42 contributions, 47–48 the overspend steps, 52–54 the spending.
+    assert f"first £280,000 to host ({HEREFORDSHIRE}:47)" in out
+    assert f"rest by contribution ({HEREFORDSHIRE}:48)" in out
     assert f"({HEREFORDSHIRE}:42)" in out
-    assert f"`above: executives` ({HEREFORDSHIRE}:53) applies" in out
+    assert f"`above: executives` ({HEREFORDSHIRE}:54) applies" in out
 
 
 def test_explain_json_has_working_with_sources() -> None:
     data = run_json(str(HEREFORDSHIRE), "--ledger", str(LEDGER), "--explain")
     mh = pool_of(data, "mental-health")
     sources = [w["source"] for w in mh["explain"]["settlement"] if w["source"]]
-    assert sources == [f"{HEREFORDSHIRE}:46", f"{HEREFORDSHIRE}:47"]
+    assert sources == [f"{HEREFORDSHIRE}:47", f"{HEREFORDSHIRE}:48"]
     assert all("explain" in a for a in mh["approvals"])
 
 
@@ -316,12 +316,20 @@ def test_as_of_before_the_year_has_no_expenditure(tmp_path: Path) -> None:
 
 
 def test_a_pool_without_contributions_for_the_year(tmp_path: Path) -> None:
-    # Learning disabilities states contributions for 2005/06 only (§3).
+    # Herefordshire with learning-disabilities contributions for 2005/06 only (§3).
+    later = (
+        '      2006/07: { hpct: "prior year", hc: "prior year" }\n'
+        '      2007/08: { hpct: "prior year", hc: "prior year" }\n'
+    )
+    text = HEREFORDSHIRE.read_text("utf-8")
+    assert text.count(later) == 1
+    agreement = tmp_path / "herefordshire.yaml"
+    agreement.write_text(text.replace(later, ""), "utf-8")
     ledger = HEADER + (
         "2006-05-03,learning-disabilities,respite,spend,5000.00,,board,\n"
         "2006-05-04,mental-health,council,spend,10.00,,board,\n"
     )
-    data = run_json(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, ledger)))
+    data = run_json(str(agreement), "--ledger", str(write(tmp_path, ledger)))
     ld = pool_of(data, "learning-disabilities")
     assert ld["year"] == "2006/07"
     assert (ld["budget"], ld["forecast"], ld["variance"], ld["settlement"]) == (

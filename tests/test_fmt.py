@@ -123,3 +123,14 @@ def test_loaded_example_files_format_without_change() -> None:
         loaded = load(path)
         assert loaded.source is not None
         assert format_text(loaded) == loaded.source.text, path.name
+
+
+def test_only_named_approvers_is_laid_out_like_any_rule() -> None:
+    text = HEREFORDSHIRE.replace(
+        "      above: executives and board\n",
+        "      above: executives and board\n      only   named  approvers   # no stand-ins\n",
+    )
+    formatted = _fmt(text)
+    assert "      only named approvers  # no stand-ins\n" in formatted
+    assert _ir(formatted) == _ir(text)
+    assert _fmt(formatted) == formatted

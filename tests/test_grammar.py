@@ -159,3 +159,14 @@ def test_syntax_errors_name_what_was_expected(kind: str, text: str, expected: st
 def test_every_bad_line_is_reported() -> None:
     _, errors = _clause("spending", "up to 5: a\nup to £5k: B\nabove: c\n")
     assert [e.split()[0] for e in errors] == ["1:7", "2:12"]
+
+
+def test_only_named_approvers_ends_a_spending_clause() -> None:
+    items, errors = _clause(
+        "spending", "up to £1,000: manager\nabove: board\nonly   named approvers\n"
+    )
+    assert errors == []
+    assert isinstance(items, list)
+    assert [type(i) for i in items] == [m.SpendingRule, m.SpendingRule, m.OnlyNamed]
+    _, errors = _clause("spending", "up to £1,000: manager\nonly named approvers\nabove: board\n")
+    assert errors == ["3:1 E201 unexpected `above` in spending; expected the end of the clause"]

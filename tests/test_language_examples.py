@@ -83,7 +83,8 @@ def test_clause_examples_check_clean_inside_the_learning_disabilities_pool(
 
 def test_contribution_forms_of_section_3_are_all_accepted() -> None:
     text = EXAMPLE.read_text("utf-8").replace(
-        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }',
+        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }\n'
+        '      2007/08: { hpct: "prior year + 2.5%", hc: "prior year" }',
         '      2006/07: { hpct: "prior year + 3%", hc: "prior year - 2%" }\n'
         '      2007/08: { hpct: "prior year + £100,000", hc: "2005/06 + 2.5%" }',
     )

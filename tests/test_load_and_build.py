@@ -31,7 +31,9 @@ def test_positions_inside_a_literal_block_point_into_the_file() -> None:
 
 
 def test_positions_inside_a_quoted_flow_value_point_into_the_file() -> None:
-    text = HEREFORDSHIRE.replace('hpct: "prior year + 2.5%"', 'hpct: "prior year + 2.5%%"')
+    text = HEREFORDSHIRE.replace(
+        '2006/07: { hpct: "prior year + 2.5%"', '2006/07: { hpct: "prior year + 2.5%%"'
+    )
     [err] = [d for d in _load(text).errors if d.code == "E201"]
     line = text.split("\n")[err.span.line - 1]
     assert line[err.span.col - 1] == "%"
@@ -45,7 +47,8 @@ def test_duplicate_keys_are_reported_not_silently_overwritten() -> None:
 
 def test_contributions_chain_through_named_and_prior_years() -> None:
     text = HEREFORDSHIRE.replace(
-        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }',
+        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }\n'
+        '      2007/08: { hpct: "prior year + 2.5%", hc: "prior year" }',
         '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year - £100,000" }\n'
         '      2007/08: { hpct: "2005/06 + 3%", hc: "prior year + 1.5%" }',
     )
@@ -62,7 +65,8 @@ def test_contributions_chain_through_named_and_prior_years() -> None:
 
 def test_a_contribution_cycle_is_an_error_not_a_hang() -> None:
     text = HEREFORDSHIRE.replace(
-        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }',
+        '      2006/07: { hpct: "prior year + 2.5%", hc: "prior year" }\n'
+        '      2007/08: { hpct: "prior year + 2.5%", hc: "prior year" }',
         '      2006/07: { hpct: "2007/08 + 1%", hc: "prior year" }\n      2007/08: { hpct: "prior year", hc: "prior year" }',
     )
     assert "E507" in {d.code for d in _load(text).errors}
@@ -71,7 +75,7 @@ def test_a_contribution_cycle_is_an_error_not_a_hang() -> None:
 def test_conditions_and_rule_text() -> None:
     loaded = _load(HEREFORDSHIRE)
     assert loaded.agreement is not None
-    respite = loaded.agreement.pools[1].spending[1]
+    respite = loaded.agreement.pools[1].spending[0]
     assert describe_rule(respite) == "up to £10,000 where element is respite: ld-manager"
     assert respite.where is not None
     assert holds(respite.where, {"element": "respite"})

@@ -340,3 +340,40 @@ def test_the_browser_check_does_catch_console_errors(tmp_path: Path) -> None:
     )
     _, console = _open_in_chromium(page, tmp_path)
     assert any("broken page" in line for line in console)
+
+
+# ---------------------------------------------------------------- who may stand in (0.3)
+def test_the_schedule_states_who_may_stand_in_exactly_as_the_engine_applies_it() -> None:
+    ir = _ir(Path("agreements/bcf-wealdshire.yaml"))
+    md = render_markdown(build_document(ir))
+    # one district's housing manager never stands in for another's; the bodies do
+    assert (
+        "| The Ashdown Private Sector Housing Manager | The Ashdown Private Sector Housing Manager, "
+        "the Wealdshire Housing and Health Delivery Group or the Wealdshire BCF Joint Commissioning "
+        "Board |"
+    ) in md
+    # the county's s151 officer ranks above the board but never stands in for it
+    assert (
+        "| The Wealdshire BCF Joint Commissioning Board | The Wealdshire BCF Joint Commissioning "
+        "Board or the Chief Executives of the Partners |"
+    ) in md
+    assert "An officer's approval never satisfies a requirement for approval by a body" in md
+
+
+def test_only_named_approvers_is_drafted_without_a_stand_in_table(tmp_path: Path) -> None:
+    text = (ROOT / "agreements" / "herefordshire.yaml").read_text("utf-8")
+    path = tmp_path / "only.yaml"
+    path.write_text(
+        text.replace(
+            "      above: executives and board\n",
+            "      above: executives and board\n      only named approvers\n",
+        ),
+        "utf-8",
+    )
+    md = render_markdown(build_document(_ir(path)))
+    learning = md[md.index("## Schedule 2: Learning Disabilities Pooled Fund") :]
+    assert (
+        "Only the officer or body named in the row that applies may give the approval" in learning
+    )
+    assert learning.count("| Approval required from | May be given by |") == 0
+    assert md.count("| Approval required from | May be given by |") == 1  # mental health's

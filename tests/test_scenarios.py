@@ -79,7 +79,7 @@ def test_a_failing_scenario_shows_expected_actual_and_the_working(workspace: Pat
     assert "actual {hpct: £631,609.20, hc: £108,390.80}" in out
     assert (
         "first £280,000 to host (" in out
-        and "herefordshire.yaml:46) → £280,000.00 all to hpct" in out
+        and "herefordshire.yaml:47) → £280,000.00 all to hpct" in out
     )
     assert "required (line 15): expected [board]" in out
     assert "does not apply: £300,000.00 is above £250,000" in out
@@ -111,11 +111,11 @@ def test_coverage_names_the_clauses_no_scenario_exercised(workspace: Path) -> No
     code, out = run("test", str(workspace), "--coverage")
     assert code == 0
     assert (
-        "herefordshire.yaml:51: mental-health: spending rule 1 `up to £50,000 within plan: mh-manager`"
+        "herefordshire.yaml:52: mental-health: spending rule 1 `up to £50,000 within plan: mh-manager`"
         in out
     )
     assert (
-        "herefordshire.yaml:89: learning-disabilities: reporting duty 2 (annual return to partners)"
+        "herefordshire.yaml:96: learning-disabilities: reporting duty 2 (annual return to partners)"
         in out
     )
     assert "mental-health: overspend step 1" not in out
@@ -175,7 +175,7 @@ def test_coverage_gaps_are_notices_and_can_fail_the_build(
     monkeypatch.chdir(workspace.parent)
     code, out = run("test", workspace.name, "--format", "github", "--coverage")
     assert code == 0
-    notice = f"::notice file={workspace.name}/herefordshire.yaml,line=51,col=1,title=not exercised by any scenario::"
+    notice = f"::notice file={workspace.name}/herefordshire.yaml,line=52,col=1,title=not exercised by any scenario::"
     assert notice in out
     code, _ = run("test", workspace.name, "--coverage", "--require-coverage")
     assert code == 1
@@ -215,6 +215,8 @@ def test_sarif_and_github_from_check(tmp_path: Path, monkeypatch: pytest.MonkeyP
         (ROOT / "agreements" / "herefordshire.yaml")
         .read_text("utf-8")
         .replace("to host", "to hots")
+        # and a warning: no learning-disabilities contributions for 2007/08 (W501)
+        .replace('      2007/08: { hpct: "prior year", hc: "prior year" }\n', "")
     )
     code, out = run("check", "--format", "sarif", str(bad))
     assert code == 1
@@ -222,7 +224,7 @@ def test_sarif_and_github_from_check(tmp_path: Path, monkeypatch: pytest.MonkeyP
     _sarif_validator().validate(log)
     result = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "E301")
     region = result["locations"][0]["physicalLocation"]["region"]
-    assert (region["startLine"], region["startColumn"]) == (46, 27)
+    assert (region["startLine"], region["startColumn"]) == (47, 27)
     rule = next(rule for rule in log["runs"][0]["tool"]["driver"]["rules"] if rule["id"] == "E301")
     assert (
         rule["shortDescription"]["text"] == "Unknown partner"
@@ -231,11 +233,11 @@ def test_sarif_and_github_from_check(tmp_path: Path, monkeypatch: pytest.MonkeyP
     code, out = run("check", "--format", "github", str(bad))
     assert code == 1
     assert (
-        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint%3A"
+        f"::error file={bad},line=47,col=27,title=E301::unknown partner `hots` in the risk share (hint%3A"
         not in out
     )
     assert (
-        f"::error file={bad},line=46,col=27,title=E301::unknown partner `hots` in the risk share (hint: did you mean `host` (the pool's host partner)?)"
+        f"::error file={bad},line=47,col=27,title=E301::unknown partner `hots` in the risk share (hint: did you mean `host` (the pool's host partner)?)"
         in out
     )
     assert "::warning file=" in out

@@ -170,6 +170,8 @@ class ModelBuilder:
             clauses[key] = tuple(self.clause(key, node.get(key)) or ())
             if self.failed:
                 unparsed.add(key)
+        rules = tuple(r for r in clauses["spending"] if isinstance(r, m.SpendingRule))
+        only_named = next((r for r in clauses["spending"] if isinstance(r, m.OnlyNamed)), None)
         risk_share = self._risk_share(node.get("risk_share"))
         if self.failed:
             unparsed.add("risk_share")
@@ -195,10 +197,11 @@ class ModelBuilder:
             contributions=tuple(self._contributions(node.get("contributions"))),
             budgets=tuple(self._budgets(node.get("budgets"))),
             risk_share=risk_share,
-            spending=clauses["spending"],
+            spending=rules,
             reporting=clauses["reporting"],
             disputes=clauses["disputes"],
             span=_key_span(node),
+            only_named=only_named,
             clause_spans={k: v for k, v in node.keys.items()},
             unparsed=frozenset(unparsed),
         )

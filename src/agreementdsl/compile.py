@@ -77,6 +77,29 @@ def authority_ranks(rules: tuple[m.SpendingRule, ...]) -> dict[str, int]:
     return {role: rank for rank, role in enumerate(ordered, start=1)}
 
 
+def stand_ins(
+    ranks: dict[str, int], officer_of: dict[str, str | None], only_named: bool
+) -> dict[str, list[str]]:
+    """For each role of a spending clause, the roles whose approval also meets a need for it.
+
+    LANGUAGE.md §5 (0.3): a role of higher rank stands in for a lower one only where both are
+    bodies of the partnership, or the higher is a body and the lower an officer, or both are
+    officers of the same partner. With `only named approvers` no role stands in for another.
+    The lists run from the lowest rank up; a role always stands in for itself (not listed).
+    """
+    out: dict[str, list[str]] = {}
+    for role, rank in ranks.items():
+        lower_partner = officer_of.get(role)
+        out[role] = [
+            higher
+            for higher in sorted(ranks, key=ranks.__getitem__)
+            if not only_named
+            and ranks[higher] > rank
+            and (officer_of.get(higher) is None or officer_of.get(higher) == lower_partner)
+        ]
+    return out
+
+
 def _allocation(alloc: m.Allocation, host: str | None) -> dict[str, Any]:
     if isinstance(alloc, m.ToPartner):
         written = alloc.partner.name
@@ -201,7 +224,8 @@ def _trigger(t: m.Trigger | None) -> dict[str, Any] | None:
     }
 
 
-def _pool(pool: m.Pool) -> dict[str, Any]:
+def _pool(pool: m.Pool, officer_of: dict[str, str | None]) -> dict[str, Any]:
+    ranks = authority_ranks(pool.spending)
     return {
         "id": pool.id,
         "name": pool.name,
@@ -239,7 +263,9 @@ def _pool(pool: m.Pool) -> dict[str, Any]:
             }
             for i, r in enumerate(pool.spending, start=1)
         ],
-        "authority": authority_ranks(pool.spending),
+        "authority": ranks,
+        "only_named_approvers": pool.only_named is not None,
+        "stand_ins": stand_ins(ranks, officer_of, pool.only_named is not None),
         "reporting": [
             {
                 "number": i,
@@ -269,6 +295,7 @@ def _pool(pool: m.Pool) -> dict[str, Any]:
 
 def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any]:
     """The IR of a checked agreement (call only when it has no errors)."""
+    officer_of = {r.id: r.partner.name if r.partner else None for r in agreement.roles}
     return {
         "ir_version": IR_VERSION,
         "source": {
@@ -305,7 +332,7 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             }
             for r in agreement.roles
         ],
-        "pools": [_pool(p) for p in agreement.pools],
+        "pools": [_pool(p, officer_of) for p in agreement.pools],
         "outcomes": [
             {
                 "id": o.id,

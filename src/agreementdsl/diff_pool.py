@@ -194,6 +194,31 @@ class PoolDiffer:
                 f"the order of authority changes from {rank(a['authority'])} to {rank(b['authority'])}",
                 f"pools.{pid}.authority",
             )
+        if a["only_named_approvers"] != b["only_named_approvers"]:
+            self.changed(
+                f"{name}, delegated authority",
+                "the clause now ends `only named approvers`: no role stands in for another"
+                if b["only_named_approvers"]
+                else "the clause no longer ends `only named approvers`: higher roles may stand in again",
+                f"pools.{pid}.only_named_approvers",
+                old[-1] if old else None,
+                new[-1] if new else None,
+            )
+        self._stand_ins(name, pid, a, b)
+
+    def _stand_ins(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """Who may approve in a role's place: what the engine accepts, said per role."""
+        old, new = a["stand_ins"], b["stand_ins"]
+        words = lambda roles: ", ".join(roles) or "no other role"  # noqa: E731
+        for role in new:
+            if role in old and old[role] != new[role]:
+                self.changed(
+                    f"{name}, delegated authority",
+                    f"who may stand in for {role} changes from {words(old[role])} to {words(new[role])}",
+                    f"pools.{pid}.stand_ins.{role}",
+                    a["spending"][-1] if a["spending"] else None,
+                    b["spending"][-1] if b["spending"] else None,
+                )
 
     def reporting(
         self, name: str, pid: str, old: list[dict[str, Any]], new: list[dict[str, Any]]

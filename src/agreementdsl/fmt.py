@@ -68,6 +68,8 @@ def _canonical_lines(pool: m.Pool) -> dict[int, tuple[int, str]]:
                 out[step.span.line] = (indent + 2, step_text(step))
     for rule in pool.spending:
         out[rule.span.line] = (rule.span.col - 1, describe_rule(rule))
+    if pool.only_named is not None:
+        out[pool.only_named.span.line] = (pool.only_named.span.col - 1, "only named approvers")
     for duty in pool.reporting:
         out[duty.span.line] = (duty.span.col - 1, duty_text(duty))
     for stage in pool.disputes:

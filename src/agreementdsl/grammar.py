@@ -165,6 +165,8 @@ def _hint_for(found: str, expected: set[str], kind: str) -> str | None:
         return "write the time limit like `10 working days`, `14 days`, `2 weeks` or `1 month`"
     if "MONEY" in expected and found.replace(",", "").replace(".", "").isdigit():
         return f"write money with a pound sign: `£{found}`"
+    if kind == "spending" and expected and expected <= {"$END", "<END-OF-FILE>"}:
+        return "`only named approvers` is the last line of the clause: put every rule before it"
     if kind == "spending" and found == "below":
         return "limits are written `up to £X` (inclusive) or `above`"
     if kind == "spending" and found == "within":

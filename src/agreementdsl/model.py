@@ -205,6 +205,13 @@ class SpendingRule:
         return not self.within_plan and self.where is None
 
 
+@dataclass(frozen=True)
+class OnlyNamed:
+    """The spending clause's closing line `only named approvers`: no role stands in for another."""
+
+    span: Span
+
+
 # ---------------------------------------------------------------- reporting and disputes
 @dataclass(frozen=True)
 class Duration:
@@ -267,6 +274,7 @@ class Pool:
     reporting: tuple[Duty, ...]
     disputes: tuple[Stage, ...]
     span: Span
+    only_named: OnlyNamed | None = None  # the spending clause ends `only named approvers`
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 

@@ -124,8 +124,14 @@ class ClauseBuilder(Transformer[Token, Any]):
         return self._named(items[0]), self._percent(items[1])
 
     # spending
-    def spending(self, items: list[m.SpendingRule]) -> list[m.SpendingRule]:
+    def spending(
+        self, items: list[m.SpendingRule | m.OnlyNamed]
+    ) -> list[m.SpendingRule | m.OnlyNamed]:
         return items
+
+    @v_args(meta=True)
+    def only_named(self, meta: Any, _items: list[Token]) -> m.OnlyNamed:
+        return m.OnlyNamed(self._meta(meta))
 
     @v_args(meta=True)
     def rule(self, meta: Any, items: list[Any]) -> m.SpendingRule:

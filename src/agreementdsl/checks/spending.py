@@ -32,52 +32,7 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                 )
             )
         diags.extend(_shadowed(agreement, pool))
-        diags.extend(_tied_officers(agreement, pool))
     return diags
-
-
-def _tied_officers(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
-    """Officers of different partners whose authority is ranked only by the order they are named.
-
-    LANGUAGE.md §5 ranks roles with the same highest limit by where they are named, so the later
-    one may approve what the earlier one must: across partners that is rarely what was meant.
-    """
-    best: dict[str, tuple[float, m.Named]] = {}
-    for rule in pool.spending:
-        limit = float("inf") if rule.limit is None else rule.limit
-        for approver in rule.approvers:
-            if approver.name not in best or limit >= best[approver.name][0]:
-                best[approver.name] = (limit, approver)
-    diags: list[Diagnostic] = []
-    by_limit: dict[float, list[m.Named]] = {}
-    for limit, named in best.values():
-        by_limit.setdefault(limit, []).append(named)
-    for limit, names in by_limit.items():
-        owners = {n.name: _owner(agreement, n.name) for n in names}
-        officers = [n for n in names if owners[n.name]]
-        if len({owners[n.name] for n in officers}) < 2:
-            continue
-        ordered = sorted(officers, key=lambda n: (n.span.line, n.span.col))
-        top = ordered[-1]
-        others = ", ".join(f"`{n.name}` ({owners[n.name]})" for n in ordered[:-1])
-        shown = (
-            "no limit" if limit == float("inf") else format_money(int(limit), always_pence=False)
-        )
-        diags.append(
-            warning(
-                "W704",
-                top.span,
-                f"`{top.name}` ({owners[top.name]}) ranks above {others} only because it is named later "
-                f"(all have authority up to {shown}), so its approval also satisfies a rule that needs theirs",
-                "give the officers different limits, or approve across partners by a joint body",
-            )
-        )
-    return diags
-
-
-def _owner(agreement: m.Agreement, role_id: str) -> str | None:
-    role = agreement.role(role_id)
-    return role.partner.name if role is not None and role.partner is not None else None
 
 
 def _amounts(rules: tuple[m.SpendingRule, ...]) -> list[int]:
@@ -162,6 +117,7 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
     diags = []
     for i, rule in enumerate(rules):
         if reachable[i]:
+            diags.extend(_narrowed(rules, i, catchers.get(i, {})))
             continue
         if rule.limit is not None and rule.limit == 0:
             diags.append(
@@ -200,6 +156,37 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
             )
         )
     return diags
+
+
+def _narrowed(
+    rules: tuple[m.SpendingRule, ...], i: int, caught: dict[int, str]
+) -> list[Diagnostic]:
+    """A conditional rule after a broader one: it only ever sees spends outside that one's condition.
+
+    The earlier rule covers every amount this one does, so what this rule was written for is
+    taken first whenever the earlier rule's condition also holds (LANGUAGE.md §5: first rule wins).
+    """
+    rule = rules[i]
+    if rule.unconditional:
+        return []
+    def covers_all(limit: int | None) -> bool:
+        return limit is None or (rule.limit is not None and limit >= rule.limit)
+
+    broader = [j for j in sorted(caught) if covers_all(rules[j].limit)]
+    if not broader:
+        return []
+    j = broader[0]
+    earlier = rules[j]
+    return [
+        warning(
+            "W705",
+            rule.span,
+            f"this rule is reached only by spends that `{describe_rule(earlier)}` (line "
+            f"{earlier.span.line}) does not take: for example {caught[j]} goes to line "
+            f"{earlier.span.line}, not here",
+            f"if this rule is meant for every spend it describes, put it before line {earlier.span.line}",
+        )
+    ]
 
 
 def _names_unknown(agreement: m.Agreement, pool: m.Pool, rule: m.SpendingRule) -> bool:

@@ -2,7 +2,9 @@
 
 Rules come from the IR. A spend needs the approvers of the first rule, in order, whose limit
 covers its amount and whose condition holds (LANGUAGE.md §5). Compliance matches each required
-role to a different recorded role of equal or higher authority within the pool's own clause.
+role to a different recorded role that may stand in for it: itself, or a role of higher authority
+within the pool's own clause that the IR's `stand_ins` allows (a body for a body or an officer, an
+officer for a lower officer of the same partner; nobody under `only named approvers`).
 """
 
 from __future__ import annotations
@@ -92,6 +94,10 @@ class Authority:
             for r in pool_ir["spending"]
         ]
         self.ranks: dict[str, int] = dict(pool_ir["authority"])
+        self.stand_ins: dict[str, frozenset[str]] = {
+            role: frozenset([role, *higher]) for role, higher in pool_ir["stand_ins"].items()
+        }
+        self.only_named: bool = pool_ir["only_named_approvers"]
         self.roles = roles
         self.limits = sorted({r.limit for r in self.rules if r.limit is not None})
         self._fields = {
@@ -140,16 +146,25 @@ class Authority:
         return decision
 
     def meets(self, required: tuple[str, ...], recorded: tuple[str, ...]) -> bool:
-        """Each required role matched by a different recorded role of equal or higher rank.
+        """Each required role matched by a different recorded role that may stand in for it.
 
-        With authority a total order, sorting both sides from the highest down and pairing them
-        in turn finds a matching whenever one exists (Hall's condition for threshold sets).
+        A bipartite matching by augmenting paths: a rule names a handful of roles, so this is
+        cheap, and decisions are cached per rule and recorded list.
         """
-        need = sorted((self.ranks.get(r, 0) for r in set(required)), reverse=True)
-        have = sorted((self.ranks[r] for r in set(recorded) if r in self.ranks), reverse=True)
-        if len(have) < len(need):
+        have = list(dict.fromkeys(recorded))
+        holder: dict[str, str] = {}  # recorded role -> the required role it is matched to
+
+        def place(need: str, seen: set[str]) -> bool:
+            for role in have:
+                if role in seen or role not in self.stand_ins.get(need, frozenset([need])):
+                    continue
+                seen.add(role)
+                if role not in holder or place(holder[role], seen):
+                    holder[role] = need
+                    return True
             return False
-        return all(h >= n for h, n in zip(have, need, strict=False))
+
+        return all(place(need, set()) for need in dict.fromkeys(required))
 
     def why_not_lower(
         self, decision: Decision, amount: int, in_plan: bool, fields: FieldTuple
@@ -170,6 +185,10 @@ class Authority:
         lines.extend(self._shortfall(decision))
         return lines
 
+    def _accepted(self, need: str) -> list[str]:
+        higher = sorted(self.stand_ins.get(need, frozenset()) - {need}, key=self.ranks.__getitem__)
+        return [need, *higher]
+
     def _reason(self, rule: Rule, amount: int, in_plan: bool, fields: Fields) -> str:
         if not rule.covers(amount) and rule.limit is not None:
             return f"{format_money(amount)} is above {format_money(rule.limit, always_pence=False)}"
@@ -186,13 +205,22 @@ class Authority:
             return [
                 f"{', '.join(f'`{u}`' for u in decision.unknown)} is not a role of the agreement"
             ]
-        ranks = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.recorded)
-        need = ", ".join(f"{r} (rank {self.ranks.get(r, 0)})" for r in decision.required)
+        accepted = "; ".join(
+            f"{need} may be approved by {' or '.join(self._accepted(need))}"
+            for need in dict.fromkeys(decision.required)
+        )
         verb = "does" if len(decision.recorded) == 1 else "do"
         line = (
-            f"recorded {ranks} {verb} not cover required {need}: each required role needs a different "
-            "recorded role of equal or higher rank"
+            f"recorded {', '.join(decision.recorded)} {verb} not cover required "
+            f"{' and '.join(decision.required)}, each by a different role: {accepted}"
         )
+        if self.only_named:
+            line += " (the clause ends `only named approvers`: no role stands in for another)"
+        else:
+            line += (
+                " (a higher role stands in for a body or officer only if it is a body of the "
+                "partnership, or an officer of the same partner as the officer it stands in for)"
+            )
         powerless = [r for r in decision.recorded if r not in self.ranks]
         if powerless:
             line += f"; {', '.join(powerless)} has no authority in this pool (its spending clause never names it)"

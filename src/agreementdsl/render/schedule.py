@@ -230,10 +230,23 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
     s.blocks.append(
         Table(["Row", "Expenditure", "Conditions", "Approval by"], rows, _src(pool["spending"][0]))
     )
-    ranks = sorted(pool["authority"], key=lambda r: pool["authority"][r])
-    ranking = ", then ".join(b.role(r) for r in ranks)
-    s.blocks.append(Para(str(b.phrases.authority_intro(ranking))))
+    s.blocks.append(Para(str(b.phrases.stand_in_rule(pool["only_named_approvers"]))))
+    if not pool["only_named_approvers"]:
+        ranks = sorted(pool["stand_ins"], key=lambda r: pool["authority"][r])
+        rows = [[_capital(b.role(r)), _either(b, r, pool["stand_ins"][r])] for r in ranks]
+        s.blocks.append(Table(["Approval required from", "May be given by"], rows))
     return s
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def _either(b: Builder, role: str, higher: list[str]) -> str:
+    names = [b.role(role), *(b.role(h) for h in higher)]
+    if len(names) == 1:
+        return _capital(names[0]) + " only"
+    return _capital(", ".join(names[:-1]) + " or " + names[-1])
 
 
 def reporting(b: Builder, pool: dict[str, Any]) -> Section:
