@@ -655,3 +655,17 @@ def test_adding_a_named_approver_never_breaks_compliance(
             more = (*recorded[:position], extra, *recorded[position:])
             after = authority.decide(txn["amount"], txn["in_plan"], fields, more)
             assert after.compliant, (clause_text(rules), recorded, more)
+
+
+def test_the_explanation_says_who_may_approve_and_why_an_officer_may_not() -> None:
+    ir = compile_file(WEALDSHIRE)
+    core = next(p for p in ir["pools"] if p["id"] == "core")
+    authority = Authority(core, frozenset(r["id"] for r in ir["roles"]))
+    fields = (("category", ""), ("element", core["elements"][0]["id"]), ("kind", "spend"))
+    decision = authority.decide(90_000_000, False, fields, ("s151-officer",))
+    assert decision.required == ("board",) and not decision.compliant
+    lines = authority.why_not_lower(decision, 90_000_000, False, fields)
+    assert lines[-1] == (
+        "recorded s151-officer does not meet required board: board may be approved by board or "
+        "executives (an officer stands in only for a lower officer of its own partner)"
+    )

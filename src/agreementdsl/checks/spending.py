@@ -169,6 +169,7 @@ def _narrowed(
     rule = rules[i]
     if rule.unconditional:
         return []
+
     def covers_all(limit: int | None) -> bool:
         return limit is None or (rule.limit is not None and limit >= rule.limit)
 

@@ -185,9 +185,12 @@ class Authority:
         lines.extend(self._shortfall(decision))
         return lines
 
-    def _accepted(self, need: str) -> list[str]:
-        higher = sorted(self.stand_ins.get(need, frozenset()) - {need}, key=self.ranks.__getitem__)
-        return [need, *higher]
+    def _accepted(self, need: str) -> str:
+        others = sorted(self.stand_ins.get(need, frozenset()) - {need}, key=self.ranks.__getitem__)
+        if not others:
+            return f"only by {need}"
+        names = [need, *others]
+        return "by " + ", ".join(names[:-1]) + " or " + names[-1]
 
     def _reason(self, rule: Rule, amount: int, in_plan: bool, fields: Fields) -> str:
         if not rule.covers(amount) and rule.limit is not None:
@@ -206,21 +209,23 @@ class Authority:
                 f"{', '.join(f'`{u}`' for u in decision.unknown)} is not a role of the agreement"
             ]
         accepted = "; ".join(
-            f"{need} may be approved by {' or '.join(self._accepted(need))}"
+            f"{need} may be approved {self._accepted(need)}"
             for need in dict.fromkeys(decision.required)
         )
         verb = "does" if len(decision.recorded) == 1 else "do"
         line = (
-            f"recorded {', '.join(decision.recorded)} {verb} not cover required "
-            f"{' and '.join(decision.required)}, each by a different role: {accepted}"
+            f"recorded {', '.join(decision.recorded)} {verb} not meet required "
+            f"{' and '.join(decision.required)}: {accepted}"
+        )
+        outranked = any(
+            self.ranks.get(r, 0) > self.ranks.get(n, 0) and r not in self.stand_ins.get(n, ())
+            for r in decision.recorded
+            for n in decision.required
         )
         if self.only_named:
-            line += " (the clause ends `only named approvers`: no role stands in for another)"
-        else:
-            line += (
-                " (a higher role stands in for a body or officer only if it is a body of the "
-                "partnership, or an officer of the same partner as the officer it stands in for)"
-            )
+            line += " (the clause ends `only named approvers`)"
+        elif outranked:
+            line += " (an officer stands in only for a lower officer of its own partner)"
         powerless = [r for r in decision.recorded if r not in self.ranks]
         if powerless:
             line += f"; {', '.join(powerless)} has no authority in this pool (its spending clause never names it)"
