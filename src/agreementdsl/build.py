@@ -108,6 +108,7 @@ class ModelBuilder:
         head = tree.get("agreement")
         termination = head.get("termination") if head else None
         notice = termination.get("notice") if termination else None
+        exit_terms = self._exit(termination)
         return m.Agreement(
             id=_text(head.get("id") if head else None) or "",
             title=_text(head.get("title") if head else None) or "",
@@ -129,6 +130,7 @@ class ModelBuilder:
             span=tree.span,
             key_spans={k: v for k, v in tree.keys.items()}
             | {f"agreement.{k}": v for k, v in (head.keys.items() if head else [])},
+            exit=exit_terms,
         )
 
     def _notice(self, node: YNode | None) -> m.Duration | None:
@@ -175,6 +177,7 @@ class ModelBuilder:
         risk_share = self._risk_share(node.get("risk_share"))
         if self.failed:
             unparsed.add("risk_share")
+        exit_terms = self._exit(node.get("termination"))
         return m.Pool(
             id=pid,
             name=_text(node.get("name")) or pid,
@@ -202,9 +205,19 @@ class ModelBuilder:
             disputes=clauses["disputes"],
             span=_key_span(node),
             only_named=only_named,
+            exit=exit_terms,
             clause_spans={k: v for k, v in node.keys.items()},
             unparsed=frozenset(unparsed),
         )
+
+    def _exit(self, node: YNode | None) -> m.Exit | None:
+        """`on_exit` (a waterfall for the balance at the exit date) and `assets` (text)."""
+        if node is None or not node.is_map:
+            return None
+        on_exit, assets = node.get("on_exit"), node.get("assets")
+        if on_exit is None and assets is None:
+            return None
+        return m.Exit(self._risk_share(on_exit), _text(assets), _key_span(node))
 
     def _risk_share(self, node: YNode | None) -> m.RiskShare | None:
         sections = self.clause("risk_share", node)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +150,19 @@ def compile_command(agreement: Path, output: Path | None) -> None:
 )
 @click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row is rejected.")
+@click.option(
+    "--exit-on",
+    "exit_on",
+    metavar="DATE",
+    help="Give the exit settlement at this date instead: the balance and who bears it.",
+)
+@click.option("--partner", metavar="ID", help="With --exit-on: the partner that leaves.")
+@click.option(
+    "--notice-given",
+    "notice_given",
+    metavar="DATE",
+    help="With --exit-on: the day notice was given (an error if too late for the exit date).",
+)
 def run_command(
     agreement: Path,
     ledger: Path,
@@ -156,6 +173,9 @@ def run_command(
     fmt: str,
     explain: bool,
     strict: bool,
+    exit_on: str | None,
+    partner: str | None,
+    notice_given: str | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
@@ -163,23 +183,19 @@ def run_command(
     agreement has errors, a required column is missing, a file cannot be read) or --strict met a
     rejected row, 2 usage error.
     """
-    from datetime import date
-
     from .api import load
     from .compile import compile_agreement
     from .diagnostics import format_text_report
-    from .engine.ledger import LedgerError
     from .engine.output import write_json, write_text
-    from .engine.run import RunError, run_ledger
+    from .engine.run import run_ledger
 
-    day = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            raise click.BadParameter(
-                f"'{as_of}' is not a date (YYYY-MM-DD)", param_hint="--as-of"
-            ) from None
+    day = _date_option(as_of, "--as-of")
+    if exit_on is None and (partner or notice_given):
+        raise click.UsageError("--partner and --notice-given go with --exit-on")
+    if exit_on is not None and (year or as_of or disputes or measures):
+        raise click.UsageError(
+            "--exit-on gives the position at the exit date: drop --year, --as-of, --disputes and --measures"
+        )
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -187,8 +203,11 @@ def run_command(
         click.echo(f"cannot run {agreement}: it has {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
+    if exit_on is not None:
+        _run_exit(ir, ledger, exit_on, partner, notice_given, fmt, explain, strict)
+        return
     progress: _Progress | None = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
-    try:
+    with _run_errors(progress):
         result = run_ledger(
             ir,
             ledger,
@@ -199,11 +218,43 @@ def run_command(
             explain=explain,
             progress=progress,
         )
+    try:
+        out = sys.stdout
+        if fmt == "json":
+            write_json(result, out)
+        else:
+            write_text(result, out, click.style if out.isatty() else None)
+    finally:
+        result.close()
+    sys.exit(1 if strict and result.rejected else 0)
+
+
+def _date_option(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}' is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
+
+
+@contextmanager
+def _run_errors(progress: _Progress | None = None) -> Iterator[None]:
+    """A run that cannot give results: usage errors exit 2, unusable input exits 1."""
+    from .engine.ledger import LedgerError
+    from .engine.run import RunError
+
+    try:
+        yield
     except RunError as exc:
         if exc.usage:
             raise click.UsageError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+        code = f"[{exc.code}]" if exc.code else ""
         click.echo(
-            f"error: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""), err=True
+            f"error{code}: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""),
+            err=True,
         )
         sys.exit(1)
     except LedgerError as exc:
@@ -215,15 +266,35 @@ def run_command(
     finally:
         if progress is not None:
             progress.done()
+
+
+def _run_exit(
+    ir: dict[str, Any],
+    ledger: Path,
+    exit_on: str,
+    partner: str | None,
+    notice_given: str | None,
+    fmt: str,
+    explain: bool,
+    strict: bool,
+) -> None:
+    from .engine.exit import exit_json, exit_settlement, write_exit_text
+
+    day = _date_option(exit_on, "--exit-on")
+    given = _date_option(notice_given, "--notice-given")
+    assert day is not None
+    with _run_errors():
+        result = exit_settlement(
+            ir, ledger, day, partner=partner, notice_given=given, explain=explain
+        )
     try:
-        out = sys.stdout
         if fmt == "json":
-            write_json(result, out)
+            click.echo(json.dumps(exit_json(result), indent=2, ensure_ascii=False))
         else:
-            write_text(result, out, click.style if out.isatty() else None)
+            write_exit_text(result, sys.stdout)
     finally:
         result.close()
-    sys.exit(1 if strict and result.rejected else 0)
+    sys.exit(1 if strict and result.run.rejected else 0)
 
 
 class _Progress:

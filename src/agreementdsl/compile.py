@@ -111,6 +111,7 @@ def _allocation(alloc: m.Allocation, host: str | None) -> dict[str, Any]:
             "shares": [{"partner": n.name, "percent": _percent(p)} for n, p in alloc.shares],
         }
     names = {
+        m.ToLeaver: "to-leaver",
         m.ByContribution: "by-contribution",
         m.ByElement: "by-element",
         m.Equally: "equally",
@@ -131,17 +132,21 @@ def step_text(step: m.RiskStep) -> str:
         words.append(f"to {a.partner.name}")
     elif isinstance(a, m.Split):
         words.append("split " + ", ".join(f"{n.name} {format_percent(p)}" for n, p in a.shares))
+    elif isinstance(a, m.ToLeaver):
+        words.append("to leaving partner")
     else:
         words.append(_allocation(a, None)["type"].replace("-", " "))
     return " ".join(words)
 
 
-def _risk(pool: m.Pool) -> dict[str, Any] | None:
-    if pool.risk_share is None:
+def _risk(pool: m.Pool, waterfall: m.RiskShare | None = None) -> dict[str, Any] | None:
+    """A waterfall of the pool (its risk share unless another is given), `host` resolved."""
+    waterfall = waterfall if waterfall is not None else pool.risk_share
+    if waterfall is None:
         return None
     host = pool.host.name if pool.host else None
     out: dict[str, Any] = {}
-    for section in pool.risk_share.sections:
+    for section in waterfall.sections:
         out[section.direction] = {
             "span": _span(section.span),
             "steps": [
@@ -224,7 +229,22 @@ def _trigger(t: m.Trigger | None) -> dict[str, Any] | None:
     }
 
 
-def _pool(pool: m.Pool, officer_of: dict[str, str | None]) -> dict[str, Any]:
+def _exit(pool: m.Pool, terms: m.Exit | None, where: str) -> dict[str, Any] | None:
+    """The exit terms that apply to the pool (its own, else the agreement's)."""
+    if terms is None:
+        return None
+    waterfall = _risk(pool, terms.waterfall) if terms.waterfall is not None else None
+    return {
+        "from": where,
+        "waterfall": waterfall,
+        "assets": terms.assets,
+        "span": _span(terms.span),
+    }
+
+
+def _pool(
+    pool: m.Pool, officer_of: dict[str, str | None], agreement_exit: m.Exit | None
+) -> dict[str, Any]:
     ranks = authority_ranks(pool.spending)
     return {
         "id": pool.id,
@@ -250,6 +270,7 @@ def _pool(pool: m.Pool, officer_of: dict[str, str | None]) -> dict[str, Any]:
             for b in pool.budgets
         ],
         "risk_share": _risk(pool),
+        "exit": _exit(pool, pool.exit or agreement_exit, "pool" if pool.exit else "agreement"),
         "spending": [
             {
                 "number": i,
@@ -312,6 +333,10 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             "aims": agreement.aims,
             "review": agreement.review,
             "termination_notice": _duration(agreement.termination_notice),
+            "termination_span": _span(agreement.key_spans["agreement.termination"])
+            if "agreement.termination" in agreement.key_spans
+            else None,
+            "exit_assets": agreement.exit.assets if agreement.exit else None,
         },
         "partners": [
             {
@@ -332,7 +357,7 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             }
             for r in agreement.roles
         ],
-        "pools": [_pool(p, officer_of) for p in agreement.pools],
+        "pools": [_pool(p, officer_of, agreement.exit) for p in agreement.pools],
         "outcomes": [
             {
                 "id": o.id,

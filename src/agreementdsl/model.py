@@ -6,6 +6,7 @@ Money is an int of pence, percentages are Decimals, financial years are labels s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -98,6 +99,15 @@ class YearBudgets:
 
 # ---------------------------------------------------------------- risk share
 @dataclass(frozen=True)
+class Exit:
+    """What happens when a partner leaves or the agreement ends early (`termination:`)."""
+
+    waterfall: RiskShare | None  # `on_exit`: the balance at the exit date, shared like a risk share
+    assets: str | None  # who keeps what they bought or employ, as the partners wrote it
+    span: Span
+
+
+@dataclass(frozen=True)
 class PoolPercent:
     percent: Decimal
 
@@ -136,7 +146,14 @@ class CarriedForward:
     pass
 
 
-Allocation = ToPartner | ByContribution | ByElement | Equally | Split | CarriedForward
+@dataclass(frozen=True)
+class ToLeaver:
+    """`to leaving partner`: all of the step to the partner that leaves (exit waterfalls only)."""
+
+    span: Span
+
+
+Allocation = ToPartner | ByContribution | ByElement | Equally | Split | CarriedForward | ToLeaver
 
 
 @dataclass(frozen=True)
@@ -275,6 +292,7 @@ class Pool:
     disputes: tuple[Stage, ...]
     span: Span
     only_named: OnlyNamed | None = None  # the spending clause ends `only named approvers`
+    exit: Exit | None = None  # the pool's own `termination:` (else the agreement's applies)
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 
@@ -319,6 +337,7 @@ class Agreement:
     path: str
     span: Span
     key_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+    exit: Exit | None = None  # `termination:`'s `on_exit` and `assets`
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)
@@ -328,3 +347,19 @@ class Agreement:
 
     def pool(self, pool_id: str) -> Pool | None:
         return next((p for p in self.pools if p.id == pool_id), None)
+
+
+def waterfalls(agreement: Agreement, pool: Pool) -> Iterator[tuple[RiskShare, bool]]:
+    """(waterfall, is an exit waterfall) for the pool: its risk share, its own `on_exit`, and
+    the agreement's `on_exit` with the first pool only, so that each is checked once."""
+    if pool.risk_share is not None:
+        yield pool.risk_share, False
+    if pool.exit is not None and pool.exit.waterfall is not None:
+        yield pool.exit.waterfall, True
+    if (
+        agreement.exit is not None
+        and agreement.exit.waterfall is not None
+        and agreement.pools
+        and agreement.pools[0] is pool
+    ):
+        yield agreement.exit.waterfall, True

@@ -100,6 +100,10 @@ class ClauseBuilder(Transformer[Token, Any]):
     def pool_percent(self, items: list[Token]) -> m.PoolPercent:
         return m.PoolPercent(self._percent(items[0]))
 
+    @v_args(meta=True)
+    def to_leaver(self, meta: Any, _items: list[Token]) -> m.Allocation:
+        return m.ToLeaver(self._meta(meta))
+
     def to_partner(self, items: list[Token]) -> m.Allocation:
         return m.ToPartner(self._named(items[0]))
 

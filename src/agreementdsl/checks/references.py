@@ -68,7 +68,7 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                             unknown_hint(named.name, elements, "element"),
                         )
                     )
-        for step in _steps(pool):
+        for step in _steps(agreement, pool):
             target = step.allocation.partner if isinstance(step.allocation, m.ToPartner) else None
             if target is not None and target.name != m.HOST and target.name not in partners:
                 hint = unknown_hint(target.name, [*partners, m.HOST], "partner")
@@ -107,9 +107,11 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
     return diags
 
 
-def _steps(pool: m.Pool) -> Iterator[m.RiskStep]:
-    if pool.risk_share is not None:
-        for section in pool.risk_share.sections:
+def _steps(agreement: m.Agreement, pool: m.Pool) -> Iterator[m.RiskStep]:
+    """The pool's waterfall steps: its risk share, its exit terms, and (once, with the first
+    pool) the agreement's own exit terms."""
+    for waterfall, _ in m.waterfalls(agreement, pool):
+        for section in waterfall.sections:
             yield from section.steps
 
 

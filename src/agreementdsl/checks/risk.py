@@ -13,12 +13,11 @@ from ..money import format_money, format_percent
 def check(agreement: m.Agreement) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for pool in agreement.pools:
-        if pool.risk_share is None:
-            continue
-        diags.extend(_sections(pool, pool.risk_share))
-        for section in pool.risk_share.sections:
-            diags.extend(_order(pool, section))
-            diags.extend(_allocations(pool, section))
+        for waterfall, on_exit in m.waterfalls(agreement, pool):
+            diags.extend(_sections(pool, waterfall))
+            for section in waterfall.sections:
+                diags.extend(_order(pool, section))
+                diags.extend(_allocations(pool, section, on_exit))
     return diags
 
 
@@ -131,19 +130,28 @@ def _order(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
     return diags
 
 
-def _allocations(pool: m.Pool, section: m.RiskSection) -> list[Diagnostic]:
+def _allocations(pool: m.Pool, section: m.RiskSection, on_exit: bool) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     reported: set[tuple[str, str]] = set()
     values, _ = evaluate_contributions(pool)
     for step in section.steps:
         alloc = step.allocation
-        if isinstance(alloc, m.CarriedForward) and section.direction == "overspend":
+        if isinstance(alloc, m.CarriedForward) and on_exit:
             diags.append(
                 error(
                     "E606",
                     step.span,
-                    "an overspend cannot be carried forward",
-                    "`carried forward` is only for underspends",
+                    f"nothing can be carried forward on exit: the pool has no next year to carry the {section.direction} into",
+                    "share the balance `to leaving partner`, `to host`, `by contribution`, `equally` or `split`",
+                )
+            )
+        if isinstance(alloc, m.ToLeaver) and not on_exit:
+            diags.append(
+                error(
+                    "E611",
+                    alloc.span,
+                    "`to leaving partner` is only for the waterfall that applies on exit (`termination: on_exit`)",
+                    "in a year's risk share, name the partner: `to host` or `to PARTNER`",
                 )
             )
         if isinstance(alloc, m.Split):

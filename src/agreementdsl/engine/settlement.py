@@ -41,6 +41,7 @@ class YearContext:
     contributions: dict[str, int]  # partner -> pence, as stated for the year
     host: str
     element_parts: Callable[[str], dict[str, int]]  # direction -> partner -> part of the variance
+    leaver: str | None = None  # the partner leaving, for an exit waterfall's `to leaving partner`
 
     @property
     def pool_total(self) -> int:
@@ -62,6 +63,10 @@ def _allocate(
     kind = alloc["type"]
     if kind == "to":
         return {alloc["partner"]: amount}, 0, f"all to {alloc['partner']}"
+    if kind == "to-leaver":
+        if ctx.leaver is None:
+            raise NoLeaver
+        return {ctx.leaver: amount}, 0, f"all to {ctx.leaver}, the leaving partner"
     if kind == "carried-forward":
         return {}, amount, "carried forward in the pool"
     if kind == "split":
@@ -101,6 +106,10 @@ def _contribution_words(contributions: dict[str, int]) -> str:
     return " (" + " : ".join(f"{p} {format_money(v)}" for p, v in contributions.items()) + ")"
 
 
+class NoLeaver(Exception):
+    """A step `to leaving partner` with no partner named as leaving."""
+
+
 class _NothingToShareBy(Exception):
     """The step's weights are all zero (a year whose contributions total £0)."""
 
@@ -137,6 +146,8 @@ def settle(section: dict[str, Any], direction: str, variance: int, ctx: YearCont
         steps.append(StepResult(step["number"], step["text"], source, take, allocated, kept, how))
         if step["allocation"]["type"] == "to":
             shares.setdefault(step["allocation"]["partner"], 0)
+        elif step["allocation"]["type"] == "to-leaver" and ctx.leaver is not None:
+            shares.setdefault(ctx.leaver, 0)
     ordered = {p: shares[p] for p in ctx.partners if p in shares}
     assert sum(ordered.values()) + carried == variance, (
         "a waterfall must allocate the variance exactly"
