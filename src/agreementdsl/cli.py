@@ -151,6 +151,11 @@ def compile_command(agreement: Path, output: Path | None) -> None:
 @click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any row is rejected.")
 @click.option(
+    "--years",
+    metavar="YYYY/YY..YYYY/YY",
+    help="Several years in turn, each year's carried-forward balance brought into the next.",
+)
+@click.option(
     "--exit-on",
     "exit_on",
     metavar="DATE",
@@ -173,6 +178,7 @@ def run_command(
     fmt: str,
     explain: bool,
     strict: bool,
+    years: str | None,
     exit_on: str | None,
     partner: str | None,
     notice_given: str | None,
@@ -196,6 +202,10 @@ def run_command(
         raise click.UsageError(
             "--exit-on gives the position at the exit date: drop --year, --as-of, --disputes and --measures"
         )
+    if years is not None and (year or exit_on or disputes or measures):
+        raise click.UsageError(
+            "--years runs each year in turn: drop --year, --exit-on, --disputes and --measures"
+        )
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -205,6 +215,9 @@ def run_command(
     ir = compile_agreement(loaded.agreement, loaded.source.text)
     if exit_on is not None:
         _run_exit(ir, ledger, exit_on, partner, notice_given, fmt, explain, strict)
+        return
+    if years is not None:
+        _run_years(ir, ledger, years, day, fmt, explain, strict)
         return
     progress: _Progress | None = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
     with _run_errors(progress):
@@ -295,6 +308,30 @@ def _run_exit(
     finally:
         result.close()
     sys.exit(1 if strict and result.run.rejected else 0)
+
+
+def _run_years(
+    ir: dict[str, Any],
+    ledger: Path,
+    years: str,
+    as_of: date | None,
+    fmt: str,
+    explain: bool,
+    strict: bool,
+) -> None:
+    from .engine.years import run_years, write_years_json, write_years_text
+
+    progress = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    with _run_errors(progress):
+        result = run_years(ir, ledger, years, as_of=as_of, explain=explain, progress=progress)
+    try:
+        if fmt == "json":
+            write_years_json(result, sys.stdout)
+        else:
+            write_years_text(result, sys.stdout, click.style if sys.stdout.isatty() else None)
+    finally:
+        result.close()
+    sys.exit(1 if strict and result.runs[0].rejected else 0)
 
 
 class _Progress:

@@ -100,6 +100,17 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
         if pool.variance_kind
         else None,
         "settlement": settlement,
+    } | _brought_forward(pool)
+
+
+def _brought_forward(pool: PoolResult) -> dict[str, Any]:
+    """Only in a run of several years: the balance the year before carried into this one."""
+    if pool.brought_forward is None:
+        return {}
+    signed = pool.brought_forward
+    kind = "underspend" if signed > 0 else "overspend" if signed < 0 else None
+    return {
+        "brought_forward": {"kind": kind, "amount": format_pounds(abs(signed))} if kind else None
     }
 
 

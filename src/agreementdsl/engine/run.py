@@ -65,6 +65,9 @@ class PoolResult:
     explain: dict[str, list[Working]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     months: list[dict[str, object]] = field(default_factory=list)  # net expenditure by month
+    # Several years chained (run --years): the balance carried in from the year before, signed
+    # (+ an underspend kept in the pool, - a deficit that is a first call on this year's pool).
+    brought_forward: int | None = None
 
 
 @dataclass
@@ -92,6 +95,38 @@ def _shapes(ir: dict[str, Any]) -> dict[str, PoolShape]:
     return {p["id"]: PoolShape({e["id"]: e["partner"] for e in p["elements"]}) for p in ir["pools"]}
 
 
+@dataclass
+class Executed:
+    """One pass over a ledger: what any year and as-of date is then answered from."""
+
+    totals: Totals
+    authorities: dict[str, Authority]
+    warnings: list[str]
+
+
+def execute_ledger(ir: dict[str, Any], ledger: Path, progress: object = None) -> Executed:
+    """Read and classify every row of the ledger once."""
+    roles = frozenset(r["id"] for r in ir["roles"])
+    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    element_partners = {
+        p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
+    }
+    reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
+    totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
+    return Executed(totals, authorities, list(reader.warnings))
+
+
+def parse_year(ir: dict[str, Any], label: str, option: str = "--year") -> FinancialYear:
+    """A financial year of the agreement's calendar, or a usage error naming the option."""
+    start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
+    found = financial_year(label, *start)
+    if found is None:
+        raise RunError(
+            f"{option} {label} is not a financial year", usage=True, hint="write it like 2005/06"
+        )
+    return found
+
+
 def run_ledger(
     ir: dict[str, Any],
     ledger: Path,
@@ -104,40 +139,51 @@ def run_ledger(
     progress: object = None,
 ) -> RunResult:
     """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
+    wanted = parse_year(ir, year) if year is not None else None
+    executed = execute_ledger(ir, ledger, progress)
+    as_of = as_of or default_as_of(executed, wanted)
+    return year_results(
+        ir, executed, wanted, as_of, disputes=disputes, measures=measures, explain=explain
+    )
+
+
+def default_as_of(executed: Executed, wanted: FinancialYear | None) -> date:
+    """The last ledger date (within the year asked for, if any); an error when there is none."""
+    totals = executed.totals
+    days = [d for d in totals.days if wanted is None or wanted.contains(d)]
+    if days:
+        return days[-1]
+    totals.approvals.close()
+    if totals.read and not totals.used:
+        first = totals.rejected[0]
+        raise RunError(
+            f"none of the ledger's {totals.read} rows can be used (the first, row {first.row}: {first.code} {first.message}), so the as-of date is unknown",
+            usage=True,
+            hint="correct the rows; `--format json` with `--as-of` lists every one",
+        )
+    raise RunError(
+        "the ledger has no usable dates"
+        + (f" in {wanted.label}" if wanted else "")
+        + ", so the as-of date is unknown",
+        usage=True,
+        hint="give --as-of YYYY-MM-DD",
+    )
+
+
+def year_results(
+    ir: dict[str, Any],
+    executed: Executed,
+    wanted: FinancialYear | None,
+    as_of: date,
+    *,
+    disputes: Path | None = None,
+    measures: Path | None = None,
+    explain: bool = False,
+    brought_forward: dict[str, int] | None = None,
+) -> RunResult:
+    """The results of one financial year (the one asked for, or the one holding `as_of`)."""
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
-    wanted: FinancialYear | None = None
-    if year is not None:
-        wanted = financial_year(year, *start)
-        if wanted is None:
-            raise RunError(
-                f"--year {year} is not a financial year", usage=True, hint="write it like 2005/06"
-            )
-    roles = frozenset(r["id"] for r in ir["roles"])
-    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
-    element_partners = {
-        p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
-    }
-    reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
-    if as_of is None:
-        days = [d for d in totals.days if wanted is None or wanted.contains(d)]
-        if not days:
-            totals.approvals.close()
-            if totals.read and not totals.used:
-                first = totals.rejected[0]
-                raise RunError(
-                    f"none of the ledger's {totals.read} rows can be used (the first, row {first.row}: {first.code} {first.message}), so the as-of date is unknown",
-                    usage=True,
-                    hint="correct the rows; `--format json` with `--as-of` lists every one",
-                )
-            raise RunError(
-                "the ledger has no usable dates"
-                + (f" in {year}" if year else "")
-                + ", so the as-of date is unknown",
-                usage=True,
-                hint="give --as-of YYYY-MM-DD",
-            )
-        as_of = days[-1]
+    totals, authorities = executed.totals, executed.authorities
     run_year = wanted or year_containing(as_of, *start)
     rejected = list(totals.rejected)
     open_disputes: list[Any] = []
@@ -150,8 +196,12 @@ def run_ledger(
         found_m, bad_m = read_measures(measures, {o["id"] for o in ir["outcomes"]})
         rejected += bad_m
         outcomes = judge([o for o in ir["outcomes"] if o["target"]], found_m, run_year, as_of)
-    results = [_pool(ir, p, totals, run_year, as_of, open_disputes, explain) for p in ir["pools"]]
-    warnings = list(reader.warnings)
+    carried = brought_forward or {}
+    results = [
+        _pool(ir, p, totals, run_year, as_of, open_disputes, explain, carried.get(p["id"]))
+        for p in ir["pools"]
+    ]
+    warnings = list(executed.warnings)
     if totals.read and not totals.used:
         warnings.append(
             f"none of the ledger's {totals.read} rows can be used: every figure below is of an empty ledger"
@@ -196,6 +246,7 @@ def _pool(
     as_of: date,
     disputes: list[Any],
     explain: bool,
+    brought_forward: int | None = None,
 ) -> PoolResult:
     data = totals.pools[pool["id"]]
     contributions, budget_working = _contributions(pool, year.label)
@@ -229,8 +280,11 @@ def _pool(
             Working("budget: the total of the year's contributions", format_money(budget)),
         ]
         assert outturn is not None
+        available = budget + (brought_forward or 0)
+        if brought_forward:
+            work["budget"].append(_brought_forward_working(brought_forward, year, available))
         variance_kind, variance, settlement, settle_work = _settle(
-            ir, pool, contributions, budget, outturn, year, as_of, data
+            ir, pool, contributions, available, outturn, year, as_of, data
         )
         work["settlement"] = settle_work
         basis = (
@@ -238,9 +292,12 @@ def _pool(
             if year_ended
             else f"the forecast outturn ({forecast.how if forecast else ''})"
         )
+        against = (
+            "the budget" if not brought_forward else "the budget and the balance brought forward"
+        )
         work["variance"] = [
             Working(
-                f"variance of {basis} against the budget {format_money(budget)}",
+                f"variance of {basis} against {against} {format_money(available)}",
                 f"{variance_kind} {format_money(variance or 0)}",
             )
         ]
@@ -274,7 +331,20 @@ def _pool(
         work if explain else {},
         warnings,
         months=_months(position, as_of),
+        brought_forward=brought_forward,
     )
+
+
+def _brought_forward_working(signed: int, year: FinancialYear, available: int) -> Working:
+    before = year.previous().label
+    if signed > 0:
+        what = f"an underspend of {format_money(signed)} carried forward from {before} is added"
+    else:
+        what = (
+            f"a deficit of {format_money(-signed)} carried forward from {before} is a first call "
+            "on this year's pool"
+        )
+    return Working(what, f"available for {year.label}: {format_money(available)}")
 
 
 def _months(position: Position, as_of: date) -> list[dict[str, object]]:
