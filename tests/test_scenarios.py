@@ -146,7 +146,7 @@ def test_junit_output_is_valid_xml_with_a_case_per_scenario(workspace: Path) -> 
     assert code == 1
     root = ET.fromstring(out)
     cases = root.findall(".//testcase")
-    assert len(cases) == 14
+    assert len(cases) == 16
     failures = [c for c in cases if c.find("failure") is not None]
     assert {c.get("name") for c in failures} == {
         "2005/06 mental health overspend",
@@ -248,7 +248,30 @@ def test_json_from_test(workspace: Path) -> None:
     code, out = run("test", str(workspace), "--format", "json", "--coverage")
     assert code == 1
     report = json.loads(out)
-    assert (report["passed"], report["failed"]) == (12, 2)
+    assert (report["passed"], report["failed"]) == (14, 2)
     failing = [s for s in report["scenarios"] if not s["passed"]]
     assert failing[0]["failures"][0]["key"] == "settlement"
     assert report["uncovered"] == []
+
+
+def test_exit_and_several_years_scenarios_fail_with_their_working(workspace: Path) -> None:
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    for old, new in [
+        ('      overspend: "£109,458.90"', '      overspend: "£109,458.91"'),
+        ('      overspend: "£100,000"', '      overspend: "£200,000"'),
+    ]:
+        assert text.count(old) == 1
+        text = text.replace(old, new)
+    test.write_text(text, "utf-8")
+    code, out = run("test", str(workspace))
+    assert code == 1
+    assert "expected £109,458.91" in out and "actual £109,458.90" in out
+    assert "budget to 2006-09-30: £17,732,500.00 × 183/365 days of 2006/07" in out
+    assert "expected £200,000" in out and "actual £100,000" in out
+    assert "an underspend of £100,000.00 carried forward from 2005/06 is added" in out
+    code, out = run("test", str(workspace), "--update")
+    assert code == 0, out
+    assert test.read_text("utf-8") == (ROOT / "agreements" / "herefordshire.test.yaml").read_text(
+        "utf-8"
+    )

@@ -52,6 +52,7 @@ class PoolDiffer:
         )
         self.contributions(name, pid, a, b)
         self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+        self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
         self.spending(name, pid, a, b)
         self.reporting(name, pid, a["reporting"], b["reporting"])
         self.disputes(name, pid, a["disputes"], b["disputes"])
@@ -140,14 +141,47 @@ class PoolDiffer:
                         f"pools.{pid}.budgets.{year}.{element}",
                     )
 
-    def risk(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+    def exit(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """The exit waterfall (stated, or the risk share when none is) and the assets text."""
+        old = a.get("waterfall")
+        new = b.get("waterfall")
+        if (old is None) != (new is None):
+            self.changed(
+                f"{name}, exit",
+                "exit terms are now stated: the balance at exit is shared by its own waterfall"
+                if new is not None
+                else "the exit terms are removed: the balance at exit is shared by the risk share",
+                f"pools.{pid}.exit",
+                a or None,
+                b or None,
+            )
+        elif old is not None and new is not None:
+            self.risk(name, pid, old, new, "exit waterfall", "exit")
+        if " ".join((a.get("assets") or "").split()) != " ".join((b.get("assets") or "").split()):
+            self.changed(
+                f"{name}, exit",
+                "what each partner keeps on exit (assets and staff) is changed",
+                f"pools.{pid}.exit.assets",
+                a or None,
+                b or None,
+            )
+
+    def risk(
+        self,
+        name: str,
+        pid: str,
+        a: dict[str, Any],
+        b: dict[str, Any],
+        label: str = "risk share",
+        key: str = "risk_share",
+    ) -> None:
         for direction in ("overspend", "underspend"):
             old = (a.get(direction) or {}).get("steps", [])
             new = (b.get(direction) or {}).get("steps", [])
             for op, i, j in align([s["text"] for s in old], [s["text"] for s in new]):
                 number = (j if j is not None else i or 0) + 1
-                where = f"{name}, risk share, {direction} step {number}"
-                path = f"pools.{pid}.risk_share.{direction}.{number}"
+                where = f"{name}, {label}, {direction} step {number}"
+                path = f"pools.{pid}.{key}.{direction}.{number}"
                 if op == "insert" and j is not None:
                     self.added(where, f"a step is added: `{new[j]['text']}`", path, new[j])
                 elif op == "delete" and i is not None:

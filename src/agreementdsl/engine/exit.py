@@ -11,7 +11,7 @@ from the agreement's notice period.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,23 @@ class ExitResult:
 
     def close(self) -> None:
         self.run.close()
+
+    def run_as_pools(self, pool_id: str) -> RunResult:
+        """The run with the pool's figures replaced by its exit figures: `budget` the budget to
+        the exit date, the variance the balance, the settlement its shares (for scenarios)."""
+        pools = []
+        for pool, found in zip(self.run.pools, self.pools, strict=True):
+            if pool.pool["id"] == pool_id and found.budget_to_date is not None:
+                pool = replace(
+                    pool,
+                    budget=found.budget_to_date,
+                    variance_kind=found.balance_kind,
+                    variance=found.balance,
+                    settlement=found.settlement,
+                    explain={"settlement": found.working},
+                )
+            pools.append(pool)
+        return replace(self.run, pools=pools)
 
 
 def latest_notice_day(exit_on: date, notice: Duration) -> date:

@@ -170,7 +170,27 @@ def risk(b: Builder, pool: dict[str, Any]) -> Section:
             s.blocks.append(Para(text, source=_src(step), level=2))
     if risk_share:
         s.blocks.append(Para(str(b.phrases.rounding())))
+        _exit(b, pool, s)
     return _not_used(s)
+
+
+def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
+    """What happens to the pool's balance, and to what the partners bought, on exit."""
+    from .document import Para
+
+    terms = pool["exit"] or {}
+    waterfall = terms.get("waterfall")
+    s.blocks.append(
+        Para(str(b.phrases.exit_intro(bool(waterfall))), source=_src(terms) if terms else None)
+    )
+    for direction in ("overspend", "underspend"):
+        section = (waterfall or {}).get(direction)
+        for step in section["steps"] if section else []:
+            portion = str(b.phrases.portion(step))
+            text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
+            s.blocks.append(Para(text, source=_src(step), level=2))
+    if terms.get("assets"):
+        s.blocks.append(Para(" ".join(terms["assets"].split()), source=_src(terms)))
 
 
 def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> str:

@@ -129,7 +129,7 @@ def run_scenario(
     ir: dict[str, Any], test_file: TestFile, scenario: Scenario, capture: list[Any] | None = None
 ) -> ScenarioResult:
     from ..engine.ledger import LedgerError
-    from ..engine.run import RunError, run_ledger
+    from ..engine.run import RunError
 
     result = ScenarioResult(test_file, scenario)
     pools = {p["id"]: p for p in ir["pools"]}
@@ -156,16 +156,12 @@ def run_scenario(
             _write_disputes(Path(tmp), scenario.disputes, pool_id) if scenario.disputes else None
         )
         try:
-            run = run_ledger(
-                ir,
-                ledger,
-                disputes=disputes,
-                year=year.label if year else None,
-                as_of=as_of,
-                explain=True,
-            )
+            run = _run(ir, ledger, scenario, pool_id, disputes, year, as_of)
         except (RunError, LedgerError) as exc:
             result.error = exc.message
+            return result
+        except ValueError as exc:
+            result.error = f"the scenario's inputs cannot be used: {exc}"
             return result
         try:
             from .compare import compare
@@ -176,6 +172,35 @@ def run_scenario(
         finally:
             run.close()
     return result
+
+
+def _run(
+    ir: dict[str, Any],
+    ledger: Path,
+    scenario: Scenario,
+    pool_id: str,
+    disputes: Path | None,
+    year: Any,
+    as_of: date | None,
+) -> Any:
+    """The run the scenario asks for: one year, several years chained, or an exit."""
+    from ..engine.exit import exit_settlement
+    from ..engine.run import run_ledger
+    from ..engine.years import run_years
+
+    if scenario.exit_on is not None:
+        exit_on = date.fromisoformat(scenario.exit_on)
+        given = date.fromisoformat(scenario.notice_given) if scenario.notice_given else None
+        found = exit_settlement(
+            ir, ledger, exit_on, partner=scenario.partner, notice_given=given, explain=True
+        )
+        return found.run_as_pools(pool_id)
+    if scenario.years is not None:
+        chained = run_years(ir, ledger, scenario.years, as_of=as_of, explain=True)
+        return chained.runs[-1]
+    return run_ledger(
+        ir, ledger, disputes=disputes, year=year.label if year else None, as_of=as_of, explain=True
+    )
 
 
 def _row(t: dict[str, Any], pool_id: str) -> dict[str, str]:

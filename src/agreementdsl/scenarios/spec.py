@@ -20,6 +20,10 @@ INPUT_KEYS = {
     "transactions",
     "ledger",
     "disputes",
+    "exit_on",
+    "partner",
+    "notice_given",
+    "years",
     "expect",
 }
 # Expectations about the pool's money, explained by the settlement's working when they fail.
@@ -64,6 +68,10 @@ class Scenario:
     expect_spans: dict[str, Span]
     expect_node: YNode | None
     span_node: YNode | None = None
+    exit_on: str | None = None  # the exit settlement at this date instead of the year's
+    partner: str | None = None  # with exit_on: the partner that leaves
+    notice_given: str | None = None
+    years: str | None = None  # `2004/05..2005/06`: expectations are of the last year, chained
 
 
 @dataclass
@@ -246,4 +254,8 @@ def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | No
         expect_spans=expect_spans,
         expect_node=expect,
         span_node=item,
+        exit_on=_text(item.get("exit_on")),
+        partner=_text(item.get("partner")),
+        notice_given=_text(item.get("notice_given")),
+        years=_text(item.get("years")),
     )
