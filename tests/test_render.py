@@ -110,6 +110,15 @@ def _ir_amounts(ir: dict[str, Any]) -> set[int]:
             for d in pool["reporting"]
             if d["trigger"] and d["trigger"]["amount"]
         )
+        exit_terms = (pool["exit"] or {}).get("waterfall") or {}
+        for section in exit_terms.values():
+            amounts.update(parse_amount(s["amount"]) for s in section["steps"] if s["amount"])
+        for scheme in pool["schemes"]:
+            amounts.update(parse_amount(y["amount"]) for y in scheme["spend"] if y["amount"])
+        if pool["bcf"]:
+            amounts.update(
+                parse_amount(y["amount"]) for y in pool["bcf"]["adult_social_care"] if y["amount"]
+            )
     return amounts
 
 

@@ -131,6 +131,10 @@ class ModelBuilder:
             key_spans={k: v for k, v in tree.keys.items()}
             | {f"agreement.{k}": v for k, v in (head.keys.items() if head else [])},
             exit=exit_terms,
+            programme=_text(head.get("programme") if head else None),
+            framework=_text(head.get("framework") if head else None),
+            signed=_text(head.get("signed") if head else None),
+            non_pooled=tuple(self._non_pooled(tree.get("non_pooled"))),
         )
 
     def _notice(self, node: YNode | None) -> m.Duration | None:
@@ -152,6 +156,7 @@ class ModelBuilder:
                 _text(p.get("kind")) or "",
                 _key_span(p),
                 _text(p.get("short_name")),
+                _text(p.get("tier")),
             )
             for pid, p in _items(node)
             if p.is_map
@@ -178,6 +183,19 @@ class ModelBuilder:
         if self.failed:
             unparsed.add("risk_share")
         exit_terms = self._exit(node.get("termination"))
+        schemes = tuple(self._schemes(node.get("schemes")))
+        elements = [
+            m.Element(
+                eid,
+                _text(e.get("name")) or eid,
+                _named(e.get("partner")) or m.Named("", e.span),
+                _key_span(e),
+            )
+            for eid, e in _items(node.get("elements"))
+            if e.is_map
+        ]
+        budgets = self._budgets(node.get("budgets"))
+        self._schemes_as_elements(schemes, elements, budgets)
         return m.Pool(
             id=pid,
             name=_text(node.get("name")) or pid,
@@ -187,18 +205,9 @@ class ModelBuilder:
             services=tuple(s for s in (_text(i) for i in services.value) if s)
             if services is not None and services.is_seq
             else (),
-            elements=tuple(
-                m.Element(
-                    eid,
-                    _text(e.get("name")) or eid,
-                    _named(e.get("partner")) or m.Named("", e.span),
-                    _key_span(e),
-                )
-                for eid, e in _items(node.get("elements"))
-                if e.is_map
-            ),
+            elements=tuple(elements),
             contributions=tuple(self._contributions(node.get("contributions"))),
-            budgets=tuple(self._budgets(node.get("budgets"))),
+            budgets=tuple(budgets),
             risk_share=risk_share,
             spending=rules,
             reporting=clauses["reporting"],
@@ -206,6 +215,8 @@ class ModelBuilder:
             span=_key_span(node),
             only_named=only_named,
             exit=exit_terms,
+            schemes=schemes,
+            bcf=self._bcf(node.get("bcf")),
             clause_spans={k: v for k, v in node.keys.items()},
             unparsed=frozenset(unparsed),
         )
@@ -237,6 +248,108 @@ class ModelBuilder:
                 )
             years.append(m.YearContributions(year, tuple(entries), _key_span(row)))
         return years
+
+    def _money_map(self, node: YNode | None) -> list[tuple[str, int | None, Span]]:
+        """(year, pence, span) from a map of financial years to money (E508 for anything else)."""
+        out: list[tuple[str, int | None, Span]] = []
+        for year, value in _items(node):
+            expr = self.clause("contribution", value) if _text(value) is not None else None
+            pence = expr.pence if isinstance(expr, m.FixedAmount) else None
+            if expr is not None and pence is None:
+                self.diagnostics.append(
+                    error(
+                        "E508",
+                        value.span,
+                        "this must be an amount of money",
+                        'write it like "£1,200,000"',
+                    )
+                )
+            out.append((year, pence, _key_span(value)))
+        return out
+
+    def _schemes(self, node: YNode | None) -> list[m.Scheme]:
+        out = []
+        for sid, s in _items(node):
+            if not s.is_map:
+                continue
+            metrics = s.get("metrics")
+            out.append(
+                m.Scheme(
+                    sid,
+                    _text(s.get("name")) or sid,
+                    _named(s.get("commissioner")) or m.Named("", s.span),
+                    _text(s.get("provider")),
+                    tuple((y, p) for y, p, _ in self._money_map(s.get("spend"))),
+                    tuple(t for t in (_text(i) for i in metrics.value) if t)
+                    if metrics is not None and metrics.is_seq
+                    else (),
+                    _key_span(s),
+                )
+            )
+        return out
+
+    def _schemes_as_elements(
+        self, schemes: tuple[m.Scheme, ...], elements: list[m.Element], budgets: list[m.YearBudgets]
+    ) -> None:
+        """Each scheme is an element named against its commissioner, its spend that element's
+        budget for the year (E953 where an element or a year's budgets say it twice)."""
+        taken = {e.id for e in elements}
+        stated = {b.year for b in budgets}
+        for scheme in schemes:
+            if scheme.id in taken:
+                self.diagnostics.append(
+                    error(
+                        "E953",
+                        scheme.span,
+                        f"`{scheme.id}` is both an element and a scheme of the pool",
+                        "a scheme is an element already: remove it from `elements:`",
+                    )
+                )
+                continue
+            elements.append(m.Element(scheme.id, scheme.name, scheme.commissioner, scheme.span))
+        by_year: dict[str, list[tuple[m.Named, int | None]]] = {}
+        for scheme in schemes:
+            for year, pence in scheme.spend:
+                by_year.setdefault(year, []).append((m.Named(scheme.id, scheme.span), pence))
+        for year, entries in by_year.items():
+            if year in stated:
+                span = next(b.span for b in budgets if b.year == year)
+                self.diagnostics.append(
+                    error(
+                        "E953",
+                        span,
+                        f"the {year} budgets are given twice: in `budgets:` and in the schemes' `spend:`",
+                        "give each scheme's budget once, as its `spend:`",
+                    )
+                )
+                continue
+            budgets.append(m.YearBudgets(year, tuple(entries), schemes[0].span))
+
+    def _bcf(self, node: YNode | None) -> m.BcfFacts | None:
+        if node is None or not node.is_map:
+            return None
+        dfg = node.get("dfg")
+        return m.BcfFacts(
+            _named(node.get("nhs_minimum")),
+            tuple(self._money_map(node.get("adult_social_care"))),
+            bool(dfg is not None and dfg.value is True),
+            _key_span(node),
+        )
+
+    def _non_pooled(self, node: YNode | None) -> list[m.NonPooled]:
+        out = []
+        for item in node.value if node is not None and node.is_seq else []:
+            if not item.is_map:
+                continue
+            out.append(
+                m.NonPooled(
+                    _text(item.get("name")) or "",
+                    _named(item.get("partner")) or m.Named("", item.span),
+                    tuple((y, p) for y, p, _ in self._money_map(item.get("amounts"))),
+                    item.span,
+                )
+            )
+        return out
 
     def _budgets(self, node: YNode | None) -> list[m.YearBudgets]:
         years = []

@@ -61,6 +61,9 @@ TITLES: dict[str, str] = {
     "E802": "Dispute stages are not numbered 1, 2, 3 … without gaps",
     "E803": "A dispute stage other than the last has no time limit",
     "E902": "Two outcomes have the same id",
+    "E950": "An unknown Better Care Fund policy framework",
+    "E951": "The NHS minimum contribution to adult social care exceeds the NHS minimum contribution",
+    "E953": "A scheme that is also an element, or budgets given twice",
     "W003": "Two agreements share an id",
     "W401": "A matter regulation 7(3) of SI 2000/617 requires is not stated",
     "W402": "`nhs-act-2006-s75` with a commencement before 1 March 2007",
@@ -77,6 +80,11 @@ TITLES: dict[str, str] = {
     "W803": "A reporting trigger has a threshold of zero",
     "W901": "The agreement sets no outcomes",
     "W902": "An outcome is due outside the agreement's term",
+    "W951": "The NHS minimum contribution, or its part for adult social care, is not stated",
+    "W952": "The NHS minimum contribution rises less than the framework requires",
+    "W953": "The Disabled Facilities Grant is not passed to the district councils",
+    "W954": "Better Care Fund money kept out of the pooled funds",
+    "W955": "Not signed by the framework's deadline",
 }
 
 

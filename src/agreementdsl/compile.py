@@ -269,6 +269,31 @@ def _pool(
             }
             for b in pool.budgets
         ],
+        "schemes": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "commissioner": s.commissioner.name,
+                "provider": s.provider,
+                "spend": [
+                    {"year": y, "amount": format_pounds(p) if p is not None else None}
+                    for y, p in s.spend
+                ],
+                "metrics": list(s.metrics),
+                "span": _span(s.span),
+            }
+            for s in pool.schemes
+        ],
+        "bcf": {
+            "nhs_minimum": pool.bcf.nhs_minimum.name if pool.bcf.nhs_minimum else None,
+            "adult_social_care": [
+                {"year": y, "amount": format_pounds(p) if p is not None else None}
+                for y, p, _ in pool.bcf.adult_social_care
+            ],
+            "dfg": pool.bcf.dfg,
+        }
+        if pool.bcf
+        else None,
         "risk_share": _risk(pool),
         "exit": _exit(pool, pool.exit or agreement_exit, "pool" if pool.exit else "agreement"),
         "spending": [
@@ -337,6 +362,9 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             if "agreement.termination" in agreement.key_spans
             else None,
             "exit_assets": agreement.exit.assets if agreement.exit else None,
+            "programme": agreement.programme,
+            "framework": agreement.framework,
+            "signed": agreement.signed,
         },
         "partners": [
             {
@@ -344,6 +372,7 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
                 "name": p.name,
                 "short_name": p.short_name,
                 "kind": p.kind,
+                "tier": p.tier,
                 "span": _span(p.span),
             }
             for p in agreement.partners
@@ -358,6 +387,18 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             for r in agreement.roles
         ],
         "pools": [_pool(p, officer_of, agreement.exit) for p in agreement.pools],
+        "non_pooled": [
+            {
+                "name": n.name,
+                "partner": n.partner.name,
+                "amounts": [
+                    {"year": y, "amount": format_pounds(p) if p is not None else None}
+                    for y, p in n.amounts
+                ],
+                "span": _span(n.span),
+            }
+            for n in agreement.non_pooled
+        ],
         "outcomes": [
             {
                 "id": o.id,

@@ -108,6 +108,27 @@ class _Differ(PoolDiffer):
         )
         if " ".join((a["aims"] or "").split()) != " ".join((b["aims"] or "").split()):
             self.changed(where, "the aims are reworded", "agreement.aims", material=False)
+        for key, label in (
+            ("programme", "the programme"),
+            ("framework", "the policy framework"),
+            ("signed", "the date of signature"),
+        ):
+            self.field(where, f"agreement.{key}", label, a.get(key), b.get(key), True)
+        funds = lambda ir: {f["name"]: f for f in ir.get("non_pooled", [])}  # noqa: E731
+        before, after = funds(old), funds(new)
+        for fund in sorted(set(before) | set(after)):
+            if before.get(fund) is None:
+                self.added("Non-pooled funds", f"`{fund}` is added", "non_pooled", after[fund])
+            elif after.get(fund) is None:
+                self.removed("Non-pooled funds", f"`{fund}` is removed", "non_pooled", before[fund])
+            elif _without_span(before[fund]) != _without_span(after[fund]):
+                self.changed(
+                    "Non-pooled funds",
+                    f"`{fund}` is changed",
+                    "non_pooled",
+                    before[fund],
+                    after[fund],
+                )
         self.keyed(
             "Partners",
             "partners",
@@ -267,3 +288,7 @@ def format_json(changes: list[Change], old_name: str, new_name: str) -> str:
         indent=2,
         ensure_ascii=False,
     )
+
+
+def _without_span(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "span"}

@@ -53,6 +53,15 @@ class PoolDiffer:
         self.contributions(name, pid, a, b)
         self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
         self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
+        self.keyed(
+            f"{name}, schemes",
+            f"pools.{pid}.schemes",
+            a.get("schemes", []),
+            b.get("schemes", []),
+            lambda x, y: self.scheme(name, pid, x, y),
+            lambda s: f"scheme `{s['id']}` ({s['name']})",
+        )
+        self.bcf(name, pid, a.get("bcf") or {}, b.get("bcf") or {})
         self.spending(name, pid, a, b)
         self.reporting(name, pid, a["reporting"], b["reporting"])
         self.disputes(name, pid, a["disputes"], b["disputes"])
@@ -140,6 +149,49 @@ class PoolDiffer:
                         f"the budget of {element} changes from {_money(x.get(element))} to {_money(y.get(element))}",
                         f"pools.{pid}.budgets.{year}.{element}",
                     )
+
+    def scheme(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """What the element and budget comparisons do not say: provider and metrics."""
+        where = f"{name}, scheme {b['id']}"
+        path = f"pools.{pid}.schemes.{b['id']}"
+        self.field(
+            where, f"{path}.provider", "the lead provider", a["provider"], b["provider"], False
+        )
+        if a["metrics"] != b["metrics"]:
+            self.changed(where, "the metrics are changed", f"{path}.metrics", a, b, material=False)
+
+    def bcf(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """The pool's Better Care Fund facts: the NHS minimum contribution and the DFG."""
+        where = f"{name}, Better Care Fund"
+        path = f"pools.{pid}.bcf"
+        self.field(
+            where,
+            f"{path}.nhs_minimum",
+            "the partner of the NHS minimum contribution",
+            a.get("nhs_minimum"),
+            b.get("nhs_minimum"),
+            True,
+        )
+        old = {y["year"]: y["amount"] for y in a.get("adult_social_care", [])}
+        new = {y["year"]: y["amount"] for y in b.get("adult_social_care", [])}
+        for year in sorted(set(old) | set(new)):
+            self.field(
+                where,
+                f"{path}.adult_social_care.{year}",
+                f"the {year} NHS minimum contribution to adult social care",
+                old.get(year),
+                new.get(year),
+                True,
+                _money,
+            )
+        self.field(
+            where,
+            f"{path}.dfg",
+            "holding the Disabled Facilities Grant",
+            a.get("dfg"),
+            b.get("dfg"),
+            True,
+        )
 
     def exit(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         """The exit waterfall (stated, or the risk share when none is) and the assets text."""

@@ -38,6 +38,7 @@ class Partner:
     kind: str
     span: Span
     short_name: str | None = None
+    tier: str | None = None  # county, district or unitary (local authorities)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,39 @@ class Element:
     id: str
     name: str
     partner: Named
+    span: Span
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A scheme of the pool (a Better Care Fund scheme specification); also one of its elements."""
+
+    id: str
+    name: str
+    commissioner: Named  # a partner: the element's partner
+    provider: str | None
+    spend: tuple[tuple[str, int | None], ...]  # (financial year, pence): the element's budget
+    metrics: tuple[str, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class BcfFacts:
+    """A pool's Better Care Fund facts, checked against the framework's national rules."""
+
+    nhs_minimum: Named | None  # the partner whose contribution is the NHS minimum contribution
+    adult_social_care: tuple[tuple[str, int | None, Span], ...]  # of which for adult social care
+    dfg: bool  # the pool holds the Disabled Facilities Grant
+    span: Span
+
+
+@dataclass(frozen=True)
+class NonPooled:
+    """A fund aligned with the pools but kept out of them."""
+
+    name: str
+    partner: Named
+    amounts: tuple[tuple[str, int | None], ...]
     span: Span
 
 
@@ -293,6 +327,8 @@ class Pool:
     span: Span
     only_named: OnlyNamed | None = None  # the spending clause ends `only named approvers`
     exit: Exit | None = None  # the pool's own `termination:` (else the agreement's applies)
+    schemes: tuple[Scheme, ...] = ()
+    bcf: BcfFacts | None = None
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 
@@ -338,6 +374,10 @@ class Agreement:
     span: Span
     key_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     exit: Exit | None = None  # `termination:`'s `on_exit` and `assets`
+    programme: str | None = None  # `bcf` for the Better Care Fund
+    framework: str | None = None  # the programme's policy framework, such as `2023-25`
+    signed: str | None = None  # ISO date
+    non_pooled: tuple[NonPooled, ...] = ()
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

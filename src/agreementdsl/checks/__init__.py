@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .. import model as m
 from ..diagnostics import Diagnostic
-from . import legal, references, risk, spending, terms, years
+from . import bcf, legal, references, risk, spending, terms, years
 
 CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     references.check,
@@ -15,6 +15,7 @@ CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     risk.check,
     spending.check,
     terms.check,
+    bcf.check,
 )
 
 

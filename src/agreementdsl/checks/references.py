@@ -48,9 +48,13 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                     "give the role an id of its own, like `hc-board`",
                 )
             )
+    for fund in agreement.non_pooled:
+        partner(fund.partner, f"for the non-pooled fund `{fund.name}`")
     for pool in agreement.pools:
         elements = [e.id for e in pool.elements]
         partner(pool.host, f"as host of pool `{pool.id}`")
+        if pool.bcf is not None:
+            partner(pool.bcf.nhs_minimum, "as the partner of the NHS minimum contribution")
         role(pool.manager, f"as manager of pool `{pool.id}`")
         for e in pool.elements:
             partner(e.partner, f"for element `{e.id}`")

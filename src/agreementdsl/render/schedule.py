@@ -70,7 +70,45 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
         s.blocks.append(
             Table(["Element", "Ledger identifier", "Partner"], rows, _src(pool["elements"][0]))
         )
+    _schemes(b, pool, s)
     return s
+
+
+def _schemes(b: Builder, pool: dict[str, Any], s: Section) -> None:
+    """One specification per scheme, as the national Better Care Fund template lays them out:
+    who commissions it, who provides it, what it may spend each year and how it is measured."""
+    from .document import Para, Table
+
+    if not pool["schemes"]:
+        return
+    s.blocks.append(
+        Para(
+            "The Pooled Fund funds the following schemes. Each scheme is an element of the Pooled Fund named against the Partner that commissions it, and its planned expenditure for a Financial Year is that element's budget."
+        )
+    )
+    for number, scheme in enumerate(pool["schemes"], start=1):
+        rows = [
+            ["Commissioner", b.short(scheme["commissioner"])],
+            ["Lead provider", scheme["provider"] or "[to be agreed: the lead provider]"],
+        ]
+        rows += [
+            [f"Planned expenditure {y['year']}", b.money(y["amount"]) if y["amount"] else ""]
+            for y in scheme["spend"]
+        ]
+        rows.append(
+            [
+                "Metrics",
+                "; ".join(scheme["metrics"]) or "[to be agreed: how the scheme is measured]",
+            ]
+        )
+        s.blocks.append(
+            Table(
+                ["Scheme " + str(number), scheme["name"]],
+                rows,
+                _src(scheme),
+                caption=f"Scheme {number}: {scheme['name']}",
+            )
+        )
 
 
 def _basis_words(b: Builder, row: dict[str, Any]) -> str:
@@ -146,7 +184,39 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
             for e in budget["elements"]
         ]
         s.blocks.append(Table(["Element", "Budget"], rows, _src(budget)))
+    _bcf_facts(b, pool, s)
     return _not_used(s)
+
+
+def _bcf_facts(b: Builder, pool: dict[str, Any], s: Section) -> None:
+    """The Better Care Fund's national conditions as they bear on this pool's money."""
+    from .document import Para
+
+    facts = pool["bcf"]
+    if not facts:
+        return
+    if facts["nhs_minimum"]:
+        parts = [
+            f"{b.money(y['amount'])} in {y['year']}"
+            for y in facts["adult_social_care"]
+            if y["amount"] is not None
+        ]
+        text = f"The contribution of {b.short(facts['nhs_minimum'])} to the Pooled Fund is the NHS minimum contribution to the Better Care Fund"
+        if parts:
+            text += (
+                ", of which "
+                + ", ".join(parts[:-1])
+                + (" and " if len(parts) > 1 else "")
+                + parts[-1]
+                + " is for adult social care and shall be spent on it"
+            )
+        s.blocks.append(Para(text + "."))
+    if facts["dfg"]:
+        s.blocks.append(
+            Para(
+                "This Pooled Fund holds the Disabled Facilities Grant. Each element's budget is the allocation passed to the Partner named against it."
+            )
+        )
 
 
 def risk(b: Builder, pool: dict[str, Any]) -> Section:
