@@ -444,7 +444,7 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
 
     from .api import find_agreements, load
     from .diagnostics import format_text_report
-    from .fmt import format_text
+    from .fmt import format_agreement
 
     files = find_agreements(paths, only_agreements=True)
     if not files:
@@ -458,7 +458,12 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             click.echo(f"cannot format {path}: it has {len(loaded.errors)} error(s)", err=True)
             failed = True
             continue
-        formatted = format_text(loaded)
+        formatted, refused = format_agreement(loaded)
+        if formatted is None:
+            click.echo(format_text_report(refused, {loaded.path: loaded.source}), err=True)
+            click.echo(f"cannot format {path}: fmt would not keep it exactly", err=True)
+            failed = True
+            continue
         if formatted == loaded.source.text:
             continue
         changed = True

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ..money import MoneyError, parse_amount
-from .structure import duplicate_keys, read_header, unclosed_quote
+from .structure import Pairs, duplicate_keys, read_header, unclosed_quote
 
 KINDS = frozenset({"spend", "income", "contribution", "forecast"})
 REQUIRED = ("date", "pool", "kind", "amount")
@@ -209,12 +209,12 @@ class LedgerReader:
                 continue
             try:
                 record = json.loads(
-                    line, parse_float=str, parse_int=str, object_pairs_hook=_keep_pairs
+                    line, parse_float=str, parse_int=str, object_pairs_hook=Pairs
                 )
             except json.JSONDecodeError as exc:
                 yield Rejected(number, "L010", f"the line is not JSON: {exc.msg}")
                 continue
-            if not isinstance(record, _Pairs):
+            if not isinstance(record, Pairs):
                 yield Rejected(number, "L010", "the line is not a JSON object")
                 continue
             twice = duplicate_keys(record)
@@ -400,14 +400,6 @@ def _date_hint(text: str) -> str:
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"; if it is {day} {date(2000, month, 1):%B} {year}, write {year}-{month:02d}-{day:02d}"
     return ""
-
-
-class _Pairs(list[tuple[str, Any]]):
-    """A JSON object as its key/value pairs in order, duplicates kept (to be reported)."""
-
-
-def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
-    return _Pairs(pairs)
 
 
 def _text(value: object) -> str:

@@ -110,6 +110,10 @@ def read_header(raw: Sequence[str]) -> Header:
     return Header(names, warnings, problems, near)
 
 
+class Pairs(list[tuple[str, object]]):
+    """A JSON object as its key/value pairs in order, duplicates kept (to be reported)."""
+
+
 def duplicate_keys(pairs: list[tuple[str, object]]) -> list[str]:
     """The keys a JSON object gives more than once (json keeps only the last, silently)."""
     seen: set[str] = set()
