@@ -335,9 +335,13 @@ def test_command(
         from .scenarios.update import update_file
 
         for test_file in suite.files:
-            mine = [r for r in suite.results if r.file is test_file]
-            if update_file(test_file, mine):
+            done = update_file(test_file, [r for r in suite.results if r.file is test_file])
+            if done.changed:
                 click.echo(f"updated {test_file.path}", err=True)
+                for line in done.rewritten:
+                    click.echo(f"  rewrote {line}", err=True)
+            for line in done.not_written:
+                click.echo(f"could not update {line}", err=True)
         suite = run_paths(targets)
     missing = None
     if coverage:

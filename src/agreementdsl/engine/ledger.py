@@ -208,9 +208,7 @@ class LedgerReader:
             if not line.strip():
                 continue
             try:
-                record = json.loads(
-                    line, parse_float=str, parse_int=str, object_pairs_hook=Pairs
-                )
+                record = json.loads(line, parse_float=str, parse_int=str, object_pairs_hook=Pairs)
             except json.JSONDecodeError as exc:
                 yield Rejected(number, "L010", f"the line is not JSON: {exc.msg}")
                 continue
