@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..loader import YNode
+from ..outputs import write_file
 from .runner import ScenarioResult
 from .spec import TestFile
 
@@ -235,6 +236,6 @@ def update_file(test_file: TestFile, results: list[ScenarioResult]) -> Update:
         lines[first:end] = new
     updated = "\n".join(lines)
     if updated != text:
-        test_file.path.write_text(updated, encoding="utf-8")
+        write_file(test_file.path, updated)
         update.changed = True
     return update
