@@ -343,9 +343,8 @@ def test_command(
         )
     suite = run_paths(targets)
     if update:
-        from .scenarios.update import update_file
-
         from .outputs import OutputError
+        from .scenarios.update import update_file
 
         for test_file in suite.files:
             try:
