@@ -155,7 +155,7 @@ def format_agreement(loaded: Loaded) -> tuple[str | None, list[Diagnostic]]:
     return None, [
         error(
             "F002",
-            source.span(line, 1),
+            _span_of(source, line, split_lines(source.text)[0][line - 1]),
             f"fmt cannot lay out this file without changing it: {problem}",
             "leave the clause as it is, or lay it out by hand and run `agreementdsl check`",
         )
