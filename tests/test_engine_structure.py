@@ -126,3 +126,14 @@ def test_read_header_notes_every_doubtful_name() -> None:
     assert codes == ["L014", "L013", "L102"]
     assert "an unnamed column" in header.warnings[-1]
     assert near_miss("amout") == "amount" and near_miss("cost_centre") is None
+
+
+def test_jsonl_field_names_are_read_as_written_and_near_misses_named(tmp_path: Path) -> None:
+    record = '{"date": "2005-05-01", "pool": "mental-health", "element": "council", "kind": "spend", "Amount ": "1.00"}'
+    code, data = run(tmp_path, record + "\n", "--as-of", "2005-06-30", name="ledger.jsonl")
+    assert code == 0
+    assert [(r["row"], r["code"]) for r in data["rejected"]] == [(1, "L011")]
+    assert any(
+        w.startswith("L013:") and "`Amount `" in w and "`amount`" in w for w in data["warnings"]
+    )
+    assert not any(w.startswith("L014") for w in data["warnings"])

@@ -281,7 +281,7 @@ def _meaning(loaded: Any) -> object:
     return _without_columns(ir)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_agreements())
 def test_fmt_keeps_every_clean_agreement_clean_the_same_and_fixed(
     case: tuple[str, set[str]],

@@ -225,7 +225,7 @@ class LedgerReader:
                 continue
             record = dict(record)
             if not seen_columns:
-                self.warnings.extend(read_header([str(k) for k in record]).warnings)
+                self.warnings.extend(read_header([str(k) for k in record], exact=True).warnings)
                 seen_columns = True
             missing = [c for c in REQUIRED if c not in record]
             if missing:

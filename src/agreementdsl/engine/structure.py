@@ -56,13 +56,18 @@ class Header:
 
 def near_miss(name: str) -> str | None:
     """The known column a name is probably a misspelling of, or None."""
-    close = difflib.get_close_matches(name.replace(" ", "_").replace("-", "_"), KNOWN, 1, 0.75)
+    plain = name.strip().lower().replace(" ", "_").replace("-", "_")
+    close = difflib.get_close_matches(plain, KNOWN, 1, 0.75)
     return close[0] if close else None
 
 
-def read_header(raw: Sequence[str]) -> Header:
-    """Normalise the header's names (trimmed, lower case) and note every doubtful one."""
-    names = [str(h).strip().lower() for h in raw]
+def read_header(raw: Sequence[str], exact: bool = False) -> Header:
+    """Normalise the header's names (trimmed, lower case) and note every doubtful one.
+
+    With `exact` (the field names of JSON Lines, which are read as written), a name is known
+    only as written; `Amount ` is then an unknown name that looks like `amount`.
+    """
+    names = list(raw) if exact else [str(h).strip().lower() for h in raw]
     warnings: list[str] = []
     problems: list[HeaderProblem] = []
     near: dict[str, str] = {}
