@@ -6,9 +6,10 @@ figures (`£1,500,000`), singular units for one (`1 month`). Everything else in 
 comments and comments after a rule included, and every line ending (LF, CRLF, CR, NEL), is left
 exactly as it was.
 
-`fmt` refuses what it cannot keep exactly: a rule wrapped over lines (F001), a tab in a clause
+`fmt` refuses what it cannot keep exactly: a rule wrapped over lines (F001), a tab in a rule
 line's indentation (F003), and any result that would not check clean, compile to the same rules
-or stay as it is when formatted again (F002). Lines never move, so a rule's source line is kept; only its columns may change.
+or stay as it is when formatted again (F002). Lines never move, so a rule's source line is kept;
+only its columns may change.
 """
 
 from __future__ import annotations
@@ -163,8 +164,9 @@ def format_agreement(loaded: Loaded) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _unkeepable(loaded: Loaded) -> list[Diagnostic]:
-    """F001 for a line of a clause block that carries on the rule above it; F003 for a tab
-    in the indentation of a clause line (how far a tab indents is not fmt's to decide)."""
+    """F001 for a line of a clause block that carries on the rule above it; F003 for a tab (or
+    any blank but a space) in the indentation of a rule line: how far it indents is not fmt's
+    to decide."""
     assert loaded.source is not None and loaded.agreement is not None
     lines, _ = split_lines(loaded.source.text)
     out = []
@@ -175,7 +177,7 @@ def _unkeepable(loaded: Loaded) -> list[Diagnostic]:
             line = lines[number - 1]
             text = line.strip()
             span = _span_of(loaded.source, number, line)
-            if text and "\t" in line[: len(line) - len(line.lstrip())]:
+            if number in rules and line[: len(line) - len(line.lstrip())].strip(" "):
                 out.append(
                     error(
                         "F003",

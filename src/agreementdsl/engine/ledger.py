@@ -134,8 +134,7 @@ class LedgerReader:
         header = read_header(raw)
         missing = [c for c in REQUIRED if c not in header.names]
         if missing:
-            guesses = [f"`{header.probably(c)}` is probably `{c}`" for c in missing]
-            guesses = [g for g in guesses if "`None`" not in g]
+            guesses = [f"`{n}` is probably `{c}`" for c in missing if (n := header.probably(c))]
             raise LedgerError(
                 "L101",
                 f"the ledger {self.path} has no {', '.join(f'`{c}`' for c in missing)} column",
