@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agreementdsl.cli import main
 from agreementdsl.engine.structure import near_miss, read_header, unclosed_quote
@@ -137,3 +141,60 @@ def test_jsonl_field_names_are_read_as_written_and_near_misses_named(tmp_path: P
         w.startswith("L013:") and "`Amount `" in w and "`amount`" in w for w in data["warnings"]
     )
     assert not any(w.startswith("L014") for w in data["warnings"])
+
+
+def test_a_disputes_file_with_a_column_twice_stops_the_run(tmp_path: Path) -> None:
+    disputes = tmp_path / "disputes.csv"
+    disputes.write_text(
+        "id,pool,raised_on,raised_on,subject\nD1,mental-health,2005-05-01,2005-06-01,fees\n",
+        "utf-8",
+    )
+    code, err = run(tmp_path, HEADER + "\n" + row(1) + "\n", "--disputes", str(disputes))
+    assert code == 1
+    assert "error[L012]: the disputes file" in err and "`raised_on` twice" in err
+
+
+# ---------------------------------------------------------------- property: unclosed quotes
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.integers(3, 40),
+    broken=st.integers(0, 39),
+    closed_later=st.one_of(st.none(), st.integers(1, 39)),
+    legit=st.sets(st.integers(0, 39), max_size=3),
+)
+def test_an_unclosed_quote_anywhere_is_one_rejected_row_and_nothing_else_goes(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: int,
+    broken: int,
+    closed_later: int | None,
+    legit: set[int],
+) -> None:
+    """A quote left open on one row runs to the next quote (or the end); the rows before it are
+    read as they are, it is one L015 row at its own line, and read = used + rejected."""
+    broken = broken % rows
+    lines = [HEADER, *(row(n) for n in range(rows))]
+    for n in legit - {broken}:
+        if n < broken:  # a description over two lines, before the broken row
+            lines[n + 1] = lines[n + 1].replace(f"row {n}", f'"row {n}\nits second line"')
+    lines[broken + 1] = row(broken, '"Oak House')
+    if closed_later is not None and broken + 1 + closed_later < len(lines):
+        at = broken + 1 + closed_later
+        lines[at] = lines[at].replace(",Oak House,", ',Oak House",', 1)
+    path = tmp_path_factory.mktemp("ledger") / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    code, data = run(path.parent, path.read_text("utf-8"))
+    physical = path.read_text("utf-8").split("\n")
+    opened = next(i for i, line in enumerate(physical, start=1) if '"Oak House' in line)
+    if opened == len(physical) - 1 or (code == 2):
+        return  # the broken row is the last line: it spans nothing; or no row is usable
+    counts = data["rows"]
+    assert counts["read"] == counts["used"] + counts["rejected"]
+    [quote] = data["rejected"]  # every other row is sound
+    assert (quote["row"], quote["code"]) == (opened, "L015")
+    to = int(re.search(r"to line ([0-9]+)", quote["message"])[1])  # type: ignore[index]
+    assert to > opened
+    # Rows before the quote and after the line it ran to are read and used, each once.
+    after = sum(1 for line in physical[to:] if line)
+    assert counts["used"] == broken + after

@@ -181,7 +181,7 @@ class LedgerReader:
         for fields in reader:
             row = last_line + 1
             last_line = reader.line_num + start
-            if last_line > row and unclosed_quote(fields, width) is not None:
+            if last_line > row and unclosed_quote(fields, width, index["date"]) is not None:
                 message = (
                     f"a quote opened on line {row} is not closed where the row ends: it runs "
                     f"over the next {last_line - row} lines (to line {last_line}), which read "
@@ -350,7 +350,16 @@ def side_rows(
     with handle:
         try:
             reader = csv.DictReader(handle)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            names = list(reader.fieldnames or [])
+            twice = [c for c in columns if names.count(c) > 1]
+            if twice:
+                raise LedgerError(
+                    "L012",
+                    f"the {kind} file {path} has the column `{twice[0]}` twice: which one holds "
+                    "it cannot be told",
+                    f"keep one `{twice[0]}` column",
+                )
+            missing = [c for c in required if c not in names]
             if missing:
                 raise LedgerError(
                     "L101",

@@ -29,6 +29,7 @@ KNOWN = (
     "description",
 )
 _BREAK = re.compile(r"\r\n|\r|\n")
+_DATE = re.compile(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\s*$")
 
 
 @dataclass(frozen=True)
@@ -130,18 +131,26 @@ def duplicate_keys(pairs: list[tuple[str, object]]) -> list[str]:
     return twice
 
 
-def unclosed_quote(fields: list[str], width: int) -> int | None:
+def unclosed_quote(fields: list[str], width: int, date_at: int = 0) -> int | None:
     """Lines swallowed by a quote that was never closed, or None for a sound record.
 
-    A quoted field may hold line breaks (a description over two lines). But when a line inside
-    a field holds as many commas as the header needs to separate its columns, that line is
-    almost certainly a row of its own that an unclosed quote ran over. The count is of the lines
-    inside the field after the one it opened on.
+    A quoted field may hold line breaks (a description over two lines). But a line inside a
+    field that reads as the start of a row of its own is almost certainly one an unclosed quote
+    ran over: it holds as many commas as the header needs between its columns, or it has a
+    date (YYYY-MM-DD) where the header has the date column. The count is of the lines inside
+    the field after the one it opened on.
     """
     for text in fields:
         if "\n" not in text and "\r" not in text:
             continue
         inner = _BREAK.split(text)[1:]
-        if any(line.count(",") >= max(width - 1, 1) for line in inner):
+        if any(_reads_as_a_row(line, width, date_at) for line in inner):
             return len(inner)
     return None
+
+
+def _reads_as_a_row(line: str, width: int, date_at: int) -> bool:
+    if line.count(",") >= max(width - 1, 1):
+        return True
+    cells = line.split(",")
+    return len(cells) > 1 and date_at < len(cells) and bool(_DATE.match(cells[date_at]))
