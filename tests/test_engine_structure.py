@@ -193,7 +193,9 @@ def test_an_unclosed_quote_anywhere_is_one_rejected_row_and_nothing_else_goes(
     assert counts["read"] == counts["used"] + counts["rejected"]
     [quote] = data["rejected"]  # every other row is sound
     assert (quote["row"], quote["code"]) == (opened, "L015")
-    to = int(re.search(r"to line ([0-9]+)", quote["message"])[1])  # type: ignore[index]
+    found = re.search(r"to line ([0-9]+)", quote["message"])
+    assert found is not None
+    to = int(found[1])
     assert to > opened
     # Rows before the quote and after the line it ran to are read and used, each once.
     after = sum(1 for line in physical[to:] if line)
