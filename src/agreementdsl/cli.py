@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -116,7 +116,12 @@ def compile_command(agreement: Path, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        from .outputs import OutputError, write_file
+
+        try:
+            write_file(output, text + "\n")
+        except OutputError as exc:
+            _fail(exc)
 
 
 @main.command("run")
@@ -389,8 +394,14 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
         click.echo(f"cannot render {agreement}: it has {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
+    from .outputs import OutputError
+
     formats = list(FORMATS) if fmt == "all" else [fmt]
-    for path in render(ir, formats, output, agreement.stem, annotate):
+    try:
+        written = render(ir, formats, output, agreement.stem, annotate)
+    except OutputError as exc:
+        _fail(exc)
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -440,12 +451,20 @@ def test_command(
         )
     suite = run_paths(targets)
     if update:
+        from .outputs import OutputError
         from .scenarios.update import update_file
 
         for test_file in suite.files:
-            mine = [r for r in suite.results if r.file is test_file]
-            if update_file(test_file, mine):
+            try:
+                done = update_file(test_file, [r for r in suite.results if r.file is test_file])
+            except OutputError as exc:
+                _fail(exc)
+            if done.changed:
                 click.echo(f"updated {test_file.path}", err=True)
+                for line in done.rewritten:
+                    click.echo(f"  rewrote {line}", err=True)
+            for line in done.not_written:
+                click.echo(f"could not update {line}", err=True)
         suite = run_paths(targets)
     missing = None
     if coverage:
@@ -510,8 +529,9 @@ def diff_command(
     except VersionError as exc:
         if exc.usage:
             raise click.UsageError(exc.message) from None
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error{f'[{exc.code}]' if exc.code else ''}: {exc.message}", err=True)
         sys.exit(1)
+    from .outputs import OutputError
     from .review import compare_versions
 
     outputs = []
@@ -521,6 +541,8 @@ def diff_command(
         except VersionError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
+        except OutputError as exc:
+            _fail(exc)
         for path in written:
             click.echo(f"wrote {path}", err=True)
         outputs.append(output)
@@ -552,7 +574,7 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
 
     from .api import find_agreements, load
     from .diagnostics import format_text_report
-    from .fmt import format_text
+    from .fmt import format_agreement
 
     files = find_agreements(paths, only_agreements=True)
     if not files:
@@ -566,7 +588,12 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             click.echo(f"cannot format {path}: it has {len(loaded.errors)} error(s)", err=True)
             failed = True
             continue
-        formatted = format_text(loaded)
+        formatted, refused = format_agreement(loaded)
+        if formatted is None:
+            click.echo(format_text_report(refused, {loaded.path: loaded.source}), err=True)
+            click.echo(f"cannot format {path}: fmt would not keep it exactly", err=True)
+            failed = True
+            continue
         if formatted == loaded.source.text:
             continue
         changed = True
@@ -579,12 +606,23 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             )
             click.echo("".join(diff), nl=False)
         else:
+            from .outputs import OutputError, write_file
+
             bom = "\ufeff" if path.read_bytes().startswith(b"\xef\xbb\xbf") else ""
-            path.write_bytes((bom + formatted).encode("utf-8"))
+            try:
+                write_file(path, (bom + formatted).encode("utf-8"))
+            except OutputError as exc:
+                _fail(exc)
             click.echo(f"formatted {path}", err=True)
     if not changed and not failed:
         click.echo(f"{len(files)} file{'s' * (len(files) != 1)} already formatted", err=True)
     sys.exit(1 if failed or (check_only and changed) else 0)
+
+
+def _fail(exc: Exception) -> NoReturn:
+    """One line on standard error for an output that cannot be written, and exit 1."""
+    click.echo(str(exc), err=True)
+    sys.exit(1)
 
 
 @main.command("schema")

@@ -85,6 +85,22 @@ TITLES: dict[str, str] = {
     "W953": "The Disabled Facilities Grant is not passed to the district councils",
     "W954": "Better Care Fund money kept out of the pooled funds",
     "W955": "Not signed by the framework's deadline",
+    "F001": "A rule wrapped over more than one line (fmt refuses the file)",
+    "F002": "fmt's result would not keep the agreement's meaning (nothing is written)",
+    "F003": "A tab in the indentation of a clause line (fmt refuses the file)",
+    "L010": "A ledger row with the wrong number of fields, or a JSON line that is not an object",
+    "L011": "A JSON Lines record without a required field",
+    "L012": "A ledger column named twice",
+    "L013": "A ledger column that looks like a misspelt known column",
+    "L014": "A ledger column name with spaces around it",
+    "L015": "A quote in a CSV ledger that is not closed where its row ends",
+    "L101": "A required ledger column is missing, or the ledger is empty",
+    "L102": "A ledger column that is not used",
+    "L103": "A ledger, disputes or measures file cannot be read",
+    "P001": "An output folder cannot be created",
+    "P002": "The folder of an output file does not exist",
+    "P003": "`diff --git` on a path outside the git repository",
+    "P004": "An output file cannot be written",
 }
 
 

@@ -7,14 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .outputs import relative_to_repository
 from .source import SourceFile
 
 
 class VersionError(Exception):
-    def __init__(self, message: str, usage: bool = False) -> None:
+    def __init__(self, message: str, usage: bool = False, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.usage = usage
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,13 @@ def pairs_from_git(rev: str, paths: list[Path]) -> list[Pair]:
         ]
     pairs = []
     for path in paths:
-        rel = path.resolve().relative_to(top.resolve()).as_posix()
+        rel = relative_to_repository(path, top)
+        if rel is None:
+            raise VersionError(
+                f"cannot compare {path} with {rev}: it is outside the git repository {top} "
+                "(to compare two files, give both: agreementdsl diff OLD NEW)",
+                code="P003",
+            )
         try:
             old: str | None = _git("show", f"{rev}:{rel}", cwd=top)
         except VersionError:

@@ -22,6 +22,7 @@ from .. import model as m
 from ..contributions import evaluate_contributions
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money, percent_of
+from ..source import Span
 
 FRAMEWORKS_ENV = "AGREEMENTDSL_BCF_FRAMEWORKS"
 
@@ -139,24 +140,27 @@ def _nhs_minimum(agreement: m.Agreement, f: Framework) -> list[Diagnostic]:
                 )
         if f.uplift is None:
             continue
-        for before, after in zip(f.years, f.years[1:], strict=False):
-            for label, get in (
-                ("NHS minimum contribution", lambda y: _contribution(pool, values, y, icb)),
-                (
-                    "NHS minimum contribution to adult social care",
-                    lambda y: social[y][0] if y in social else None,
-                ),
-            ):
-                first, second = get(before), get(after)
+        stated: dict[str, int | None] = {y: _contribution(pool, values, y, icb) for y in f.years}
+        spans: dict[str, Span] = {y: _year_span(pool, y) for y in f.years}
+        streams: tuple[tuple[str, dict[str, int | None], dict[str, Span]], ...] = (
+            ("NHS minimum contribution", stated, spans),
+            (
+                "NHS minimum contribution to adult social care",
+                {y: social[y][0] if y in social else None for y in f.years},
+                {y: social[y][1] if y in social else pool.bcf.span for y in f.years},
+            ),
+        )
+        for label, amounts, where in streams:
+            for before, after in zip(f.years, f.years[1:], strict=False):
+                first, second = amounts[before], amounts[after]
                 if first is None or second is None:
                     continue
                 least = first + percent_of(first, f.uplift)
                 if second < least:
-                    where = social[after][1] if "social" in label else _year_span(pool, after)
                     diags.append(
                         warning(
                             "W952",
-                            where,
+                            where[after],
                             f"the {label} rises from {format_money(first)} in {before} to {format_money(second)} in {after}, less than the {f.uplift}% {f.named} requires (at least {format_money(least)})",
                             f"state at least {format_money(least)} for {after}",
                         )
@@ -164,7 +168,7 @@ def _nhs_minimum(agreement: m.Agreement, f: Framework) -> list[Diagnostic]:
     return diags
 
 
-def _year_span(pool: m.Pool, year: str) -> Any:
+def _year_span(pool: m.Pool, year: str) -> Span:
     return next((y.span for y in pool.contributions if y.year == year), pool.span)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ..money import MoneyError, parse_amount
+from .structure import Pairs, duplicate_keys, read_header, unclosed_quote
 
 KINDS = frozenset({"spend", "income", "contribution", "forecast"})
 REQUIRED = ("date", "pool", "kind", "amount")
@@ -128,23 +129,24 @@ class LedgerReader:
                 ) from exc
 
     # ------------------------------------------------------------ formats
-    def _columns(self, names: list[str]) -> None:
-        missing = [c for c in REQUIRED if c not in names]
+    def _columns(self, raw: list[str]) -> list[str]:
+        """The header's names, normalised; a missing or doubled column stops the run."""
+        header = read_header(raw)
+        missing = [c for c in REQUIRED if c not in header.names]
         if missing:
+            guesses = [f"`{n}` is probably `{c}`" for c in missing if (n := header.probably(c))]
             raise LedgerError(
                 "L101",
                 f"the ledger {self.path} has no {', '.join(f'`{c}`' for c in missing)} column",
-                f"the first line must name the columns; required: {', '.join(REQUIRED)}",
+                "; ".join(guesses) + ": rename it"
+                if guesses
+                else f"the first line must name the columns; required: {', '.join(REQUIRED)}",
             )
-        self._unknown_columns(names)
-
-    def _unknown_columns(self, names: list[str]) -> None:
-        unknown = [c for c in names if c not in REQUIRED and c not in OPTIONAL]
-        if unknown:
-            self.warnings.append(
-                f"L102: the ledger's unknown column{'s' * (len(unknown) > 1)} "
-                f"{', '.join(f'`{c}`' for c in unknown)} {'are' if len(unknown) > 1 else 'is'} ignored"
-            )
+        if header.problems:
+            first = header.problems[0]
+            raise LedgerError(first.code, f"the ledger {self.path} has {first.message}", first.hint)
+        self.warnings.extend(w for w in header.warnings if w not in self.warnings)
+        return header.names
 
     def _slice(
         self, start: int, end: int, header: list[str], first_line: int
@@ -168,8 +170,7 @@ class LedgerReader:
                 f"the ledger {self.path} is empty: it needs a header line",
                 f"required columns: {', '.join(REQUIRED)}",
             )
-        names = [h.strip().lower() for h in header]
-        self._columns(names)
+        names = self._columns(header)
         index = {n: i for i, n in enumerate(names)}
         width = len(names)
         # Absent optional columns read an empty slot appended to every row.
@@ -180,6 +181,15 @@ class LedgerReader:
         for fields in reader:
             row = last_line + 1
             last_line = reader.line_num + start
+            if last_line > row and unclosed_quote(fields, width, index["date"]) is not None:
+                message = (
+                    f"a quote opened on line {row} is not closed where the row ends: it runs "
+                    f"over the next {last_line - row} lines (to line {last_line}), which read "
+                    "as rows of their own and are not counted"
+                )
+                self.warnings.append(f"L015: {message}")
+                yield Rejected(row, "L015", message)
+                continue
             if len(fields) != width:
                 if not fields:
                     continue  # a blank line holds no row
@@ -197,15 +207,24 @@ class LedgerReader:
             if not line.strip():
                 continue
             try:
-                record = json.loads(line, parse_float=str, parse_int=str)
+                record = json.loads(line, parse_float=str, parse_int=str, object_pairs_hook=Pairs)
             except json.JSONDecodeError as exc:
                 yield Rejected(number, "L010", f"the line is not JSON: {exc.msg}")
                 continue
-            if not isinstance(record, dict):
+            if not isinstance(record, Pairs):
                 yield Rejected(number, "L010", "the line is not a JSON object")
                 continue
+            twice = duplicate_keys(record)
+            if twice:
+                yield Rejected(
+                    number,
+                    "L012",
+                    f"the record gives {', '.join(f'`{k}`' for k in twice)} more than once",
+                )
+                continue
+            record = dict(record)
             if not seen_columns:
-                self._unknown_columns([str(k) for k in record])
+                self.warnings.extend(read_header([str(k) for k in record], exact=True).warnings)
                 seen_columns = True
             missing = [c for c in REQUIRED if c not in record]
             if missing:
@@ -331,7 +350,16 @@ def side_rows(
     with handle:
         try:
             reader = csv.DictReader(handle)
-            missing = [c for c in required if c not in (reader.fieldnames or [])]
+            names = list(reader.fieldnames or [])
+            twice = [c for c in columns if names.count(c) > 1]
+            if twice:
+                raise LedgerError(
+                    "L012",
+                    f"the {kind} file {path} has the column `{twice[0]}` twice: which one holds "
+                    "it cannot be told",
+                    f"keep one `{twice[0]}` column",
+                )
+            missing = [c for c in required if c not in names]
             if missing:
                 raise LedgerError(
                     "L101",

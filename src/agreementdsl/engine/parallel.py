@@ -26,35 +26,65 @@ _STATE: dict[str, Any] = {}  # set before forking; read by the workers
 
 
 def _plain_csv_cut(reader: LedgerReader) -> tuple[int, int, list[str], int] | None:
-    """(header end, cut, header, lines before the cut), or None when the file must not be cut."""
+    """(header end, cut, header, lines before the cut), or None when the file must not be cut.
+
+    Lines are counted as the CSV reader counts them: `\\r\\n`, a bare `\\r` and `\\n` each end
+    one line, so the second half's row numbers are physical lines whatever the line endings.
+    """
     path = reader.path
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return None
     size = path.stat().st_size
     with path.open("rb") as f:
-        head = f.readline()
+        first = f.read(_BLOCK)
+        head_end = _line_end(first)
+        head = first[:head_end]
         head_text = head.removeprefix(b"\xef\xbb\xbf")
-        if head_text.lstrip().startswith(b"{") or b'"' in head:
+        if head_end is None or head_text.lstrip().startswith(b"{") or b'"' in head:
             return None
+        f.seek(0)
         while block := f.read(_BLOCK):
             if b'"' in block:
                 return None
-        f.seek(size // 2)
+        f.seek(max(size // 2, head_end))
         f.readline()
         cut = f.tell()
         if cut >= size:
             return None
-        f.seek(len(head))
-        lines, left = 0, cut - len(head)
+        f.seek(head_end)
+        lines, left, after_cr = 0, cut - head_end, False
         while left > 0:
             block = f.read(min(_BLOCK, left))
-            lines += block.count(b"\n")
+            lines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            lines -= after_cr and block.startswith(b"\n")  # a CRLF split between two blocks
+            after_cr = block.endswith(b"\r")
             left -= len(block)
     try:
-        header = [h.strip().lower() for h in head_text.decode("utf-8").rstrip("\r\n").split(",")]
+        header = head_text.decode("utf-8").rstrip("\r\n").split(",")
     except UnicodeDecodeError:
         return None
-    return len(head), cut, header, lines
+    return head_end, cut, header, lines
+
+
+def _line_end(data: bytes) -> int | None:
+    """Where the first line of `data` ends, its line break included (None: no break in it)."""
+    ends = [i for i in (data.find(b"\r"), data.find(b"\n")) if i >= 0]
+    if not ends:
+        return None
+    end = min(ends)
+    return end + 2 if data[end : end + 2] == b"\r\n" else end + 1
+
+
+def slices(reader: LedgerReader) -> list[tuple[int, int, list[str], int]] | None:
+    """The two halves of a plain CSV ledger as `LedgerReader.part`s, or None (read it whole)."""
+    cut = _plain_csv_cut(reader)
+    if cut is None:
+        return None
+    head_end, middle, header, lines_before = cut
+    return [
+        (head_end, middle, header, 2),
+        (middle, reader.path.stat().st_size, header, 2 + lines_before),
+    ]
 
 
 def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
@@ -124,15 +154,10 @@ class ParallelExecutor:
             or reader.path.stat().st_size < self.min_bytes
         ):
             return self.executor.execute(reader, progress)
-        cut = _plain_csv_cut(reader)
-        if cut is None or "fork" not in multiprocessing.get_all_start_methods():
+        parts = slices(reader)
+        if parts is None or "fork" not in multiprocessing.get_all_start_methods():
             return self.executor.execute(reader, progress)
-        head_end, middle, header, lines_before = cut
-        reader._columns(header)  # a missing column stops the run before any work is forked
-        parts = [
-            (head_end, middle, header, 2),
-            (middle, reader.path.stat().st_size, header, 2 + lines_before),
-        ]
+        reader._columns(parts[0][2])  # a bad header stops the run before any work is forked
         _STATE.update(executor=self.executor, reader=reader)
         try:
             with multiprocessing.get_context("fork").Pool(self.workers) as pool:

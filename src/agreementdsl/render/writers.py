@@ -73,14 +73,16 @@ def write_all(
     doc: Document, formats: list[str], out: Path, stem: str, annotate: bool = False
 ) -> list[Path]:
     """Write each format into `out`; the same document always gives the same bytes."""
-    out.mkdir(parents=True, exist_ok=True)
+    from ..outputs import make_folder, write_file
+
+    make_folder(out)
     written = []
     for fmt in formats:
         path = out / f"{stem}.{fmt}"
         if fmt == "md":
-            path.write_text(render_markdown(doc, annotate), encoding="utf-8", newline="\n")
+            write_file(path, render_markdown(doc, annotate), newline="\n")
         elif fmt == "html":
-            path.write_text(render_html(doc, annotate), encoding="utf-8", newline="\n")
+            write_file(path, render_html(doc, annotate), newline="\n")
         else:
             from .docx import write_docx
 

@@ -5,13 +5,20 @@ Only the expectations that failed are rewritten, each in place and in the shape 
 comment after a one-line value stays); passing scenarios and everything else in the file are left
 exactly as they were, so the change is reviewed as a small diff. A scenario with no `expect:`
 gets one.
+
+Only what the engine produced is written. An expectation the engine gives no value for (an
+`overspend` when the pool is underspent, a dispute that is not open, an approval when no spend
+was approved) is left as it was and reported, so the scenario still fails and says why.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..loader import YNode
+from ..outputs import write_file
 from .runner import ScenarioResult
 from .spec import TestFile
 
@@ -118,7 +125,54 @@ def _comment_after(line: str) -> str:
     return ""
 
 
-def _edits_for(result: ScenarioResult, lines: list[str]) -> list[tuple[int, int, list[str]]]:
+@dataclass
+class Update:
+    """What `--update` did to one scenario file: the keys rewritten and those it could not."""
+
+    path: Path
+    changed: bool = False
+    rewritten: list[str] = field(default_factory=list)  # "scenario: key, key"
+    not_written: list[str] = field(default_factory=list)  # "file:line: scenario: why"
+
+
+VARIANCE = ("overspend", "underspend", "balanced")
+
+
+def _no_value(key: str, actual: dict[str, Any]) -> str:
+    """Why the engine has no value for an expectation, in the scenario's words."""
+    if key in VARIANCE:
+        kind = next((k for k in VARIANCE if actual.get(k)), None)
+        produced = {
+            "overspend": f"an overspend of {actual.get('overspend')}",
+            "underspend": f"an underspend of {actual.get('underspend')}",
+            "balanced": "a balanced outturn",
+        }
+        return f"the engine gives no {key}: it gives {produced[kind] if kind else 'no variance'}"
+    if key in ("required", "recorded", "compliant"):
+        return f"the engine gives no `{key}`: no spend in the scenario was checked for approval"
+    if key == "disputes":
+        return "the engine has no open dispute by that id on the as-of date"
+    return f"the engine gives no `{key}` for this scenario"
+
+
+def _unwritable(result: ScenarioResult, key: str) -> str | None:
+    """Why a failing expectation cannot be rewritten from the results, or None if it can."""
+    actual = result.actual
+    if key not in actual or actual[key] is None:
+        return _no_value(key, actual)
+    expected = result.scenario.expect.get(key)
+    if key == "disputes" and isinstance(expected, dict):
+        closed = [d for d in expected if d not in actual[key]]
+        if closed:
+            return f"dispute{'s' * (len(closed) > 1)} {', '.join(map(str, closed))}: " + _no_value(
+                key, actual
+            )
+    return None
+
+
+def _edits_for(
+    result: ScenarioResult, lines: list[str], update: Update
+) -> list[tuple[int, int, list[str]]]:
     node = result.scenario.expect_node
     scenario = result.scenario
     if node is None or not node.is_map:
@@ -131,18 +185,30 @@ def _edits_for(result: ScenarioResult, lines: list[str]) -> list[tuple[int, int,
         )
         indent = scenario.span.col - 1
         new = [" " * indent + "expect:"]
+        written = []
         for key in keys:
             if key in result.actual and (key != "balanced" or result.actual[key]):
                 new.extend(_key_lines(key, result.actual[key], indent + 2, indent + 4, False, ""))
+                written.append(key)
         end = _last_line(scenario.span_node) if scenario.span_node else scenario.span.line
+        update.rewritten.append(f"{scenario.name}: {', '.join(written) or 'nothing'} (new)")
         return [(end, end, new)]
     edits = []
-    failing = {f.key for f in result.failures}
+    failing = list(dict.fromkeys(f.key for f in result.failures))
+    written = []
     for key in failing:
         value_node = node.value.get(key)
         key_span = node.keys.get(key)
         if value_node is None or key_span is None:
             continue
+        why = _unwritable(result, key)
+        if why is not None:
+            update.not_written.append(
+                f"{result.file.path}:{key_span.line}: {scenario.name}: `{key}` is not "
+                f"rewritten: {why}"
+            )
+            continue
+        written.append(key)
         first, last = key_span.line - 1, _last_line(value_node)
         block = value_node.span.line > key_span.line
         child_indent = (value_node.span.col - 1) if block else key_span.col + 1
@@ -152,21 +218,24 @@ def _edits_for(result: ScenarioResult, lines: list[str]) -> list[tuple[int, int,
         value = shaped(key, scenario.expect.get(key), result.actual.get(key))
         new = _key_lines(key, value, key_span.col - 1, child_indent, block, comment)
         edits.append((first, last, new[:1] + inner + new[1:]))
+    if written:
+        update.rewritten.append(f"{scenario.name}: {', '.join(written)}")
     return edits
 
 
-def update_file(test_file: TestFile, results: list[ScenarioResult]) -> bool:
-    """Rewrite the file's failing expectations; True when its text changed."""
+def update_file(test_file: TestFile, results: list[ScenarioResult]) -> Update:
+    """Rewrite the file's failing expectations from the results; say what could not be."""
+    update = Update(test_file.path)
     text = test_file.source.text
     lines = text.split("\n")
     edits: list[tuple[int, int, list[str]]] = []
     for result in results:
         if result.error is None and (result.failures or result.scenario.expect_node is None):
-            edits.extend(_edits_for(result, lines))
+            edits.extend(_edits_for(result, lines, update))
     for first, end, new in sorted(edits, reverse=True):
         lines[first:end] = new
     updated = "\n".join(lines)
-    if updated == text:
-        return False
-    test_file.path.write_text(updated, encoding="utf-8")
-    return True
+    if updated != text:
+        write_file(test_file.path, updated)
+        update.changed = True
+    return update
