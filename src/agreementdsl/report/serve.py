@@ -142,6 +142,7 @@ class Site:
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "agreementdsl"
+        site: Site
 
         def _send(self, status: int, body: str, head_only: bool = False) -> None:
             data = body.encode("utf-8")
@@ -207,6 +208,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if not getattr(self.server, "quiet", False):
                 super().log_message(format, *args)
 
+    Handler.site = site
     return Handler
 
 
