@@ -203,7 +203,7 @@ def test_a_served_page_loads_in_headless_chromium_without_console_errors(
             timeout=120,
         )
         assert done.returncode == 0, done.stderr[-2000:]
-        console = [l for l in done.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+        console = [x for x in done.stderr.splitlines() if "CONSOLE" in x or "Uncaught" in x]
         assert console == [], console
         assert "herefordshire" in done.stdout
 
