@@ -155,7 +155,8 @@ def test_reports_sent_make_reports_done_late_or_overdue(tmp_path: Path) -> None:
     )
     text = _report(tmp_path, "--as-of", "2005-07-31", "--sent", str(sent)).read_text("utf-8")
     rows = re.findall(
-        r"<tr><td>(\S+)</td><td>(?:! )?([a-z ]+)</td>.*?class=\"status [a-z-]+\">([a-z ]+)", text
+        r"<tr><td class=\"date\">(\S+)</td><td>(?:! )?([a-z ]+)</td>.*?class=\"status [a-z-]+\">([a-z ]+)",
+        text,
     )
     status = {(due, report): s.strip() for due, report, s in rows}
     assert status[("2005-05-16", "finance report")] == "done"  # sent 10 May, due 16 May
@@ -188,6 +189,7 @@ def test_report_refuses_an_agreement_with_errors_with_codes_not_a_traceback(tmp_
         (["--ledger", INPUTS[2], "--as-of", "31/01/2006"], 2, "is not a date"),
         (["--ledger", INPUTS[2], "--year", "2005/07"], 2, "not a financial year"),
         (["--ledger", INPUTS[2], "--sent", "nowhere.csv"], 1, "error[L103]"),
+        (["--ledger", "tests/data/report/empty-ledger.csv"], 2, "no usable dates"),
     ],
 )
 def test_report_explains_what_it_cannot_do(

@@ -225,3 +225,35 @@ def test_the_serve_command_starts_and_stops(folder: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_fault_making_a_page_is_an_error_box_and_the_server_goes_on(
+    server: tuple[str, int, Site], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, port, site = server
+
+    def broken(stem: str) -> None:
+        raise RuntimeError("a fault in agreementdsl")
+
+    monkeypatch.setattr(site, "pages", broken)
+    status, _, body = _ask(port, "GET", "/herefordshire.html")
+    assert status == 500 and 'data-code="R009"' in body and "Traceback" not in body
+    monkeypatch.undo()
+    assert _ask(port, "GET", "/herefordshire.html")[0] == 200
+
+
+def test_refusals_carry_their_codes(server: tuple[str, int, Site]) -> None:
+    _, port, _ = server
+    assert 'data-code="R010"' in _ask(port, "GET", "/nothing.html")[2]
+    assert 'data-code="R011"' in _ask(port, "POST", "/", b"")[2]
+
+
+def test_serve_says_when_the_port_is_taken(server: tuple[str, int, Site], folder: Path) -> None:
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    _, port, _ = server
+    result = CliRunner().invoke(main, ["serve", str(folder), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"error[R012]: cannot listen on 127.0.0.1:{port}" in result.output

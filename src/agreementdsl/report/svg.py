@@ -36,6 +36,12 @@ def _short(pence: float) -> str:
     return f"£{pounds:.0f}"
 
 
+def _fit(label: str, width: float) -> str:
+    """The label cut to the width it has (about 6.5 units a character), with an ellipsis."""
+    room = max(int(width / 6.5), 4)
+    return label if len(label) <= room else label[: room - 1].rstrip() + "…"
+
+
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     if high <= low:
         high = low + 100
@@ -188,7 +194,7 @@ def paired_bars(name: str, title: str, rows: Sequence[tuple[str, int | None, int
             )
         body.append(
             f'<text class="tick" x="{round(LEFT + i * slot + slot / 2, 1)}" y="{HEIGHT - BOTTOM + 16}" '
-            f'text-anchor="middle">{escape(label[:28])}</text>'
+            f'text-anchor="middle">{escape(_fit(label, slot))}</text>'
         )
     return _svg(name, title, body, [("budget", PALETTE[5], False), ("actual", PALETTE[0], False)])
 
