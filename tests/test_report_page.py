@@ -287,3 +287,39 @@ def test_the_report_prints_to_a_pdf_of_several_a4_pages(tmp_path: Path) -> None:
     assert pages >= 4  # a page for each pool at least, outcomes and the ledger after them
     sizes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)", data)
     assert sizes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in sizes)
+
+
+@pytest.mark.parametrize("as_of", ["2006-01-31", "2006-03-31"])
+def test_the_what_if_at_the_current_outturn_is_the_engines_settlement(
+    tmp_path: Path, as_of: str
+) -> None:
+    text = _report(tmp_path, "--as-of", as_of).read_text("utf-8")
+    engine = _engine("--as-of", as_of)
+    ended = as_of == "2006-03-31"
+    for pool in engine["pools"]:
+        section = text[text.index(f'id="pool-{pool["pool"]}"') :]
+        section = section[: section.index("</section>")]
+        outturn = pool["actual"] if ended else pool["forecast"]
+        row = re.search(rf'<tr[^>]*data-outturn="{re.escape(outturn)}">(.*?)</tr>', section, re.S)
+        assert row, (pool["pool"], outturn)
+        shares = dict(re.findall(r'data-share="([a-z-]+)" data-value="([0-9.]+)"', row.group(1)))
+        assert shares == pool["settlement"]["shares"]
+
+
+def test_only_the_hundred_largest_breaches_are_listed(tmp_path: Path) -> None:
+    ledger = tmp_path / "many.csv"
+    lines = ["date,pool,element,kind,amount,approved_by"]
+    lines += [
+        f"2005-05-{1 + i % 28:02d},mental-health,council,spend,{1000 + i}.00," for i in range(120)
+    ]
+    ledger.write_text("\n".join(lines) + "\n", "utf-8")
+    inputs = [INPUTS[0], "--ledger", str(ledger)]
+    text = _report(tmp_path, inputs=inputs).read_text("utf-8")
+    amounts = re.findall(
+        r'data-figure="pools\.mental-health\.approvals\.row-\d+\.amount" data-value="([0-9.]+)"',
+        text,
+    )
+    assert len(amounts) == 100
+    assert amounts[0] == "1119.00" and amounts[-1] == "1020.00"  # largest first
+    assert "(120 of 120 spends, largest first)" in text
+    assert "… and 20 smaller ones" in text

@@ -257,3 +257,16 @@ def test_serve_says_when_the_port_is_taken(server: tuple[str, int, Site], folder
     result = CliRunner().invoke(main, ["serve", str(folder), "--port", str(port)])
     assert result.exit_code == 1
     assert f"error[R012]: cannot listen on 127.0.0.1:{port}" in result.output
+
+
+def test_a_ledger_without_a_required_column_is_boxed_and_the_others_work(
+    server: tuple[str, int, Site], folder: Path
+) -> None:
+    _, port, _ = server
+    shutil.copy(AGREEMENTS / "herefordshire.yaml", folder / "noamount.yaml")
+    (folder / "noamount-2005-06.csv").write_text("date,pool,kind\n2005-05-01,mental-health,spend\n")
+    status, _, body = _ask(port, "GET", "/noamount.html")
+    assert status == 422 and 'data-code="L101"' in body and "amount" in body
+    assert _ask(port, "GET", "/herefordshire.html")[0] == 200
+    index = _ask(port, "GET", "/")[2]
+    assert 'data-code="L101"' in index and '<a href="/herefordshire.html">' in index

@@ -30,7 +30,9 @@ from .figures import (
 )
 from .sent import Sent
 from .warning import Warning, early_warnings, report_status
-from .whatif import WhatIf, WhatIfError, what_if
+from .whatif import WhatIf, WhatIfError, kinks, what_if, year_context
+
+MAX_BREACHES = 100  # the largest; `run --format json` lists every one
 
 
 @dataclass
@@ -43,6 +45,7 @@ class PoolView:
     month_rows: list[Month]
     elements: list[tuple[str, Figure | None, Figure]]
     breaches: list[dict[str, Any]]
+    breach_count: int
     approvals_count: int
     reports: list[dict[str, Any]]
     warnings: list[Warning]
@@ -107,10 +110,11 @@ def _pool_view(
         )
         for e in pj["elements"]
     ]
-    breaches = sorted(
+    every_breach = sorted(
         (a for a in pj["approvals"] if not a["compliant"]),
         key=lambda a: (-Figure("", a["amount"]).pence, a["row"]),
     )
+    breaches = every_breach[:MAX_BREACHES]
     for b in breaches:
         b["figure"] = Figure(
             f"pools.{pid}.approvals.row-{b['row']}.amount",
@@ -140,8 +144,6 @@ def _pool_view(
     whatif, whatif_error = None, None
     if budget is not None and ir_pool["risk_share"]:
         try:
-            from .whatif import kinks, year_context
-
             ctx = year_context(result.ir, ir_pool, pj["year"])
             marks = [k.outturn for k in kinks(ir_pool, ctx)]
             outturn = head["forecast"].pence if head["forecast"] else None
@@ -149,7 +151,8 @@ def _pool_view(
                 outturn = head["actual"].pence if head["actual"] else outturn
             low, high = _whatif_range(budget, outturn, marks)
             parts = _element_parts(ir_pool, result.totals.pools[pid], pool.year, result.as_of)
-            whatif = what_if(result.ir, pid, pj["year"], low, high, element_parts=parts)
+            now = (outturn,) if outturn is not None else ()
+            whatif = what_if(result.ir, pid, pj["year"], low, high, element_parts=parts, also=now)
         except WhatIfError as exc:
             whatif_error = f"{exc.code}: {exc.message}"
     view = PoolView(
@@ -161,6 +164,7 @@ def _pool_view(
         months(pj, ir_pool, budget),
         elements,
         breaches,
+        len(every_breach),
         len(pj["approvals"]),
         reports,
         early_warnings(result, pool),

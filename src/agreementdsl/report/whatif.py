@@ -221,11 +221,13 @@ def what_if(
     *,
     by_overspend: bool = False,
     element_parts: Callable[[str], dict[str, int]] | None = None,
+    also: tuple[int, ...] = (),
 ) -> WhatIf:
     """Settle the pool's year at every level from `low` to `high` (outturns, or overspends).
 
-    The levels are `low`, `low + step`, … up to `high`, and `high` itself, and every kink in
-    between; the default step gives 20 intervals.
+    The levels are `low`, `low + step`, … up to `high`, and `high` itself, every kink in
+    between and the outturns in `also` (the report adds the forecast); the default step gives
+    20 intervals.
     """
     pool = find_pool(ir, pool_id)
     if not pool["risk_share"]:
@@ -255,6 +257,7 @@ def what_if(
     all_kinks = kinks(pool, ctx)
     inside = [k for k in all_kinks if low <= k.outturn <= high]
     levels = set(range(low, high + 1, step)) | {high} | {k.outturn for k in inside}
+    levels |= {a for a in also if low <= a <= high}
     kink_levels = {k.outturn for k in inside}
     points = []
     for outturn in sorted(levels):
