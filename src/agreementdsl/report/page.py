@@ -29,7 +29,7 @@ from .figures import (
     span_source,
 )
 from .sent import Sent
-from .warning import Warning, early_warnings, report_status
+from .warning import EarlyWarning, early_warnings, report_status
 from .whatif import WhatIf, WhatIfError, kinks, what_if, year_context
 
 MAX_BREACHES = 100  # the largest; `run --format json` lists every one
@@ -48,7 +48,7 @@ class PoolView:
     breach_count: int
     approvals_count: int
     reports: list[dict[str, Any]]
-    warnings: list[Warning]
+    warnings: list[EarlyWarning]
     disputes: list[dict[str, Any]]
     whatif: WhatIf | None
     whatif_error: str | None

@@ -20,7 +20,7 @@ from ..money import round_half_away
 
 
 @dataclass(frozen=True)
-class Warning:
+class EarlyWarning:
     """One triggered duty: raised already (when), or when the run-rate would raise it."""
 
     duty: int
@@ -55,7 +55,7 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
     return Position(year, Series(net), pool.budget, known)
 
 
-def early_warnings(result: RunResult, pool: PoolResult) -> list[Warning]:
+def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
     """For each triggered duty of the pool: when it was raised, and when it would be next."""
     duties = [d for d in pool.pool["reporting"] if d["trigger"] is not None]
     if not duties:
@@ -73,7 +73,7 @@ def early_warnings(result: RunResult, pool: PoolResult) -> list[Warning]:
         raised = [r for r in pool.reports if r.triggered and r.duty == duty["number"]]
         ahead = next((d for d in future if d.duty == duty["number"]), None)
         out.append(
-            Warning(
+            EarlyWarning(
                 duty["number"],
                 duty["report"],
                 duty["to"],
