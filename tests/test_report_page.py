@@ -323,3 +323,45 @@ def test_only_the_hundred_largest_breaches_are_listed(tmp_path: Path) -> None:
     assert amounts[0] == "1119.00" and amounts[-1] == "1020.00"  # largest first
     assert "(120 of 120 spends, largest first)" in text
     assert "… and 20 smaller ones" in text
+
+
+def _synthetic_ledger(ir: dict[str, Any], path: Path) -> None:
+    """Seven months of each pool's first year, every element spending 110% of its share of
+    budget, approved by the last rule's approvers: an overspend for every pool."""
+    lines = ["date,pool,element,kind,amount,approved_by"]
+    for pool in ir["pools"]:
+        year = pool["contributions"][0]
+        start = int(year["year"][:4])
+        monthly = parse_amount(year["total"]) * 11 // 10 // 12
+        elements = [e["id"] for e in pool["elements"]] or [""]
+        approvers = ";".join(pool["spending"][-1]["approvers"])
+        for month in range(4, 11):
+            for element in elements:
+                pence = monthly // len(elements)
+                lines.append(
+                    f"{start}-{month:02d}-15,{pool['id']},{element},spend,{pence // 100}.{pence % 100:02d},{approvers}"
+                )
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+@pytest.mark.parametrize(
+    "agreement",
+    sorted(p.name for p in (ROOT / "agreements").glob("*.yaml") if ".test." not in p.name),
+)
+def test_every_example_agreement_reports_figures_equal_to_the_engines(
+    tmp_path: Path, agreement: str
+) -> None:
+    from engine_support import compile_file
+
+    ir = compile_file(ROOT / "agreements" / agreement)
+    ledger = tmp_path / "ledger.csv"
+    _synthetic_ledger(ir, ledger)
+    inputs = [f"agreements/{agreement}", "--ledger", str(ledger)]
+    page = _report(tmp_path / "out", inputs=inputs)
+    engine = _engine(inputs=inputs)
+    figures = _parse(page.read_text("utf-8")).figures
+    assert len(figures) >= 4 * len(engine["pools"])
+    for fig in figures:
+        assert lookup(engine, fig["data-figure"]) == fig["data-value"], fig["data-figure"]
+    _, console = _open_in_chromium(page, tmp_path)
+    assert console == []

@@ -16,7 +16,7 @@ from typing import Any
 from ..engine.position import Position, Series
 from ..engine.reports import Due, schedule
 from ..engine.run import PoolResult, RunResult
-from ..money import round_half_away
+from ..money import format_money, parse_amount, round_half_away
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,11 @@ def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
 
 def _trigger_words(trigger: dict[str, Any]) -> str:
     what = ("forecast " if trigger["forecast"] else "") + trigger["direction"]
-    limit = f"{trigger['percent']}%" if trigger["percent"] is not None else f"£{trigger['amount']}"
+    limit = (
+        f"{trigger['percent']}%"
+        if trigger["percent"] is not None
+        else format_money(parse_amount(trigger["amount"]), always_pence=False)
+    )
     return f"when {what} exceeds {limit}"
 
 
