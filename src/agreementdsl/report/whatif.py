@@ -91,7 +91,6 @@ class WhatIf:
 
 
 # ---------------------------------------------------------------- reading the range
-_RANGE = re.compile(r"^\s*(?P<low>-?[^.]+?)\s*\.\.\s*(?P<high>-?[^.]+(?:\.[0-9]+)?)\s*$")
 
 
 def _money(text: str) -> int:
