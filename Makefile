@@ -24,6 +24,12 @@ demo: $(STAMP)
 	  --measures agreements/herefordshire-measures.csv
 	@echo
 	$(BIN)/agreementdsl render agreements/herefordshire.yaml --format all --annotate --output build
+	@echo
+	$(BIN)/agreementdsl report agreements/herefordshire.yaml \
+	  --ledger agreements/herefordshire-2005-06.csv \
+	  --disputes agreements/herefordshire-disputes.csv \
+	  --measures agreements/herefordshire-measures.csv \
+	  --as-of 2006-01-31 --output build/report
 
 test: $(STAMP) browser lint typecheck unit
 

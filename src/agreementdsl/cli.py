@@ -636,5 +636,16 @@ def schema_command() -> None:
     )
 
 
+def _add_report_commands() -> None:
+    """`report`, `whatif` and `serve` live with the report package (src/agreementdsl/report/)."""
+    from .report.commands import report_command, serve_command, whatif_command
+
+    for command in (report_command, whatif_command, serve_command):
+        main.add_command(command)
+
+
+_add_report_commands()
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,124 @@
+"""Early warning: when, at the current run-rate, each reporting trigger will fire.
+
+The projection spends the §6 run-rate (net expenditure to the last month end ÷ months elapsed)
+in every month still to come, then asks the engine's own reporting schedule (engine.reports)
+which triggered duties that projected year would raise, and when. Forecast rows already in the
+ledger keep their §6 precedence: the latest one on or before a day is that day's forecast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from ..engine.position import Position, Series
+from ..engine.reports import Due, schedule
+from ..engine.run import PoolResult, RunResult
+from ..money import format_money, parse_amount, round_half_away
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """One triggered duty: raised already (when), or when the run-rate would raise it."""
+
+    duty: int
+    report: str
+    to: str
+    trigger: str  # the trigger as written
+    source: str  # file:line of the duty
+    raised: list[Due]  # raised on or before the as-of date (engine results)
+    projected: Due | None  # the first raising after the as-of date at the current run-rate
+    note: str  # in words, for the page
+
+
+def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
+    """The pool's year with every month after the as-of date spent at the current run-rate."""
+    year, as_of = pool.year, result.as_of
+    data = result.totals.pools[pool.pool["id"]]
+    ends = [d for d in year.month_ends() if d <= as_of]
+    if not ends or as_of >= year.last_day or pool.budget is None:
+        return None
+    actual = Position(year, Series(data.net), pool.budget)
+    months = len(ends)
+    rate = Fraction(actual.spent_to(ends[-1]), months)  # pence a month, exactly
+    net = dict(data.net)
+    running = actual.spent_to(as_of)
+    for k, end in enumerate(year.month_ends(), start=1):
+        if end <= as_of:
+            continue
+        target = round_half_away(rate * k)
+        net[end] = net.get(end, 0) + target - running
+        running = target
+    known = [f for f in data.forecasts if f[0] <= as_of]  # no forecast from after the as-of date
+    return Position(year, Series(net), pool.budget, known)
+
+
+def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
+    """For each triggered duty of the pool: when it was raised, and when it would be next."""
+    duties = [d for d in pool.pool["reporting"] if d["trigger"] is not None]
+    if not duties:
+        return []
+    projected = _projected_position(result, pool)
+    future: list[Due] = []
+    if projected is not None:
+        future = [
+            d
+            for d in schedule(duties, projected, pool.year.last_day)
+            if d.period_end > result.as_of
+        ]
+    out = []
+    for duty in duties:
+        raised = [r for r in pool.reports if r.triggered and r.duty == duty["number"]]
+        ahead = next((d for d in future if d.duty == duty["number"]), None)
+        out.append(
+            EarlyWarning(
+                duty["number"],
+                duty["report"],
+                duty["to"],
+                _trigger_words(duty["trigger"]),
+                f"{duty['span']['file']}:{duty['span']['line']}",
+                raised,
+                ahead,
+                _note(result, pool, raised, ahead, projected is not None),
+            )
+        )
+    return out
+
+
+def _trigger_words(trigger: dict[str, Any]) -> str:
+    what = ("forecast " if trigger["forecast"] else "") + trigger["direction"]
+    limit = (
+        f"{trigger['percent']}%"
+        if trigger["percent"] is not None
+        else format_money(parse_amount(trigger["amount"]), always_pence=False)
+    )
+    return f"when {what} exceeds {limit}"
+
+
+def _note(
+    result: RunResult, pool: PoolResult, raised: list[Due], ahead: Due | None, projected: bool
+) -> str:
+    if ahead is not None:
+        return f"at the current run-rate it fires on {ahead.period_end}; the report would be due {ahead.due}"
+    if not projected:
+        if result.as_of >= pool.year.last_day:
+            return "the year has ended: no projection"
+        if pool.budget is None:
+            return "no budget for the year: no projection"
+        return "no month of the year has ended yet, so there is no run-rate to project"
+    if raised:
+        return "at the current run-rate it is not raised again this year"
+    return "at the current run-rate it does not fire this year"
+
+
+def report_status(due: date, as_of: date, sent: date | None, recorded: bool) -> str:
+    """A report's standing on the as-of date: done, done late, overdue, not recorded, due today
+    or upcoming. Without a record of reports sent (`recorded` false) a past one is `not recorded`.
+    """
+    if sent is not None and sent <= as_of:
+        return "done" if sent <= due else "done late"
+    if due < as_of:
+        return "overdue" if recorded else "not recorded"
+    return "due today" if due == as_of else "upcoming"

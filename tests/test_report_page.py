@@ -1,0 +1,367 @@
+"""The monitoring report page: every figure equals the engine's JSON, each links to its clause,
+and in headless Chromium it loads without console errors, with its charts drawn."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+from agreementdsl.money import format_money, parse_amount
+from agreementdsl.report.figures import lookup
+from test_render import BROWSER_FLAGS, CHROMIUM, _open_in_chromium
+
+ROOT = Path(__file__).resolve().parents[1]
+INPUTS = [
+    "agreements/herefordshire.yaml",
+    "--ledger",
+    "agreements/herefordshire-2005-06.csv",
+    "--disputes",
+    "agreements/herefordshire-disputes.csv",
+    "--measures",
+    "agreements/herefordshire-measures.csv",
+]
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+class _Page(HTMLParser):
+    """The figures (data-figure, data-value, text, href) and the ids of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[dict[str, str]] = []
+        self.ids: set[str] = set()
+        self.scripts = 0
+        self._open: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "script":
+            self.scripts += 1
+        if "data-figure" in a:
+            self._open = {**a, "text": ""}
+            self.figures.append(self._open)
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._open["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._open = None
+
+
+def _parse(text: str) -> _Page:
+    page = _Page()
+    page.feed(text)
+    return page
+
+
+def _report(tmp_path: Path, *extra: str, inputs: list[str] = INPUTS) -> Path:
+    result = CliRunner().invoke(main, ["report", *inputs, *extra, "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    return tmp_path / f"{Path(inputs[0]).stem}.html"
+
+
+def _engine(*extra: str, inputs: list[str] = INPUTS) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["run", *inputs, *extra, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.output)
+    return data
+
+
+@pytest.mark.parametrize("as_of", ["2005-09-30", "2006-01-31", "2006-03-31"])
+def test_every_figure_on_the_page_equals_the_engines_json(tmp_path: Path, as_of: str) -> None:
+    page = _parse(_report(tmp_path, "--as-of", as_of).read_text("utf-8"))
+    engine = _engine("--as-of", as_of)
+    assert len(page.figures) > 30
+    for fig in page.figures:
+        assert lookup(engine, fig["data-figure"]) == fig["data-value"], fig["data-figure"]
+        assert fig["text"] == format_money(parse_amount(fig["data-value"])), fig
+    shown = {f["data-figure"] for f in page.figures}
+    for pool in engine["pools"]:
+        name = pool["pool"]
+        for key in ("budget", "actual", "forecast", "variance.amount"):
+            assert f"pools.{name}.{key}" in shown
+        for partner in pool["settlement"]["shares"]:
+            assert f"pools.{name}.settlement.shares.{partner}" in shown
+        for month in pool["months"]:
+            assert f"pools.{name}.months.{month['month']}.net" in shown
+        for approval in pool["approvals"]:
+            if not approval["compliant"]:
+                assert f"pools.{name}.approvals.row-{approval['row']}.amount" in shown
+
+
+def test_the_page_would_catch_a_figure_that_differs(tmp_path: Path) -> None:
+    page = _report(tmp_path, "--as-of", "2006-01-31")
+    engine = _engine("--as-of", "2006-01-31")
+    text = page.read_text("utf-8").replace(
+        'data-value="18140000.00"', 'data-value="18140000.01"', 1
+    )
+    wrong = [
+        f["data-figure"]
+        for f in _parse(text).figures
+        if lookup(engine, f["data-figure"]) != f["data-value"]
+    ]
+    assert wrong == ["pools.mental-health.forecast"]
+
+
+def test_every_figure_links_to_a_clause_of_the_rendered_schedule(tmp_path: Path) -> None:
+    page = _parse(_report(tmp_path, "--as-of", "2006-01-31").read_text("utf-8"))
+    schedule = _parse((tmp_path / "herefordshire.schedule.html").read_text("utf-8"))
+    for fig in page.figures:
+        target, _, anchor = fig["href"].partition("#")
+        assert target == "herefordshire.schedule.html"
+        assert anchor in schedule.ids, fig
+        assert re.fullmatch(r"agreements/herefordshire\.yaml:\d+", fig["title"]), fig
+    risk = next(
+        f for f in page.figures if f["data-figure"] == "pools.mental-health.variance.amount"
+    )
+    assert (risk["href"], risk["title"]) == (
+        "herefordshire.schedule.html#part-mental-health-risk",
+        "agreements/herefordshire.yaml:46",
+    )
+
+
+def test_the_page_is_self_contained(tmp_path: Path) -> None:
+    text = _report(tmp_path).read_text("utf-8")
+    assert _parse(text).scripts == 0
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    assert "@import" not in text and "url(" not in text
+
+
+def test_reports_sent_make_reports_done_late_or_overdue(tmp_path: Path) -> None:
+    sent = tmp_path / "sent.csv"
+    sent.write_text(
+        "pool,report,period_end,sent_on\n"
+        "mental-health,finance report,2005-04-30,2005-05-10\n"
+        "mental-health,finance report,2005-05-31,2005-06-20\n"
+        "mental-health,nonsense report,2005-05-31,2005-06-20\n"
+        "mental-health,finance report,2005-06-31,2005-07-01\n",
+        "utf-8",
+    )
+    text = _report(tmp_path, "--as-of", "2005-07-31", "--sent", str(sent)).read_text("utf-8")
+    rows = re.findall(
+        r"<tr><td class=\"date\">(\S+)</td><td>(?:! )?([a-z ]+)</td>.*?class=\"status [a-z-]+\">([a-z ]+)",
+        text,
+    )
+    status = {(due, report): s.strip() for due, report, s in rows}
+    assert status[("2005-05-16", "finance report")] == "done"  # sent 10 May, due 16 May
+    assert status[("2005-06-14", "finance report")] == "done late"  # sent 20 June
+    assert status[("2005-07-14", "finance report")] == "overdue"  # no record, due before 31 July
+    assert status[("2005-08-12", "finance report")] == "upcoming"
+    assert (
+        "<td>4</td><td>R005</td><td>pool &#39;mental-health&#39; has no report &#39;nonsense report&#39;"
+        in text
+    )
+    assert "<td>5</td><td>R005</td><td>period_end &#39;2005-06-31&#39; is not a date" in text
+
+
+def test_report_refuses_an_agreement_with_errors_with_codes_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / INPUTS[0]).read_text("utf-8").replace("to host", "to nobody"), "utf-8")
+    result = CliRunner().invoke(
+        main, ["report", str(bad), "--ledger", INPUTS[2], "--output", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 1
+    assert "error[E301]" in result.output and "error[R006]" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["--ledger", "nowhere.csv"], 1, "error[L10"),
+        (["--ledger", INPUTS[2], "--as-of", "31/01/2006"], 2, "is not a date"),
+        (["--ledger", INPUTS[2], "--year", "2005/07"], 2, "not a financial year"),
+        (["--ledger", INPUTS[2], "--sent", "nowhere.csv"], 1, "error[L103]"),
+        (["--ledger", "tests/data/report/empty-ledger.csv"], 2, "no usable dates"),
+    ],
+)
+def test_report_explains_what_it_cannot_do(
+    tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    result = CliRunner().invoke(main, ["report", INPUTS[0], *args, "--output", str(tmp_path)])
+    assert result.exit_code == code, result.output
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- in a real browser
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const out = [...document.querySelectorAll('svg.chart')].map(svg => {
+    const box = svg.getBoundingClientRect();
+    const marks = [...svg.querySelectorAll('path.series, path.band, rect.bar, circle.marker')]
+      .map(m => m.getBBox()).filter(b => b.width > 0 || b.height > 0).length;
+    return {chart: svg.dataset.chart, width: box.width, height: box.height, marks};
+  });
+  const pre = document.createElement('pre');
+  pre.id = 'measured';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def _measured(dom: str) -> list[dict[str, Any]]:
+    m = re.search(r'<pre id="measured">(.*?)</pre>', dom, re.S)
+    assert m, "the measuring script did not run"
+    data: list[dict[str, Any]] = json.loads(m.group(1).replace("&quot;", '"'))
+    return data
+
+
+def test_the_report_loads_in_headless_chromium_with_its_charts_drawn(tmp_path: Path) -> None:
+    page = _report(tmp_path, "--as-of", "2006-01-31")
+    dom, console = _open_in_chromium(page, tmp_path)
+    assert console == []
+    assert "Mental Health Services Pooled Fund" in dom
+    probe = tmp_path / "measured.html"
+    probe.write_text(page.read_text("utf-8").replace("</body>", MEASURE + "</body>"), "utf-8")
+    dom, _ = _open_in_chromium(probe, tmp_path)
+    charts = {c["chart"]: c for c in _measured(dom)}
+    for pool in ("mental-health", "learning-disabilities"):
+        for kind in ("cumulative", "monthly", "elements", "whatif"):
+            chart = charts[f"{pool}-{kind}"]
+            assert chart["width"] > 200 and chart["height"] > 80, chart
+            assert chart["marks"] >= 2, chart
+
+
+def test_agreement_and_ledger_text_is_shown_as_text_never_run(tmp_path: Path) -> None:
+    evil = "<script>console.error('pwned')</script>"
+    text = (ROOT / INPUTS[0]).read_text("utf-8")
+    text = text.replace("Mental Health Services Pooled Fund", json.dumps(evil))
+    agreement = tmp_path / "evil.yaml"
+    agreement.write_text(text, "utf-8")
+    disputes = tmp_path / "evil-disputes.csv"
+    disputes.write_text(
+        "id,pool,raised_on,resolved_on,subject\n"
+        'D9,mental-health,2005-11-01,,"<img src=x onerror=""console.error(\'pwned\')"">"\n',
+        "utf-8",
+    )
+    inputs = [str(agreement), "--ledger", INPUTS[2], "--disputes", str(disputes)]
+    page = _report(tmp_path / "out", inputs=inputs)
+    source = page.read_text("utf-8")
+    assert "&lt;script&gt;console.error(&#39;pwned&#39;)&lt;/script&gt;" in source
+    assert "&lt;img src=x onerror=" in source
+    dom, console = _open_in_chromium(page, tmp_path)
+    assert console == []
+    assert "<script>" not in dom and "<img" not in dom
+
+
+def test_the_report_prints_to_a_pdf_of_several_a4_pages(tmp_path: Path) -> None:
+    assert CHROMIUM is not None
+    page = _report(tmp_path, "--as-of", "2006-01-31")
+    pdf = tmp_path / "report.pdf"
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            *BROWSER_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    assert pages >= 4  # a page for each pool at least, outcomes and the ledger after them
+    sizes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)", data)
+    assert sizes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in sizes)
+
+
+@pytest.mark.parametrize("as_of", ["2006-01-31", "2006-03-31"])
+def test_the_what_if_at_the_current_outturn_is_the_engines_settlement(
+    tmp_path: Path, as_of: str
+) -> None:
+    text = _report(tmp_path, "--as-of", as_of).read_text("utf-8")
+    engine = _engine("--as-of", as_of)
+    ended = as_of == "2006-03-31"
+    for pool in engine["pools"]:
+        section = text[text.index(f'id="pool-{pool["pool"]}"') :]
+        section = section[: section.index("</section>")]
+        outturn = pool["actual"] if ended else pool["forecast"]
+        row = re.search(rf'<tr[^>]*data-outturn="{re.escape(outturn)}">(.*?)</tr>', section, re.S)
+        assert row, (pool["pool"], outturn)
+        shares = dict(re.findall(r'data-share="([a-z-]+)" data-value="([0-9.]+)"', row.group(1)))
+        assert shares == pool["settlement"]["shares"]
+
+
+def test_only_the_hundred_largest_breaches_are_listed(tmp_path: Path) -> None:
+    ledger = tmp_path / "many.csv"
+    lines = ["date,pool,element,kind,amount,approved_by"]
+    lines += [
+        f"2005-05-{1 + i % 28:02d},mental-health,council,spend,{1000 + i}.00," for i in range(120)
+    ]
+    ledger.write_text("\n".join(lines) + "\n", "utf-8")
+    inputs = [INPUTS[0], "--ledger", str(ledger)]
+    text = _report(tmp_path, inputs=inputs).read_text("utf-8")
+    amounts = re.findall(
+        r'data-figure="pools\.mental-health\.approvals\.row-\d+\.amount" data-value="([0-9.]+)"',
+        text,
+    )
+    assert len(amounts) == 100
+    assert amounts[0] == "1119.00" and amounts[-1] == "1020.00"  # largest first
+    assert "(120 of 120 spends, largest first)" in text
+    assert "… and 20 smaller ones" in text
+
+
+def _synthetic_ledger(ir: dict[str, Any], path: Path) -> None:
+    """Seven months of each pool's first year, every element spending 110% of its share of
+    budget, approved by the last rule's approvers: an overspend for every pool."""
+    lines = ["date,pool,element,kind,amount,approved_by"]
+    for pool in ir["pools"]:
+        year = pool["contributions"][0]
+        start = int(year["year"][:4])
+        monthly = parse_amount(year["total"]) * 11 // 10 // 12
+        elements = [e["id"] for e in pool["elements"]] or [""]
+        approvers = ";".join(pool["spending"][-1]["approvers"])
+        for month in range(4, 11):
+            for element in elements:
+                pence = monthly // len(elements)
+                lines.append(
+                    f"{start}-{month:02d}-15,{pool['id']},{element},spend,{pence // 100}.{pence % 100:02d},{approvers}"
+                )
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+@pytest.mark.parametrize(
+    "agreement",
+    sorted(p.name for p in (ROOT / "agreements").glob("*.yaml") if ".test." not in p.name),
+)
+def test_every_example_agreement_reports_figures_equal_to_the_engines(
+    tmp_path: Path, agreement: str
+) -> None:
+    from engine_support import compile_file
+
+    ir = compile_file(ROOT / "agreements" / agreement)
+    ledger = tmp_path / "ledger.csv"
+    _synthetic_ledger(ir, ledger)
+    inputs = [f"agreements/{agreement}", "--ledger", str(ledger)]
+    page = _report(tmp_path / "out", inputs=inputs)
+    engine = _engine(inputs=inputs)
+    figures = _parse(page.read_text("utf-8")).figures
+    assert len(figures) >= 4 * len(engine["pools"])
+    for fig in figures:
+        assert lookup(engine, fig["data-figure"]) == fig["data-value"], fig["data-figure"]
+    _, console = _open_in_chromium(page, tmp_path)
+    assert console == []
