@@ -56,6 +56,7 @@ TITLES: dict[str, str] = {
     "E609": "`by contribution` or `equally` in a year whose contributions total zero",
     "E610": "`by element` without what it needs",
     "E611": "`to leaving partner` outside an exit waterfall",
+    "E612": "`by own elements` as the `rest` step",
     "E701": "The last spending rule is not an unconditional `above`",
     "E801": "A time limit is zero",
     "E802": "Dispute stages are not numbered 1, 2, 3 … without gaps",

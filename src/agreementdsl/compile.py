@@ -105,6 +105,8 @@ def _allocation(alloc: m.Allocation, host: str | None) -> dict[str, Any]:
         written = alloc.partner.name
         partner = host if written == m.HOST else written
         return {"type": "to", "partner": partner, "as_written": written}
+    if isinstance(alloc, m.ByOwnElements):
+        return {"type": "by-own-elements", "basis": "gross" if alloc.gross else "net"}
     if isinstance(alloc, m.Split):
         return {
             "type": "split",
@@ -134,6 +136,8 @@ def step_text(step: m.RiskStep) -> str:
         words.append("split " + ", ".join(f"{n.name} {format_percent(p)}" for n, p in a.shares))
     elif isinstance(a, m.ToLeaver):
         words.append("to leaving partner")
+    elif isinstance(a, m.ByOwnElements):
+        words.append("by own elements " + ("gross" if a.gross else "net"))
     else:
         words.append(_allocation(a, None)["type"].replace("-", " "))
     return " ".join(words)

@@ -181,13 +181,31 @@ class CarriedForward:
 
 
 @dataclass(frozen=True)
+class ByOwnElements:
+    """`by own elements [net|gross]`: each partner bears (or gets back) the variance of the
+    elements named against it, net of its elements that moved the other way or gross of them."""
+
+    gross: bool
+    span: Span
+
+
+@dataclass(frozen=True)
 class ToLeaver:
     """`to leaving partner`: all of the step to the partner that leaves (exit waterfalls only)."""
 
     span: Span
 
 
-Allocation = ToPartner | ByContribution | ByElement | Equally | Split | CarriedForward | ToLeaver
+Allocation = (
+    ToPartner
+    | ByContribution
+    | ByElement
+    | ByOwnElements
+    | Equally
+    | Split
+    | CarriedForward
+    | ToLeaver
+)
 
 
 @dataclass(frozen=True)

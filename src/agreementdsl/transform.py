@@ -113,6 +113,10 @@ class ClauseBuilder(Transformer[Token, Any]):
     def by_element(self, _items: list[Token]) -> m.Allocation:
         return m.ByElement()
 
+    @v_args(meta=True)
+    def by_own_elements(self, meta: Any, items: list[Token]) -> m.Allocation:
+        return m.ByOwnElements(bool(items) and str(items[0]) == "gross", self._meta(meta))
+
     def equally(self, _items: list[Token]) -> m.Allocation:
         return m.Equally()
 

@@ -186,7 +186,17 @@ def _allocations(pool: m.Pool, section: m.RiskSection, on_exit: bool) -> list[Di
                             "state the year's contributions, or allocate the step `to` a partner",
                         )
                     )
-        if isinstance(alloc, m.ByElement):
+        if isinstance(alloc, m.ByOwnElements) and step.kind == "rest":
+            diags.append(
+                error(
+                    "E612",
+                    alloc.span,
+                    f"`by own elements` takes only the partners' own {section.direction}s, which may be less than all that is left, so it cannot be the `rest` step",
+                    "make it a tier (`first £X by own elements` or `first 100% of pool by own elements`) and end with `rest by contribution`",
+                )
+            )
+        if isinstance(alloc, m.ByElement | m.ByOwnElements):
+            written = "by element" if isinstance(alloc, m.ByElement) else "by own elements"
             budgeted = {b.year for b in pool.budgets}
             missing = [y.year for y in pool.contributions if y.year not in budgeted]
             if not pool.elements:
@@ -194,7 +204,7 @@ def _allocations(pool: m.Pool, section: m.RiskSection, on_exit: bool) -> list[Di
                     error(
                         "E610",
                         step.span,
-                        f"`by element` needs elements, and pool `{pool.id}` has none",
+                        f"`{written}` needs elements, and pool `{pool.id}` has none",
                     )
                 )
             elif missing:
@@ -202,7 +212,7 @@ def _allocations(pool: m.Pool, section: m.RiskSection, on_exit: bool) -> list[Di
                     error(
                         "E610",
                         step.span,
-                        f"`by element` needs element budgets, and pool `{pool.id}` has none for {', '.join(missing)}",
+                        f"`{written}` needs element budgets, and pool `{pool.id}` has none for {', '.join(missing)}",
                         "add `budgets:` giving each element's budget for every year",
                     )
                 )

@@ -382,29 +382,55 @@ def _elements(
     return rows
 
 
-def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+def _element_gaps(
+    pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date
+) -> list[tuple[str, int]]:
+    """(partner, outturn less budget) for each budgeted element: before the year's last day an
+    element's outturn is its own run-rate (LANGUAGE.md §4)."""
     budgets = _element_budgets(pool, year.label)
+    gaps = []
+    for element in pool["elements"]:
+        if element["id"] not in budgets:
+            continue
+        position = Position(year, Series(data.element(element["id"])), budgets[element["id"]])
+        if as_of >= year.last_day:
+            outturn = position.actual(as_of)
+        else:
+            rate = position.run_rate(as_of)
+            outturn = rate.pence if rate else budgets[element["id"]]
+        gaps.append((element["partner"], outturn - budgets[element["id"]]))
+    return gaps
+
+
+def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+    """direction -> partner -> the variance of its elements that moved that way (gross)."""
+    gaps = _element_gaps(pool, data, year, as_of)
 
     def parts(direction: str) -> dict[str, int]:
+        sign = 1 if direction == "overspend" else -1
         out: dict[str, int] = {}
-        for element in pool["elements"]:
-            if element["id"] not in budgets:
-                continue
-            net = data.element(element["id"])
-            position = Position(year, Series(net), budgets[element["id"]])
-            if as_of >= year.last_day:
-                outturn = position.actual(as_of)
-            else:
-                rate = position.run_rate(as_of)
-                outturn = rate.pence if rate else budgets[element["id"]]
-            gap = (
-                outturn - budgets[element["id"]]
-                if direction == "overspend"
-                else budgets[element["id"]] - outturn
-            )
-            if gap > 0:
-                out[element["partner"]] = out.get(element["partner"], 0) + gap
+        for partner, gap in gaps:
+            if sign * gap > 0:
+                out[partner] = out.get(partner, 0) + sign * gap
         return out
+
+    return parts
+
+
+def _own_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+    """(direction, gross) -> partner -> its own part of the variance: gross counts only its
+    elements that moved that way, net sets off those that moved the other way (never below 0)."""
+    gaps = _element_gaps(pool, data, year, as_of)
+    gross_parts = _element_parts(pool, data, year, as_of)
+
+    def parts(direction: str, gross: bool) -> dict[str, int]:
+        if gross:
+            return dict(gross_parts(direction))
+        sign = 1 if direction == "overspend" else -1
+        totals: dict[str, int] = {}
+        for partner, gap in gaps:
+            totals[partner] = totals.get(partner, 0) + sign * gap
+        return {p: v for p, v in totals.items() if v > 0}
 
     return parts
 
@@ -421,7 +447,11 @@ def _settle(
 ) -> tuple[str, int, Settlement, list[Working]]:
     partners = [p["id"] for p in ir["partners"]]
     ctx = YearContext(
-        partners, contributions, pool["host"], _element_parts(pool, data, year, as_of)
+        partners,
+        contributions,
+        pool["host"],
+        _element_parts(pool, data, year, as_of),
+        own_parts=_own_parts(pool, data, year, as_of),
     )
     risk = pool["risk_share"] or {}
     if outturn == budget:

@@ -42,6 +42,8 @@ class YearContext:
     host: str
     element_parts: Callable[[str], dict[str, int]]  # direction -> partner -> part of the variance
     leaver: str | None = None  # the partner leaving, for an exit waterfall's `to leaving partner`
+    # (direction, gross) -> partner -> its own elements' part of the variance (`by own elements`)
+    own_parts: Callable[[str, bool], dict[str, int]] | None = None
 
     @property
     def pool_total(self) -> int:
@@ -80,6 +82,21 @@ def _allocate(
             0,
             f"equally between {', '.join(p for p in ctx.partners if p in contributions)}",
         )
+    if kind == "by-own-elements":
+        parts = _own(alloc, ctx, direction)
+        if not parts:
+            return (
+                {},
+                0,
+                f"by own elements: no partner's elements moved that way ({alloc['basis']})",
+            )
+        how = ", ".join(f"{p} {format_money(v)}" for p, v in parts.items())
+        whole = " in full" if amount == sum(parts.values()) else " in proportion"
+        return (
+            _split(amount, parts, ctx.partners),
+            0,
+            f"by own elements ({alloc['basis']}){whole}: {how}",
+        )
     if kind == "by-element":
         parts = {p: v for p, v in ctx.element_parts(direction).items() if v > 0}
         if parts:
@@ -100,6 +117,13 @@ def _allocate(
         0,
         "by contribution" + _contribution_words(contributions),
     )
+
+
+def _own(alloc: dict[str, Any], ctx: YearContext, direction: str) -> dict[str, int]:
+    if ctx.own_parts is None:
+        return {}
+    parts = ctx.own_parts(direction, alloc["basis"] == "gross")
+    return {p: v for p, v in parts.items() if v > 0}
 
 
 def _contribution_words(contributions: dict[str, int]) -> str:
@@ -130,6 +154,8 @@ def settle(section: dict[str, Any], direction: str, variance: int, ctx: YearCont
                 else percent_of(ctx.pool_total, Decimal(step["pool_percent"]))
             )
             take = min(cap, left)
+        if step["allocation"]["type"] == "by-own-elements":
+            take = min(take, sum(_own(step["allocation"], ctx, direction).values()))
         try:
             allocated, kept, how = _allocate(step["allocation"], take, ctx, direction)
         except _NothingToShareBy:
