@@ -353,3 +353,24 @@ def test_read_equals_used_plus_rejected(
         assert [(r.row, r.code) for r in result.rejected] == expected
     finally:
         result.close()
+
+
+def test_ids_in_a_ledger_are_matched_regardless_of_case(tmp_path: Path) -> None:
+    # `BCF`, `Board`, `Spend`, `Council`: ids are lower case in an agreement, so a ledger's
+    # capitals can mean only one id; each is read as that id, on every path, the same way.
+    from engine_support import compile_file, pool_of, run_json
+
+    ir = compile_file(ROOT / "agreements" / "herefordshire.yaml")
+    header = ["date", "pool", "element", "kind", "amount", "approved_by", "partner"]
+    rows = [
+        ["2005-06-01", "Mental-Health", "Council", "Spend", "100000.00", "Board", ""],
+        ["2005-06-02", "MENTAL-HEALTH", "council", "spend", "100000.00", "board", ""],
+        ["2005-06-03", "mental-health", "council", "contribution", "10.00", "", "HPCT"],
+    ]
+    data = run_json(ir, tmp_path, rows, date(2005, 6, 30), header)
+    assert data["rows"] == {"read": 3, "used": 3, "rejected": 0}
+    first, second = pool_of(data, "mental-health")["approvals"]
+    assert first["recorded"] == ["board"] and first["compliant"] is True
+    assert {k: v for k, v in first.items() if k not in ("row", "date")} == {
+        k: v for k, v in second.items() if k not in ("row", "date")
+    }

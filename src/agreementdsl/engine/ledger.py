@@ -281,7 +281,9 @@ class LedgerReader:
             return Rejected(
                 row, "L001", f"date '{day_text}' is not a date (YYYY-MM-DD){_date_hint(day_text)}"
             )
-        pool = pool.strip()
+        # Ids are lower case in an agreement (E106), so a ledger's `BCF`, `Respite` or `Board`
+        # can only mean `bcf`, `respite` or `board`: ids are matched regardless of case.
+        pool = pool.strip().lower()
         shape = self.pools.get(pool)
         if shape is None:
             return Rejected(row, "L002", f"pool '{pool}' is not a pool of the agreement")
@@ -303,7 +305,7 @@ class LedgerReader:
                 "L003",
                 f"amount '{amount_text}' is too large to be a transaction (over £1,000,000,000,000,000)",
             )
-        element = element.strip()
+        element = element.strip().lower()
         if element:
             if element not in shape.elements:
                 return Rejected(
@@ -311,14 +313,16 @@ class LedgerReader:
                 )
         elif kind == "spend" and shape.requires_element:
             return Rejected(row, "L007", f"a spend in pool '{pool}' must name its element")
-        partner = partner.strip()
+        partner = partner.strip().lower()
         if partner and partner not in self.partners:
             return Rejected(row, "L008", f"partner '{partner}' is not a partner of the agreement")
         plan = in_plan.strip().lower()
         if plan not in _TRUE and plan not in _FALSE:
             return Rejected(row, "L009", f"in_plan '{in_plan}' is not true or false")
         approvers = (
-            tuple(a.strip() for a in approved_by.split(";") if a.strip()) if approved_by else ()
+            tuple(a.strip().lower() for a in approved_by.split(";") if a.strip())
+            if approved_by
+            else ()
         )
         return Txn(
             row,
