@@ -21,8 +21,37 @@ from .ledger import LedgerReader, Rejected
 
 MIN_BYTES = 16 << 20  # below this a second process costs more than it saves
 _BLOCK = 1 << 22
+PROCESSES = "AGREEMENTDSL_PROCESSES"  # "1" or "2" overrides the choice (docs/performance.md)
 
 _STATE: dict[str, Any] = {}  # set before forking; read by the workers
+
+
+def free_cores() -> float:
+    """Cores this process may run on, less the one-minute load average (0 when all are busy)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return max(0.0, cores - load)
+
+
+def worth_two(size: int, min_bytes: int) -> bool:
+    """Whether a second process pays, for a ledger of `size` bytes.
+
+    Measured (docs/performance.md): two processes win only on a large file and only when a
+    second core is free; on a busy machine the forked pair is slower than one process. The
+    environment variable AGREEMENTDSL_PROCESSES=1 or 2 overrides the choice.
+    """
+    forced = os.environ.get(PROCESSES, "").strip()
+    if forced in ("1", "2"):
+        return forced == "2"
+    if (os.cpu_count() or 1) < 2 or size < min_bytes:
+        return False
+    return free_cores() >= 1.5
 
 
 def _plain_csv_cut(reader: LedgerReader) -> tuple[int, int, list[str], int] | None:
@@ -118,10 +147,9 @@ class ParallelExecutor:
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         if (
-            (os.cpu_count() or 1) < 2
-            or reader.part is not None
+            reader.part is not None
             or not reader.path.is_file()
-            or reader.path.stat().st_size < self.min_bytes
+            or not worth_two(reader.path.stat().st_size, self.min_bytes)
         ):
             return self.executor.execute(reader, progress)
         cut = _plain_csv_cut(reader)
