@@ -188,10 +188,12 @@ class Figure:
     rows: int | None = None
     seconds: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)  # before and after each run
+    cpu: list[float] = field(default_factory=list)  # user + system seconds, workers included
     peak_mib: float = 0.0
 
-    def add(self, seconds: float, peak_mib: float, load_before: float) -> None:
+    def add(self, seconds: float, cpu: float, peak_mib: float, load_before: float) -> None:
         self.seconds.append(seconds)
+        self.cpu.append(cpu)
         self.loads += [load_before, load()]
         self.peak_mib = max(self.peak_mib, peak_mib)
 
@@ -213,8 +215,8 @@ def warm_up() -> None:
 
 def timed(
     command: list[str], env: dict[str, str] | None = None, out: Path | None = None
-) -> tuple[float, float, float]:
-    """Run `command` once in a fresh process: wall seconds, peak resident MiB, load before."""
+) -> tuple[float, float, float, float]:
+    """Run `command` once in a fresh process: wall and CPU seconds, peak MiB, load before."""
     with tempfile.TemporaryFile() as err, (out or Path(os.devnull)).open("wb") as stdout:
         before = load()
         start = time.perf_counter()
@@ -225,7 +227,7 @@ def timed(
         if child.returncode != 0:
             err.seek(0)
             sys.exit(f"{' '.join(command)} exited {child.returncode}: {err.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024, before
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, before
 
 
 def rounds(
@@ -259,6 +261,7 @@ def row(figure: Figure, reference: Figure | None = None) -> str:
         str(len(secs)),
         f"{figure.median:.3f}",
         f"{min(secs):.3f}–{max(secs):.3f}",
+        f"{statistics.median(figure.cpu):.2f}",
         rate,
         ratio,
         f"{figure.peak_mib:.0f}",
@@ -267,8 +270,8 @@ def row(figure: Figure, reference: Figure | None = None) -> str:
 
 
 HEADER = (
-    "| date | machine | load (1 min) | figure | rows | runs | median s | range s | rows/s "
-    "| × ref | peak MiB |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    "| date | machine | load (1 min) | figure | rows | runs | median s | range s | CPU s "
+    "| rows/s | × ref | peak MiB |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 )
 
 
