@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from agreementdsl.cli import main
+from agreementdsl.engine import parallel
 from agreementdsl.engine.approvals import Authority
 from agreementdsl.engine.executor import Classified, RowExecutor
 from agreementdsl.engine.ledger import LedgerReader, PoolShape
@@ -52,6 +53,12 @@ def ledger(path: Path, rows: int, seed: int = 17) -> Path:
             lines.append(f"{day},{pool},{element},income,{rng.randrange(1, 5000)}.00,,,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ParallelExecutor below forks however busy the machine is."""
+    monkeypatch.setenv(parallel.PROCESSES, "2")
 
 
 def executors(ir: dict[str, Any]) -> tuple[RowExecutor, ParallelExecutor]:

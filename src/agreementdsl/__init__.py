@@ -20,7 +20,10 @@ def __getattr__(name: str) -> Any:
 
         return getattr(api, name)
     if name == "__version__":
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
-        return version("agreementdsl")  # one version, the package's own (pyproject.toml)
+        try:
+            return version("agreementdsl")  # one version, the package's own (pyproject.toml)
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            return "unknown"
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
