@@ -150,3 +150,21 @@ def test_the_package_version_is_the_installed_distributions() -> None:
     import agreementdsl
 
     assert agreementdsl.__version__ == version("agreementdsl")
+
+
+def test_check_of_the_examples_imports_only_what_checking_needs() -> None:
+    import subprocess
+    import sys
+
+    code = _IMPORTS.replace("main([sys.argv[1]]", "main(['check', sys.argv[1]]")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "agreements")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = done.stdout.strip().splitlines()[-1]
+    for module in ("lark", "yaml"):  # the clause parser and the YAML reader
+        assert f"'{module}'" in imported
+    for module in ("jsonschema", "holidays", "jinja2", "docx", "num2words", "engine"):
+        assert module not in imported, imported
