@@ -3,6 +3,7 @@
     make bench                           # start-up, then 100k and 1M rows
     .venv/bin/python bench/run_ledger.py --rows 1000000 --ten-million --runs 5
     .venv/bin/python bench/run_ledger.py --processes     # one process against two, quiet and busy
+    .venv/bin/python bench/run_ledger.py --rows          # start-up only
 
 Every figure is the wall time of a fresh `agreementdsl` process (the command users type),
 repeated --runs times (at least 3) in turn with the others, and given as the median and range
