@@ -191,6 +191,7 @@ class Figure:
     loads: list[float] = field(default_factory=list)  # before and after each run
     cpu: list[float] = field(default_factory=list)  # user + system seconds, workers included
     peak_mib: float = 0.0
+    processes: set[int] = field(default_factory=set)  # as the engine chose them, when it chose
 
     def add(self, seconds: float, cpu: float, peak_mib: float, load_before: float) -> None:
         self.seconds.append(seconds)
@@ -241,8 +242,17 @@ def rounds(
     figures = {name: Figure(name, rows) for name in commands}
     for _ in range(runs):
         for name, (command, env) in commands.items():
+            if command[:2] == [str(CLI), "run"] and env is None:
+                figures[name].processes.add(chosen(Path(command[command.index("--ledger") + 1])))
             figures[name].add(*timed(command, env, out))
     return figures
+
+
+def chosen(ledger: Path) -> int:
+    """How many processes the engine will choose for this ledger now (engine/parallel.py)."""
+    from agreementdsl.engine.parallel import MIN_BYTES, worth_two
+
+    return 2 if worth_two(ledger.stat().st_size, MIN_BYTES) else 1
 
 
 def machine() -> str:
@@ -257,7 +267,8 @@ def row(figure: Figure, reference: Figure | None = None) -> str:
         datetime.now(UTC).strftime("%Y-%m-%d"),
         machine(),
         f"{min(loads):.2f}–{max(loads):.2f}",
-        figure.name,
+        figure.name
+        + (f" ({'/'.join(map(str, sorted(figure.processes)))} proc.)" * bool(figure.processes)),
         f"{figure.rows:,}" if figure.rows else "",
         str(len(secs)),
         f"{figure.median:.3f}",
