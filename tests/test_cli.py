@@ -127,3 +127,62 @@ def test_schema_is_valid_draft_2020_12_and_accepts_the_examples() -> None:
         data = yaml.load(path.read_text("utf-8"), Loader=yaml.BaseLoader)
         errors = [e.message for e in validator.iter_errors(data) if e.validator != "type"]
         assert errors == [], path.name
+
+
+# ---------------------------------------------------------------- start-up
+_IMPORTS = """
+import sys
+from agreementdsl.cli import main
+try:
+    main([sys.argv[1]], prog_name="agreementdsl")
+except SystemExit:
+    pass
+heavy = ("lark", "jsonschema", "yaml", "jinja2", "holidays", "docx", "num2words")
+print(sorted(m for m in sys.modules if m.startswith("agreementdsl") or m.split(".")[0] in heavy))
+"""
+
+
+@pytest.mark.parametrize("option", ["--help", "--version"])
+def test_help_and_version_import_none_of_the_library(option: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, option], capture_output=True, text=True, check=True
+    )
+    *shown, imported = done.stdout.strip().splitlines()
+    # only command definitions: cli.py and the report package's commands (both import nothing
+    # heavier than click until a command runs)
+    assert imported == (
+        "['agreementdsl', 'agreementdsl.cli', 'agreementdsl.report', 'agreementdsl.report.commands']"
+    )
+    if option == "--version":
+        from importlib.metadata import version
+
+        assert shown == [f"agreementdsl, version {version('agreementdsl')}"]
+
+
+def test_the_package_version_is_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    import agreementdsl
+
+    assert agreementdsl.__version__ == version("agreementdsl")
+
+
+def test_check_of_the_examples_imports_only_what_checking_needs() -> None:
+    import subprocess
+    import sys
+
+    code = _IMPORTS.replace("main([sys.argv[1]]", "main(['check', sys.argv[1]]")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "agreements")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = done.stdout.strip().splitlines()[-1]
+    for module in ("lark", "yaml"):  # the clause parser and the YAML reader
+        assert f"'{module}'" in imported
+    for module in ("jsonschema", "holidays", "jinja2", "docx", "num2words", "engine"):
+        assert module not in imported, imported

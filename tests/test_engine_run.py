@@ -559,6 +559,8 @@ def two_processes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(parallel, "MIN_BYTES", 0)
     monkeypatch.setattr(ParallelExecutor, "_merge", counting)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "free_cores", lambda: 2.0)  # however busy the machine is
+    monkeypatch.delenv(parallel.PROCESSES, raising=False)
     return merges
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
+
 from agreementdsl import load_source
 from agreementdsl.conditions import describe_rule, holds, rule_applies
 from agreementdsl.contributions import evaluate_contributions
-from agreementdsl.loader import parse_yaml
+from agreementdsl.loader import compose, parse_yaml
 from agreementdsl.source import SourceFile
 
-HEREFORDSHIRE = (
-    Path(__file__).resolve().parents[1] / "agreements" / "herefordshire.yaml"
-).read_text("utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = (ROOT / "agreements" / "herefordshire.yaml").read_text("utf-8")
 
 
 def _load(text: str):  # type: ignore[no-untyped-def]
@@ -82,3 +84,65 @@ def test_conditions_and_rule_text() -> None:
     assert not holds(respite.where, {"element": "council"})
     assert rule_applies(respite, 1_000_000, False, {"element": "respite"})
     assert not rule_applies(respite, 1_000_001, False, {"element": "respite"})
+
+
+# ---------------------------------------------------------------- libyaml and PyYAML agree
+def _nodes(node: yaml.Node, out: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    s, e = node.start_mark, node.end_mark
+    style = getattr(node, "style", None) or None
+    value = node.value if isinstance(node, yaml.ScalarNode) else None
+    out.append((type(node).__name__, node.tag, style, s.line, s.column, e.line, e.column, value))
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _nodes(k, out)
+            _nodes(v, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            _nodes(v, out)
+    return out
+
+
+YAML_FILES = sorted(
+    p
+    for folder in ("agreements", "tests/defects", "tests/data")
+    for p in (ROOT / folder).rglob("*.yaml")
+)
+EDGES = {
+    "crlf": "a: 1\r\nb: £2\r\n",
+    "next line": "a: x\x85b: 2\n",
+    "line separator": "a: x\u2028y\nb: 2\n",
+    "astral": "a: 😀 x\nb: 2\n",
+    "folded": "a: >\n  one\n  two\nb: |\n  three\n",
+    "quoted": "a: 'x'\nb: \"y\\n\"\n",
+    "flow": "a: { hpct: £13,300,000 }\n",
+}
+
+
+@pytest.mark.parametrize("path", YAML_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_gives_the_nodes_and_positions_pyyaml_gives(path: Path) -> None:
+    try:
+        text = SourceFile.read(path).text
+    except UnicodeDecodeError:
+        pytest.skip("not UTF-8")
+    _same_as_pyyaml(text)
+
+
+@pytest.mark.parametrize("text", EDGES.values(), ids=list(EDGES))
+def test_libyaml_and_pyyaml_agree_on_awkward_text(text: str) -> None:
+    _same_as_pyyaml(text)
+
+
+def _same_as_pyyaml(text: str) -> None:
+    try:
+        expected = [_nodes(d, []) for d in yaml.compose_all(text, Loader=yaml.SafeLoader)]
+    except yaml.YAMLError as exc:
+        with pytest.raises(yaml.YAMLError) as raised:
+            compose(text)
+        assert str(raised.value) == str(exc)  # errors are PyYAML's words, always
+        return
+    assert [_nodes(d, []) for d in compose(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["a: 1\t\nb: 2\n", "\ufeffa: 1\n", "a:\n  - [1,\n"])
+def test_text_libyaml_reads_differently_is_read_by_pyyaml(text: str) -> None:
+    _same_as_pyyaml(text)  # tabs (libyaml accepts them), a byte-order mark, a syntax error

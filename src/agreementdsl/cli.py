@@ -12,11 +12,11 @@ from typing import Any, NoReturn
 
 import click
 
-from . import __version__
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="agreementdsl")
+# The version is read from the installed package's metadata, and only when asked for: `--help`
+# and `--version` import none of the library (docs/performance.md).
+@click.version_option(package_name="agreementdsl", prog_name="agreementdsl")
 def main() -> None:
     """Compile, check, run and render Section 75 partnership agreements."""
 

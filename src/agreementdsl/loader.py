@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .conforms import conforms
 from .diagnostics import Diagnostic, error
 from .source import SourceFile, Span
 
@@ -104,7 +105,8 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return YNode([self.build(n, depth + 1) for n in node.value], span)
         assert isinstance(node, yaml.ScalarNode)
-        return YNode(_scalar(node), span, style=node.style, raw=str(node.value))
+        style = node.style or None  # libyaml gives '' for a plain scalar, PyYAML None
+        return YNode(_scalar(node), span, style=style, raw=str(node.value))
 
     def _mapping(self, node: yaml.MappingNode, span: Span, depth: int) -> YNode:
         out: dict[str, YNode] = {}
@@ -135,10 +137,29 @@ class _Builder:
         return YNode(out, span, keys=keys)
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml, when PyYAML was built with it
+
+
+def compose(text: str) -> list[yaml.Node]:
+    """The YAML documents of `text` as positioned nodes.
+
+    libyaml composes ten times faster than PyYAML's own reader and gives the same nodes and
+    positions, except that it accepts tabs between tokens (PyYAML rejects them) and counts
+    positions after a byte-order mark differently; text with either, and any text libyaml
+    rejects, is composed by PyYAML, so errors are worded as they always have been.
+    """
+    if _FAST_LOADER is not None and "\t" not in text and "\ufeff" not in text:
+        try:
+            return list(yaml.compose_all(text, Loader=_FAST_LOADER))
+        except (yaml.YAMLError, UnicodeError):
+            pass
+    return list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+
+
 def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
     """The positioned YAML tree of a file, or None with the syntax error."""
     try:
-        docs = list(yaml.compose_all(source.text, Loader=yaml.SafeLoader))
+        docs = compose(source.text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -233,11 +254,14 @@ def _type_of(value: Any) -> str:
 
 def validate_schema(tree: YNode) -> list[Diagnostic]:
     """Structural problems: missing and unknown keys, wrong types, values out of range."""
+    plain = tree.plain()
+    if conforms(schema(), plain):
+        return []  # jsonschema would find nothing; it is imported only to word what is wrong
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
     diags: list[Diagnostic] = []
-    for err in validator.iter_errors(tree.plain()):
+    for err in validator.iter_errors(plain):
         diags.extend(_schema_diagnostics(err, tree))
     return diags
 

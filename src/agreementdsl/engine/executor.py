@@ -77,21 +77,28 @@ class ApprovalSpool:
         self.flush()
         return self._file, self._chunks
 
+    def columns(self) -> Iterator[list[array[int]]]:
+        """The spool a chunk at a time: [rows, pence, day ordinals, pool indexes, decision ids]."""
+        self.flush()
+        try:
+            for file, chunks, offset in [(self._file, self._chunks, 0), *self._segments]:
+                file.seek(0)
+                for size in chunks:
+                    columns = []
+                    for typecode, _ in _TYPES:
+                        column = array(typecode)
+                        column.fromfile(file, size)
+                        columns.append(column)
+                    if offset:
+                        columns[4] = array("L", (i + offset for i in columns[4]))
+                    yield columns
+        finally:
+            self._file.seek(0, 2)
+
     def records(self) -> Iterator[tuple[int, int, int, int, int]]:
         """(row, pence, day ordinal, pool index, decision id) in ledger order."""
-        self.flush()
-        for file, chunks, offset in [(self._file, self._chunks, 0), *self._segments]:
-            file.seek(0)
-            for size in chunks:
-                columns = []
-                for typecode, _ in _TYPES:
-                    column = array(typecode)
-                    column.fromfile(file, size)
-                    columns.append(column)
-                if offset:
-                    columns[4] = array("L", (i + offset for i in columns[4]))
-                yield from zip(*columns, strict=True)
-        self._file.seek(0, 2)
+        for columns in self.columns():
+            yield from zip(*columns, strict=True)
 
     def __iter__(self) -> Iterator[Classified]:
         for row, amount, ordinal, pool, ident in self.records():

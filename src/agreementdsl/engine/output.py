@@ -10,6 +10,7 @@ from typing import IO, Any
 from ..money import format_money, format_pounds, parse_amount
 from .executor import Classified
 from .run import PoolResult, RunResult
+from .summary import tally
 
 
 def _approvals(result: RunResult, pool: PoolResult) -> Iterator[Classified]:
@@ -274,14 +275,9 @@ def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:
 
 
 def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
-    count, total_breaches = 0, 0
-    breaches: list[Classified] = []
-    for item in _approvals(result, pool):
-        count += 1
-        if not item.decision.compliant:
-            total_breaches += 1
-            if len(breaches) < 20:
-                breaches.append(item)
+    last = min(result.as_of, result.year.last_day)
+    counted = tally(result.approvals, pool.pool["id"], result.year.first_day, last, keep=20)
+    count, total_breaches, breaches = counted.spends, counted.breaches, counted.first
     out.write(
         f"  approvals   {count:,} spends, "
         + s(

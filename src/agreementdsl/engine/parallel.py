@@ -19,10 +19,42 @@ from .approvals import Decision
 from .executor import ApprovalSpool, PoolTotals, RowExecutor, Totals
 from .ledger import LedgerReader, Rejected
 
-MIN_BYTES = 16 << 20  # below this a second process costs more than it saves
+MIN_BYTES = 64 << 20  # below this a second process costs more than it saves (measured)
 _BLOCK = 1 << 22
+PROCESSES = "AGREEMENTDSL_PROCESSES"  # "1" or "2" overrides the choice (docs/performance.md)
 
 _STATE: dict[str, Any] = {}  # set before forking; read by the workers
+
+
+def free_cores() -> float:
+    """The cores this process may run on less the one-minute load average (which counts this
+    user's recent runs too); none when it may run on only one core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return max(0.0, cores - load) if cores >= 2 else 0.0
+
+
+def worth_two(size: int, min_bytes: int) -> bool:
+    """Whether a second process pays, for a ledger of `size` bytes.
+
+    Measured (docs/performance.md): below about 64 MB the fork, the spool copy and the merge
+    cost more than the second process saves. Above it, a second process is taken only when a
+    core is free (the one-minute load average leaves one of the cores this process may use
+    idle): on a busy machine it would only take a share of CPU from others. The environment
+    variable AGREEMENTDSL_PROCESSES=1 or 2 overrides the choice.
+    """
+    forced = os.environ.get(PROCESSES, "").strip()
+    if forced in ("1", "2"):
+        return forced == "2"
+    if (os.cpu_count() or 1) < 2 or size < min_bytes:
+        return False
+    return free_cores() >= 1.0
 
 
 def _plain_csv_cut(reader: LedgerReader) -> tuple[int, int, list[str], int] | None:
@@ -148,10 +180,9 @@ class ParallelExecutor:
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         if (
-            (os.cpu_count() or 1) < 2
-            or reader.part is not None
+            reader.part is not None
             or not reader.path.is_file()
-            or reader.path.stat().st_size < self.min_bytes
+            or not worth_two(reader.path.stat().st_size, self.min_bytes)
         ):
             return self.executor.execute(reader, progress)
         parts = slices(reader)

@@ -6,10 +6,12 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .build import Inputs, Problem, make_pages, write_pages
+if TYPE_CHECKING:
+    from .build import Problem
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -79,6 +81,8 @@ def report_command(
     be read), 2 usage error.
     """
     day = _day(as_of, "--as-of")
+    from .build import Inputs, make_pages, write_pages
+
     inputs = Inputs(agreement, ledger, disputes, measures, sent, year, day)
     pages = make_pages(inputs)
     if pages.problems:
