@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .source import SourceFile, Span
+from .terminal import visible
 
 
 class Severity(StrEnum):
@@ -65,9 +66,34 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
+EXCERPT = 120  # the widest stretch of a source line a diagnostic quotes
+LEAD = 40  # how much of a long line is shown before the column pointed at
+
+
+def _excerpt(text: str, col: int, width: int) -> tuple[str, str]:
+    """The quoted line (a window of a long one, marked with …) and its caret line.
+
+    Control characters are shown escaped (terminal.visible), and the carets stay under them.
+    """
+    line = text.expandtabs(1)  # a tab is one column, as YAML counts them
+    at = max(0, min(col - 1, len(line)))
+    start = 0 if len(line) <= EXCERPT else max(0, min(at - LEAD, len(line) - EXCERPT))
+    end = min(len(line), start + EXCERPT)
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(line) else ""
+    marked = line[at : min(at + width, end)] or " "
+    shown = head + visible(line[start:end]) + tail
+    pad = len(head + visible(line[start:at]))
+    return shown, " " * pad + "^" * max(1, len(visible(marked)))
+
+
 def format_text(diag: Diagnostic, source: SourceFile | None) -> str:
-    """`path:line:col: error[CODE]: message`, the source line with a caret, then the hint."""
-    lines = [f"{diag.span}: {diag.severity.value}[{diag.code}]: {diag.message}"]
+    """`path:line:col: error[CODE]: message`, the source line with a caret, then the hint.
+
+    A long line is quoted as a window around the column, so a report of many diagnostics on one
+    huge line stays proportional to their number, not to the line's length times their number.
+    """
+    lines = [f"{visible(diag.span)}: {diag.severity.value}[{diag.code}]: {visible(diag.message)}"]
     text = source.line_text(diag.span.line) if source else ""
     if text:
         gutter = str(diag.span.line)
@@ -75,11 +101,11 @@ def format_text(diag: Diagnostic, source: SourceFile | None) -> str:
         width = 1
         if diag.span.end_line == diag.span.line and diag.span.end_col > diag.span.col:
             width = diag.span.end_col - diag.span.col
-        caret = " " * (diag.span.col - 1) + "^" * width
-        lines.append(f" {gutter} | {text.expandtabs(1)}")
+        shown, caret = _excerpt(text, diag.span.col, width)
+        lines.append(f" {gutter} | {shown}")
         lines.append(f" {pad} | {caret}")
     if diag.hint:
-        lines.append(f"  = hint: {diag.hint}")
+        lines.append(f"  = hint: {visible(diag.hint)}")
     return "\n".join(lines)
 
 

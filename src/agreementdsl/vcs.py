@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import AGREEMENT_LIMIT, FileRefused, read_regular
 from .source import SourceFile
 
 
@@ -27,7 +28,9 @@ class Pair:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return read_regular(path, AGREEMENT_LIMIT).decode("utf-8-sig")
+    except FileRefused as exc:
+        raise VersionError(str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise VersionError(f"cannot read {path}: {exc}") from exc
 

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
+from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, RowExecutor, Totals
-from .ledger import LedgerReader, PoolShape, Rejected
+from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .position import Forecast, Position, Series
@@ -104,6 +105,12 @@ def run_ledger(
     progress: object = None,
 ) -> RunResult:
     """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
+    for path in (ledger, disputes, measures):
+        try:
+            if path is not None:
+                require_regular(path)  # a FIFO or a device would block or never end
+        except FileRefused as exc:
+            raise LedgerError(exc.code, f"{exc.path}: {exc.message}", exc.hint) from None
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     wanted: FinancialYear | None = None
     if year is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, error
+from ..files import AGREEMENT_LIMIT, FileRefused, read_regular
 from ..loader import YNode, parse_yaml
 from ..source import SourceFile, Span
 
@@ -116,8 +117,8 @@ def _agreement_path(test: Path, agreement_id: str | None) -> Path | None:
             if candidate.name.endswith(TEST_SUFFIXES):
                 continue
             try:
-                data = yaml.safe_load(candidate.read_text("utf-8"))
-            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                data = yaml.safe_load(read_regular(candidate, AGREEMENT_LIMIT).decode("utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError, FileRefused):
                 continue
             if (
                 isinstance(data, dict)
@@ -132,17 +133,14 @@ def read_test_file(path: Path) -> TestFile:
     """A scenario file, with every structural problem as a diagnostic."""
     try:
         source = SourceFile.read(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, FileRefused) as exc:
         empty = SourceFile(str(path), "")
-        return TestFile(
-            path,
-            empty,
-            None,
-            None,
-            diagnostics=[
-                error("T001", Span(str(path), 1, 1), f"cannot read the scenario file: {exc}")
-            ],
+        diag = (
+            error(exc.code, Span(str(path), 1, 1), exc.message, exc.hint)
+            if isinstance(exc, FileRefused)
+            else error("T001", Span(str(path), 1, 1), f"cannot read the scenario file: {exc}")
         )
+        return TestFile(path, empty, None, None, diagnostics=[diag])
     tree, diags = parse_yaml(source)
     result = TestFile(path, source, None, None, diagnostics=list(diags))
     if tree is None:
