@@ -134,23 +134,28 @@ def _case_words(amount: int, in_plan: bool | None, row: dict[str, str]) -> str:
     return words + (f" ({', '.join(fields)})" if fields else "")
 
 
-INFINITY = float("inf")
+NO_LIMIT = 10**40  # pence: more than any amount (an `above` rule's limit)
 
 
-def _records(rules: tuple[m.SpendingRule, ...], held: list[int]) -> tuple[list[float], list[int]]:
+def _limit(rule: m.SpendingRule) -> int:
+    """The rule's limit in pence; an `above` rule has none (NO_LIMIT)."""
+    return NO_LIMIT if rule.limit is None else rule.limit
+
+
+def _records(rules: tuple[m.SpendingRule, ...], held: list[int]) -> tuple[list[int], list[int]]:
     """Of the rules whose condition holds (`held`, in order), those that are first for some
     amount: each covers more than every rule before it. (Their limits, ascending; their indexes.)
 
     The first rule for an amount is then the first of these whose limit reaches it.
     """
-    limits: list[float] = []
+    limits: list[int] = []
     indexes: list[int] = []
     for i in held:
-        limit = INFINITY if rules[i].limit is None else rules[i].limit
+        limit = _limit(rules[i])
         if limit > (limits[-1] if limits else 0):
             limits.append(limit)
             indexes.append(i)
-            if limit == INFINITY:
+            if limit == NO_LIMIT:
                 break
     return limits, indexes
 
@@ -190,7 +195,7 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
         for i in held:
             if reachable[i]:
                 continue
-            limit = INFINITY if rules[i].limit is None else rules[i].limit
+            limit = _limit(rules[i])
             reach = [j for j in range(bisect_left(limits, limit) + 1) if j < len(indexes)]
             reach = [j for j in reach if indexes[j] < i]
             for j in reach:
