@@ -171,6 +171,7 @@ def run_command(
     from .engine.ledger import LedgerError
     from .engine.output import write_json, write_text
     from .engine.run import RunError, run_ledger
+    from .terminal import visible
 
     day = None
     if as_of is not None:
@@ -200,16 +201,15 @@ def run_command(
             progress=progress,
         )
     except RunError as exc:
+        message, hint = visible(exc.message), visible(exc.hint or "")
         if exc.usage:
-            raise click.UsageError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
-        click.echo(
-            f"error: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""), err=True
-        )
+            raise click.UsageError(message + (f" ({hint})" if hint else "")) from None
+        click.echo(f"error: {message}" + (f"\n  = hint: {hint}" if hint else ""), err=True)
         sys.exit(1)
     except LedgerError as exc:
+        message, hint = visible(exc.message), visible(exc.hint or "")
         click.echo(
-            f"error[{exc.code}]: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""),
-            err=True,
+            f"error[{exc.code}]: {message}" + (f"\n  = hint: {hint}" if hint else ""), err=True
         )
         sys.exit(1)
     finally:

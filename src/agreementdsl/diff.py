@@ -14,6 +14,7 @@ from typing import Any
 
 from .compile import source_of as _src
 from .diff_pool import PoolDiffer
+from .terminal import visible as v
 
 
 @dataclass(frozen=True)
@@ -229,12 +230,12 @@ def diff_irs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 def format_text(changes: list[Change], old_name: str, new_name: str) -> str:
     material = sum(1 for c in changes if c.material)
     lines = [
-        f"{old_name} → {new_name}: {len(changes)} change{'s' * (len(changes) != 1)}, {material} material"
+        f"{v(old_name)} → {v(new_name)}: {len(changes)} change{'s' * (len(changes) != 1)}, {material} material"
     ]
     for c in changes:
         tag = "material" if c.material else "editorial"
-        where = f" ({c.new_source or c.old_source})" if (c.new_source or c.old_source) else ""
-        lines.append(f"  [{tag}] {c.where}: {c.what}{where}")
+        where = f" ({v(c.new_source or c.old_source)})" if (c.new_source or c.old_source) else ""
+        lines.append(f"  [{tag}] {v(c.where)}: {v(c.what)}{where}")
     return "\n".join(lines)
 
 
