@@ -1,0 +1,165 @@
+"""Files from untrusted places: only regular files are read, agreements up to a size limit,
+refused quickly with a stable code; written files replace atomically and never follow links."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.api import load
+from agreementdsl.cli import main
+from agreementdsl.files import AGREEMENT_LIMIT, FileRefused, atomic_write, read_regular
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "tests" / "defects" / "baseline.yaml"
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = ROOT / "agreements" / "herefordshire-2005-06.csv"
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+
+
+def codes(path: Path) -> list[str]:
+    return [d.code for d in load(path).diagnostics]
+
+
+# ---------------------------------------------------------------- special files
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_dev_zero_as_an_agreement_is_refused_not_read() -> None:
+    start = time.monotonic()
+    assert codes(Path("/dev/zero")) == ["P005"]
+    assert time.monotonic() - start < 1
+
+
+@needs_fifo
+def test_a_fifo_named_yaml_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["check", str(fifo)])
+    assert time.monotonic() - start < 1
+    assert result.exit_code == 1
+    assert "error[P005]: a named pipe (FIFO), not a regular file" in result.output
+
+
+@needs_fifo
+def test_a_fifo_as_ledger_or_disputes_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "ledger.csv"
+    os.mkfifo(fifo)
+    for option in ("--ledger", "--disputes", "--measures"):
+        args = ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER), option, str(fifo)]
+        if option == "--ledger":
+            args = ["run", str(HEREFORDSHIRE), "--ledger", str(fifo)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, option
+        assert "error[P005]" in result.output, option
+
+
+def test_a_folder_named_yaml_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "odd.yaml"
+    folder.mkdir()
+    with pytest.raises(FileRefused) as refused:
+        read_regular(folder, 100)
+    assert refused.value.code == "P005"
+
+
+# ---------------------------------------------------------------- sizes
+def test_an_agreement_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:  # sparse: no 10 MB written to the disk
+        handle.write(BASELINE.read_bytes())
+        handle.truncate(AGREEMENT_LIMIT + 1)
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["check", str(big)])
+    assert time.monotonic() - start < 1
+    assert result.exit_code == 1
+    assert f"error[P006]: the file is {AGREEMENT_LIMIT + 1:,} bytes" in result.output
+    for command in (["render", "-o", str(tmp_path / "out")], ["compile"], ["fmt"]):
+        assert CliRunner().invoke(main, [*command, str(big)]).exit_code == 1
+
+
+def test_an_agreement_at_the_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "padded.yaml"
+    text = BASELINE.read_bytes()
+    path.write_bytes(text + b"#" * (AGREEMENT_LIMIT - len(text) - 1) + b"\n")
+    assert read_regular(path, AGREEMENT_LIMIT) == path.read_bytes()
+
+
+def test_a_scenario_file_over_the_limit_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    scenarios = tmp_path / "baseline.test.yaml"
+    with scenarios.open("wb") as handle:
+        handle.truncate(AGREEMENT_LIMIT + 1)
+    result = CliRunner().invoke(main, ["test", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "error[P006]" in result.output
+
+
+# ---------------------------------------------------------------- linear time
+def _split_of(shares: int) -> str:
+    names = ", ".join(f"p{i} 0%" for i in range(shares))
+    return BASELINE.read_text("utf-8").replace(
+        "        rest by contribution\n      underspend:",
+        f"        rest split pct 60%, council 40%, {names}\n      underspend:",
+        1,
+    )
+
+
+def test_thousands_of_diagnostics_on_one_huge_line_report_in_linear_time(tmp_path: Path) -> None:
+    """80,000 unknown partners in one `split`: one diagnostic each, each quoting a window of the
+    870 KB line (before: the whole line each time, 70 GB of output, and the file re-split each
+    time)."""
+    path = tmp_path / "split.yaml"
+    path.write_text(_split_of(20_000), "utf-8")
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["check", str(path)])
+    elapsed = time.monotonic() - start
+    assert result.exit_code == 1
+    assert result.output.count("error[") >= 20_000
+    assert max(len(line) for line in result.output.splitlines()) < 400
+    assert elapsed < 30, elapsed  # about 3 s; minutes before
+
+
+def test_many_warnings_in_a_big_file_report_in_linear_time(tmp_path: Path) -> None:
+    """12,000 spending rules that can never apply (limits that descend): a W701 each."""
+    rules = "".join(f"      up to £{90_000 - i:,}: manager\n" for i in range(12_000))
+    text = BASELINE.read_text("utf-8").replace("      up to £50,000: manager\n", rules, 1)
+    path = tmp_path / "spending.yaml"
+    path.write_text(text, "utf-8")
+    start = time.monotonic()
+    result = CliRunner().invoke(main, ["check", str(path)])
+    elapsed = time.monotonic() - start
+    assert result.output.count("warning[W701]") == 11_999
+    assert elapsed < 30, elapsed  # about 2 s
+
+
+# ---------------------------------------------------------------- atomic writes
+def test_atomic_write_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "out.md"
+    path.write_text("old", "utf-8")
+    path.chmod(0o640)
+    atomic_write(path, b"new")
+    assert path.read_bytes() == b"new"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["out.md"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
+def test_atomic_write_refuses_a_symlink_and_leaves_its_target_alone(tmp_path: Path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", "utf-8")
+    link = tmp_path / "out.md"
+    link.symlink_to(target)
+    with pytest.raises(FileRefused) as refused:
+        atomic_write(link, b"overwritten")
+    assert refused.value.code == "P007"
+    assert target.read_text("utf-8") == "keep me"
+    assert link.is_symlink()
+    dangling = tmp_path / "dangling.md"
+    dangling.symlink_to(tmp_path / "nowhere" / "x")
+    with pytest.raises(FileRefused):
+        atomic_write(dangling, b"x")
+    assert not (tmp_path / "nowhere").exists()
