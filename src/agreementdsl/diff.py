@@ -241,8 +241,10 @@ def format_text(changes: list[Change], old_name: str, new_name: str) -> str:
 
 def format_markdown(changes: list[Change], old_name: str, new_name: str) -> str:
     material = sum(1 for c in changes if c.material)
+    from .render.markup import code_span, markdown_text
+
     lines = [
-        f"### Changes in meaning: `{old_name}` → `{new_name}`",
+        f"### Changes in meaning: {code_span(old_name)} → {code_span(new_name)}",
         "",
         f"{len(changes)} change{'s' * (len(changes) != 1)}, **{material} material**.",
         "",
@@ -251,9 +253,9 @@ def format_markdown(changes: list[Change], old_name: str, new_name: str) -> str:
         lines += ["| | Clause | Change | Line |", "|---|---|---|---|"]
         for c in changes:
             mark = "**material**" if c.material else "editorial"
-            what = c.what.replace("|", "\\|")
-            where = c.new_source or c.old_source or ""
-            lines.append(f"| {mark} | {c.where} | {what} | {where} |")
+            cells = (c.where, c.what, c.new_source or c.old_source or "")
+            where, what, line = (markdown_text(cell) for cell in cells)
+            lines.append(f"| {mark} | {where} | {what} | {line} |")
     return "\n".join(lines)
 
 
