@@ -163,3 +163,144 @@ def test_atomic_write_refuses_a_symlink_and_leaves_its_target_alone(tmp_path: Pa
     with pytest.raises(FileRefused):
         atomic_write(dangling, b"x")
     assert not (tmp_path / "nowhere").exists()
+
+
+# ---------------------------------------------------------------- commands that write
+def _agreement(tmp_path: Path) -> Path:
+    path = tmp_path / "baseline.yaml"
+    path.write_bytes(BASELINE.read_bytes())
+    return path
+
+
+def test_render_refuses_to_write_through_a_symlink(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    out = tmp_path / "build"
+    out.mkdir()
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me", "utf-8")
+    (out / "baseline.md").symlink_to(target)
+    result = CliRunner().invoke(main, ["render", str(agreement), "--format", "md", "-o", str(out)])
+    assert result.exit_code == 1
+    assert "error[P007]" in result.output and "symbolic link" in result.output
+    assert "Traceback" not in result.output
+    assert target.read_text("utf-8") == "keep me"
+
+
+def test_render_replaces_its_files_atomically_and_leaves_no_temporaries(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    out = tmp_path / "build"
+    result = CliRunner().invoke(main, ["render", str(agreement), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    inode = (out / "baseline.md").stat().st_ino
+    result = CliRunner().invoke(main, ["render", str(agreement), "-o", str(out)])
+    assert result.exit_code == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first  # nothing else left behind
+    assert sorted(first) == ["baseline.docx", "baseline.html", "baseline.md"]
+    assert (out / "baseline.md").stat().st_ino != inode  # a new file renamed into place
+
+
+def test_render_into_a_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x", "utf-8")
+    result = CliRunner().invoke(main, ["render", str(agreement), "-o", str(blocker / "sub")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: cannot write")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_compile_output_and_fmt_refuse_symlinks(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    target = tmp_path / "target.json"
+    target.write_text("{}", "utf-8")
+    link = tmp_path / "ir.json"
+    link.symlink_to(target)
+    result = CliRunner().invoke(main, ["compile", str(agreement), "-o", str(link)])
+    assert result.exit_code == 1 and "error[P007]" in result.output
+    assert target.read_text("utf-8") == "{}"
+    real = tmp_path / "real" / "unformatted.yaml"
+    real.parent.mkdir()
+    real.write_text(
+        BASELINE.read_text("utf-8").replace("up to £50,000: manager", "up to   £50,000:  manager"),
+        "utf-8",
+    )
+    alias = tmp_path / "alias.yaml"
+    alias.symlink_to(real)
+    before = real.read_bytes()
+    result = CliRunner().invoke(main, ["fmt", str(alias)])
+    assert result.exit_code == 1 and "error[P007]" in result.output
+    assert real.read_bytes() == before
+    assert CliRunner().invoke(main, ["fmt", str(real)]).exit_code == 0
+    assert real.read_bytes() != before
+
+
+def test_diff_redline_refuses_a_symlink(tmp_path: Path) -> None:
+    old = _agreement(tmp_path)
+    new = tmp_path / "new.yaml"
+    new.write_text(BASELINE.read_text("utf-8").replace("£100,000", "£200,000"), "utf-8")
+    out = tmp_path / "redline"
+    out.mkdir()
+    target = tmp_path / "precious.html"
+    target.write_text("keep", "utf-8")
+    (out / "new.redline.html").symlink_to(target)
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--redline", str(out)])
+    assert result.exit_code == 1 and "error[P007]" in result.output
+    assert target.read_text("utf-8") == "keep"
+
+
+def _scenario_file(folder: Path, ledger: str) -> Path:
+    (folder / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    path = folder / "baseline.test.yaml"
+    path.write_text(
+        "scenarios:\n"
+        "  - name: from a ledger\n"
+        f"    ledger: {ledger}\n"
+        "    year: 2005/06\n"
+        "    expect: { overspend: 0 }\n",
+        "utf-8",
+    )
+    return path
+
+
+def test_a_scenario_ledger_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    """Outside a git repository the scenario file's folder is the boundary."""
+    folder = tmp_path / "agreements"
+    folder.mkdir()
+    secret = tmp_path / "secret.csv"
+    secret.write_text("date,pool,kind,amount\n", "utf-8")
+    for ledger in ("../secret.csv", str(secret), "/etc/passwd"):
+        _scenario_file(folder, ledger)
+        result = CliRunner().invoke(main, ["test", str(folder)])
+        assert result.exit_code == 1, ledger
+        assert "error[T008]: the ledger" in result.output, ledger
+        assert "outside the folder of the scenario file" in result.output
+
+
+def test_a_scenario_ledger_through_a_symlink_out_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "agreements"
+    folder.mkdir()
+    outside = tmp_path / "outside.csv"
+    outside.write_text("date,pool,kind,amount\n", "utf-8")
+    (folder / "inside.csv").symlink_to(outside)
+    _scenario_file(folder, "inside.csv")
+    result = CliRunner().invoke(main, ["test", str(folder)])
+    assert "error[T008]" in result.output
+
+
+def test_a_scenario_ledger_inside_the_repository_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # the top of a repository
+    folder = tmp_path / "agreements" / "mh"
+    folder.mkdir(parents=True)
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    (ledgers / "mh.csv").write_text(
+        "date,pool,element,kind,amount,partner\n"
+        "2005-04-01,mh,,contribution,1000000,pct\n"
+        "2005-04-01,mh,,contribution,500000,council\n",
+        "utf-8",
+    )
+    _scenario_file(folder, "../../ledgers/mh.csv")
+    result = CliRunner().invoke(main, ["test", str(folder)])
+    assert "T008" not in result.output, result.output
+    assert "1 scenario" in result.output

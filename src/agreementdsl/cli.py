@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -112,7 +112,12 @@ def compile_command(agreement: Path, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
+        from .files import atomic_write
+
+        try:
+            atomic_write(output, (text + "\n").encode("utf-8"))
+        except OSError as exc:
+            _cannot_write(exc)
 
 
 @main.command("run")
@@ -282,8 +287,27 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
     formats = list(FORMATS) if fmt == "all" else [fmt]
-    for path in render(ir, formats, output, agreement.stem, annotate):
+    try:
+        written = render(ir, formats, output, agreement.stem, annotate)
+    except OSError as exc:
+        _cannot_write(exc)
+    for path in written:
         click.echo(f"wrote {path}")
+
+
+def _cannot_write(exc: OSError) -> NoReturn:
+    """One line (and a hint) for a file that cannot or must not be written; exit 1."""
+    from .files import FileRefused
+    from .terminal import visible
+
+    if isinstance(exc, FileRefused):
+        click.echo(visible(f"error[{exc.code}]: {exc.path}: {exc.message}"), err=True)
+        if exc.hint:
+            click.echo(f"  = hint: {visible(exc.hint)}", err=True)
+    else:
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(visible(f"error: cannot write{where}: {exc.strerror or exc}"), err=True)
+    sys.exit(1)
 
 
 @main.command("test")
@@ -336,8 +360,11 @@ def test_command(
 
         for test_file in suite.files:
             mine = [r for r in suite.results if r.file is test_file]
-            if update_file(test_file, mine):
-                click.echo(f"updated {test_file.path}", err=True)
+            try:
+                if update_file(test_file, mine):
+                    click.echo(f"updated {test_file.path}", err=True)
+            except OSError as exc:
+                _cannot_write(exc)
         suite = run_paths(targets)
     missing = None
     if coverage:
@@ -413,6 +440,8 @@ def diff_command(
         except VersionError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
+        except OSError as exc:
+            _cannot_write(exc)
         for path in written:
             click.echo(f"wrote {path}", err=True)
         outputs.append(output)
@@ -471,8 +500,13 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
             )
             click.echo("".join(diff), nl=False)
         else:
+            from .files import atomic_write
+
             bom = "\ufeff" if path.read_bytes().startswith(b"\xef\xbb\xbf") else ""
-            path.write_bytes((bom + formatted).encode("utf-8"))
+            try:
+                atomic_write(path, (bom + formatted).encode("utf-8"))
+            except OSError as exc:
+                _cannot_write(exc)
             click.echo(f"formatted {path}", err=True)
     if not changed and not failed:
         click.echo(f"{len(files)} file{'s' * (len(files) != 1)} already formatted", err=True)

@@ -17,8 +17,11 @@ from pathlib import Path
 AGREEMENT_LIMIT = 10 * 1024 * 1024  # agreements and scenario files: 10 MiB (real ones are < 100 KB)
 
 
-class FileRefused(Exception):
-    """A file the tool will not read or write, with its code, message and hint."""
+class FileRefused(OSError):
+    """A file the tool will not read or write, with its code, message and hint.
+
+    An OSError, so that code which handles a file it cannot read or write handles these too.
+    """
 
     def __init__(self, code: str, path: Path | str, message: str, hint: str | None = None) -> None:
         super().__init__(f"{path}: {message}")

@@ -291,7 +291,9 @@ def _normalise_zip(data: bytes) -> bytes:
 
 
 def write_docx(doc: Document, path: Path, annotate: bool = False) -> None:
-    path.write_bytes(build_docx(doc, annotate))
+    from ..files import atomic_write
+
+    atomic_write(path, build_docx(doc, annotate))
 
 
 def docx_text(path: Path) -> str:

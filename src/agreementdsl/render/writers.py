@@ -11,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..files import FileRefused, atomic_write
 from .document import Document, Para, Table
 from .environment import environment
 from .markup import BOLD, DEL, END_DEL, END_INS, INS, markdown, release
@@ -72,19 +73,25 @@ def render_html(doc: Document, annotate: bool = False) -> str:
 def write_all(
     doc: Document, formats: list[str], out: Path, stem: str, annotate: bool = False
 ) -> list[Path]:
-    """Write each format into `out`; the same document always gives the same bytes."""
+    """Write each format into `out`; the same document always gives the same bytes.
+
+    Each file replaces any before it atomically (files.atomic_write): a symbolic link there is
+    refused (FileRefused P007), and nothing is written outside `out` (P009).
+    """
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         path = out / f"{stem}.{fmt}"
+        if Path(stem).name != stem or path.parent.resolve() != out.resolve():
+            raise FileRefused("P009", path, f"is not a file directly inside {out}")
         if fmt == "md":
-            path.write_text(render_markdown(doc, annotate), encoding="utf-8", newline="\n")
+            atomic_write(path, render_markdown(doc, annotate).encode("utf-8"))
         elif fmt == "html":
-            path.write_text(render_html(doc, annotate), encoding="utf-8", newline="\n")
+            atomic_write(path, render_html(doc, annotate).encode("utf-8"))
         else:
-            from .docx import write_docx
+            from .docx import build_docx
 
-            write_docx(doc, path, annotate)
+            atomic_write(path, build_docx(doc, annotate))
         written.append(path)
     return written
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, error
-from ..files import AGREEMENT_LIMIT, FileRefused, read_regular
+from ..files import AGREEMENT_LIMIT, FileRefused, inside, read_regular, repository_root
 from ..loader import YNode, parse_yaml
 from ..source import SourceFile, Span
 
@@ -178,6 +178,29 @@ def _text(node: YNode | None) -> str | None:
     return str(node.value)
 
 
+def _ledger_path(path: Path, item: YNode, diags: list[Diagnostic]) -> Path | None:
+    """A scenario's `ledger:`, against the scenario file's folder; None (and T008) when it
+    leads out of the repository (outside a git repository: out of the scenario file's folder),
+    so that a scenario file from elsewhere cannot make the tool read any file on the machine."""
+    node = item.get("ledger")
+    text = _text(node)
+    if node is None or not text:
+        return None
+    ledger = path.parent / text
+    root = repository_root(path)
+    if inside(ledger, root):
+        return ledger
+    diags.append(
+        error(
+            "T008",
+            node.span,
+            f"the ledger `{text}` is outside {'the repository' if (root / '.git').exists() else 'the folder of the scenario file'} ({root})",
+            "keep scenario ledgers in the repository, and name them relative to the scenario file",
+        )
+    )
+    return None
+
+
 def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | None:
     if not item.is_map:
         diags.append(
@@ -225,7 +248,9 @@ def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | No
             )
         )
         return None
-    ledger = _text(item.get("ledger"))
+    ledger = _ledger_path(path, item, diags)
+    if ledger is None and _text(item.get("ledger")):
+        return None  # refused (T008): the scenario is not run on other rows instead
     disputes = item.get("disputes")
     return Scenario(
         name=name,
@@ -236,7 +261,7 @@ def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | No
         outturn=_text(item.get("outturn")),
         transactions=transactions,
         single=single is not None,
-        ledger=(path.parent / ledger) if ledger else None,
+        ledger=ledger,
         disputes=[_plain(d) for d in disputes.value]
         if disputes is not None and disputes.is_seq
         else [],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..files import atomic_write
 from ..loader import YNode
 from .runner import ScenarioResult
 from .spec import TestFile
@@ -168,5 +169,5 @@ def update_file(test_file: TestFile, results: list[ScenarioResult]) -> bool:
     updated = "\n".join(lines)
     if updated == text:
         return False
-    test_file.path.write_text(updated, encoding="utf-8")
+    atomic_write(test_file.path, updated.encode("utf-8"))
     return True
