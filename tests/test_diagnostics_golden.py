@@ -207,4 +207,4 @@ def test_every_code_has_a_title_for_ci_tools() -> None:
 
     assert sorted(source_codes() - set(TITLES)) == [], "codes without a title in codes.py"
     headings = CODE_HEADING.findall(ERRORS_DOC.read_text("utf-8"))
-    assert sorted(TITLES) == sorted(set(headings))
+    assert sorted(c for c in TITLES if CODE.match(c)) == sorted(set(headings))

@@ -304,3 +304,28 @@ def test_a_scenario_ledger_inside_the_repository_is_read(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["test", str(folder)])
     assert "T008" not in result.output, result.output
     assert "1 scenario" in result.output
+
+
+def test_a_folder_where_a_rendered_file_goes_is_refused(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    out = tmp_path / "build"
+    (out / "baseline.md").mkdir(parents=True)
+    result = CliRunner().invoke(main, ["render", str(agreement), "--format", "md", "-o", str(out)])
+    assert result.exit_code == 1 and "error[P008]" in result.output
+
+
+def test_every_file_code_has_a_title_and_a_section_in_errors_md() -> None:
+    import re
+
+    from agreementdsl.codes import TITLES
+
+    src = ROOT / "src" / "agreementdsl"
+    raised = {
+        code
+        for f in src.rglob("*.py")
+        for code in re.findall(r"""["'](P[0-9]{3})["']""", f.read_text("utf-8"))
+    }
+    errors_md = (ROOT / "docs" / "errors.md").read_text("utf-8")
+    documented = set(re.findall(r"^## (P[0-9]{3})\b", errors_md, re.MULTILINE))
+    titled = {code for code in TITLES if code.startswith("P")}
+    assert raised == documented == titled == {"P005", "P006", "P007", "P008", "P009"}

@@ -76,6 +76,11 @@ TITLES: dict[str, str] = {
     "W803": "A reporting trigger has a threshold of zero",
     "W901": "The agreement sets no outcomes",
     "W902": "An outcome is due outside the agreement's term",
+    "P005": "Not a regular file",
+    "P006": "The file is larger than the limit",
+    "P007": "The file to write is a symbolic link",
+    "P008": "The file to write is a folder or a special file",
+    "P009": "The file to write is outside the output folder",
 }
 
 
