@@ -55,6 +55,11 @@ class SourceFile:
 
         Lines break where `str.splitlines` breaks them.
         """
+        start, end = self.line_bounds(line)
+        return self.text[start:end]
+
+    def line_bounds(self, line: int) -> tuple[int, int]:
+        """Where a 1-based line starts and ends in `text` ((0, 0) past the end)."""
         if not self._bounds:
             starts = [0, *(m.end() for m in LINE_BREAK.finditer(self.text))]
             ends = [m.start() for m in LINE_BREAK.finditer(self.text)] + [len(self.text)]
@@ -63,9 +68,8 @@ class SourceFile:
                 bounds.pop()  # a final line break ends the last line; it does not start one
             self._bounds.extend(bounds)
         if not 1 <= line <= len(self._bounds):
-            return ""
-        start, end = self._bounds[line - 1]
-        return self.text[start:end]
+            return (0, 0)
+        return self._bounds[line - 1]
 
     def span(self, line: int, col: int, end_line: int = 0, end_col: int = 0) -> Span:
         return Span(self.path, line, col, end_line, end_col)
