@@ -329,3 +329,11 @@ def test_every_file_code_has_a_title_and_a_section_in_errors_md() -> None:
     documented = set(re.findall(r"^## (P[0-9]{3})\b", errors_md, re.MULTILINE))
     titled = {code for code in TITLES if code.startswith("P")}
     assert raised == documented == titled == {"P005", "P006", "P007", "P008", "P009"}
+
+
+def test_compile_into_a_missing_folder_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    agreement = _agreement(tmp_path)
+    target = tmp_path / "missing" / "ir.json"
+    result = CliRunner().invoke(main, ["compile", str(agreement), "-o", str(target)])
+    assert result.exit_code == 1
+    assert result.output == f"error: cannot write {target}: No such file or directory\n"
