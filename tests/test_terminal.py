@@ -107,3 +107,14 @@ def test_test_report_escapes_scenario_names(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["test", str(tmp_path)])
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "evil \\x1b]0;title\\x07 name" in result.output
+
+
+def test_fmt_check_shows_the_agreement_lines_escaped(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "defects" / "baseline.yaml").read_text("utf-8")
+    text = text.replace("up to £50,000: manager", "up to   £50,000:  manager  # \u202eeganam")
+    path = tmp_path / "bidi.yaml"
+    path.write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["fmt", "--check", str(path)])
+    assert result.exit_code == 1
+    assert "\u202e" not in result.output
+    assert "# \\u202eeganam" in result.output

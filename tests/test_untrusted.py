@@ -194,3 +194,19 @@ def test_every_text_survives_a_plain_render(tmp_path: Path) -> None:
 
 def _yaml_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def test_control_characters_are_shown_in_markdown_and_word_and_kept_in_html(
+    tmp_path: Path,
+) -> None:
+    """Word files cannot hold most C0 controls (the render used to fail with a traceback);
+    Markdown is read in terminals too. Both show them escaped; HTML keeps them exactly."""
+    text = BASELINE.replace("name: A Council", 'name: "A \\e[31m Council \\u202e x"', 1)
+    doc = build_document(compiled(text))
+    md = render_markdown(doc)
+    assert "\x1b" not in md and "\u202e" not in md
+    assert "A \\\\x1b\\[31m Council \\\\u202e x" in md
+    path = tmp_path / "x.docx"
+    path.write_bytes(build_docx(doc))
+    assert "A \\x1b[31m Council \u202e x" in docx_text(path)
+    assert "A \x1b[31m Council \u202e x" in render_html(doc)

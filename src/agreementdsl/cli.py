@@ -498,7 +498,10 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
                 fromfile=str(path),
                 tofile=f"{path} (formatted)",
             )
-            click.echo("".join(diff), nl=False)
+            from .terminal import visible
+
+            # the agreement's lines, each shown with its control characters escaped
+            click.echo("".join(visible(line.rstrip("\n")) + "\n" for line in diff), nl=False)
         else:
             from .files import atomic_write
 

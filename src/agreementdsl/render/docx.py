@@ -8,11 +8,13 @@ timestamp is fixed, so the same agreement always gives byte-identical files.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..terminal import visible
 from .document import Document, Para, Table
 from .markup import bold_pieces, release
 from .writers import groups, plain_text
@@ -41,11 +43,21 @@ def _styles(word: Any) -> None:
     notice.font.bold = True
 
 
+# Characters XML 1.0 cannot hold (most C0 controls, U+FFFE, U+FFFF, lone surrogates)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """Text a Word file can hold: a character XML cannot carry is written as its escape
+    (`\\x1b`), as on a terminal, instead of failing the whole render."""
+    return _NOT_XML.sub(lambda m: visible(m.group()), text)
+
+
 def _plain_runs(paragraph: Any, text: str) -> list[Any]:
     """Add text with **bold** spans as runs; returns the runs."""
     runs = []
     for bold, piece in bold_pieces(text):
-        run = paragraph.add_run(piece)
+        run = paragraph.add_run(xml_text(piece))
         if bold:
             run.bold = True
         runs.append(run)
@@ -76,7 +88,7 @@ def _tracked(paragraph: Any, text: str, tag: str) -> None:
             run.append(props)
         body = OxmlElement("w:delText" if tag == "del" else "w:t")
         body.set(qn("xml:space"), "preserve")
-        body.text = piece
+        body.text = xml_text(piece)
         run.append(body)
         change.append(run)
     paragraph._p.append(change)
@@ -158,7 +170,7 @@ def _header_footer(word: Any, doc: Document) -> None:
 
     section = word.sections[0]
     header = section.header.paragraphs[0]
-    header.text = plain_text(doc.draft_notice)
+    header.text = xml_text(plain_text(doc.draft_notice))
     header.style = word.styles["Draft Notice"]
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -209,7 +221,7 @@ class _Writer:
         _repeat_as_header(grid.rows[0])
         for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
             cell.text = ""
-            run = cell.paragraphs[0].add_run(plain_text(header))
+            run = cell.paragraphs[0].add_run(xml_text(plain_text(header)))
             run.bold = True
         if table.headers[0] == "Row":
             from docx.shared import Cm
@@ -242,16 +254,16 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     _Revisions.next_id = 1
     _styles(word)
     props = word.core_properties
-    props.title = plain_text(doc.title)
+    props.title = xml_text(plain_text(doc.title))
     props.subject = "Draft Section 75 partnership agreement"
     props.author = AUTHOR
     props.last_modified_by = AUTHOR
-    props.comments = release(f"Generated from {doc.source_file} (sha256 {doc.sha256})")
+    props.comments = xml_text(release(f"Generated from {doc.source_file} (sha256 {doc.sha256})"))
     props.created = props.modified = props.last_printed = FIXED_TIME
     props.revision = 1
     _header_footer(word, doc)
     _rich(word.add_paragraph(style="Title"), doc.title)
-    word.add_paragraph(release(doc.basis[0].upper() + doc.basis[1:] + "."))
+    word.add_paragraph(xml_text(release(doc.basis[0].upper() + doc.basis[1:] + ".")))
     word.add_paragraph().add_run("Between").bold = True
     for i, (name, short) in enumerate(doc.parties, start=1):
         _rich(word.add_paragraph(style="Normal"), f"({i}) {name} (**\u201c{short}\u201d**)")

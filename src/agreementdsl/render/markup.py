@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..terminal import visible
+
 INS, END_INS, DEL, END_DEL = "\ue000", "\ue001", "\ue002", "\ue003"
 ESC = "\ue00f"
 SPECIAL = ("*", "⟦", "⟧", INS, END_INS, DEL, END_DEL, ESC)  # index = the digit after ESC
@@ -73,11 +75,12 @@ def markdown_text(text: str, block_start: bool = False) -> str:
     """Released text as Markdown that shows it literally.
 
     Only characters Markdown would read as syntax are escaped; hyphens, apostrophes, full
-    stops, quotes, £ and % are left alone. A line break becomes a space (in Markdown it is one),
+    stops, quotes, £ and % are left alone. Control characters and bidirectional overrides are
+    shown as escapes (`\\x1b`, `\\u202e`), as on a terminal: a Markdown file is read in both. A line break becomes a space (in Markdown it is one),
     so no text can start a new block. With `block_start`, the text begins a line, so what would
     open a list, heading or rule there is escaped too.
     """
-    text = _LINE_BREAK.sub(" ", text)
+    text = visible(_LINE_BREAK.sub(" ", text))  # control characters shown, as on a terminal
     text = _ENTITY.sub(r"\\&", _INLINE.sub(lambda m: "\\" + m.group(), text))
     if block_start:
         text = text.lstrip()
@@ -106,7 +109,7 @@ def markdown(markup: str, block_start: bool = False) -> str:
 def code_span(text: str) -> str:
     """Text as a Markdown code span: fenced with more backticks than it holds in a row, so
     nothing inside is read as Markdown (a code span has no escapes)."""
-    text = _LINE_BREAK.sub(" ", text)
+    text = visible(_LINE_BREAK.sub(" ", text))
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
