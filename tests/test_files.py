@@ -337,3 +337,23 @@ def test_compile_into_a_missing_folder_is_one_line_naming_the_file(tmp_path: Pat
     result = CliRunner().invoke(main, ["compile", str(agreement), "-o", str(target)])
     assert result.exit_code == 1
     assert result.output == f"error: cannot write {target}: No such file or directory\n"
+
+
+def test_test_update_refuses_a_symlinked_scenario_file(tmp_path: Path) -> None:
+    real = tmp_path / "elsewhere.test.yaml"
+    real.write_text(
+        "scenarios:\n"
+        "  - name: wrong on purpose\n"
+        "    transaction: { date: 2005-06-01, pool: mh, element: nhs, kind: spend, amount: 10 }\n"
+        "    expect: { actual: 999 }\n",
+        "utf-8",
+    )
+    folder = tmp_path / "agreements"
+    folder.mkdir()
+    (folder / "baseline.yaml").write_bytes(BASELINE.read_bytes())
+    (folder / "baseline.test.yaml").symlink_to(real)
+    before = real.read_bytes()
+    result = CliRunner().invoke(main, ["test", "--update", str(folder)])
+    assert result.exit_code == 1
+    assert "error[P007]" in result.output
+    assert real.read_bytes() == before
