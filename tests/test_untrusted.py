@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from agreementdsl.api import load_source
@@ -210,3 +212,33 @@ def test_control_characters_are_shown_in_markdown_and_word_and_kept_in_html(
     path.write_bytes(build_docx(doc))
     assert "A \\x1b[31m Council \u202e x" in docx_text(path)
     assert "A \x1b[31m Council \u202e x" in render_html(doc)
+
+
+def _side(page: str, keep: str) -> str:
+    """One side of a redline page: `new` drops deletions, `old` drops insertions."""
+    drop = "del" if keep == "new" else "ins"
+    page = re.sub(f"<{drop}>.*?</{drop}>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"</?(ins|del)>", "", page))
+
+
+WORDS = st.text(
+    alphabet=st.sampled_from([*SPECIAL, "a", "b", " ", "<", "&", "⟧", "\ue004", "\ue00f"]),
+    min_size=1,
+    max_size=12,
+).filter(lambda t: t.strip() == t and "  " not in t)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(WORDS, WORDS)
+def test_a_redline_between_any_two_names_reads_back_as_each(old: str, new: str) -> None:
+    """Whatever a pool's name holds, the redline's new side reads the new name, its old side
+    the old name."""
+    old_name, new_name = f"Fund {old} end", f"Fund {new} end"
+
+    def doc(name: str) -> Any:
+        text = BASELINE.replace("name: Mental Health Pooled Fund", f"name: {_yaml_quote(name)}", 1)
+        return build_document(compiled(text))
+
+    page = render_html(redline(doc(old_name), doc(new_name)))
+    assert f"Schedule 1: {new_name}" in _side(page, "new")
+    assert f"Schedule 1: {old_name}" in _side(page, "old")
