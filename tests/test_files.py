@@ -357,3 +357,29 @@ def test_test_update_refuses_a_symlinked_scenario_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error[P007]" in result.output
     assert real.read_bytes() == before
+
+
+def test_diff_git_refuses_an_old_version_over_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("no git")
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    agreement = tmp_path / "a.yaml"
+    agreement.write_bytes(BASELINE.read_bytes() + b"#" * AGREEMENT_LIMIT + b"\n")
+    for args in (["init", "-q"], ["add", "a.yaml"], ["commit", "-qm", "big"]):
+        subprocess.run(["git", *args], cwd=tmp_path, env=env, check=True)
+    agreement.write_bytes(BASELINE.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "a.yaml"])
+    assert result.exit_code == 1
+    assert "error[P006]: a.yaml@HEAD: the file is" in result.output

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .files import AGREEMENT_LIMIT, FileRefused, read_regular
+from .files import AGREEMENT_LIMIT, FileRefused, read_regular, too_big
 from .source import SourceFile
 
 
@@ -74,6 +74,10 @@ def pairs_from_git(rev: str, paths: list[Path]) -> list[Pair]:
             old: str | None = _git("show", f"{rev}:{rel}", cwd=top)
         except VersionError:
             old = None
+        if old is not None and len(old) > AGREEMENT_LIMIT // 4:  # cheap first: 4 bytes a char
+            size = len(old.encode("utf-8"))
+            if size > AGREEMENT_LIMIT:
+                raise VersionError(str(too_big(Path(f"{rel}@{rev}"), size, AGREEMENT_LIMIT)))
         new = _read(path) if path.exists() else None
         if old is None and new is None:
             raise VersionError(f"{rel} exists neither in {rev} nor in the working tree", usage=True)
