@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agreementdsl.api import load
 from agreementdsl.cli import main
 from agreementdsl.files import AGREEMENT_LIMIT, FileRefused, atomic_write, read_regular
+from agreementdsl.source import SourceFile
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "tests" / "defects" / "baseline.yaml"
@@ -383,3 +386,12 @@ def test_diff_git_refuses_an_old_version_over_the_limit(
     result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "a.yaml"])
     assert result.exit_code == 1
     assert "error[P006]: a.yaml@HEAD: the file is" in result.output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", " ", "\n", "\r", "\x85", "\u2028", "\f", "\x1c"])))
+def test_indexed_lines_are_the_lines_splitlines_gives(text: str) -> None:
+    source = SourceFile("x.yaml", text)
+    lines = text.splitlines()
+    assert [source.line_text(i) for i in range(1, len(lines) + 2)] == [*lines, ""]
+    assert source.line_text(0) == ""
