@@ -118,3 +118,22 @@ def test_fmt_check_shows_the_agreement_lines_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "\u202e" not in result.output
     assert "# \\u202eeganam" in result.output
+
+
+def test_junit_output_stays_well_formed_xml_with_control_characters(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "baseline.yaml").write_text(
+        (ROOT / "tests" / "defects" / "baseline.yaml").read_text("utf-8"), "utf-8"
+    )
+    (tmp_path / "baseline.test.yaml").write_text(
+        "scenarios:\n"
+        '  - name: "evil \\e]0;title\\a name"\n'
+        "    transaction: { date: 2005-06-01, pool: mh, element: nhs, kind: spend, amount: 10 }\n"
+        "    expect: { actual: 5 }\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, ["test", str(tmp_path), "--format", "junit"])
+    assert result.exit_code == 1
+    case = ET.fromstring(result.output).find(".//testcase")
+    assert case is not None and case.get("name") == "evil \\x1b]0;title\\x07 name"

@@ -29,3 +29,13 @@ def _escape(match: re.Match[str]) -> str:
 def visible(text: object) -> str:
     """`text` as a string with every control character written as an escape."""
     return _CONTROL.sub(_escape, str(text))
+
+
+# Characters XML 1.0 cannot hold at all: most C0 controls, U+FFFE, U+FFFF, lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: object) -> str:
+    """`text` as a string XML can carry: each character XML cannot hold is written as its
+    escape (`\\x1b`), as `visible` writes it, instead of making the file unreadable."""
+    return _NOT_XML.sub(_escape, str(text))

@@ -8,13 +8,12 @@ timestamp is fixed, so the same agreement always gives byte-identical files.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..terminal import visible
+from ..terminal import xml_safe as xml_text
 from .document import Document, Para, Table
 from .markup import bold_pieces, release
 from .writers import groups, plain_text
@@ -41,16 +40,6 @@ def _styles(word: Any) -> None:
     notice.base_style = word.styles["Header"]
     notice.font.size = Pt(8)
     notice.font.bold = True
-
-
-# Characters XML 1.0 cannot hold (most C0 controls, U+FFFE, U+FFFF, lone surrogates)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
-
-def xml_text(text: str) -> str:
-    """Text a Word file can hold: a character XML cannot carry is written as its escape
-    (`\\x1b`), as on a terminal, instead of failing the whole render."""
-    return _NOT_XML.sub(lambda m: visible(m.group()), text)
 
 
 def _plain_runs(paragraph: Any, text: str) -> list[Any]:
