@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from agreementdsl.cli import main
+from agreementdsl.files import FileRefused
 from agreementdsl.outputs import OutputError, make_folder, relative_to_repository, write_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,9 +84,9 @@ def test_diff_redline_under_a_regular_file(tmp_path: Path, a_file: Path) -> None
 
 
 def test_write_file_and_make_folder_say_what_is_in_the_way(tmp_path: Path, a_file: Path) -> None:
-    with pytest.raises(OutputError) as caught:
-        write_file(tmp_path, "text")  # the path is a folder
-    assert caught.value.code == "P004" and "it is a folder" in caught.value.message
+    with pytest.raises(FileRefused) as refused:
+        write_file(tmp_path, "text")  # the path is a folder: never replaced
+    assert refused.value.code == "P008"
     with pytest.raises(OutputError) as caught:
         make_folder(a_file / "a" / "b")
     assert caught.value.code == "P001"
@@ -103,11 +104,10 @@ def test_relative_to_repository() -> None:
 def _deny(monkeypatch: pytest.MonkeyPatch) -> None:
     """The file system refuses every write (as a read-only file does for a user who is not root)."""
 
-    def refuse(self: Path, *args: object, **kwargs: object) -> int:
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(Path, "write_bytes", refuse)
-    monkeypatch.setattr(Path, "write_text", refuse)
+    monkeypatch.setattr("agreementdsl.outputs.atomic_write", refuse)
 
 
 def test_fmt_on_a_file_it_cannot_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

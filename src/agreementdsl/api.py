@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .diagnostics import Diagnostic, error, sort_diagnostics, warning
+from .files import AGREEMENT_LIMIT, FileRefused, read_regular
 from .model import Agreement
 from .source import SourceFile, Span
 
@@ -102,6 +103,9 @@ def load(path: str | Path, name: str | None = None) -> Loaded:
             "save the file as UTF-8 (the pound sign is the usual culprit)",
         )
         return Loaded(str(path), None, None, [diag])
+    except FileRefused as exc:
+        diag = error(exc.code, Span(str(path), 1, 1), exc.message, exc.hint)
+        return Loaded(str(path), None, None, [diag])
     except OSError as exc:
         diag = error("E001", Span(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")
         return Loaded(str(path), None, None, [diag])
@@ -114,9 +118,10 @@ _AGREEMENT_KEY = re.compile(r"^agreement\s*:", re.MULTILINE)
 def looks_like_agreement(path: Path) -> bool:
     """Whether a YAML file has a top-level `agreement:` key (workflows and configs do not)."""
     try:
-        return bool(_AGREEMENT_KEY.search(path.read_text("utf-8-sig", errors="replace")))
-    except OSError:
+        text = read_regular(path, AGREEMENT_LIMIT).decode("utf-8-sig", errors="replace")
+    except (OSError, FileRefused):
         return True  # let the reader report it
+    return bool(_AGREEMENT_KEY.search(text))
 
 
 def find_agreements(paths: Iterable[str | Path], only_agreements: bool = False) -> list[Path]:

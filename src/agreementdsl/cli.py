@@ -116,12 +116,12 @@ def compile_command(agreement: Path, output: Path | None) -> None:
     if output is None:
         click.echo(text)
     else:
-        from .outputs import OutputError, write_file
+        from .outputs import write_file
 
         try:
             write_file(output, text + "\n")
-        except OutputError as exc:
-            _fail(exc)
+        except OSError as exc:
+            _cannot_write(exc)
 
 
 @main.command("run")
@@ -263,22 +263,21 @@ def _run_errors(progress: _Progress | None = None) -> Iterator[None]:
     """A run that cannot give results: usage errors exit 2, unusable input exits 1."""
     from .engine.ledger import LedgerError
     from .engine.run import RunError
+    from .terminal import visible
 
     try:
         yield
     except RunError as exc:
+        message, hint = visible(exc.message), visible(exc.hint or "")
         if exc.usage:
-            raise click.UsageError(exc.message + (f" ({exc.hint})" if exc.hint else "")) from None
+            raise click.UsageError(message + (f" ({hint})" if hint else "")) from None
         code = f"[{exc.code}]" if exc.code else ""
-        click.echo(
-            f"error{code}: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""),
-            err=True,
-        )
+        click.echo(f"error{code}: {message}" + (f"\n  = hint: {hint}" if hint else ""), err=True)
         sys.exit(1)
     except LedgerError as exc:
+        message, hint = visible(exc.message), visible(exc.hint or "")
         click.echo(
-            f"error[{exc.code}]: {exc.message}" + (f"\n  = hint: {exc.hint}" if exc.hint else ""),
-            err=True,
+            f"error[{exc.code}]: {message}" + (f"\n  = hint: {hint}" if hint else ""), err=True
         )
         sys.exit(1)
     finally:
@@ -394,15 +393,32 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
         click.echo(f"cannot render {agreement}: it has {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
-    from .outputs import OutputError
 
     formats = list(FORMATS) if fmt == "all" else [fmt]
     try:
         written = render(ir, formats, output, agreement.stem, annotate)
-    except OutputError as exc:
-        _fail(exc)
+    except OSError as exc:
+        _cannot_write(exc)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _cannot_write(exc: Exception) -> NoReturn:
+    """One line (and a hint) for a file that cannot or must not be written; exit 1."""
+    from .files import FileRefused
+    from .outputs import OutputError
+    from .terminal import visible
+
+    if isinstance(exc, OutputError):
+        click.echo(visible(str(exc)), err=True)
+    elif isinstance(exc, FileRefused):
+        click.echo(visible(f"error[{exc.code}]: {exc.path}: {exc.message}"), err=True)
+        if exc.hint:
+            click.echo(f"  = hint: {visible(exc.hint)}", err=True)
+    elif isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(visible(f"error: cannot write{where}: {exc.strerror or exc}"), err=True)
+    sys.exit(1)
 
 
 @main.command("test")
@@ -451,14 +467,13 @@ def test_command(
         )
     suite = run_paths(targets)
     if update:
-        from .outputs import OutputError
         from .scenarios.update import update_file
 
         for test_file in suite.files:
             try:
                 done = update_file(test_file, [r for r in suite.results if r.file is test_file])
-            except OutputError as exc:
-                _fail(exc)
+            except OSError as exc:
+                _cannot_write(exc)
             if done.changed:
                 click.echo(f"updated {test_file.path}", err=True)
                 for line in done.rewritten:
@@ -531,7 +546,6 @@ def diff_command(
             raise click.UsageError(exc.message) from None
         click.echo(f"error{f'[{exc.code}]' if exc.code else ''}: {exc.message}", err=True)
         sys.exit(1)
-    from .outputs import OutputError
     from .review import compare_versions
 
     outputs = []
@@ -541,8 +555,8 @@ def diff_command(
         except VersionError as exc:
             click.echo(exc.message, err=True)
             sys.exit(1)
-        except OutputError as exc:
-            _fail(exc)
+        except OSError as exc:
+            _cannot_write(exc)
         for path in written:
             click.echo(f"wrote {path}", err=True)
         outputs.append(output)
@@ -604,25 +618,22 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
                 fromfile=str(path),
                 tofile=f"{path} (formatted)",
             )
-            click.echo("".join(diff), nl=False)
+            from .terminal import visible
+
+            # the agreement's lines, each shown with its control characters escaped
+            click.echo("".join(visible(line.rstrip("\n")) + "\n" for line in diff), nl=False)
         else:
-            from .outputs import OutputError, write_file
+            from .outputs import write_file
 
             bom = "\ufeff" if path.read_bytes().startswith(b"\xef\xbb\xbf") else ""
             try:
                 write_file(path, (bom + formatted).encode("utf-8"))
-            except OutputError as exc:
-                _fail(exc)
+            except OSError as exc:
+                _cannot_write(exc)
             click.echo(f"formatted {path}", err=True)
     if not changed and not failed:
         click.echo(f"{len(files)} file{'s' * (len(files) != 1)} already formatted", err=True)
     sys.exit(1 if failed or (check_only and changed) else 0)
-
-
-def _fail(exc: Exception) -> NoReturn:
-    """One line on standard error for an output that cannot be written, and exit 1."""
-    click.echo(str(exc), err=True)
-    sys.exit(1)
 
 
 @main.command("schema")

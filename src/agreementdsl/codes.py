@@ -114,6 +114,11 @@ TITLES: dict[str, str] = {
     "P002": "The folder of an output file does not exist",
     "P003": "`diff --git` on a path outside the git repository",
     "P004": "An output file cannot be written",
+    "P005": "Not a regular file",
+    "P006": "The file is larger than the limit",
+    "P007": "The file to write is a symbolic link",
+    "P008": "The file to write is a folder or a special file",
+    "P009": "The file to write is outside the output folder",
 }
 
 

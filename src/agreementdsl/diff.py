@@ -14,6 +14,7 @@ from typing import Any
 
 from .compile import source_of as _src
 from .diff_pool import PoolDiffer
+from .terminal import visible as v
 
 
 @dataclass(frozen=True)
@@ -250,19 +251,21 @@ def diff_irs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
 def format_text(changes: list[Change], old_name: str, new_name: str) -> str:
     material = sum(1 for c in changes if c.material)
     lines = [
-        f"{old_name} → {new_name}: {len(changes)} change{'s' * (len(changes) != 1)}, {material} material"
+        f"{v(old_name)} → {v(new_name)}: {len(changes)} change{'s' * (len(changes) != 1)}, {material} material"
     ]
     for c in changes:
         tag = "material" if c.material else "editorial"
-        where = f" ({c.new_source or c.old_source})" if (c.new_source or c.old_source) else ""
-        lines.append(f"  [{tag}] {c.where}: {c.what}{where}")
+        where = f" ({v(c.new_source or c.old_source)})" if (c.new_source or c.old_source) else ""
+        lines.append(f"  [{tag}] {v(c.where)}: {v(c.what)}{where}")
     return "\n".join(lines)
 
 
 def format_markdown(changes: list[Change], old_name: str, new_name: str) -> str:
     material = sum(1 for c in changes if c.material)
+    from .render.markup import code_span, markdown_text
+
     lines = [
-        f"### Changes in meaning: `{old_name}` → `{new_name}`",
+        f"### Changes in meaning: {code_span(old_name)} → {code_span(new_name)}",
         "",
         f"{len(changes)} change{'s' * (len(changes) != 1)}, **{material} material**.",
         "",
@@ -271,9 +274,9 @@ def format_markdown(changes: list[Change], old_name: str, new_name: str) -> str:
         lines += ["| | Clause | Change | Line |", "|---|---|---|---|"]
         for c in changes:
             mark = "**material**" if c.material else "editorial"
-            what = c.what.replace("|", "\\|")
-            where = c.new_source or c.old_source or ""
-            lines.append(f"| {mark} | {c.where} | {what} | {where} |")
+            cells = (c.where, c.what, c.new_source or c.old_source or "")
+            where, what, line = (markdown_text(cell) for cell in cells)
+            lines.append(f"| {mark} | {where} | {what} | {line} |")
     return "\n".join(lines)
 
 

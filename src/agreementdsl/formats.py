@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
 from . import __version__
 from .codes import title as code_title
 from .diagnostics import Diagnostic
+from .terminal import xml_safe
 
 if TYPE_CHECKING:
     from .scenarios import SuiteResult
@@ -22,6 +23,16 @@ SARIF_SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 DOCS = "https://github.com/agreementdsl/agreementdsl/blob/main/docs/errors.md"
+
+
+def escape(text: str) -> str:
+    """Text for XML (JUnit): escaped, and with what XML cannot hold shown as escapes."""
+    return saxutils.escape(xml_safe(text))
+
+
+def quoteattr(text: str) -> str:
+    """An XML attribute value, quoted, as `escape` makes text."""
+    return saxutils.quoteattr(xml_safe(text))
 
 
 def _gh_data(text: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .money import format_money
+from .terminal import visible
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ def format_effects(effects: list[Effect], fmt: str) -> str:
         return json.dumps({"effects": [e.to_json() for e in effects]}, indent=2, ensure_ascii=False)
     if not effects:
         return "Money effect: none (every partner pays the same)"
-    head = "#### Money effect" if fmt == "md" else "Money effect:"
-    bullet = "- " if fmt == "md" else "  "
-    return "\n".join([head, *(bullet + e.words() for e in effects)])
+    if fmt == "md":
+        from .render.markup import markdown_text
+
+        return "\n".join(
+            ["#### Money effect", *("- " + markdown_text(e.words(), True) for e in effects)]
+        )
+    return "\n".join(["Money effect:", *("  " + visible(e.words()) for e in effects)])

@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .files import FileRefused, atomic_write
 
-class OutputError(Exception):
+
+class OutputError(OSError):
     """An output path that cannot be written (exit 1): a stable code and one line saying why."""
 
     def __init__(self, code: str, message: str) -> None:
@@ -43,7 +45,8 @@ def make_folder(path: Path) -> None:
 
 
 def write_file(path: Path, data: str | bytes, *, newline: str | None = None) -> None:
-    """Write one output file; its folder must exist already (P002 says so when it does not)."""
+    """Write one output file atomically; its folder must exist already (P002 says so when it
+    does not), and a symbolic link or special file at the path is refused (P007, P008)."""
     folder = path.parent
     if not folder.is_dir():
         blocker = _blocking_file(folder)
@@ -52,11 +55,14 @@ def write_file(path: Path, data: str | bytes, *, newline: str | None = None) -> 
         raise OutputError(
             "P002", f"cannot write {path}: the folder {folder} does not exist (create it first)"
         )
+    if isinstance(data, str):
+        if newline is not None:
+            data = data.replace("\n", newline)
+        data = data.encode("utf-8")
     try:
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, encoding="utf-8", newline=newline)
+        atomic_write(path, data)  # a temporary file renamed into place; never through a link
+    except FileRefused:
+        raise
     except OSError as exc:
         why = "it is a folder" if path.is_dir() else (exc.strerror or str(exc)).lower()
         raise OutputError("P004", f"cannot write {path}: {why}") from None

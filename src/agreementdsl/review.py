@@ -27,7 +27,9 @@ def compare_versions(
         name = pair.new_name if old_ir is None else pair.old_name
         message = f"{name}: the agreement is {what} (a material change: a whole agreement)"
         if fmt == "md":
-            message = f"### `{name}`\n\n**material**: the agreement is {what}."
+            from .render.markup import code_span
+
+            message = f"### {code_span(name)}\n\n**material**: the agreement is {what}."
         note = {
             "old": pair.old_name,
             "new": pair.new_name,

@@ -22,6 +22,7 @@ class ClauseBuilder(Transformer[Token, Any]):
         super().__init__()
         self.clause = clause
         self.diagnostics: list[Diagnostic] = []
+        self._lines: list[str] = []  # the clause's lines, split once (not once per rule)
 
     # helpers
     def _span(self, item: Token | Tree[Token] | Any) -> Span:
@@ -35,7 +36,9 @@ class ClauseBuilder(Transformer[Token, Any]):
     def _meta(self, meta: Any) -> Span:
         """The span of a line-long construct, without the line break that ends it."""
         if meta.end_line > meta.line:
-            line_text = self.clause.text.split("\n")[meta.line - 1].split("#")[0].rstrip()
+            if not self._lines:
+                self._lines = self.clause.text.split("\n")
+            line_text = self._lines[meta.line - 1].split("#")[0].rstrip()
             return self.clause.span(meta.line, meta.column, meta.line, len(line_text) + 1)
         return self.clause.span(meta.line, meta.column, meta.end_line, meta.end_column)
 

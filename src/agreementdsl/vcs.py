@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .files import AGREEMENT_LIMIT, FileRefused, read_regular, too_big
 from .outputs import relative_to_repository
 from .source import SourceFile
 
@@ -29,7 +30,9 @@ class Pair:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return read_regular(path, AGREEMENT_LIMIT).decode("utf-8-sig")
+    except FileRefused as exc:
+        raise VersionError(str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise VersionError(f"cannot read {path}: {exc}") from exc
 
@@ -79,6 +82,10 @@ def pairs_from_git(rev: str, paths: list[Path]) -> list[Pair]:
             old: str | None = _git("show", f"{rev}:{rel}", cwd=top)
         except VersionError:
             old = None
+        if old is not None and len(old) > AGREEMENT_LIMIT // 4:  # cheap first: 4 bytes a char
+            size = len(old.encode("utf-8"))
+            if size > AGREEMENT_LIMIT:
+                raise VersionError(str(too_big(Path(f"{rel}@{rev}"), size, AGREEMENT_LIMIT)))
         new = _read(path) if path.exists() else None
         if old is None and new is None:
             raise VersionError(f"{rel} exists neither in {rev} nor in the working tree", usage=True)

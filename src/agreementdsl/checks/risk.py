@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from .. import model as m
@@ -166,7 +167,7 @@ def _allocations(pool: m.Pool, section: m.RiskSection, on_exit: bool) -> list[Di
                         "fixed shares must add up to exactly 100%",
                     )
                 )
-            for dup in sorted({n for n in names if names.count(n) > 1}):
+            for dup in sorted(n for n, times in Counter(names).items() if times > 1):
                 diags.append(error("E605", alloc.span, f"`{dup}` appears twice in the split"))
         if isinstance(alloc, m.ByContribution | m.Equally | m.ByElement):
             for year, partners in values.items():

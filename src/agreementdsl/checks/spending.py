@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from typing import Any
 
 from .. import model as m
-from ..conditions import describe_rule, rule_applies
+from ..conditions import describe_rule, holds
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
 from .common import pool_partners
@@ -66,26 +67,19 @@ def _field_values(agreement: m.Agreement, pool: m.Pool) -> dict[str, list[str]]:
     return values
 
 
-def _cases(
-    agreement: m.Agreement, pool: m.Pool
-) -> Iterator[tuple[int, bool, dict[str, str]]] | None:
+def _combos(agreement: m.Agreement, pool: m.Pool) -> list[dict[str, str]] | None:
+    """Every combination of representative field values (None: too many cases to try)."""
     values = _field_values(agreement, pool)
-    amounts = _amounts(pool.spending)
-    size = len(amounts) * 2
+    size = len(_amounts(pool.spending)) * 2
     for options in values.values():
         size *= max(1, len(options))
     if size > MAX_CASES:
         return None
     fields = list(values)
-
-    def generate() -> Iterator[tuple[int, bool, dict[str, str]]]:
-        for combo in itertools.product(*(values[f] for f in fields)):
-            row = dict(zip(fields, combo, strict=True))
-            for amount in amounts:
-                for in_plan in (True, False):
-                    yield amount, in_plan, row
-
-    return generate()
+    return [
+        dict(zip(fields, combo, strict=True))
+        for combo in itertools.product(*(values[f] for f in fields))
+    ]
 
 
 def _case_words(amount: int, in_plan: bool | None, row: dict[str, str]) -> str:
@@ -96,28 +90,84 @@ def _case_words(amount: int, in_plan: bool | None, row: dict[str, str]) -> str:
     return words + (f" ({', '.join(fields)})" if fields else "")
 
 
+NO_LIMIT = 10**40  # pence: more than any amount (an `above` rule's limit)
+
+
+def _limit(rule: m.SpendingRule) -> int:
+    """The rule's limit in pence; an `above` rule has none (NO_LIMIT)."""
+    return NO_LIMIT if rule.limit is None else rule.limit
+
+
+def _records(rules: tuple[m.SpendingRule, ...], held: list[int]) -> tuple[list[int], list[int]]:
+    """Of the rules whose condition holds (`held`, in order), those that are first for some
+    amount: each covers more than every rule before it. (Their limits, ascending; their indexes.)
+
+    The first rule for an amount is then the first of these whose limit reaches it.
+    """
+    limits: list[int] = []
+    indexes: list[int] = []
+    for i in held:
+        limit = _limit(rules[i])
+        if limit > (limits[-1] if limits else 0):
+            limits.append(limit)
+            indexes.append(i)
+            if limit == NO_LIMIT:
+                break
+    return limits, indexes
+
+
 def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
+    """W701/W702 for rules no spend reaches, with the rules that catch their spends first.
+
+    Every combination of field values and within-plan is tried, over every amount where a limit
+    starts or ends. For one combination only the limits matter, so the rule that is first for an
+    amount is found among the ladder of ever higher limits (`_records`): the work grows with
+    combinations times rules, not combinations times amounts times rules.
+    """
     rules = pool.spending
-    cases = _cases(agreement, pool)
-    if cases is None:
+    combos = _combos(agreement, pool)
+    if combos is None:
         return []
+    amounts = _amounts(rules)
     uses_plan = any(r.within_plan for r in rules)
     reachable = [False] * len(rules)
-    catchers: dict[int, dict[int, str]] = {}  # rule -> earlier rule -> a case it takes
-    for amount, in_plan, row in cases:
-        first = None
-        for i, rule in enumerate(rules):
-            if rule_applies(rule, amount, in_plan, row):
-                if first is None:
-                    first = i
-                    reachable[i] = True
-                else:
-                    plan = in_plan if uses_plan else None
-                    catchers.setdefault(i, {})[first] = _case_words(amount, plan, row)
+    ladders = []
+    for c, row in enumerate(combos):
+        for in_plan in (True, False):
+            held = [
+                i
+                for i, r in enumerate(rules)
+                if (in_plan or not r.within_plan) and (r.where is None or holds(r.where, row))
+            ]
+            limits, indexes = _records(rules, held)
+            for i in indexes:
+                reachable[i] = True
+            ladders.append((c, in_plan, row, held, limits, indexes))
+    # rule -> earlier rules that take its spends first; and (first, when, case) of the last case
+    # taken by the latest such rule, the example the warning gives
+    catchers: dict[int, set[int]] = {}
+    example: dict[int, tuple[int, tuple[int, int, bool], tuple[int, bool, dict[str, str]]]] = {}
+    for c, in_plan, row, held, limits, indexes in ladders:
+        for i in held:
+            if reachable[i]:
+                continue
+            limit = _limit(rules[i])
+            reach = [j for j in range(bisect_left(limits, limit) + 1) if j < len(indexes)]
+            reach = [j for j in reach if indexes[j] < i]
+            for j in reach:
+                top = min(limits[j], limit)
+                pick = bisect_right(amounts, top) - 1
+                if pick < 0 or (j > 0 and amounts[pick] <= limits[j - 1]):
+                    continue
+                first, amount = indexes[j], amounts[pick]
+                catchers.setdefault(i, set()).add(first)
+                key = (first, (c, amount, not in_plan), (amount, in_plan, row))
+                if i not in example or key[:2] > example[i][:2]:
+                    example[i] = key
     diags = []
     for i, rule in enumerate(rules):
         if reachable[i]:
-            diags.extend(_narrowed(rules, i, catchers.get(i, {})))
+            diags.extend(_narrowed(rules, i, ladders, amounts, uses_plan))
             continue
         if rule.limit is not None and rule.limit == 0:
             diags.append(
@@ -145,13 +195,14 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
         names = " or ".join(
             f"`{describe_rule(rules[j])}` (line {rules[j].span.line})" for j in earlier
         )
-        example = catchers[i][earlier[-1]]
+        amount, in_plan, row = example[i][2]
+        case = _case_words(amount, in_plan if uses_plan else None, row)
         diags.append(
             warning(
                 "W701",
                 rule.span,
                 f"this spending rule can never apply: every spend it covers is caught first by {names}; "
-                f"for example {example} goes to line {rules[earlier[-1]].span.line}",
+                f"for example {case} goes to line {rules[earlier[-1]].span.line}",
                 "put narrower limits and conditions before wider ones",
             )
         )
@@ -159,35 +210,44 @@ def _shadowed(agreement: m.Agreement, pool: m.Pool) -> list[Diagnostic]:
 
 
 def _narrowed(
-    rules: tuple[m.SpendingRule, ...], i: int, caught: dict[int, str]
+    rules: tuple[m.SpendingRule, ...],
+    i: int,
+    ladders: list[tuple[Any, ...]],
+    amounts: list[int],
+    uses_plan: bool,
 ) -> list[Diagnostic]:
-    """A conditional rule after a broader one: it only ever sees spends outside that one's condition.
+    """W705: a conditional rule after a broader one, which takes first the spends both describe.
 
-    The earlier rule covers every amount this one does, so what this rule was written for is
-    taken first whenever the earlier rule's condition also holds (LANGUAGE.md §5: first rule wins).
+    The earlier rule covers every amount this one does and its condition is not a special case
+    of this one's (a narrower rule put first on purpose): so this rule only ever sees the spends
+    the earlier rule's condition turns away (LANGUAGE.md §5: the first rule that applies wins).
     """
     rule = rules[i]
     if rule.unconditional:
         return []
-
-    def covers_all(limit: int | None) -> bool:
-        return limit is None or (rule.limit is not None and limit >= rule.limit)
-
-    broader = [j for j in sorted(caught) if covers_all(rules[j].limit)]
-    if not broader:
-        return []
-    j = broader[0]
-    earlier = rules[j]
-    return [
-        warning(
-            "W705",
-            rule.span,
-            f"this rule is reached only by spends that `{describe_rule(earlier)}` (line "
-            f"{earlier.span.line}) does not take: for example {caught[j]} goes to line "
-            f"{earlier.span.line}, not here",
-            f"if this rule is meant for every spend it describes, put it before line {earlier.span.line}",
-        )
-    ]
+    top = _limit(rule)
+    for j in range(i):
+        earlier = rules[j]
+        if _limit(earlier) < top:
+            continue
+        both = [lad for lad in ladders if i in lad[3] and j in lad[3]]
+        special_case = all(i in lad[3] for lad in ladders if j in lad[3])
+        if not both or special_case:
+            continue
+        _, in_plan, row, *_ = both[0]
+        amount = top if top != NO_LIMIT else amounts[-1]
+        case = _case_words(amount, in_plan if uses_plan else None, row)
+        return [
+            warning(
+                "W705",
+                rule.span,
+                f"this rule is reached only by spends that `{describe_rule(earlier)}` (line "
+                f"{earlier.span.line}) does not take: for example {case} goes to line "
+                f"{earlier.span.line}, not here",
+                f"if this rule is meant for every spend it describes, put it before line {earlier.span.line}",
+            )
+        ]
+    return []
 
 
 def _names_unknown(agreement: m.Agreement, pool: m.Pool, rule: m.SpendingRule) -> bool:

@@ -129,6 +129,7 @@ class Authority:
         self, amount: int, in_plan: bool, fields: FieldTuple, recorded: tuple[str, ...]
     ) -> Decision:
         """Required approvers, and whether the recorded ones meet them."""
+        recorded = tuple(self._as_role(r) for r in recorded)
         if amount <= 0:
             return Decision(None, (), recorded, True, ())
         rule = self.rule_for(amount, in_plan, fields)
@@ -144,6 +145,14 @@ class Authority:
         decision = Decision(rule, required, recorded, compliant, unknown)
         self._match_cache[key] = decision
         return decision
+
+    def _as_role(self, written: str) -> str:
+        """A recorded approver as the role it names (`Board` is `board`: ids are lower case);
+        as written when it names none, so that the result shows what the ledger said."""
+        if written in self.roles:
+            return written
+        folded = written.lower()
+        return folded if folded in self.roles else written
 
     def meets(self, required: tuple[str, ...], recorded: tuple[str, ...]) -> bool:
         """Each required role matched by a different recorded role that may stand in for it.

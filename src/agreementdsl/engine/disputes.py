@@ -49,7 +49,8 @@ def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], li
     name = str(path)
     disputes, rejected = [], []
     for row, get in side_rows(path, "disputes", ("id", "pool", "raised_on"), COLUMNS):
-        get["pool"] = get["pool"].lower()  # ids are lower case: matched regardless of case
+        if get["pool"] not in pools and get["pool"].lower() in pools:
+            get["pool"] = get["pool"].lower()  # ids are lower case: `Mental-Health` is that pool
         raised = LedgerReader.parse_date(get["raised_on"])
         resolved = LedgerReader.parse_date(get["resolved_on"]) if get["resolved_on"] else None
         problem = None

@@ -264,9 +264,7 @@ class RowExecutor:
                     )
                     ident = decisions.get(key)
                     if ident is None:
-                        approved = tuple(
-                            a.strip().lower() for a in approvers.split(";") if a.strip()
-                        )
+                        approved = tuple(a.strip() for a in approvers.split(";") if a.strip())
                         ident = decisions[key] = self._decide(
                             plan,
                             amount,

@@ -281,9 +281,9 @@ class LedgerReader:
             return Rejected(
                 row, "L001", f"date '{day_text}' is not a date (YYYY-MM-DD){_date_hint(day_text)}"
             )
-        # Ids are lower case in an agreement (E106), so a ledger's `BCF`, `Respite` or `Board`
-        # can only mean `bcf`, `respite` or `board`: ids are matched regardless of case.
-        pool = pool.strip().lower()
+        # Ids are lower case in an agreement (E106), so a ledger's `BCF`, `Respite` or `HC` can
+        # only mean `bcf`, `respite` or `hc`: a value that matches an id but for case is that id.
+        pool = _as_id(pool.strip(), self.pools)
         shape = self.pools.get(pool)
         if shape is None:
             return Rejected(row, "L002", f"pool '{pool}' is not a pool of the agreement")
@@ -305,7 +305,7 @@ class LedgerReader:
                 "L003",
                 f"amount '{amount_text}' is too large to be a transaction (over £1,000,000,000,000,000)",
             )
-        element = element.strip().lower()
+        element = _as_id(element.strip(), shape.elements)
         if element:
             if element not in shape.elements:
                 return Rejected(
@@ -313,16 +313,14 @@ class LedgerReader:
                 )
         elif kind == "spend" and shape.requires_element:
             return Rejected(row, "L007", f"a spend in pool '{pool}' must name its element")
-        partner = partner.strip().lower()
+        partner = _as_id(partner.strip(), self.partners)
         if partner and partner not in self.partners:
             return Rejected(row, "L008", f"partner '{partner}' is not a partner of the agreement")
         plan = in_plan.strip().lower()
         if plan not in _TRUE and plan not in _FALSE:
             return Rejected(row, "L009", f"in_plan '{in_plan}' is not true or false")
         approvers = (
-            tuple(a.strip().lower() for a in approved_by.split(";") if a.strip())
-            if approved_by
-            else ()
+            tuple(a.strip() for a in approved_by.split(";") if a.strip()) if approved_by else ()
         )
         return Txn(
             row,
@@ -337,6 +335,15 @@ class LedgerReader:
             supplier.strip(),
             category.strip(),
         )
+
+
+def _as_id(value: str, known: Any) -> str:
+    """`value`, or the id it names but for case (`Respite` for `respite`); as written otherwise,
+    so that a message about an unknown value shows it as it was."""
+    if value in known:
+        return value
+    folded = value.lower()
+    return folded if folded in known else value
 
 
 def side_rows(

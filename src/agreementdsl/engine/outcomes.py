@@ -42,7 +42,8 @@ def read_measures(path: Path, outcomes: set[str]) -> tuple[list[Measurement], li
         path, "measures", ("outcome", "period", "value"), ("outcome", "period", "value")
     ):
         period = parse_period_label(get["period"])
-        get["outcome"] = get["outcome"].lower()  # ids are matched regardless of case
+        if get["outcome"] not in outcomes and get["outcome"].lower() in outcomes:
+            get["outcome"] = get["outcome"].lower()  # ids are lower case
         if get["outcome"] not in outcomes:
             rejected.append(
                 Rejected(

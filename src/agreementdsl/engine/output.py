@@ -8,6 +8,7 @@ from datetime import date
 from typing import IO, Any
 
 from ..money import format_money, format_pounds, parse_amount
+from ..terminal import visible as v
 from .executor import Classified
 from .run import PoolResult, RunResult
 from .summary import tally
@@ -178,22 +179,22 @@ def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
     s = style or (lambda text, **_: text)
     ir = result.ir
     rows = result.totals
-    out.write(s(f"{ir['agreement']['title']}", bold=True) + "\n")
+    out.write(s(v(ir["agreement"]["title"]), bold=True) + "\n")
     out.write(
-        f"{ir['agreement']['id']} · financial year {result.year.label} · as of {result.as_of}\n"
+        f"{v(ir['agreement']['id'])} · financial year {result.year.label} · as of {result.as_of}\n"
     )
     out.write(
         f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected\n"
     )
     for warning in result.warnings:
-        out.write(s(f"warning: {warning}", fg="yellow") + "\n")
+        out.write(s(f"warning: {v(warning)}", fg="yellow") + "\n")
     for pool in result.pools:
         _pool_text(result, pool, out, s)
     if result.rejected:
         out.write("\n" + s(f"Rejected rows ({len(result.rejected)})", bold=True) + "\n")
         for r in result.rejected[:50]:
-            where = f"{r.file}:{r.row}" if r.file else f"row {r.row}"
-            out.write(f"  {where:>12}  {r.code}  {r.message}\n")
+            where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
+            out.write(f"  {where:>12}  {r.code}  {v(r.message)}\n")
         if len(result.rejected) > 50:
             out.write(f"  … and {len(result.rejected) - 50} more (use --format json for all)\n")
     if result.outcomes is not None:
@@ -202,16 +203,16 @@ def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
             colour = {"met": "green", "missed": "red", "missing": "yellow"}[str(o["status"])]
             value = o["value"] if o["value"] is not None else "—"
             out.write(
-                f"  {o['id']:<28} {o['period']:<11} {value!s:>8}  target {o['target']:<8} "
+                f"  {v(o['id']):<28} {v(o['period']):<11} {v(value):>8}  target {v(o['target']):<8} "
                 + s(str(o["status"]), fg=colour)
                 + "\n"
             )
 
 
 def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
-    out.write("\n" + s(f"{pool.pool['name']} ({pool.pool['id']})", bold=True) + "\n")
+    out.write("\n" + s(f"{v(pool.pool['name'])} ({v(pool.pool['id'])})", bold=True) + "\n")
     for warning in pool.warnings:
-        out.write(s(f"  warning: {warning}", fg="yellow") + "\n")
+        out.write(s(f"  warning: {v(warning)}", fg="yellow") + "\n")
     money = lambda v: format_money(v) if v is not None else "—"  # noqa: E731
     out.write(f"  {'budget':<12}{money(pool.budget):>18}\n")
     out.write(f"  {'actual':<12}{money(pool.actual):>18}\n")
@@ -228,7 +229,7 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
     if pool.settlement is not None:
         out.write("  settlement\n")
         for partner, pence in pool.settlement.shares.items():
-            out.write(f"    {partner:<10}{format_money(pence):>18}\n")
+            out.write(f"    {v(partner):<10}{format_money(pence):>18}\n")
         if pool.settlement.carried_forward:
             out.write(
                 f"    {'carried forward':<10}{format_money(pool.settlement.carried_forward):>13}\n"
@@ -240,7 +241,7 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
                 f"  (budget {format_money(parse_amount(str(e['budget'])))})" if e["budget"] else ""
             )
             out.write(
-                f"    {e['element']:<22}{format_money(parse_amount(str(e['actual']))):>18}{budget}\n"
+                f"    {v(e['element']):<22}{format_money(parse_amount(str(e['actual']))):>18}{budget}\n"
             )
     if pool.months:
         cells = [
@@ -258,7 +259,9 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         for d in pool.disputes:
             flag = s(" overdue", fg="red") if d.overdue else ""
             deadline = f"deadline {d.deadline}" if d.deadline else "no time limit"
-            out.write(f"    {d.dispute.id:<8} stage {d.stage}: {d.holder}, {deadline}{flag}\n")
+            out.write(
+                f"    {v(d.dispute.id):<8} stage {d.stage}: {v(d.holder)}, {deadline}{flag}\n"
+            )
 
 
 EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
@@ -271,7 +274,7 @@ def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:
             continue
         out.write(s(f"  why {figure}:", dim=True) + "\n")
         for line in lines:
-            out.write(s(f"    {line.text()}", dim=True) + "\n")
+            out.write(s(f"    {v(line.text())}", dim=True) + "\n")
 
 
 def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
@@ -288,15 +291,15 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
     )
     for item in breaches:
         d = item.decision
-        recorded = " and ".join(d.recorded) if d.recorded else "nobody"
+        recorded = " and ".join(map(v, d.recorded)) if d.recorded else "nobody"
         out.write(
-            f"    row {item.row:<7} {format_money(item.amount):>16}  needs {' and '.join(d.required)}, approved by {recorded}\n"
+            f"    row {item.row:<7} {format_money(item.amount):>16}  needs {' and '.join(map(v, d.required))}, approved by {recorded}\n"
         )
         if result.explain:
             for line in result.authorities[item.pool].why_not_lower(
                 d, item.amount, item.in_plan, item.fields
             ):
-                out.write(s(f"      {line}", dim=True) + "\n")
+                out.write(s(f"      {v(line)}", dim=True) + "\n")
     if total_breaches > len(breaches):
         out.write(
             f"    … and {total_breaches - len(breaches):,} more (use --format json for all)\n"
@@ -316,5 +319,5 @@ def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
         )
         colour = {"past": None, "due today": "yellow", "upcoming": "cyan"}[status]
         mark = "!" if r.triggered else " "
-        line = f"   {mark}{r.due}  {r.report} to {r.to} (period to {r.period_end})"
+        line = f"   {mark}{r.due}  {v(r.report)} to {v(r.to)} (period to {r.period_end})"
         out.write((s(line, fg=colour) if colour else line) + "\n")

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
+from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, RowExecutor, Totals
-from .ledger import LedgerReader, PoolShape, Rejected
+from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .position import Forecast, Position, Series
@@ -106,6 +107,7 @@ class Executed:
 
 def execute_ledger(ir: dict[str, Any], ledger: Path, progress: object = None) -> Executed:
     """Read and classify every row of the ledger once."""
+    _regular(ledger)
     roles = frozenset(r["id"] for r in ir["roles"])
     authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
     element_partners = {
@@ -114,6 +116,17 @@ def execute_ledger(ir: dict[str, Any], ledger: Path, progress: object = None) ->
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
     totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
     return Executed(totals, authorities, list(reader.warnings))
+
+
+def _regular(*paths: Path | None) -> None:
+    """Refuse (P005) a ledger, disputes or measures path that is a FIFO, a device or a folder:
+    reading it would block or never end."""
+    for path in paths:
+        try:
+            if path is not None:
+                require_regular(path)
+        except FileRefused as exc:
+            raise LedgerError(exc.code, f"{exc.path}: {exc.message}", exc.hint) from None
 
 
 def parse_year(ir: dict[str, Any], label: str, option: str = "--year") -> FinancialYear:
@@ -182,6 +195,7 @@ def year_results(
     brought_forward: dict[str, int] | None = None,
 ) -> RunResult:
     """The results of one financial year (the one asked for, or the one holding `as_of`)."""
+    _regular(disputes, measures)
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     totals, authorities = executed.totals, executed.authorities
     run_year = wanted or year_containing(as_of, *start)

@@ -16,6 +16,7 @@ from typing import Any
 from ..compile import source_of as _src
 from ..money import format_money, parse_amount
 from .environment import environment
+from .markup import protect_ir
 from .words import (
     count_words,
     date_words,
@@ -365,5 +366,9 @@ def _resolve(text: str, labels: dict[str, str]) -> str:
 
 
 def build_document(ir: dict[str, Any]) -> Document:
-    """The laid-out document of a compiled agreement."""
-    return Builder(ir).build()
+    """The laid-out document of a compiled agreement.
+
+    Its text is markup (render/markup.py): every string of the agreement is protected on the
+    way in, so no name or clause can forge bold, a cross-reference or a redline mark.
+    """
+    return Builder(protect_ir(ir)).build()

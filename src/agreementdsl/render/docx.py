@@ -13,8 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..terminal import xml_safe as xml_text
 from .document import Document, Para, Table
-from .writers import BOLD, groups
+from .markup import bold_pieces, release
+from .writers import groups, plain_text
 
 FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -43,16 +45,11 @@ def _styles(word: Any) -> None:
 def _plain_runs(paragraph: Any, text: str) -> list[Any]:
     """Add text with **bold** spans as runs; returns the runs."""
     runs = []
-    pos = 0
-    for match in BOLD.finditer(text):
-        if match.start() > pos:
-            runs.append(paragraph.add_run(text[pos : match.start()]))
-        run = paragraph.add_run(match.group(1))
-        run.bold = True
+    for bold, piece in bold_pieces(text):
+        run = paragraph.add_run(xml_text(piece))
+        if bold:
+            run.bold = True
         runs.append(run)
-        pos = match.end()
-    if pos < len(text):
-        runs.append(paragraph.add_run(text[pos:]))
     return runs
 
 
@@ -72,7 +69,7 @@ def _tracked(paragraph: Any, text: str, tag: str) -> None:
     _Revisions.next_id += 1
     change.set(qn("w:author"), AUTHOR)
     change.set(qn("w:date"), FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    for bold, piece in _bold_pieces(text):
+    for bold, piece in bold_pieces(text):
         run = OxmlElement("w:r")
         if bold:
             props = OxmlElement("w:rPr")
@@ -80,7 +77,7 @@ def _tracked(paragraph: Any, text: str, tag: str) -> None:
             run.append(props)
         body = OxmlElement("w:delText" if tag == "del" else "w:t")
         body.set(qn("xml:space"), "preserve")
-        body.text = piece
+        body.text = xml_text(piece)
         run.append(body)
         change.append(run)
     paragraph._p.append(change)
@@ -110,18 +107,6 @@ def _delete_mark(paragraph: Any) -> None:
         run_props = OxmlElement("w:rPr")
         props.append(run_props)
     run_props.append(mark)
-
-
-def _bold_pieces(text: str) -> list[tuple[bool, str]]:
-    pieces, pos = [], 0
-    for match in BOLD.finditer(text):
-        if match.start() > pos:
-            pieces.append((False, text[pos : match.start()]))
-        pieces.append((True, match.group(1)))
-        pos = match.end()
-    if pos < len(text):
-        pieces.append((False, text[pos:]))
-    return pieces
 
 
 def _rich(paragraph: Any, text: str) -> list[Any]:
@@ -174,7 +159,7 @@ def _header_footer(word: Any, doc: Document) -> None:
 
     section = word.sections[0]
     header = section.header.paragraphs[0]
-    header.text = doc.draft_notice
+    header.text = xml_text(plain_text(doc.draft_notice))
     header.style = word.styles["Draft Notice"]
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -225,7 +210,7 @@ class _Writer:
         _repeat_as_header(grid.rows[0])
         for cell, header in zip(grid.rows[0].cells, table.headers, strict=True):
             cell.text = ""
-            run = cell.paragraphs[0].add_run(header)
+            run = cell.paragraphs[0].add_run(xml_text(plain_text(header)))
             run.bold = True
         if table.headers[0] == "Row":
             from docx.shared import Cm
@@ -258,16 +243,16 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     _Revisions.next_id = 1
     _styles(word)
     props = word.core_properties
-    props.title = doc.title
+    props.title = xml_text(plain_text(doc.title))
     props.subject = "Draft Section 75 partnership agreement"
     props.author = AUTHOR
     props.last_modified_by = AUTHOR
-    props.comments = f"Generated from {doc.source_file} (sha256 {doc.sha256})"
+    props.comments = xml_text(release(f"Generated from {doc.source_file} (sha256 {doc.sha256})"))
     props.created = props.modified = props.last_printed = FIXED_TIME
     props.revision = 1
     _header_footer(word, doc)
     _rich(word.add_paragraph(style="Title"), doc.title)
-    word.add_paragraph(doc.basis[0].upper() + doc.basis[1:] + ".")
+    word.add_paragraph(xml_text(release(doc.basis[0].upper() + doc.basis[1:] + ".")))
     word.add_paragraph().add_run("Between").bold = True
     for i, (name, short) in enumerate(doc.parties, start=1):
         _rich(word.add_paragraph(style="Normal"), f"({i}) {name} (**\u201c{short}\u201d**)")

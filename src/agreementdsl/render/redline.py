@@ -3,6 +3,8 @@
 The two documents are laid out as usual, matched section by section (by label) and paragraph
 by paragraph, and each changed paragraph carries insertion and deletion marks. The HTML writer
 shows them as <ins>/<del>; the Word writer as tracked changes a lawyer can accept or reject.
+The marks are characters of the document's markup (render/markup.py): the agreement's own
+text is protected as it enters the document, so it can never hold one.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from dataclasses import replace
 
 from ..align import align
 from .document import Document, Para, Schedule, Section, Table
+from .markup import DEL, END_DEL, END_INS, INS
 
-INS, END_INS, DEL, END_DEL = "\ue000", "\ue001", "\ue002", "\ue003"
 MARK = re.compile(f"{INS}(.*?){END_INS}|{DEL}(.*?){END_DEL}", re.S)
 TOKEN = re.compile(r"\*\*.+?\*\*|\s+|[^\s*]+|\*")
 

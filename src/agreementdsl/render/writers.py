@@ -11,10 +11,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from ..files import FileRefused
 from .document import Document, Para, Table
 from .environment import environment
+from .markup import BOLD, DEL, END_DEL, END_INS, INS, markdown, release
 
-BOLD = re.compile(r"\*\*(.+?)\*\*")
 FORMATS = ("md", "html", "docx")
 
 
@@ -40,24 +41,24 @@ def groups(blocks: list[Para | Table]) -> Iterator[Group]:
 
 
 def html_text(text: str) -> Markup:
-    """Escape the text, then turn **bold** into <strong>, and redline marks into <ins>/<del>."""
+    """Document markup as HTML: the text escaped, **bold** as <strong>, redline marks as
+    <ins>/<del>, and the agreement's own text released (markup.release) only then."""
     html = BOLD.sub(r"<strong>\1</strong>", str(escape(text)))
-    html = html.replace("\ue000", "<ins>").replace("\ue001", "</ins>")
-    return Markup(html.replace("\ue002", "<del>").replace("\ue003", "</del>"))
+    html = html.replace(INS, "<ins>").replace(END_INS, "</ins>")
+    return Markup(release(html.replace(DEL, "<del>").replace(END_DEL, "</del>")))
 
 
 def render_markdown(doc: Document, annotate: bool = False) -> str:
     env = environment()
     env.filters["groups"] = groups
+    env.filters["md"] = markdown
     return env.get_template("document.md.j2").render(doc=doc, annotate=annotate).rstrip() + "\n"
 
 
 def plain_text(text: str) -> str:
     """Text without markup: bold marks dropped, deletions left out, insertions kept."""
-    text = (
-        re.sub("\ue002.*?\ue003", "", text, flags=re.S).replace("\ue000", "").replace("\ue001", "")
-    )
-    return BOLD.sub(r"\1", text)
+    text = re.sub(f"{DEL}.*?{END_DEL}", "", text, flags=re.S).replace(INS, "").replace(END_INS, "")
+    return release(BOLD.sub(r"\1", text))
 
 
 def render_html(doc: Document, annotate: bool = False) -> str:
@@ -72,13 +73,19 @@ def render_html(doc: Document, annotate: bool = False) -> str:
 def write_all(
     doc: Document, formats: list[str], out: Path, stem: str, annotate: bool = False
 ) -> list[Path]:
-    """Write each format into `out`; the same document always gives the same bytes."""
+    """Write each format into `out`; the same document always gives the same bytes.
+
+    Each file replaces any before it atomically (outputs.write_file, through files.atomic_write):
+    a symbolic link there is refused (P007), and nothing is written outside `out` (P009).
+    """
     from ..outputs import make_folder, write_file
 
     make_folder(out)
     written = []
     for fmt in formats:
         path = out / f"{stem}.{fmt}"
+        if Path(stem).name != stem or path.parent.resolve() != out.resolve():
+            raise FileRefused("P009", path, f"is not a file directly inside {out}")
         if fmt == "md":
             write_file(path, render_markdown(doc, annotate), newline="\n")
         elif fmt == "html":

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..diagnostics import format_text_report
+from ..terminal import visible as v
 
 
 def _plain(text: str, **_: Any) -> str:
@@ -22,22 +23,22 @@ def format_suite(
             format_text_report(suite.diagnostics, {str(f.path): f.source for f in suite.files})
         )
     for test_file in suite.files:
-        out.append(style(str(test_file.path), bold=True))
+        out.append(style(v(test_file.path), bold=True))
         for r in (r for r in suite.results if r.file is test_file):
             if r.passed:
-                out.append("  " + style("✓", fg="green") + f" {r.scenario.name}")
+                out.append("  " + style("✓", fg="green") + f" {v(r.scenario.name)}")
                 continue
             out.append(
-                "  " + style("✗", fg="red") + f" {r.scenario.name} (line {r.scenario.span.line})"
+                "  " + style("✗", fg="red") + f" {v(r.scenario.name)} (line {r.scenario.span.line})"
             )
             if r.error:
-                out.append(f"      error: {r.error}")
+                out.append(f"      error: {v(r.error)}")
             for f in r.failures:
-                out.append(f"      {f.key} (line {f.span.line}): expected {f.expected}")
+                out.append(f"      {v(f.key)} (line {f.span.line}): expected {v(f.expected)}")
                 out.append(
-                    f"      {' ' * len(f.key)}{' ' * (len(str(f.span.line)) + 8)}  actual {f.actual}"
+                    f"      {' ' * len(v(f.key))}{' ' * (len(str(f.span.line)) + 8)}  actual {v(f.actual)}"
                 )
-            out.extend(style(f"        {line}", dim=True) for line in r.explanation)
+            out.extend(style(f"        {v(line)}", dim=True) for line in r.explanation)
     passed = sum(1 for r in suite.results if r.passed)
     failed = len(suite.results) - passed
     total = len(suite.results)
@@ -55,7 +56,7 @@ def format_suite(
                     fg="yellow",
                 )
             )
-            out.extend(f"  {where}: {what}" for what, where in missing)
+            out.extend(f"  {v(where)}: {v(what)}" for what, where in missing)
         else:
             out.append(
                 style(

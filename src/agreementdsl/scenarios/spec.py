@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import Diagnostic, error
+from ..files import AGREEMENT_LIMIT, FileRefused, inside, read_regular, repository_root
 from ..loader import YNode, parse_yaml
 from ..source import SourceFile, Span
 
@@ -124,8 +125,8 @@ def _agreement_path(test: Path, agreement_id: str | None) -> Path | None:
             if candidate.name.endswith(TEST_SUFFIXES):
                 continue
             try:
-                data = yaml.safe_load(candidate.read_text("utf-8"))
-            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                data = yaml.safe_load(read_regular(candidate, AGREEMENT_LIMIT).decode("utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError, FileRefused):
                 continue
             if (
                 isinstance(data, dict)
@@ -140,17 +141,14 @@ def read_test_file(path: Path) -> TestFile:
     """A scenario file, with every structural problem as a diagnostic."""
     try:
         source = SourceFile.read(path)
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, FileRefused) as exc:
         empty = SourceFile(str(path), "")
-        return TestFile(
-            path,
-            empty,
-            None,
-            None,
-            diagnostics=[
-                error("T001", Span(str(path), 1, 1), f"cannot read the scenario file: {exc}")
-            ],
+        diag = (
+            error(exc.code, Span(str(path), 1, 1), exc.message, exc.hint)
+            if isinstance(exc, FileRefused)
+            else error("T001", Span(str(path), 1, 1), f"cannot read the scenario file: {exc}")
         )
+        return TestFile(path, empty, None, None, diagnostics=[diag])
     tree, diags = parse_yaml(source)
     result = TestFile(path, source, None, None, diagnostics=list(diags))
     if tree is None:
@@ -186,6 +184,29 @@ def _text(node: YNode | None) -> str | None:
     if node is None or node.value is None:
         return None
     return str(node.value)
+
+
+def _ledger_path(path: Path, item: YNode, diags: list[Diagnostic]) -> Path | None:
+    """A scenario's `ledger:`, against the scenario file's folder; None (and T008) when it
+    leads out of the repository (outside a git repository: out of the scenario file's folder),
+    so that a scenario file from elsewhere cannot make the tool read any file on the machine."""
+    node = item.get("ledger")
+    text = _text(node)
+    if node is None or not text:
+        return None
+    ledger = path.parent / text
+    root = repository_root(path)
+    if inside(ledger, root):
+        return ledger
+    diags.append(
+        error(
+            "T008",
+            node.span,
+            f"the ledger `{text}` is outside {'the repository' if (root / '.git').exists() else 'the folder of the scenario file'} ({root})",
+            "keep scenario ledgers in the repository, and name them relative to the scenario file",
+        )
+    )
+    return None
 
 
 def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | None:
@@ -235,7 +256,9 @@ def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | No
             )
         )
         return None
-    ledger = _text(item.get("ledger"))
+    ledger = _ledger_path(path, item, diags)
+    if ledger is None and _text(item.get("ledger")):
+        return None  # refused (T008): the scenario is not run on other rows instead
     disputes = item.get("disputes")
     return Scenario(
         name=name,
@@ -246,7 +269,7 @@ def _scenario(path: Path, item: YNode, diags: list[Diagnostic]) -> Scenario | No
         outturn=_text(item.get("outturn")),
         transactions=transactions,
         single=single is not None,
-        ledger=(path.parent / ledger) if ledger else None,
+        ledger=ledger,
         disputes=[_plain(d) for d in disputes.value]
         if disputes is not None and disputes.is_seq
         else [],
