@@ -107,3 +107,23 @@ def test_scheme_spend_that_does_not_add_up_is_an_error() -> None:
         'spend: { 2023/24: "£2,140,001", 2024/25: "£2,261,000" }',
     )
     assert "E505" in _codes(text)
+
+
+def test_a_frameworks_file_that_cannot_be_read_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        "missing.yaml": None,
+        "bad-yaml.yaml": "frameworks: [\n",
+        "bad-rate.yaml": "frameworks:\n  2023-25: { years: [2023/24], nhs_minimum_uplift: lots }\n",
+        "bad-date.yaml": "frameworks:\n  2023-25: { years: [2023/24], sign_by: 30/09/2026 }\n",
+    }
+    for name, text in cases.items():
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text, "utf-8")
+        monkeypatch.setenv(FRAMEWORKS_ENV, str(path))
+        loaded = load(WEALDSHIRE)
+        [d] = loaded.diagnostics
+        assert d.code == "E950" and "cannot be read" in d.message, name
+        assert FRAMEWORKS_ENV in (d.hint or "")

@@ -88,7 +88,7 @@ def test_an_exit_half_way_through_a_year_under_a_two_step_waterfall(ledger: Path
         "period": "12 months",
         "give_by": "2005-09-30",
         "given": "2005-09-01",
-        "source": "herefordshire.yaml:13",
+        "source": "herefordshire.yaml:14",  # the `notice:` line
         "in_time": True,
     }
 
@@ -177,3 +177,33 @@ def test_the_command_line(tmp_path: Path, ledger: Path) -> None:
     stray = CliRunner().invoke(main, [*args[:-2], "--partner", "hc"])
     assert stray.exit_code == 2
     assert "--partner and --notice-given go with --exit-on" in stray.output
+
+
+def test_on_exit_the_risk_share_carries_nothing_forward(tmp_path: Path) -> None:
+    # Learning disabilities has no exit terms; its risk share keeps the first £100,000 of an
+    # underspend for next year. On exit there is no next year: that step is passed over and
+    # the whole balance is returned by contribution.
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2006-09-30,learning-disabilities,council,spend,4500000.00,board\n",
+        "utf-8",
+    )
+    ir = compile_text(HEREFORDSHIRE, "herefordshire.yaml")
+    ld = _exit(ir, ledger)["pools"][1]
+    # £4,662,739.73 − £4,500,000 = £162,739.73 under, all by contribution 3,000,000 : 6,300,000
+    assert ld["balance"] == {"kind": "underspend", "amount": "162739.73"}
+    assert ld["settlement"]["carried_forward"] == "0.00"
+    shares = ld["settlement"]["shares"]
+    assert shares == {"hpct": "52496.69", "hc": "110243.04"}
+
+
+def test_to_leaving_partner_is_refused_up_front_whatever_the_figures(tmp_path: Path) -> None:
+    # No overspend reaches the `to leaving partner` step here (the balance is an underspend),
+    # but without --partner the exit terms cannot be read: a usage error all the same.
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("date,pool,element,kind,amount,approved_by\n", "utf-8")
+    ir = compile_text(_with_exit_terms(), "herefordshire.yaml")
+    with pytest.raises(RunError, match="no partner is named as leaving") as caught:
+        _exit(ir, ledger)
+    assert caught.value.usage

@@ -275,3 +275,14 @@ def test_exit_and_several_years_scenarios_fail_with_their_working(workspace: Pat
     assert test.read_text("utf-8") == (ROOT / "agreements" / "herefordshire.test.yaml").read_text(
         "utf-8"
     )
+
+
+def test_scenario_inputs_of_another_kind_of_run_are_refused(workspace: Path) -> None:
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    old = "    years: 2005/06..2006/07\n"
+    assert text.count(old) == 1
+    test.write_text(text.replace(old, old + "    partner: hc\n"), "utf-8")
+    code, out = run("test", str(workspace))
+    assert code == 1
+    assert "`partner` and `notice_given` go with `exit_on`" in out

@@ -129,7 +129,12 @@ class ModelBuilder:
             path=self.source.path,
             span=tree.span,
             key_spans={k: v for k, v in tree.keys.items()}
-            | {f"agreement.{k}": v for k, v in (head.keys.items() if head else [])},
+            | {f"agreement.{k}": v for k, v in (head.keys.items() if head else [])}
+            | (
+                {"agreement.termination.notice": termination.keys["notice"]}
+                if termination is not None and termination.is_map and "notice" in termination.keys
+                else {}
+            ),
             exit=exit_terms,
             programme=_text(head.get("programme") if head else None),
             framework=_text(head.get("framework") if head else None),

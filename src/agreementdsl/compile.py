@@ -362,7 +362,10 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             "aims": agreement.aims,
             "review": agreement.review,
             "termination_notice": _duration(agreement.termination_notice),
-            "termination_span": _span(agreement.key_spans["agreement.termination"])
+            "termination_span": _span(
+                agreement.key_spans.get("agreement.termination.notice")
+                or agreement.key_spans["agreement.termination"]
+            )
             if "agreement.termination" in agreement.key_spans
             else None,
             "exit_assets": agreement.exit.assets if agreement.exit else None,

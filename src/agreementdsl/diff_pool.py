@@ -155,7 +155,7 @@ class PoolDiffer:
         where = f"{name}, scheme {b['id']}"
         path = f"pools.{pid}.schemes.{b['id']}"
         self.field(
-            where, f"{path}.provider", "the lead provider", a["provider"], b["provider"], False
+            where, f"{path}.provider", "the lead provider", a["provider"], b["provider"], True
         )
         if a["metrics"] != b["metrics"]:
             self.changed(where, "the metrics are changed", f"{path}.metrics", a, b, material=False)

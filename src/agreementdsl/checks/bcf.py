@@ -70,13 +70,35 @@ def frameworks(path: str | None = None) -> dict[str, Framework]:
     return out
 
 
+class FrameworksUnreadable(Exception):
+    """The frameworks file cannot be read as the rules it should hold."""
+
+
+def _load(path: str | None) -> dict[str, Framework]:
+    try:
+        return frameworks(path)
+    except (OSError, yaml.YAMLError, ValueError, ArithmeticError, AttributeError, TypeError) as exc:
+        where = path or "the package's data/bcf-frameworks.yaml"
+        raise FrameworksUnreadable(f"{where}: {exc}".splitlines()[0]) from None
+
+
 def check(agreement: m.Agreement) -> list[Diagnostic]:
     if agreement.programme != "bcf":
-        return []
-    known = frameworks(os.environ.get(FRAMEWORKS_ENV))
+        return _unmarked(agreement)
     span = agreement.key_spans.get("agreement.framework") or agreement.key_spans.get(
         "agreement.programme", agreement.span
     )
+    try:
+        known = _load(os.environ.get(FRAMEWORKS_ENV))
+    except FrameworksUnreadable as exc:
+        return [
+            error(
+                "E950",
+                span,
+                f"the Better Care Fund frameworks cannot be read ({exc}), so the national rules cannot be checked",
+                f"correct the file {FRAMEWORKS_ENV} names, or unset it to use the frameworks shipped with agreementdsl",
+            )
+        ]
     if agreement.framework not in known:
         said = f"`{agreement.framework}` is not a" if agreement.framework else "no"
         return [
@@ -88,11 +110,47 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
             )
         ]
     f = known[agreement.framework]
-    diags = _nhs_minimum(agreement, f)
+    diags = _covered(agreement, f, span)
+    diags += _nhs_minimum(agreement, f)
     diags += _dfg(agreement, f)
     diags += _pooled(agreement, f)
     diags += _signed(agreement, f, span)
     return diags
+
+
+def _unmarked(agreement: m.Agreement) -> list[Diagnostic]:
+    """Better Care Fund facts in an agreement not marked `programme: bcf`: nothing is checked."""
+    given = [k for k in ("agreement.framework",) if k in agreement.key_spans]
+    if agreement.non_pooled:
+        given.append("non_pooled")
+    facts = [p for p in agreement.pools if p.bcf is not None]
+    if not given and not facts:
+        return []
+    span = agreement.key_spans.get(given[0]) if given else facts[0].bcf.span  # type: ignore[union-attr]
+    return [
+        warning(
+            "W956",
+            span or agreement.span,
+            "the agreement states Better Care Fund facts but is not marked `programme: bcf`, so the national rules are not checked",
+            "add `programme: bcf` to `agreement:`",
+        )
+    ]
+
+
+def _covered(agreement: m.Agreement, f: Framework, span: Span) -> list[Diagnostic]:
+    """Years of the agreement's contributions that the framework does not cover."""
+    years = sorted({y.year for p in agreement.pools for y in p.contributions})
+    outside = [y for y in years if y not in f.years]
+    if not outside:
+        return []
+    return [
+        warning(
+            "W957",
+            span,
+            f"{f.named} covers {', '.join(f.years)}, not {', '.join(outside)}, so the national rules of those years are not checked",
+            "name the framework that covers every year of the plan, or split the agreement by framework",
+        )
+    ]
 
 
 def _contribution(pool: m.Pool, values: dict[str, Any], year: str, partner: str) -> int | None:
@@ -134,7 +192,7 @@ def _nhs_minimum(agreement: m.Agreement, f: Framework) -> list[Diagnostic]:
                     error(
                         "E951",
                         span,
-                        f"the {year} NHS minimum contribution to adult social care ({format_money(part)}) is more than {icb}'s whole contribution to pool `{pool.id}` ({format_money(whole)})",
+                        f"the {year} NHS minimum contribution to adult social care ({format_money(part)}) is more than {icb}'s whole contribution to pool `{pool.id}` ({format_money(whole)}), of which {f.named} makes it a part",
                         "the part for adult social care is included in the NHS minimum contribution",
                     )
                 )
@@ -216,7 +274,7 @@ def _signed(agreement: m.Agreement, f: Framework, span: Any) -> list[Diagnostic]
             warning(
                 "W955",
                 span,
-                f"the agreement does not say when it was signed; {f.named} requires the plan and agreement signed by {f.sign_by:%-d %B %Y}",
+                f"the agreement does not say when it was signed; {f.named} requires the plan and agreement to be signed by {f.sign_by:%-d %B %Y}",
                 "add `signed: YYYY-MM-DD` to the agreement",
             )
         ]
@@ -230,7 +288,7 @@ def _signed(agreement: m.Agreement, f: Framework, span: Any) -> list[Diagnostic]
         warning(
             "W955",
             agreement.key_spans.get("agreement.signed", span),
-            f"signed on {signed:%-d %B %Y}, after {f.sign_by:%-d %B %Y}, the date by which {f.named} requires the plan and agreement signed",
+            f"signed on {signed:%-d %B %Y}, after {f.sign_by:%-d %B %Y}, the date by which {f.named} requires the plan and agreement to be signed",
             "record the reason for the delay, and the national team's agreement to it",
         )
     ]

@@ -94,12 +94,21 @@ def exit_settlement(
             hint="one of " + ", ".join(partners),
         )
     _within_term(head, exit_on)
+    if partner is None:
+        leaving = [p["id"] for p in ir["pools"] if _gives_to_leaver(p)]
+        if leaving:
+            raise RunError(
+                f"the exit terms of pool `{leaving[0]}` give a step `to leaving partner`, and no "
+                "partner is named as leaving",
+                usage=True,
+                hint="name the partner that leaves with --partner",
+            )
     notice = _notice(head, exit_on, notice_given)
     start = parse_month_day(head["financial_year_start"]) or (4, 1)
     year = year_containing(exit_on, *start)
     result = run_ledger(ir, ledger, year=year.label, as_of=exit_on, explain=explain)
     pools = [_pool(ir, pool_result, exit_on, partner) for pool_result in result.pools]
-    warnings = [w for p in result.pools for w in p.warnings]
+    warnings = [w for p in result.pools for w in p.warnings if "forecast" not in w]
     if notice is not None and not notice["in_time"]:
         warnings.insert(
             0,
@@ -107,6 +116,28 @@ def exit_settlement(
             f"the agreement commenced ({head['commencement']}): it can only be agreed by the partners",
         )
     return ExitResult(result, exit_on, partner, notice, pools, result.warnings + warnings)
+
+
+def _gives_to_leaver(pool: dict[str, Any]) -> bool:
+    waterfall = (pool["exit"] or {}).get("waterfall") or {}
+    return any(
+        step["allocation"]["type"] == "to-leaver"
+        for section in waterfall.values()
+        for step in section["steps"]
+    )
+
+
+def without_carrying(section: dict[str, Any]) -> dict[str, Any]:
+    """A risk-share section as it applies on exit, when there is no next year to carry into: a
+    step that would carry an amount forward is passed over, and a last step that would carry all
+    that is left shares it by contribution instead."""
+    steps = []
+    for step in section["steps"]:
+        if step["allocation"]["type"] != "carried-forward":
+            steps.append(step)
+        elif step["kind"] == "rest":
+            steps.append({**step, "allocation": {"type": "by-contribution"}})
+    return {**section, "steps": steps}
 
 
 def _within_term(head: dict[str, Any], exit_on: date) -> None:
@@ -161,13 +192,14 @@ def _pool(ir: dict[str, Any], pr: Any, exit_on: date, partner: str | None) -> Ex
     terms = pool["exit"]
     waterfall = terms["waterfall"] if terms and terms["waterfall"] else None
     origin = terms["from"] if waterfall else "risk share"
-    assets = terms["assets"] if terms else None
+    assets = " ".join(terms["assets"].split()) if terms and terms["assets"] else None
     work: list[Working] = []
     if waterfall is None:
         work.append(
             Working(
                 "the agreement states no exit terms for this pool",
-                f"its risk share for {pr.year.label} shares the balance",
+                f"its risk share for {pr.year.label} shares the balance, passing over any step "
+                "that would carry an amount forward (there is no next year)",
             )
         )
     if pr.budget is None:
@@ -198,7 +230,11 @@ def _pool(ir: dict[str, Any], pr: Any, exit_on: date, partner: str | None) -> Ex
         lambda _direction: {},
         leaver=partner,
     )
-    section_source = waterfall if waterfall is not None else (pool["risk_share"] or {})
+    section_source = (
+        waterfall
+        if waterfall is not None
+        else {k: without_carrying(v) for k, v in (pool["risk_share"] or {}).items()}
+    )
     if pr.actual == to_date:
         work.append(Working("the balance at the exit date", "nil: nothing to share"))
         return ExitPool(

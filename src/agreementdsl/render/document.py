@@ -257,7 +257,7 @@ class Builder:
             period += "'s" if notice["count"] == 1 else "'"
             s.blocks.append(
                 Para(
-                    f"A Partner may terminate this Agreement by giving the other Partners not less than {period} notice in writing."
+                    f"A Partner may terminate this Agreement, or leave it while the other Partners continue it, by giving the other Partners not less than {period} notice in writing. On termination or on a Partner leaving, the balance of each Pooled Fund at the date of exit, and what each Partner keeps, are dealt with as Part 3 of its Schedule provides."
                 )
             )
         return s

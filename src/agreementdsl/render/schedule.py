@@ -260,7 +260,13 @@ def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
             text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
             s.blocks.append(Para(text, source=_src(step), level=2))
     if terms.get("assets"):
-        s.blocks.append(Para(" ".join(terms["assets"].split()), source=_src(terms)))
+        s.blocks.append(
+            Para(
+                "On exit, as to what the Partners bought or employ for the Pooled Fund: "
+                + " ".join(terms["assets"].split()),
+                source=_src(terms),
+            )
+        )
 
 
 def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> str:

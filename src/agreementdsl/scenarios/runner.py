@@ -188,6 +188,7 @@ def _run(
     from ..engine.run import run_ledger
     from ..engine.years import run_years
 
+    _combination(scenario)
     if scenario.exit_on is not None:
         exit_on = date.fromisoformat(scenario.exit_on)
         given = date.fromisoformat(scenario.notice_given) if scenario.notice_given else None
@@ -201,6 +202,16 @@ def _run(
     return run_ledger(
         ir, ledger, disputes=disputes, year=year.label if year else None, as_of=as_of, explain=True
     )
+
+
+def _combination(scenario: Scenario) -> None:
+    """Refuse what `run` refuses: inputs that belong to another kind of run."""
+    if scenario.exit_on is None and (scenario.partner or scenario.notice_given):
+        raise ValueError("`partner` and `notice_given` go with `exit_on`")
+    if scenario.exit_on is not None and (scenario.years or scenario.year or scenario.outturn):
+        raise ValueError("`exit_on` gives the position at the exit date: drop `year`, `years` and `outturn`")
+    if scenario.years is not None and (scenario.year or scenario.outturn):
+        raise ValueError("`years` runs each year in turn: drop `year` and `outturn`")
 
 
 def _row(t: dict[str, Any], pool_id: str) -> dict[str, str]:
