@@ -209,7 +209,9 @@ def _combination(scenario: Scenario) -> None:
     if scenario.exit_on is None and (scenario.partner or scenario.notice_given):
         raise ValueError("`partner` and `notice_given` go with `exit_on`")
     if scenario.exit_on is not None and (scenario.years or scenario.year or scenario.outturn):
-        raise ValueError("`exit_on` gives the position at the exit date: drop `year`, `years` and `outturn`")
+        raise ValueError(
+            "`exit_on` gives the position at the exit date: drop `year`, `years` and `outturn`"
+        )
     if scenario.years is not None and (scenario.year or scenario.outturn):
         raise ValueError("`years` runs each year in turn: drop `year` and `outturn`")
 
