@@ -365,3 +365,27 @@ def test_every_example_agreement_reports_figures_equal_to_the_engines(
         assert lookup(engine, fig["data-figure"]) == fig["data-value"], fig["data-figure"]
     _, console = _open_in_chromium(page, tmp_path)
     assert console == []
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    blocker = tmp_path / "sent.csv"
+    blocker.write_text("x", "utf-8")
+    root = Path(__file__).resolve().parents[1] / "agreements"
+    result = CliRunner().invoke(
+        main,
+        [
+            "report",
+            str(root / "herefordshire.yaml"),
+            "--ledger",
+            str(root / "herefordshire-2005-06.csv"),
+            "--output",
+            str(blocker / "sub"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("error[P001]: cannot create the folder")
+    assert result.exception is None or isinstance(result.exception, SystemExit)

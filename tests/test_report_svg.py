@@ -55,3 +55,24 @@ def test_a_long_label_is_cut_to_its_slot() -> None:
         svg._fit("Council residential and home care services", 100) == "Council reside…"
     )  # 15 characters in 100 units
     assert svg._fit("Respite", 100) == "Respite"
+
+
+def test_a_long_legend_wraps_and_the_chart_grows_to_hold_it() -> None:
+    from agreementdsl.report import svg
+
+    six = [(f"partner number {k} of six", svg.PALETTE[k], False) for k in range(6)]
+    drawn = svg._svg("x", "t", [], six)
+    assert all(f"partner number {k} of six" in drawn for k in range(6))
+    height = float(drawn.split('viewBox="0 0 600 ')[1].split('"')[0])
+    assert height > svg.HEIGHT  # more than one row of keys
+    xs = [float(part.split('"')[0]) for part in drawn.split('<text class="legend" x="')[1:]]
+    assert all(x < svg.WIDTH for x in xs)
+    assert svg.FORECAST not in svg.PALETTE  # no partner is drawn in the forecast's red
+
+
+def test_axis_labels_put_the_minus_before_the_pound_sign() -> None:
+    from agreementdsl.report import svg
+
+    assert svg._short(-100_000_000) == "−£1.0m"
+    assert svg._short(25_000_000) == "£250k"
+    assert svg._short(0) == "£0"

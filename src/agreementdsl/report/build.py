@@ -118,14 +118,16 @@ def make_pages(inputs: Inputs) -> Pages:
 
 def write_pages(pages: Pages, output: Path) -> list[Path]:
     """Write `STEM.html` (the report) and `STEM.schedule.html` (the clauses it links to)."""
+    from ..outputs import make_folder, write_file
+
     assert pages.report is not None and pages.schedule is not None
-    output.mkdir(parents=True, exist_ok=True)
+    make_folder(output)  # P001 when it cannot be made
     written = []
     for name, text in (
         (f"{pages.stem}.html", pages.report),
         (f"{pages.stem}.schedule.html", pages.schedule),
     ):
         path = output / name
-        path.write_text(text, encoding="utf-8", newline="\n")
+        write_file(path, text, newline="\n")  # atomic; a link or a folder there is refused
         written.append(path)
     return written

@@ -92,7 +92,13 @@ def report_command(
             )
         _print_problems(pages.problems)
         sys.exit(1)
-    for path in write_pages(pages, output):
+    try:
+        written = write_pages(pages, output)
+    except OSError as exc:
+        from ..cli import _cannot_write
+
+        _cannot_write(exc)
+    for path in written:
         click.echo(f"wrote {path}")
 
 

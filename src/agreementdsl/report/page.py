@@ -54,6 +54,8 @@ class PoolView:
     whatif_error: str | None
     charts: dict[str, Markup] = field(default_factory=dict)
     clauses: dict[str, Clause] = field(default_factory=dict)
+    forecast_line: bool = False  # the cumulative chart draws a path to the forecast outturn
+    forecast_how: str = ""  # how the engine reached that forecast (§6: a forecast row, run-rate)
 
 
 def _figure(pool_id: str, name: str, value: str | None, where: Clause | None) -> Figure | None:
@@ -198,12 +200,14 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
             start = (float(done), rows[done - 1].cumulative) if done else (0.0, 0)
             lines.append(
                 svg.Line(
-                    "run-rate path to the forecast",
+                    "path to the forecast outturn",
                     [start, (12.0, forecast.pence)],
                     svg.PALETTE[1],
                     True,
                 )
             )
+            view.forecast_line = True
+            view.forecast_how = pool.forecast.how if pool.forecast else ""
             markers.append((12.0, forecast.pence, f"forecast {format_money(forecast.pence)}"))
         elif ended and view.head["actual"] is not None:
             markers.append(

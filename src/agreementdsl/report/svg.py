@@ -15,7 +15,19 @@ from ..money import format_money
 
 WIDTH, HEIGHT = 600, 290
 LEFT, RIGHT, TOP, BOTTOM = 64, 14, 22, 50
-PALETTE = ("#1f5f99", "#d9822b", "#3a8f5c", "#8e5aa8", "#b8403a", "#6b7b8c")
+# Distinct colours for series and partners; none is the red kept for the forecast outturn.
+PALETTE = (
+    "#1f5f99",
+    "#d9822b",
+    "#3a8f5c",
+    "#8e5aa8",
+    "#2a9d8f",
+    "#6b7b8c",
+    "#c9a227",
+    "#7f4f24",
+    "#e377c2",
+)
+FORECAST = "#b8403a"
 
 
 @dataclass(frozen=True)
@@ -27,13 +39,15 @@ class Line:
 
 
 def _short(pence: float) -> str:
+    """An axis label: `£1.5m`, `£250k`, `−£1.0m` (a minus sign before the pound sign)."""
     pounds = pence / 100
+    sign = "−" if pounds < 0 else ""
     size = abs(pounds)
     if size >= 1_000_000:
-        return f"£{pounds / 1_000_000:.1f}m"
+        return f"{sign}£{size / 1_000_000:.1f}m"
     if size >= 1_000:
-        return f"£{pounds / 1_000:.0f}k"
-    return f"£{pounds:.0f}"
+        return f"{sign}£{size / 1_000:.0f}k"
+    return f"{sign}£{size:.0f}" if round(size) else "£0"
 
 
 def _fit(label: str, width: float) -> str:
@@ -85,17 +99,25 @@ class _Frame:
 
 
 def _svg(name: str, title: str, body: list[str], legend: list[tuple[str, str, bool]]) -> str:
+    """The chart with its legend, which wraps onto further rows (the chart grows to hold them)
+    rather than running off the right-hand edge."""
     keys = []
     x: float = LEFT
+    row = 0
     for label, colour, dashed in legend:
+        width = 34 + 6.5 * len(label)
+        if x > LEFT and x + width > WIDTH - RIGHT:
+            x, row = LEFT, row + 1
+        y = HEIGHT - 10 + 18 * row
         dash = ' stroke-dasharray="6 4"' if dashed else ""
         keys.append(
-            f'<line x1="{x}" x2="{x + 18}" y1="{HEIGHT - 10}" y2="{HEIGHT - 10}" stroke="{colour}" stroke-width="3"{dash}/>'
-            f'<text class="legend" x="{x + 23}" y="{HEIGHT - 6}">{escape(label)}</text>'
+            f'<line x1="{x}" x2="{x + 18}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="3"{dash}/>'
+            f'<text class="legend" x="{x + 23}" y="{y + 4}">{escape(label)}</text>'
         )
-        x += 34 + 6.5 * len(label)
+        x += width
+    height = HEIGHT + 18 * row
     return (
-        f'<svg class="chart" data-chart="{escape(name)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'<svg class="chart" data-chart="{escape(name)}" viewBox="0 0 {WIDTH} {height}" '
         f'role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>" + "".join(body) + "".join(keys) + "</svg>"
     )
@@ -249,5 +271,5 @@ def stacked_chart(
             f'<line class="now" x1="{x}" x2="{x}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" stroke="#b8403a" stroke-width="2">'
             f"<title>forecast outturn {escape(format_money(now))}</title></line>"
         )
-        legend.append(("forecast outturn", "#b8403a", False))
+        legend.append(("forecast outturn", FORECAST, False))
     return _svg(name, title, body, legend)
