@@ -659,3 +659,26 @@ def test_csv_module_sanity_of_the_big_ledger(tmp_path: Path) -> None:
     with ledger.open(newline="") as f:
         widths = {len(r) for r in csv.reader(f) if r}
     assert widths <= {5, 8}
+
+
+def test_a_forecast_below_what_is_spent_and_rows_after_the_as_of_date_are_warned(
+    tmp_path: Path,
+) -> None:
+    ledger = HEADER + (
+        "2005-05-10,mental-health,council,spend,5000000.00,,executives,\n"
+        "2005-06-01,mental-health,council,forecast,4000000.00,,,\n"
+        "2005-09-30,mental-health,council,spend,10.00,,board,\n"
+    )
+    data = run_json(
+        str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, ledger)), "--as-of", "2005-06-30"
+    )
+    warnings = data["warnings"]
+    assert any(
+        "the forecast outturn £4,000,000.00" in w
+        and "below the net expenditure already incurred, £5,000,000.00 to 2005-06-30" in w
+        for w in warnings
+    ), warnings
+    assert any(
+        "rows of 2005/06 up to 2005-09-30, 92 days after the as-of date 2005-06-30" in w
+        for w in warnings
+    ), warnings

@@ -156,3 +156,20 @@ def test_bad_ranges_are_usage_errors(files: tuple[Path, Path], years: str, messa
     code, out = _run(str(agreement), "--ledger", str(ledger), "--years", years)
     assert code == 2
     assert message in out
+
+
+def test_a_large_carried_forward_is_not_run_into_its_label(tmp_path: Path) -> None:
+    text = HEREFORDSHIRE.replace(
+        "      underspend:\n        first £100,000 carried forward",
+        "      underspend:\n        first £6,300,000 carried forward",
+    )
+    agreement, ledger = tmp_path / "h.yaml", tmp_path / "l.csv"
+    agreement.write_text(text, "utf-8")
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2006-03-31,learning-disabilities,council,spend,1.00,board\n",
+        "utf-8",
+    )
+    code, out = _run(str(agreement), "--ledger", str(ledger))
+    assert code == 0
+    assert "carried forward  £6,300,000.00" in out

@@ -231,9 +231,8 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         for partner, pence in pool.settlement.shares.items():
             out.write(f"    {v(partner):<10}{format_money(pence):>18}\n")
         if pool.settlement.carried_forward:
-            out.write(
-                f"    {'carried forward':<10}{format_money(pool.settlement.carried_forward):>13}\n"
-            )
+            carried = format_money(pool.settlement.carried_forward)
+            out.write(f"    carried forward{' ' * max(2, 13 - len(carried))}{carried}\n")
     if pool.elements:
         out.write("  by element\n")
         for e in pool.elements:

@@ -21,6 +21,9 @@ from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
 
 
+LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
+
+
 class RunError(Exception):
     """The run cannot give results: a usage problem (exit 2) or unusable input (exit 1)."""
 
@@ -220,6 +223,12 @@ def year_results(
         warnings.append(
             f"none of the ledger's {totals.read} rows can be used: every figure below is of an empty ledger"
         )
+    later = [d for d in totals.days if run_year.contains(d) and d > as_of]
+    if later and (later[-1] - as_of).days > LATE_ROWS_DAYS:
+        warnings.append(
+            f"the ledger holds rows of {run_year.label} up to {later[-1]}, "
+            f"{(later[-1] - as_of).days} days after the as-of date {as_of}: the figures leave them out"
+        )
     return RunResult(
         ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
     )
@@ -271,6 +280,11 @@ def _pool(
     year_ended = as_of >= year.last_day
     outturn = actual if year_ended else (forecast.pence if forecast else None)
     warnings = []
+    if not year_ended and forecast is not None and budget is not None and forecast.pence < actual:
+        warnings.append(
+            f"pool `{pool['id']}`: the forecast outturn {format_money(forecast.pence)} ({forecast.how}) "
+            f"is below the net expenditure already incurred, {format_money(actual)} to {as_of}"
+        )
     if (
         budget is not None
         and as_of >= year.first_day
