@@ -20,7 +20,6 @@ from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
 
-
 LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
 
 
