@@ -140,6 +140,7 @@ class ModelBuilder:
             framework=_text(head.get("framework") if head else None),
             signed=_text(head.get("signed") if head else None),
             non_pooled=tuple(self._non_pooled(tree.get("non_pooled"))),
+            payments=_payments(head.get("payments") if head else None),
         )
 
     def _notice(self, node: YNode | None) -> m.Duration | None:
@@ -222,6 +223,7 @@ class ModelBuilder:
             exit=exit_terms,
             schemes=schemes,
             bcf=self._bcf(node.get("bcf")),
+            payments=_payments(node.get("payments")),
             clause_spans={k: v for k, v in node.keys.items()},
             unparsed=frozenset(unparsed),
         )
@@ -398,3 +400,10 @@ class ModelBuilder:
                 )
             )
         return out
+
+
+def _payments(node: YNode | None) -> dict[str, str] | None:
+    """`payments: { cadence, within }` as text (the schema has checked the forms)."""
+    if node is None or not node.is_map:
+        return None
+    return {k: v for k in ("cadence", "within") if (v := _text(node.get(k))) is not None}

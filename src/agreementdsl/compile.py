@@ -246,8 +246,14 @@ def _exit(pool: m.Pool, terms: m.Exit | None, where: str) -> dict[str, Any] | No
     }
 
 
+PAYMENTS_DEFAULT = {"cadence": "quarterly", "within": "30 days"}
+
+
 def _pool(
-    pool: m.Pool, officer_of: dict[str, str | None], agreement_exit: m.Exit | None
+    pool: m.Pool,
+    officer_of: dict[str, str | None],
+    agreement_exit: m.Exit | None,
+    agreement_payments: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     ranks = authority_ranks(pool.spending)
     return {
@@ -300,6 +306,7 @@ def _pool(
         else None,
         "risk_share": _risk(pool),
         "exit": _exit(pool, pool.exit or agreement_exit, "pool" if pool.exit else "agreement"),
+        "payments": {**PAYMENTS_DEFAULT, **(agreement_payments or {}), **(pool.payments or {})},
         "spending": [
             {
                 "number": i,
@@ -393,7 +400,9 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             }
             for r in agreement.roles
         ],
-        "pools": [_pool(p, officer_of, agreement.exit) for p in agreement.pools],
+        "pools": [
+            _pool(p, officer_of, agreement.exit, agreement.payments) for p in agreement.pools
+        ],
         "non_pooled": [
             {
                 "name": n.name,

@@ -62,6 +62,15 @@ class PoolDiffer:
             lambda s: f"scheme `{s['id']}` ({s['name']})",
         )
         self.bcf(name, pid, a.get("bcf") or {}, b.get("bcf") or {})
+        terms = lambda p: f"{p['cadence']}, within {p['within']}" if p else None  # noqa: E731
+        self.field(
+            name,
+            f"pools.{pid}.payments",
+            "when contributions are paid",
+            terms(a.get("payments")),
+            terms(b.get("payments")),
+            True,
+        )
         self.spending(name, pid, a, b)
         self.reporting(name, pid, a["reporting"], b["reporting"])
         self.disputes(name, pid, a["disputes"], b["disputes"])

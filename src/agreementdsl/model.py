@@ -347,6 +347,7 @@ class Pool:
     exit: Exit | None = None  # the pool's own `termination:` (else the agreement's applies)
     schemes: tuple[Scheme, ...] = ()
     bcf: BcfFacts | None = None
+    payments: dict[str, str] | None = None  # `payments:` {cadence, within}, where the pool says
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 
@@ -396,6 +397,7 @@ class Agreement:
     framework: str | None = None  # the programme's policy framework, such as `2023-25`
     signed: str | None = None  # ISO date
     non_pooled: tuple[NonPooled, ...] = ()
+    payments: dict[str, str] | None = None  # `payments:` {cadence, within} for every pool
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

@@ -90,19 +90,28 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
             "shares": {p: format_pounds(v) for p, v in pool.settlement.shares.items()},
             "carried_forward": format_pounds(pool.settlement.carried_forward),
         }
-    return {
-        "pool": pool.pool["id"],
-        "year": pool.year.label,
-        "budget": format_pounds(pool.budget) if pool.budget is not None else None,
-        "actual": format_pounds(pool.actual),
-        "forecast": format_pounds(pool.forecast.pence)
-        if pool.forecast is not None and pool.budget is not None
-        else None,
-        "variance": {"kind": pool.variance_kind, "amount": format_pounds(pool.variance or 0)}
-        if pool.variance_kind
-        else None,
-        "settlement": settlement,
-    } | _brought_forward(pool)
+    return (
+        {
+            "pool": pool.pool["id"],
+            "year": pool.year.label,
+            "budget": format_pounds(pool.budget) if pool.budget is not None else None,
+            "actual": format_pounds(pool.actual),
+            "forecast": format_pounds(pool.forecast.pence)
+            if pool.forecast is not None and pool.budget is not None
+            else None,
+            "variance": {"kind": pool.variance_kind, "amount": format_pounds(pool.variance or 0)}
+            if pool.variance_kind
+            else None,
+            "settlement": settlement,
+        }
+        | _brought_forward(pool)
+        | _paid(pool)
+    )
+
+
+def _paid(pool: PoolResult) -> dict[str, Any]:
+    """Contributions paid against those due, where the ledger records contributions."""
+    return {"contributions": [p.to_json() for p in pool.paid] if pool.paid is not None else None}
 
 
 def _brought_forward(pool: PoolResult) -> dict[str, Any]:
@@ -233,6 +242,15 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         if pool.settlement.carried_forward:
             carried = format_money(pool.settlement.carried_forward)
             out.write(f"    carried forward{' ' * max(2, 13 - len(carried))}{carried}\n")
+    if pool.paid:
+        out.write("  contributions received against due to date\n")
+        for paid in pool.paid:
+            short = f"  {format_money(paid.shortfall)} short" if paid.shortfall else ""
+            late = f"  {len(paid.late)} late" if paid.late else ""
+            out.write(
+                f"    {v(paid.partner):<10}{format_money(paid.received):>18} of "
+                f"{format_money(paid.due_to_date)}{short}{late}\n"
+            )
     if pool.elements:
         out.write("  by element\n")
         for e in pool.elements:

@@ -16,6 +16,8 @@ from .executor import ApprovalSpool, RowExecutor, Totals
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
+from .payments import Paid, contributions_paid
+from .payments import warnings_for as payment_warnings
 from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
@@ -71,6 +73,7 @@ class PoolResult:
     # Several years chained (run --years): the balance carried in from the year before, signed
     # (+ an underspend kept in the pool, - a deficit that is a first call on this year's pool).
     brought_forward: int | None = None
+    paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
 
 
 @dataclass
@@ -295,6 +298,10 @@ def _pool(
             "its forecast outturn and settlement are of an empty ledger"
         )
     elements = _elements(pool, data, year, as_of)
+    paid = None
+    if contributions is not None and data.received:
+        paid = contributions_paid(pool["payments"], contributions, data.received, year, as_of)
+        warnings.extend(payment_warnings(pool["id"], paid, as_of))
     variance_kind = variance = settlement = None
     work: dict[str, list[Working]] = {}
     if budget is None or contributions is None:
@@ -359,6 +366,7 @@ def _pool(
         warnings,
         months=_months(position, as_of),
         brought_forward=brought_forward,
+        paid=paid,
     )
 
 

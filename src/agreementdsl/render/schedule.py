@@ -184,8 +184,37 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
             for e in budget["elements"]
         ]
         s.blocks.append(Table(["Element", "Budget"], rows, _src(budget)))
+    _payments(b, pool, s)
     _bcf_facts(b, pool, s)
     return _not_used(s)
+
+
+def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
+    """When contributions are paid: what `run` checks the ledger's contribution rows against."""
+    from .document import Para
+
+    if not pool["contributions"]:
+        return
+    terms = pool["payments"]
+    period = {"monthly": "month", "quarterly": "quarter", "annual": "Financial Year"}[
+        terms["cadence"]
+    ]
+    each = (
+        "in equal monthly instalments"
+        if terms["cadence"] == "monthly"
+        else (
+            "in equal quarterly instalments"
+            if terms["cadence"] == "quarterly"
+            else "in one payment"
+        )
+    )
+    count, unit = terms["within"].split(" ", 1)
+    words = count_words(int(count), unit.replace(" ", "_") if unit.endswith("s") else unit + "s")
+    s.blocks.append(
+        Para(
+            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of that day."
+        )
+    )
 
 
 def _bcf_facts(b: Builder, pool: dict[str, Any], s: Section) -> None:

@@ -1,0 +1,118 @@
+"""Contributions paid against those due: each partner's instalments, what it has paid, and when.
+
+A partner's contribution for a year is due in equal instalments (in whole pence, by the
+largest-remainder method) on the first day of each month, quarter or the year itself, as the
+agreement's `payments:` says (quarterly by default), and is paid on time when the partner's
+`contribution` rows in the year have reached the instalments due so far within the days allowed
+(`within`, 30 days by default). Only a pool whose ledger records contributions is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from ..calendar import FinancialYear, add_duration, parse_duration
+from ..money import format_money, format_pounds, split_largest_remainder
+
+
+@dataclass(frozen=True)
+class Paid:
+    partner: str
+    due: int  # the year's contribution
+    due_to_date: int
+    received: int
+    late: list[dict[str, Any]]  # instalments paid late or not paid: due_on, amount, paid_on, days
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.due_to_date - self.received)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "partner": self.partner,
+            "due": format_pounds(self.due),
+            "due_to_date": format_pounds(self.due_to_date),
+            "received": format_pounds(self.received),
+            "shortfall": format_pounds(self.shortfall),
+            "late": [{k: v for k, v in item.items() if k != "pence"} for item in self.late],
+        }
+
+
+def instalment_days(year: FinancialYear, cadence: str) -> list[date]:
+    """The first day of each period of the year: the days instalments fall due."""
+    ends = year.period_ends(cadence)
+    return [year.first_day] + [end + timedelta(days=1) for end in ends[:-1]]
+
+
+def contributions_paid(
+    terms: dict[str, Any],
+    contributions: dict[str, int],
+    received: dict[tuple[str, date], int],
+    year: FinancialYear,
+    as_of: date,
+) -> list[Paid]:
+    """Each contributing partner's position on `as_of` (received counts rows dated in the year)."""
+    days = instalment_days(year, terms["cadence"])
+    allowance = parse_duration(terms["within"])
+    last = min(as_of, year.last_day)
+    out = []
+    for partner, amount in contributions.items():
+        if amount <= 0:
+            continue
+        parts = split_largest_remainder(amount, [1] * len(days))
+        paid = sorted(
+            (day, pence)
+            for (who, day), pence in received.items()
+            if who == partner and year.first_day <= day <= last
+        )
+        due_so_far = 0
+        late = []
+        for due_on, part in zip(days, parts, strict=True):
+            if due_on > as_of:
+                break
+            due_so_far += part
+            deadline = add_duration(due_on, allowance) if allowance else due_on
+            settled = _day_reaching(paid, due_so_far)
+            unpaid_too_long = settled is None and deadline < as_of
+            if unpaid_too_long or (settled is not None and settled > deadline):
+                late.append(
+                    {
+                        "due_on": due_on.isoformat(),
+                        "amount": format_pounds(part),
+                        "pence": part,
+                        "paid_on": settled.isoformat() if settled else None,
+                        "days_late": ((settled or as_of) - deadline).days,
+                    }
+                )
+        out.append(Paid(partner, amount, due_so_far, sum(p for _, p in paid), late))
+    return out
+
+
+def _day_reaching(paid: list[tuple[date, int]], total: int) -> date | None:
+    """The day the running total of payments first reaches `total`."""
+    running = 0
+    for day, pence in paid:
+        running += pence
+        if running >= total:
+            return day
+    return None
+
+
+def warnings_for(pool_id: str, found: list[Paid], as_of: date) -> list[str]:
+    """A warning for each partner short of what is due by `as_of`, or that paid late."""
+    out = []
+    for p in found:
+        if p.shortfall:
+            out.append(
+                f"pool `{pool_id}`: {p.partner} has paid {format_money(p.received)} of the "
+                f"{format_money(p.due_to_date)} due by {as_of}, {format_money(p.shortfall)} short"
+            )
+        for item in p.late:
+            when = f"on {item['paid_on']}" if item["paid_on"] else "not yet"
+            out.append(
+                f"pool `{pool_id}`: {p.partner}'s instalment of {format_money(item['pence'])} due on "
+                f"{item['due_on']} was paid {when}, {item['days_late']} days after the time allowed"
+            )
+    return out
