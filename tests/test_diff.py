@@ -241,3 +241,15 @@ def test_only_named_approvers_and_who_may_stand_in_are_material(tmp_path: Path) 
     assert whats["pools.mental-health.stand_ins.mh-manager"] == (
         "who may stand in for mh-manager changes from board, executives to executives"
     )
+
+
+def test_git_outside_a_repository_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "herefordshire.yaml").write_text(HEREFORDSHIRE, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    result = CliRunner().invoke(main, ["diff", "--git", "HEAD", "herefordshire.yaml"])
+    assert result.exit_code == 2
+    assert "is not inside a git repository" in result.output
+    assert "fatal" not in result.output

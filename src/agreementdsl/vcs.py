@@ -56,7 +56,16 @@ def _git(*args: str, cwd: Path) -> str:
 
 def pairs_from_git(rev: str, paths: list[Path]) -> list[Pair]:
     """The working tree's agreements against `rev` (all changed agreements when none are named)."""
-    top = Path(_git("rev-parse", "--show-toplevel", cwd=Path.cwd()).strip())
+    try:
+        top = Path(_git("rev-parse", "--show-toplevel", cwd=Path.cwd()).strip())
+    except VersionError as exc:
+        if "not a git repository" not in exc.message:
+            raise
+        raise VersionError(
+            f"--git {rev}: {Path.cwd()} is not inside a git repository; run it from the "
+            "repository that holds the agreements, or compare two files: diff OLD NEW",
+            usage=True,
+        ) from None
     try:
         _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", cwd=top)
     except VersionError:
