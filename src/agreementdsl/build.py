@@ -169,11 +169,24 @@ class ModelBuilder:
         ]
 
     def _roles(self, node: YNode | None) -> list[m.Role]:
-        return [
-            m.Role(rid, _text(r.get("title")) or rid, _named(r.get("partner")), _key_span(r))
-            for rid, r in _items(node)
-            if r.is_map
-        ]
+        roles = []
+        for rid, r in _items(node):
+            if not r.is_map:
+                continue
+            members = r.get("members")
+            roles.append(
+                m.Role(
+                    rid,
+                    _text(r.get("title")) or rid,
+                    _named(r.get("partner")),
+                    _key_span(r),
+                    tuple(n for n in (_named(i) for i in members.value) if n)
+                    if members is not None and members.is_seq
+                    else (),
+                    _text(r.get("statutory")),
+                )
+            )
+        return roles
 
     def _pool(self, pid: str, node: YNode) -> m.Pool:
         services = node.get("services")

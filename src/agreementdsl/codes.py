@@ -31,6 +31,7 @@ TITLES: dict[str, str] = {
     "E305": "Not a transaction field",
     "E306": "Not a transaction kind",
     "E307": "An id is both a partner and a role",
+    "E308": "A role held jointly that is also an officer, or whose member is held jointly",
     "E401": "No partner is an NHS body",
     "E402": "No partner is a local authority",
     "E403": "The host does not contribute to the pool",

@@ -254,6 +254,7 @@ def _pool(
     officer_of: dict[str, str | None],
     agreement_exit: m.Exit | None,
     agreement_payments: dict[str, str] | None = None,
+    members_of: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     ranks = authority_ranks(pool.spending)
     return {
@@ -323,6 +324,8 @@ def _pool(
         "authority": ranks,
         "only_named_approvers": pool.only_named is not None,
         "stand_ins": stand_ins(ranks, officer_of, pool.only_named is not None),
+        # roles of the clause held jointly: met by the role, or by all its members together
+        "joint_roles": {r: (members_of or {})[r] for r in ranks if r in (members_of or {})},
         "reporting": [
             {
                 "number": i,
@@ -353,6 +356,7 @@ def _pool(
 def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any]:
     """The IR of a checked agreement (call only when it has no errors)."""
     officer_of = {r.id: r.partner.name if r.partner else None for r in agreement.roles}
+    members_of = {r.id: [n.name for n in r.members] for r in agreement.roles if r.members}
     return {
         "ir_version": IR_VERSION,
         "source": {
@@ -396,12 +400,15 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
                 "id": r.id,
                 "title": r.title,
                 "partner": r.partner.name if r.partner else None,
+                "members": [n.name for n in r.members],
+                "statutory": r.statutory,
                 "span": _span(r.span),
             }
             for r in agreement.roles
         ],
         "pools": [
-            _pool(p, officer_of, agreement.exit, agreement.payments) for p in agreement.pools
+            _pool(p, officer_of, agreement.exit, agreement.payments, members_of)
+            for p in agreement.pools
         ],
         "non_pooled": [
             {

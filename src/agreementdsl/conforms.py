@@ -86,6 +86,8 @@ def _keyword(root: dict[str, Any], schema: dict[str, Any], keyword: str, arg: An
         return not isinstance(v, str) or _pattern(arg).search(v) is not None
     if keyword == "minLength":
         return not isinstance(v, str) or len(v) >= arg
+    if keyword == "minItems":
+        return not isinstance(v, list) or len(v) >= arg
     if keyword == "minProperties":
         return not isinstance(v, dict) or len(v) >= arg
     if keyword == "required":

@@ -47,6 +47,8 @@ class Role:
     title: str
     partner: Named | None
     span: Span
+    members: tuple[Named, ...] = ()  # a role held jointly by these roles, acting together
+    statutory: str | None = None  # a body established by law: the provision
 
 
 @dataclass(frozen=True)

@@ -37,8 +37,29 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
                 hint = f"`{named.name}` is a partner; name one of its roles (officer or board) here"
             diags.append(error("E302", named.span, f"unknown role `{named.name}` {where}", hint))
 
+    joint = {r.id for r in agreement.roles if r.members}
     for r in agreement.roles:
         partner(r.partner, f"for role `{r.id}`")
+        for member in r.members:
+            role(member, f"as a member of role `{r.id}`")
+            if member.name in joint:
+                diags.append(
+                    error(
+                        "E308",
+                        member.span,
+                        f"`{member.name}` is itself held jointly, so it cannot be a member of `{r.id}`",
+                        f"list the people who hold `{member.name}` instead",
+                    )
+                )
+        if r.members and r.partner is not None:
+            diags.append(
+                error(
+                    "E308",
+                    r.span,
+                    f"role `{r.id}` is held jointly by its members, so it cannot also be an officer of `{r.partner.name}`",
+                    "remove `partner:` (each member is an officer of its own partner)",
+                )
+            )
         if r.id in partners:
             diags.append(
                 error(

@@ -98,6 +98,9 @@ class Authority:
             role: frozenset([role, *higher]) for role, higher in pool_ir["stand_ins"].items()
         }
         self.only_named: bool = pool_ir["only_named_approvers"]
+        self.joint: dict[str, tuple[str, ...]] = {
+            role: tuple(members) for role, members in pool_ir.get("joint_roles", {}).items()
+        }
         self.roles = roles
         self.limits = sorted({r.limit for r in self.rules if r.limit is not None})
         self._fields = {
@@ -146,6 +149,19 @@ class Authority:
         self._match_cache[key] = decision
         return decision
 
+    def _expand_joint(self, required: tuple[str, ...], have: list[str]) -> tuple[str, ...]:
+        """A role held jointly is met by itself (or a role that may stand in for it), or else
+        by all of its members, each recorded: it is replaced by them when it is not recorded."""
+        out: list[str] = []
+        for need in required:
+            members = self.joint.get(need)
+            accepted = self.stand_ins.get(need, frozenset([need]))
+            if members and not any(r in accepted for r in have):
+                out.extend(members)
+            else:
+                out.append(need)
+        return tuple(out)
+
     def _as_role(self, written: str) -> str:
         """A recorded approver as the role it names (`Board` is `board`: ids are lower case);
         as written when it names none, so that the result shows what the ledger said."""
@@ -161,6 +177,7 @@ class Authority:
         cheap, and decisions are cached per rule and recorded list.
         """
         have = list(dict.fromkeys(recorded))
+        required = self._expand_joint(required, have)
         holder: dict[str, str] = {}  # recorded role -> the required role it is matched to
 
         def place(need: str, seen: set[str]) -> bool:

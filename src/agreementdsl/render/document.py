@@ -210,8 +210,18 @@ class Builder:
         }
         for p in self.ir["partners"]:
             terms[self.short(p["id"]).removeprefix("the ")] = p["name"]
+        titles = {r["id"]: r["title"] for r in self.ir["roles"]}
         for r in self.ir["roles"]:
-            if r["partner"]:
+            if r.get("members"):
+                names = [f"the {titles.get(m, m)}" for m in r["members"]]
+                terms[r["title"]] = (
+                    ", ".join(names[:-1]) + " and " + names[-1] + ", acting together"
+                )
+            elif r.get("statutory"):
+                terms[r["title"]] = (
+                    f"the body of that name established under {' '.join(r['statutory'].split())}, and not by this Agreement"
+                )
+            elif r["partner"]:
                 owner = self.short(r["partner"])
                 terms[r["title"]] = (
                     f"the officer of {owner} holding the office of that title, or another officer of {owner} whom {owner} nominates in that officer's place"
