@@ -165,6 +165,7 @@ EDITS = [
     (("pools", "mental-health", "services"), "a"),
     (("outcomes",), {}),
     (("roles", "board"), None),
+    (("roles", "board"), {"title": "Board", "members": ["mh-manager"]}),  # minItems 2
     (("extra",), 1),
 ]
 
