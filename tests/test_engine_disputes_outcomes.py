@@ -285,3 +285,31 @@ def test_bad_measurement_rows_are_rejected_with_a_file_field(
     ]
     assert data["rows"] == {"read": 0, "used": 0, "rejected": 0}
     assert ("waiting-weeks", "2008/09 Q1", "9", "< 10", "met") in outcomes(data)
+
+
+def test_a_disputes_header_is_read_regardless_of_case_and_a_near_miss_stops_the_run(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    root = Path(__file__).resolve().parents[1] / "agreements"
+    args = ["run", str(root / "herefordshire.yaml"), "--ledger"]
+    args += [str(root / "herefordshire-2005-06.csv"), "--format", "json", "--disputes"]
+    cased = tmp_path / "cased.csv"
+    cased.write_text(
+        "ID, Pool ,Raised_On,Resolved_On,Subject\nD1,mental-health,2005-11-01,2005-11-20,x\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, [*args, str(cased)])
+    assert result.exit_code == 0, result.output
+    assert '"disputes": []' in result.output  # resolved on 20 November: not open
+    typo = tmp_path / "typo.csv"
+    typo.write_text(
+        "id,pool,raised_on,reslved_on,subject\nD1,mental-health,2005-11-01,2005-11-20,x\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, [*args, str(typo)])
+    assert result.exit_code == 1
+    assert "error[L013]" in result.output and "is it `resolved_on`?" in result.output

@@ -137,3 +137,24 @@ def test_junit_output_stays_well_formed_xml_with_control_characters(tmp_path: Pa
     assert result.exit_code == 1
     case = ET.fromstring(result.output).find(".//testcase")
     assert case is not None and case.get("name") == "evil \\x1b]0;title\\x07 name"
+
+
+def test_exit_and_whatif_text_show_escapes_in_names_escaped(tmp_path: Path) -> None:
+    text = HEREFORDSHIRE.read_text("utf-8").replace(
+        "name: Mental Health Services Pooled Fund", 'name: "Mental Health\\e[31mFund"'
+    )  # YAML's own escape: the file holds no control character, the name does
+    agreement = tmp_path / "h.yaml"
+    agreement.write_text(text, "utf-8")
+    ledger = tmp_path / "l.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2006-05-10,mental-health,council,spend,100.00,board\n",
+        "utf-8",
+    )
+    for args in (
+        ["run", str(agreement), "--ledger", str(ledger), "--exit-on", "2006-09-30"],
+        ["whatif", str(agreement), "--pool", "mental-health", "--outturn", "£17m..£18m"],
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output, args

@@ -319,7 +319,18 @@ def _pool_json(p: ExitPool, explain: bool) -> dict[str, Any]:
 
 
 def write_exit_text(result: ExitResult, out: Any) -> None:
-    """The exit settlement for people: the notice, then each pool's balance and shares."""
+    """The exit settlement for people: the notice, then each pool's balance and shares (every
+    line with its control characters shown escaped, never sent to the terminal)."""
+    from ..terminal import visible
+
+    class _Visible:
+        def write(self, text: str) -> None:
+            out.write("\n".join(visible(line) for line in text.split("\n")))
+
+    _write_exit_text(result, _Visible())
+
+
+def _write_exit_text(result: ExitResult, out: Any) -> None:
     run = result.run
     out.write(f"{run.ir['agreement']['title']}\n")
     who = f"{result.partner} leaves" if result.partner else "the agreement ends"

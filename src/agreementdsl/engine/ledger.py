@@ -8,6 +8,7 @@ Reading is the hot path of the engine, so the common cases take fast paths.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 from collections.abc import Iterator
@@ -361,7 +362,18 @@ def side_rows(
     with handle:
         try:
             reader = csv.DictReader(handle)
-            names = list(reader.fieldnames or [])
+            # names matched as ledger columns are: regardless of case and surrounding spaces
+            names = [n.strip().lower() for n in reader.fieldnames or []]
+            reader.fieldnames = names
+            for name in names:
+                close = difflib.get_close_matches(name, columns, n=1, cutoff=0.75)
+                if name not in columns and close:
+                    raise LedgerError(
+                        "L013",
+                        f"the {kind} file {path} has a column `{name}`, not one of its columns: "
+                        f"is it `{close[0]}`?",
+                        f"columns: {', '.join(columns)}",
+                    )
             twice = [c for c in columns if names.count(c) > 1]
             if twice:
                 raise LedgerError(

@@ -315,7 +315,9 @@ def write_text(result: WhatIf) -> str:
             f"  {format_money(k.outturn)}  {k.text}" + (f" ({k.source})" if k.source else "")
             for k in result.kinks
         ]
-    return "\n".join(lines) + "\n"
+    from ..terminal import visible
+
+    return "\n".join(visible(line) for line in lines) + "\n"  # names as text, never escapes
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
