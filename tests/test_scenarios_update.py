@@ -68,3 +68,32 @@ def test_a_dispute_that_is_not_open_is_not_written(workspace: Path) -> None:
     assert test.read_text("utf-8") == broken  # no `D9: not open`
     assert "dispute D9: the engine has no open dispute by that id" in err
     assert code == 1
+
+
+def test_expectations_in_one_flow_mapping_are_left_whole_and_reported(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "agreements" / "herefordshire.yaml", tmp_path / "herefordshire.yaml")
+    test = tmp_path / "herefordshire.test.yaml"
+    text = (
+        "agreement: herefordshire-mh-ld\nscenarios:\n  - name: flow\n    pool: mental-health\n"
+        '    year: 2005/06\n    as_of: 2005-04-01\n    expect: { actual: "£1" }\n'
+    )
+    test.write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path), "--update"])
+    assert test.read_text("utf-8") == text  # never a broken file
+    assert "`actual` not rewritten: the expectations are written as one `{ … }` mapping" in (
+        result.output
+    )
+
+
+def test_a_share_for_a_partner_the_engine_does_not_know_is_not_written(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "agreements" / "herefordshire.yaml", tmp_path / "herefordshire.yaml")
+    test = tmp_path / "herefordshire.test.yaml"
+    text = (
+        "agreement: herefordshire-mh-ld\nscenarios:\n  - name: stranger\n    pool: mental-health\n"
+        '    year: 2005/06\n    outturn: "£18,140,000"\n    expect:\n'
+        '      settlement: { hpct: "£1", nobody: "£2" }\n'
+    )
+    test.write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["test", str(tmp_path), "--update"])
+    assert test.read_text("utf-8") == text
+    assert "the engine gives no share for `nobody`" in result.output

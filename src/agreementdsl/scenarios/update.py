@@ -167,7 +167,21 @@ def _unwritable(result: ScenarioResult, key: str) -> str | None:
             return f"dispute{'s' * (len(closed) > 1)} {', '.join(map(str, closed))}: " + _no_value(
                 key, actual
             )
+    if key == "settlement" and isinstance(expected, dict):
+        strangers = [p for p in expected if p not in actual[key]]
+        if strangers:
+            return (
+                f"the engine gives no share for {', '.join(f'`{p}`' for p in strangers)}: "
+                "correct the partner's id"
+            )
     return None
+
+
+def _flow_mapping(node: YNode, lines: list[str]) -> bool:
+    """Whether the expectations are written as one `{ … }` mapping (which keys cannot be
+    rewritten in, one line each, without breaking the file)."""
+    line = lines[node.span.line - 1] if 0 < node.span.line <= len(lines) else ""
+    return line[node.span.col - 1 : node.span.col].startswith("{")
 
 
 def _edits_for(
@@ -195,6 +209,13 @@ def _edits_for(
         return [(end, end, new)]
     edits = []
     failing = list(dict.fromkeys(f.key for f in result.failures))
+    if failing and _flow_mapping(node, lines):
+        update.not_written.append(
+            f"{result.file.path}:{node.span.line}: {scenario.name}: "
+            f"{', '.join(f'`{k}`' for k in failing)} not rewritten: the expectations are written "
+            "as one `{ … }` mapping; write `expect:` as a block (a key a line) to update them"
+        )
+        return []
     written = []
     for key in failing:
         value_node = node.value.get(key)
