@@ -352,7 +352,7 @@ def test_test_update_refuses_a_symlinked_scenario_file(tmp_path: Path) -> None:
         "scenarios:\n"
         "  - name: wrong on purpose\n"
         "    transaction: { date: 2005-06-01, pool: mh, element: nhs, kind: spend, amount: 10 }\n"
-        "    expect: { actual: 999 }\n",
+        "    expect:\n      actual: 999\n",
         "utf-8",
     )
     folder = tmp_path / "agreements"
