@@ -131,7 +131,10 @@ class Authority:
         """Required approvers, and whether the recorded ones meet them."""
         if amount <= 0:
             return Decision(None, (), recorded, True, ())
-        rule = self.rule_for(amount, in_plan, fields)
+        return self.judge(self.rule_for(amount, in_plan, fields), recorded)
+
+    def judge(self, rule: Rule | None, recorded: tuple[str, ...]) -> Decision:
+        """The decision for a spend above zero that `rule` applies to (None: no rule does)."""
         key = (rule.number if rule else None, recorded)
         cached = self._match_cache.get(key)
         if cached is not None:

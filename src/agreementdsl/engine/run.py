@@ -11,13 +11,14 @@ from ..calendar import FinancialYear, financial_year, parse_month_day, year_cont
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
-from .executor import ApprovalSpool, RowExecutor, Totals
+from .executor import ApprovalSpool, Executor, RowExecutor, Totals
 from .ledger import LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
+from .sql.choose import choose_engine
 
 
 class RunError(Exception):
@@ -102,8 +103,14 @@ def run_ledger(
     as_of: date | None = None,
     explain: bool = False,
     progress: object = None,
+    engine: str = "reference",
+    sheet: str | None = None,
 ) -> RunResult:
-    """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
+    """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11).
+
+    `engine` chooses the executor: "reference" (the row loop), "duckdb" (the rules as SQL) or
+    "auto" (DuckDB for large ledgers and for Parquet or workbooks); see engine/sql/choose.py.
+    """
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     wanted: FinancialYear | None = None
     if year is not None:
@@ -118,7 +125,13 @@ def run_ledger(
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
+    if choose_engine(engine, ledger, sheet) == "duckdb":
+        from .sql.duck import DuckDBExecutor  # imported only when used: DuckDB loads slowly
+
+        executor: Executor = DuckDBExecutor(ir, authorities, sheet)
+    else:
+        executor = ParallelExecutor(RowExecutor(authorities, element_partners))
+    totals = executor.execute(reader, progress)
     if as_of is None:
         days = [d for d in totals.days if wanted is None or wanted.contains(d)]
         if not days:

@@ -1,0 +1,377 @@
+"""The compiled rules as SQL: one sqlglot tree per statement, generated for each dialect.
+
+The statements read a relation `raw_rows` of the ledger's texts (one row per ledger row, with
+its physical line and, for a row of the wrong width, its field count) that the reading layer of
+each engine provides, and build everything the analysis needs:
+
+- `staged`: every row once, with `ok` true when the row is in a form the SQL parses exactly as
+  the reference reader does (plain ISO dates, known pools, kinds, elements and partners, amounts
+  like `12500.00`, `-£1,250.5`); the parsed values for those rows, the texts for the others.
+  A row that is not `ok` is not rejected here: the reference reader's own `check` decides it,
+  with its code and message, so the two executors cannot disagree on a doubtful row.
+- `net`, `forecasts`, `received`, `days`: pool/element/day aggregation of the usable rows.
+- `spends`: each spend above zero with the number of the first spending rule that applies
+  (limits, within plan, conditions), in the order of LANGUAGE.md §5.
+
+Only a whitelisted subset of SQL is used, one that means the same on DuckDB, PostgreSQL and
+Spark: CASE, IN, comparisons, `%` on integers, SUBSTRING, STRPOS, REGEXP_REPLACE, RPAD, LENGTH,
+a regular-expression match, CAST of checked digit strings to BIGINT and of checked ISO dates to
+DATE, SUM of BIGINT pence. Money is BIGINT pence throughout: no `/`, no ROUND, no decimals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from ...money import parse_amount
+
+DIALECTS = ("duckdb", "postgres", "spark")
+# The raw texts, in the reference reader's COLUMNS order.
+TEXTS = (
+    "date_text",
+    "pool",
+    "kind",
+    "amount_text",
+    "element",
+    "partner",
+    "approved_by",
+    "in_plan_text",
+    "supplier",
+    "category",
+)
+GOOD = ("line", "day", "pool", "kind", "pence", "element", "partner", "approved_by", "in_plan")
+GOOD_TEXT = ("supplier", "category")
+KINDS = ("spend", "income", "contribution", "forecast")
+TRUE = ("true", "yes", "1", "y", "t")
+FALSE = ("false", "no", "0", "", "n", "f")
+
+DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+# Python's `_AMOUNT` with thousands commas in their places, at most 2 decimals and at most 15
+# digits of pounds (so always below MAX_PENCE and within BIGINT).
+AMOUNT_RE = r"^-?£?([0-9]{1,15}|[0-9]{1,3}(,[0-9]{3}){1,4})([.][0-9]{0,2})?$"
+# The characters Python's str.strip() removes, as a bracket expression of literal characters.
+_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+EDGE_SPACE_RE = f"^[{_SPACE}]|[{_SPACE}]$"
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(name)
+
+
+def lit(value: str | int) -> exp.Expression:
+    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+
+
+def matches(expression: exp.Expression, pattern: str) -> exp.Expression:
+    return exp.RegexpLike(this=expression, expression=lit(pattern))
+
+
+def one_of(expression: exp.Expression, values: list[str] | tuple[str, ...]) -> exp.Expression:
+    if not values:
+        return exp.false()
+    return exp.In(this=expression, expressions=[lit(v) for v in values])
+
+
+def both(*parts: exp.Expression) -> exp.Expression:
+    return exp.and_(*parts) if len(parts) > 1 else parts[0]
+
+
+def case(
+    whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
+) -> exp.Expression:
+    node = exp.Case()
+    for condition, value in whens:
+        node = node.when(condition, value)
+    return node.else_(default) if default is not None else node
+
+
+def substr(expression: exp.Expression, start: int, length: int) -> exp.Expression:
+    return exp.Substring(this=expression, start=lit(start), length=lit(length))
+
+
+@dataclass(frozen=True)
+class PoolSql:
+    """What the SQL needs of one pool."""
+
+    id: str
+    index: int
+    elements: dict[str, str]  # element -> the partner it is named against
+    rules: list[dict[str, Any]]  # the IR's spending rules, in order
+
+
+class Rules:
+    """The statements for one compiled agreement (the IR), ready to generate per dialect."""
+
+    def __init__(self, ir: dict[str, Any]) -> None:
+        self.pools = [
+            PoolSql(p["id"], i, {e["id"]: e["partner"] for e in p["elements"]}, p["spending"])
+            for i, p in enumerate(ir["pools"])
+        ]
+        self.partners = [p["id"] for p in ir["partners"]]
+        self.condition_fields = {
+            f for pool in self.pools for r in pool.rules if r["where"] for f in _fields(r["where"])
+        }
+
+    # ------------------------------------------------------------ ledger checks
+    def valid_date(self) -> exp.Expression:
+        """An ISO date that exists (year 1 to 9999), without engine-specific TRY_CAST."""
+        text = col("date_text")
+        month, day = substr(text, 6, 2), substr(text, 9, 2)
+        year = exp.cast(substr(text, 1, 4), "INT")
+
+        def divides(n: int) -> exp.Expression:
+            return exp.EQ(this=exp.Mod(this=year, expression=lit(n)), expression=lit(0))
+
+        leap = both(divides(4), exp.or_(exp.not_(divides(100)), divides(400)))
+        return both(
+            matches(text, DATE_RE),
+            exp.NEQ(this=substr(text, 1, 4), expression=lit("0000")),
+            exp.not_(both(one_of(month, ["04", "06", "09", "11"]), exp.EQ(this=day, expression=lit("31")))),
+            exp.not_(both(exp.EQ(this=month, expression=lit("02")), one_of(day, ["30", "31"]))),
+            exp.not_(
+                both(
+                    exp.EQ(this=month, expression=lit("02")),
+                    exp.EQ(this=day, expression=lit("29")),
+                    exp.not_(exp.paren(leap)),
+                )
+            ),
+        )
+
+    def element_ok(self) -> exp.Expression:
+        """The element is one of the row's pool's, or empty where the pool allows it."""
+        whens = []
+        for pool in self.pools:
+            empty_ok: exp.Expression = (
+                exp.NEQ(this=col("kind"), expression=lit("spend")) if pool.elements else exp.true()
+            )
+            whens.append(
+                (
+                    exp.EQ(this=col("pool"), expression=lit(pool.id)),
+                    exp.or_(
+                        both(exp.EQ(this=col("element"), expression=lit("")), empty_ok),
+                        one_of(col("element"), sorted(pool.elements)),
+                    ),
+                )
+            )
+        return case(whens, exp.false()) if whens else exp.false()
+
+    def clean(self) -> exp.Expression:
+        """True for a row the SQL reads exactly as the reference reader would accept it."""
+        parts = [
+            exp.Is(this=col("broken"), expression=exp.null()),
+            self.valid_date(),
+            one_of(col("pool"), [p.id for p in self.pools]),
+            one_of(col("kind"), KINDS),
+            matches(col("amount_text"), AMOUNT_RE),
+            self.element_ok(),
+            exp.or_(
+                exp.EQ(this=col("partner"), expression=lit("")),
+                one_of(col("partner"), self.partners),
+            ),
+            one_of(col("in_plan_text"), [*TRUE, *FALSE]),
+        ]
+        for name in sorted(self.condition_fields & {"supplier", "category"}):
+            parts.append(exp.not_(matches(col(name), EDGE_SPACE_RE)))
+        return both(*parts)
+
+    def pence(self) -> exp.Expression:
+        """BIGINT pence of an amount that matched AMOUNT_RE: whole × 100 + decimals, signed."""
+        digits = exp.RegexpReplace(
+            this=col("amount_text"), expression=lit("[-£,]"), replacement=lit("")
+        )
+        dot = exp.StrPosition(this=digits, substr=lit("."))
+        has_dot = exp.GT(this=dot, expression=lit(0))
+        whole = case([(has_dot, exp.Substring(this=digits, start=lit(1), length=exp.Sub(this=dot, expression=lit(1))))], digits)
+        frac = case(
+            [(has_dot, exp.Pad(this=exp.Substring(this=digits, start=exp.Add(this=dot, expression=lit(1)), length=lit(2)), expression=lit(2), fill_pattern=lit("0"), is_left=False))],
+            lit("00"),
+        )
+        magnitude = exp.Add(
+            this=exp.Mul(this=exp.cast(whole, "BIGINT"), expression=lit(100)),
+            expression=exp.cast(frac, "BIGINT"),
+        )
+        negative = exp.EQ(this=substr(col("amount_text"), 1, 1), expression=lit("-"))
+        return case([(negative, exp.Neg(this=exp.paren(magnitude)))], magnitude)
+
+    def stage(self) -> exp.Select:
+        """Every raw row once: `ok`, the parsed values of an ok row, the texts of any other."""
+        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_("raw_rows")
+        ok = col("ok")
+
+        def when_ok(value: exp.Expression, name: str) -> exp.Expression:
+            return exp.alias_(case([(ok, value)]), name)
+
+        def unless_ok(name: str) -> exp.Expression:
+            return exp.alias_(case([(exp.not_(ok), col(name))]), f"raw_{name}")
+
+        return exp.select(
+            col("line"),
+            col("broken"),
+            ok,
+            when_ok(exp.cast(col("date_text"), "DATE"), "day"),
+            col("pool"),
+            col("kind"),
+            when_ok(self.pence(), "pence"),
+            col("element"),
+            col("partner"),
+            col("approved_by"),
+            when_ok(one_of(col("in_plan_text"), TRUE), "in_plan"),
+            col("supplier"),
+            col("category"),
+            *[unless_ok(name) for name in TEXTS if name not in ("pool", "kind", "element", "partner", "approved_by", "supplier", "category")],
+        ).from_(exp.alias_(exp.paren(checked), "checked"))
+
+    def doubtful(self) -> exp.Select:
+        """The rows the reference reader must decide, in ledger order, with their texts."""
+        texts = [
+            col(f"raw_{n}") if n in ("date_text", "amount_text", "in_plan_text") else col(n)
+            for n in TEXTS
+        ]
+        return (
+            exp.select(col("line"), col("broken"), *texts)
+            .from_("staged")
+            .where(exp.not_(col("ok")))
+            .order_by(col("line"))
+        )
+
+    def good(self) -> exp.Union:
+        """The usable rows: the SQL's own and those the reference reader accepted (`checked`)."""
+        names = [*GOOD, *GOOD_TEXT]
+        ours = exp.select(*names).from_("staged").where(col("ok"))
+        theirs = exp.select(*names).from_("checked_rows")
+        return exp.union(ours, theirs, distinct=False)
+
+    # ------------------------------------------------------------ aggregation
+    def net(self) -> exp.Select:
+        signed = case([(exp.EQ(this=col("kind"), expression=lit("spend")), col("pence"))], exp.Neg(this=col("pence")))
+        return (
+            exp.select("pool", "element", "day", exp.alias_(exp.Sum(this=signed), "net"))
+            .from_("good")
+            .where(one_of(col("kind"), ["spend", "income"]))
+            .group_by("pool", "element", "day")
+        )
+
+    def forecasts(self) -> exp.Select:
+        return (
+            exp.select("pool", "day", "line", "pence")
+            .from_("good")
+            .where(exp.EQ(this=col("kind"), expression=lit("forecast")))
+            .order_by("line")
+        )
+
+    def received(self) -> exp.Select:
+        return (
+            exp.select("pool", "partner", "day", exp.alias_(exp.Sum(this=col("pence")), "pence"))
+            .from_("good")
+            .where(exp.EQ(this=col("kind"), expression=lit("contribution")))
+            .group_by("pool", "partner", "day")
+        )
+
+    def days(self) -> exp.Select:
+        return exp.select("day").distinct().from_("good").order_by("day")
+
+    def counts(self) -> exp.Select:
+        return exp.select(
+            exp.alias_(exp.Count(this=exp.Star()), "read"),
+            exp.alias_(exp.Sum(this=case([(col("ok"), lit(1))], lit(0))), "ok"),
+        ).from_("staged")
+
+    # ------------------------------------------------------------ spending rules
+    def field(self, pool: PoolSql, name: str) -> exp.Expression:
+        """A transaction field as the conditions see it (LANGUAGE.md §5)."""
+        if name == "kind":
+            return lit("spend")
+        if name == "partner":
+            by_element = case(
+                [(exp.EQ(this=col("element"), expression=lit(e)), lit(p)) for e, p in pool.elements.items()],
+                lit(""),
+            ) if pool.elements else lit("")
+            return case([(exp.NEQ(this=col("partner"), expression=lit("")), col("partner"))], by_element)
+        if name in ("category", "element", "supplier"):
+            return col(name)
+        return lit("")
+
+    def condition(self, pool: PoolSql, node: dict[str, Any]) -> exp.Expression:
+        op = node["op"]
+        if op in ("in", "not-in"):
+            test = one_of(self.field(pool, node["field"]), list(node["values"]))
+            return exp.paren(exp.not_(test)) if op == "not-in" else test
+        if op == "not":
+            return exp.not_(exp.paren(self.condition(pool, node["operand"])))
+        parts = [exp.paren(self.condition(pool, o)) for o in node["operands"]]
+        if not parts:
+            return exp.true() if op == "all" else exp.false()
+        return exp.paren(exp.and_(*parts) if op == "all" else exp.or_(*parts))
+
+    def applies(self, pool: PoolSql, rule: dict[str, Any]) -> exp.Expression:
+        parts: list[exp.Expression] = []
+        if rule["limit"] is not None:
+            parts.append(exp.LTE(this=col("pence"), expression=lit(parse_amount(rule["limit"]))))
+        if rule["within_plan"]:
+            parts.append(col("in_plan"))
+        if rule["where"] is not None:
+            parts.append(self.condition(pool, rule["where"]))
+        return both(*parts) if parts else exp.true()
+
+    def rule_number(self) -> exp.Expression:
+        """The number of the first rule of the row's pool that applies (NULL when none does)."""
+        whens = []
+        for pool in self.pools:
+            inner = [(self.applies(pool, r), lit(r["number"])) for r in pool.rules]
+            if inner:
+                whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
+        return case(whens) if whens else exp.null()
+
+    def pool_index(self) -> exp.Expression:
+        return case([(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools])
+
+    def spends(self) -> exp.Select:
+        """Each spend above zero, with its pool's index and the rule that applies to it."""
+        return (
+            exp.select(
+                "line",
+                "pence",
+                "day",
+                "approved_by",
+                "in_plan",
+                exp.alias_(self.pool_index(), "pool_index"),
+                exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
+            )
+            .from_("good")
+            .where(both(exp.EQ(this=col("kind"), expression=lit("spend")), exp.GT(this=col("pence"), expression=lit(0))))
+        )
+
+    def statements(self) -> dict[str, exp.Expression]:
+        """The named statements, in the order a run executes them."""
+        return {
+            "staged": self.stage(),
+            "doubtful": self.doubtful(),
+            "good": self.good(),
+            "net": self.net(),
+            "forecasts": self.forecasts(),
+            "received": self.received(),
+            "days": self.days(),
+            "spends": self.spends(),
+        }
+
+
+def _fields(node: dict[str, Any]) -> set[str]:
+    if "field" in node:
+        return {node["field"]}
+    if "operand" in node:
+        return _fields(node["operand"])
+    return {f for o in node.get("operands", []) for f in _fields(o)}
+
+
+def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
+    """Every statement as SQL text for `dialect`, each under a comment naming it."""
+    out = [
+        f"-- The spending rules and ledger checks of `{ir['agreement']['id']}` as SQL ({dialect}).",
+        "-- They read `raw_rows` (line, broken, and the ledger's texts) and build the rest.",
+    ]
+    for name, tree in Rules(ir).statements().items():
+        out.append(f"\n-- {name}\n{tree.sql(dialect=dialect, pretty=True)};")
+    return "\n".join(out) + "\n"
