@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -46,7 +45,7 @@ class DuckDBExecutor:
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         with tempfile.TemporaryDirectory(prefix="agreementdsl-duckdb-") as work:
-            con = duckdb.connect(str(Path(work) / "run.duckdb"))
+            con = duckdb.connect()
             try:
                 con.execute(f"SET memory_limit = '{self.memory_limit}'")
                 con.execute(f"SET temp_directory = '{work}'")
@@ -103,7 +102,7 @@ class DuckDBExecutor:
             return
         data = {
             "line": np.array([t.row for t in rows], dtype=np.int64),
-            "day": np.array([t.day for t in rows], dtype="datetime64[D]"),
+            "day": np.array([t.day.isoformat() for t in rows], dtype=object),
             "pool": np.array([t.pool for t in rows], dtype=object),
             "kind": np.array([t.kind for t in rows], dtype=object),
             "pence": np.array([t.amount for t in rows], dtype=np.int64),
