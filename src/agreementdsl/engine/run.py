@@ -18,7 +18,7 @@ from .parallel import ParallelExecutor
 from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
-from .sql.choose import choose_engine
+from .sql.choose import EngineError, choose_engine
 
 
 class RunError(Exception):
@@ -125,7 +125,11 @@ def run_ledger(
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    if choose_engine(engine, ledger, sheet) == "duckdb":
+    try:
+        chosen = choose_engine(engine, ledger, sheet)
+    except EngineError as exc:
+        raise RunError(str(exc), usage=True, hint="use --engine duckdb or auto") from None
+    if chosen == "duckdb":
         from .sql.duck import DuckDBExecutor  # imported only when used: DuckDB loads slowly
 
         executor: Executor = DuckDBExecutor(ir, authorities, sheet)

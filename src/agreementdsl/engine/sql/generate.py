@@ -180,28 +180,34 @@ class Rules:
             parts.append(exp.not_(matches(col(name), EDGE_SPACE_RE)))
         return both(*parts)
 
-    def pence(self) -> exp.Expression:
-        """BIGINT pence of an amount that matched AMOUNT_RE: whole × 100 + decimals, signed."""
-        digits = exp.RegexpReplace(
-            this=col("amount_text"), expression=lit("[-£,]"), replacement=lit("")
-        )
-        dot = exp.StrPosition(this=digits, substr=lit("."))
-        has_dot = exp.GT(this=dot, expression=lit(0))
-        whole = case([(has_dot, exp.Substring(this=digits, start=lit(1), length=exp.Sub(this=dot, expression=lit(1))))], digits)
-        frac = case(
-            [(has_dot, exp.Pad(this=exp.Substring(this=digits, start=exp.Add(this=dot, expression=lit(1)), length=lit(2)), expression=lit(2), fill_pattern=lit("0"), is_left=False))],
-            lit("00"),
-        )
+    @staticmethod
+    def digits() -> exp.Expression:
+        """The amount's text without sign, £ and thousands commas (`-£1,250.5` → `1250.5`)."""
+        text: exp.Expression = col("amount_text")
+        for mark in ("-", "£", ","):
+            text = exp.func("REPLACE", text, lit(mark), lit(""))
+        return text
+
+    @staticmethod
+    def pence() -> exp.Expression:
+        """BIGINT pence of an amount that matched AMOUNT_RE: pounds × 100 + pence, signed."""
+        pounds = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(1))
+        part = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(2))
+        pennies = exp.Pad(this=part, expression=lit(2), fill_pattern=lit("0"), is_left=False)
         magnitude = exp.Add(
-            this=exp.Mul(this=exp.cast(whole, "BIGINT"), expression=lit(100)),
-            expression=exp.cast(frac, "BIGINT"),
+            this=exp.Mul(this=exp.cast(pounds, "BIGINT"), expression=lit(100)),
+            expression=exp.cast(pennies, "BIGINT"),
         )
         negative = exp.EQ(this=substr(col("amount_text"), 1, 1), expression=lit("-"))
-        return case([(negative, exp.Neg(this=exp.paren(magnitude)))], magnitude)
+        sign = case([(negative, lit(-1))], lit(1))
+        return exp.Mul(this=sign, expression=exp.paren(magnitude))
 
     def stage(self) -> exp.Select:
         """Every raw row once: `ok`, the parsed values of an ok row, the texts of any other."""
-        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_("raw_rows")
+        prepared = exp.select("*", exp.alias_(self.digits(), "digits")).from_("raw_rows")
+        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_(
+            exp.alias_(exp.paren(prepared), "prepared")
+        )
         ok = col("ok")
 
         def when_ok(value: exp.Expression, name: str) -> exp.Expression:
@@ -224,7 +230,7 @@ class Rules:
             when_ok(one_of(col("in_plan_text"), TRUE), "in_plan"),
             col("supplier"),
             col("category"),
-            *[unless_ok(name) for name in TEXTS if name not in ("pool", "kind", "element", "partner", "approved_by", "supplier", "category")],
+            *[unless_ok(name) for name in ("date_text", "amount_text", "in_plan_text")],
         ).from_(exp.alias_(exp.paren(checked), "checked"))
 
     def doubtful(self) -> exp.Select:
