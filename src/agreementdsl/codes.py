@@ -76,6 +76,7 @@ TITLES: dict[str, str] = {
     "W803": "A reporting trigger has a threshold of zero",
     "W901": "The agreement sets no outcomes",
     "W902": "An outcome is due outside the agreement's term",
+    "X001": "The workbook has no sheet of that name",
 }
 
 

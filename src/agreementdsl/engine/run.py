@@ -103,7 +103,7 @@ def run_ledger(
     as_of: date | None = None,
     explain: bool = False,
     progress: object = None,
-    engine: str = "reference",
+    engine: str = "auto",
     sheet: str | None = None,
 ) -> RunResult:
     """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11).

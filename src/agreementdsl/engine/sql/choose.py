@@ -14,7 +14,7 @@ class EngineError(ValueError):
 
 
 def choose_engine(engine: str, ledger: Path, sheet: str | None = None) -> str:
-    """"reference" or "duckdb" for this ledger; `auto` picks DuckDB for large or columnar files."""
+    """ "reference" or "duckdb" for this ledger; `auto` picks DuckDB for large or columnar files."""
     if engine not in ENGINES:
         raise EngineError(f"--engine {engine} is not one of {', '.join(ENGINES)}")
     columnar = ledger.suffix.lower() in ONLY_DUCKDB

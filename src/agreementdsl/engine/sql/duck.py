@@ -69,7 +69,9 @@ class DuckDBExecutor:
         for line, broken, *texts in con.execute(sql["doubtful"].sql("duckdb")).fetchall():
             if broken is not None:
                 rejected.append(
-                    Rejected(line, "L010", f"the row has {broken} fields but the header has {width}")
+                    Rejected(
+                        line, "L010", f"the row has {broken} fields but the header has {width}"
+                    )
                 )
                 continue
             result = reader.check(line, *texts)
@@ -93,7 +95,19 @@ class DuckDBExecutor:
             f"{n} {t}"
             for n, t in zip(
                 (*GOOD, *GOOD_TEXT),
-                ("BIGINT", "DATE", "VARCHAR", "VARCHAR", "BIGINT", "VARCHAR", "VARCHAR", "VARCHAR", "BOOLEAN", "VARCHAR", "VARCHAR"),
+                (
+                    "BIGINT",
+                    "DATE",
+                    "VARCHAR",
+                    "VARCHAR",
+                    "BIGINT",
+                    "VARCHAR",
+                    "VARCHAR",
+                    "VARCHAR",
+                    "BOOLEAN",
+                    "VARCHAR",
+                    "VARCHAR",
+                ),
                 strict=True,
             )
         )
@@ -181,4 +195,3 @@ class DuckDBExecutor:
             spool.decisions.frombytes(chunk["ident"].astype(np.uint64).tobytes())
             spool.flush()
         return spool
-

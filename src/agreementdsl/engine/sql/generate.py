@@ -21,12 +21,15 @@ DATE, SUM of BIGINT pence. Money is BIGINT pence throughout: no `/`, no ROUND, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
 
 from ...money import parse_amount
+
+Node = exp.Expr  # any node of a sqlglot tree
 
 DIALECTS = ("duckdb", "postgres", "spark")
 # The raw texts, in the reference reader's COLUMNS order.
@@ -61,34 +64,32 @@ def col(name: str) -> exp.Column:
     return exp.column(name)
 
 
-def lit(value: str | int) -> exp.Expression:
+def lit(value: str | int) -> Node:
     return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
 
 
-def matches(expression: exp.Expression, pattern: str) -> exp.Expression:
+def matches(expression: Node, pattern: str) -> Node:
     return exp.RegexpLike(this=expression, expression=lit(pattern))
 
 
-def one_of(expression: exp.Expression, values: list[str] | tuple[str, ...]) -> exp.Expression:
+def one_of(expression: Node, values: list[str] | tuple[str, ...]) -> Node:
     if not values:
         return exp.false()
     return exp.In(this=expression, expressions=[lit(v) for v in values])
 
 
-def both(*parts: exp.Expression) -> exp.Expression:
+def both(*parts: Node) -> Node:
     return exp.and_(*parts) if len(parts) > 1 else parts[0]
 
 
-def case(
-    whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None
-) -> exp.Expression:
+def case(whens: Sequence[tuple[Node, Node]], default: Node | None = None) -> Node:
     node = exp.Case()
     for condition, value in whens:
         node = node.when(condition, value)
     return node.else_(default) if default is not None else node
 
 
-def substr(expression: exp.Expression, start: int, length: int) -> exp.Expression:
+def substr(expression: Node, start: int, length: int) -> Node:
     return exp.Substring(this=expression, start=lit(start), length=lit(length))
 
 
@@ -116,7 +117,7 @@ class Rules:
         }
 
     # ------------------------------------------------------------ ledger checks
-    def valid_date(self) -> exp.Expression:
+    def valid_date(self) -> Node:
         """An ISO date that exists (years 0001 to 9999), judged on its digits as text: no CAST
         that could fail (engines do not promise to skip it for rows another test excludes)."""
         text = col("date_text")
@@ -143,11 +144,11 @@ class Rules:
             exp.LTE(this=day, expression=last),
         )
 
-    def element_ok(self) -> exp.Expression:
+    def element_ok(self) -> Node:
         """The element is one of the row's pool's, or empty where the pool allows it."""
         whens = []
         for pool in self.pools:
-            empty_ok: exp.Expression = (
+            empty_ok: Node = (
                 exp.NEQ(this=col("kind"), expression=lit("spend")) if pool.elements else exp.true()
             )
             whens.append(
@@ -161,7 +162,7 @@ class Rules:
             )
         return case(whens, exp.false()) if whens else exp.false()
 
-    def clean(self) -> exp.Expression:
+    def clean(self) -> Node:
         """True for a row the SQL reads exactly as the reference reader would accept it."""
         parts = [
             exp.Is(this=col("broken"), expression=exp.null()),
@@ -181,15 +182,15 @@ class Rules:
         return both(*parts)
 
     @staticmethod
-    def digits() -> exp.Expression:
+    def digits() -> Node:
         """The amount's text without sign, £ and thousands commas (`-£1,250.5` → `1250.5`)."""
-        text: exp.Expression = col("amount_text")
+        text: Node = col("amount_text")
         for mark in ("-", "£", ","):
             text = exp.func("REPLACE", text, lit(mark), lit(""))
         return text
 
     @staticmethod
-    def pence() -> exp.Expression:
+    def pence() -> Node:
         """BIGINT pence of an amount that matched AMOUNT_RE: pounds × 100 + pence, signed."""
         pounds = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(1))
         part = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(2))
@@ -210,10 +211,10 @@ class Rules:
         )
         ok = col("ok")
 
-        def when_ok(value: exp.Expression, name: str) -> exp.Expression:
+        def when_ok(value: Node, name: str) -> Node:
             return exp.alias_(case([(ok, value)]), name)
 
-        def unless_ok(name: str) -> exp.Expression:
+        def unless_ok(name: str) -> Node:
             return exp.alias_(case([(exp.not_(ok), col(name))]), f"raw_{name}")
 
         return exp.select(
@@ -255,7 +256,10 @@ class Rules:
 
     # ------------------------------------------------------------ aggregation
     def net(self) -> exp.Select:
-        signed = case([(exp.EQ(this=col("kind"), expression=lit("spend")), col("pence"))], exp.Neg(this=col("pence")))
+        signed = case(
+            [(exp.EQ(this=col("kind"), expression=lit("spend")), col("pence"))],
+            exp.Neg(this=col("pence")),
+        )
         return (
             exp.select("pool", "element", "day", exp.alias_(exp.Sum(this=signed), "net"))
             .from_("good")
@@ -289,21 +293,30 @@ class Rules:
         ).from_("staged")
 
     # ------------------------------------------------------------ spending rules
-    def field(self, pool: PoolSql, name: str) -> exp.Expression:
+    def field(self, pool: PoolSql, name: str) -> Node:
         """A transaction field as the conditions see it (LANGUAGE.md §5)."""
         if name == "kind":
             return lit("spend")
         if name == "partner":
-            by_element = case(
-                [(exp.EQ(this=col("element"), expression=lit(e)), lit(p)) for e, p in pool.elements.items()],
-                lit(""),
-            ) if pool.elements else lit("")
-            return case([(exp.NEQ(this=col("partner"), expression=lit("")), col("partner"))], by_element)
+            by_element = (
+                case(
+                    [
+                        (exp.EQ(this=col("element"), expression=lit(e)), lit(p))
+                        for e, p in pool.elements.items()
+                    ],
+                    lit(""),
+                )
+                if pool.elements
+                else lit("")
+            )
+            return case(
+                [(exp.NEQ(this=col("partner"), expression=lit("")), col("partner"))], by_element
+            )
         if name in ("category", "element", "supplier"):
             return col(name)
         return lit("")
 
-    def condition(self, pool: PoolSql, node: dict[str, Any]) -> exp.Expression:
+    def condition(self, pool: PoolSql, node: dict[str, Any]) -> Node:
         op = node["op"]
         if op in ("in", "not-in"):
             test = one_of(self.field(pool, node["field"]), list(node["values"]))
@@ -315,8 +328,8 @@ class Rules:
             return exp.true() if op == "all" else exp.false()
         return exp.paren(exp.and_(*parts) if op == "all" else exp.or_(*parts))
 
-    def applies(self, pool: PoolSql, rule: dict[str, Any]) -> exp.Expression:
-        parts: list[exp.Expression] = []
+    def applies(self, pool: PoolSql, rule: dict[str, Any]) -> Node:
+        parts: list[Node] = []
         if rule["limit"] is not None:
             parts.append(exp.LTE(this=col("pence"), expression=lit(parse_amount(rule["limit"]))))
         if rule["within_plan"]:
@@ -325,7 +338,7 @@ class Rules:
             parts.append(self.condition(pool, rule["where"]))
         return both(*parts) if parts else exp.true()
 
-    def rule_number(self) -> exp.Expression:
+    def rule_number(self) -> Node:
         """The number of the first rule of the row's pool that applies (NULL when none does)."""
         whens = []
         for pool in self.pools:
@@ -334,8 +347,10 @@ class Rules:
                 whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
         return case(whens) if whens else exp.null()
 
-    def pool_index(self) -> exp.Expression:
-        return case([(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools])
+    def pool_index(self) -> Node:
+        return case(
+            [(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools]
+        )
 
     def spends(self) -> exp.Select:
         """Each spend above zero, with its pool's index and the rule that applies to it."""
@@ -350,10 +365,15 @@ class Rules:
                 exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
             )
             .from_("good")
-            .where(both(exp.EQ(this=col("kind"), expression=lit("spend")), exp.GT(this=col("pence"), expression=lit(0))))
+            .where(
+                both(
+                    exp.EQ(this=col("kind"), expression=lit("spend")),
+                    exp.GT(this=col("pence"), expression=lit(0)),
+                )
+            )
         )
 
-    def statements(self) -> dict[str, exp.Expression]:
+    def statements(self) -> dict[str, Node]:
         """The named statements, in the order a run executes them."""
         return {
             "staged": self.stage(),

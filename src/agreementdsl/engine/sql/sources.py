@@ -84,9 +84,7 @@ def load(
 def _pick(names: list[str], source: str) -> list[str]:
     """For each of COLUMNS, the SQL giving its text from `source` (a list of fields)."""
     index = {n: i for i, n in enumerate(names)}
-    return [
-        f"coalesce({source}[{index[c] + 1}], '')" if c in index else "''" for c in COLUMNS
-    ]
+    return [f"coalesce({source}[{index[c] + 1}], '')" if c in index else "''" for c in COLUMNS]
 
 
 def _plain(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
@@ -94,7 +92,9 @@ def _plain(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None
         f"read_csv({_quote(str(path))}, columns={{'l': 'VARCHAR'}}, header=false, "
         f"delim='{_DELIM}', quote='', escape='', auto_detect=false, strict_mode=false)"
     )
-    texts = ", ".join(f"{sql} AS {name}" for sql, name in zip(_pick(names, "f"), TEXTS, strict=True))
+    texts = ", ".join(
+        f"{sql} AS {name}" for sql, name in zip(_pick(names, "f"), TEXTS, strict=True)
+    )
     try:
         con.execute(
             f"""CREATE VIEW raw_rows AS
@@ -127,7 +127,9 @@ def _parquet(con: duckdb.DuckDBPyConnection, reader: LedgerReader) -> None:
     )
 
 
-def python_rows(con: duckdb.DuckDBPyConnection, rows: Iterable[RawRow | Rejected]) -> list[Rejected]:
+def python_rows(
+    con: duckdb.DuckDBPyConnection, rows: Iterable[RawRow | Rejected]
+) -> list[Rejected]:
     """Rows read in Python, handed to DuckDB in batches of columns."""
     con.execute(
         "CREATE TABLE raw_table (line BIGINT, broken BIGINT, "
@@ -146,9 +148,7 @@ def python_rows(con: duckdb.DuckDBPyConnection, rows: Iterable[RawRow | Rejected
         for i, name in enumerate(TEXTS):
             data[name] = np.array([r[1][i] for r in batch], dtype=object)
         con.register("batch_rows", data)
-        con.execute(
-            f"INSERT INTO raw_table SELECT line, NULL, {', '.join(TEXTS)} FROM batch_rows"
-        )
+        con.execute(f"INSERT INTO raw_table SELECT line, NULL, {', '.join(TEXTS)} FROM batch_rows")
         con.unregister("batch_rows")
         batch.clear()
 
@@ -207,7 +207,9 @@ def _cell(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
@@ -221,4 +223,3 @@ def _quote(text: str) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
