@@ -51,7 +51,7 @@ KINDS = ("spend", "income", "contribution", "forecast")
 TRUE = ("true", "yes", "1", "y", "t")
 FALSE = ("false", "no", "0", "", "n", "f")
 
-DATE_RE = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # Python's `_AMOUNT` with thousands commas in their places, at most 2 decimals and at most 15
 # digits of pounds (so always below MAX_PENCE and within BIGINT).
 AMOUNT_RE = r"^-?£?([0-9]{1,15}|[0-9]{1,3}(,[0-9]{3}){1,4})([.][0-9]{0,2})?$"
@@ -141,6 +141,8 @@ class Rules:
         return both(
             matches(text, DATE_RE),
             exp.NEQ(this=year, expression=lit("0000")),
+            exp.Between(this=month, low=lit("01"), high=lit("12")),
+            exp.GTE(this=day, expression=lit("01")),
             exp.LTE(this=day, expression=last),
         )
 
@@ -229,10 +231,15 @@ class Rules:
             col("partner"),
             col("approved_by"),
             when_ok(one_of(col("in_plan_text"), TRUE), "in_plan"),
-            col("supplier"),
-            col("category"),
+            *[self.text_field(name) for name in GOOD_TEXT],
             *[unless_ok(name) for name in ("date_text", "amount_text", "in_plan_text")],
         ).from_(exp.alias_(exp.paren(checked), "checked"))
+
+    def text_field(self, name: str) -> Node:
+        """supplier or category: kept only where a condition reads it (else '' for ok rows)."""
+        if name in self.condition_fields:
+            return col(name)
+        return exp.alias_(case([(col("ok"), lit(""))], col(name)), name)
 
     def doubtful(self) -> exp.Select:
         """The rows the reference reader must decide, in ledger order, with their texts."""

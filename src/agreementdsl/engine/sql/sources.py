@@ -43,10 +43,10 @@ def plain_csv(path: Path) -> bool:
         while block := f.read(_BLOCK):
             if b'"' in block or b"\x00" in block or b"\x01" in block:
                 return False
-            joined = tail + block
-            crs += block.count(b"\r")
-            crlfs += joined.count(b"\r\n") - tail.count(b"\r\n")
-            tail = block[-1:]
+            if b"\r" in block or tail:
+                crs += block.count(b"\r")
+                crlfs += (tail + block[:1]).count(b"\r\n") + block.count(b"\r\n")
+            tail = block[-1:] if block.endswith(b"\r") else b""
     return crs == crlfs
 
 
