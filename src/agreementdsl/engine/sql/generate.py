@@ -193,17 +193,33 @@ class Rules:
 
     @staticmethod
     def pence() -> Node:
-        """BIGINT pence of an amount that matched AMOUNT_RE: pounds × 100 + pence, signed."""
-        pounds = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(1))
-        part = exp.SplitPart(this=col("digits"), delimiter=lit("."), part_index=lit(2))
-        pennies = exp.Pad(this=part, expression=lit(2), fill_pattern=lit("0"), is_left=False)
-        magnitude = exp.Add(
-            this=exp.Mul(this=exp.cast(pounds, "BIGINT"), expression=lit(100)),
-            expression=exp.cast(pennies, "BIGINT"),
+        """BIGINT pence of an amount that matched AMOUNT_RE: its digits with the point taken out
+        and zeros added to make two decimals (`1250.5` → `125050`), signed."""
+        digits = col("digits")
+        dot = exp.StrPosition(this=digits, substr=lit("."))
+        size = exp.Length(this=digits)
+        bare = exp.func("REPLACE", digits, lit("."), lit(""))
+
+        def at(offset: int) -> Node:
+            return exp.EQ(this=dot, expression=exp.Sub(this=size, expression=lit(offset)))
+
+        def pad(zeros: str) -> Node:
+            return exp.DPipe(this=bare, expression=lit(zeros), safe=True)
+
+        text = case(
+            [
+                (
+                    exp.EQ(this=dot, expression=lit(0)),
+                    exp.DPipe(this=digits, expression=lit("00"), safe=True),
+                ),
+                (at(2), bare),
+                (at(1), pad("0")),
+            ],
+            pad("00"),
         )
         negative = exp.EQ(this=substr(col("amount_text"), 1, 1), expression=lit("-"))
         sign = case([(negative, lit(-1))], lit(1))
-        return exp.Mul(this=sign, expression=exp.paren(magnitude))
+        return exp.Mul(this=sign, expression=exp.cast(text, "BIGINT"))
 
     def stage(self) -> exp.Select:
         """Every raw row once: `ok`, the parsed values of an ok row, the texts of any other."""
