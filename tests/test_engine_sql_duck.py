@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agreementdsl.engine.ledger import LedgerError
 from agreementdsl.engine.output import write_json, write_text
 from agreementdsl.engine.run import RunError, run_ledger
 from engine_support import compile_file
@@ -211,15 +212,24 @@ def test_a_parquet_ledger_gives_what_the_same_csv_gives(tmp_path: Path) -> None:
     assert same(ir, parquet, reference=LEDGER)
 
 
-def test_a_ledger_that_is_not_utf8_stops_the_run_as_the_reference_does(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["not utf-8", "missing", "a folder", "no amount column"])
+def test_a_ledger_that_cannot_be_read_stops_the_run_as_the_reference_does(
+    tmp_path: Path, kind: str
+) -> None:
     ir = compile_file(HEREFORDSHIRE)
     path = tmp_path / "ledger.csv"
-    path.write_bytes(LEDGER.read_bytes() + b"2005-06-01,mental-health,council,spend,1.00,\xff\n")
-    from agreementdsl.engine.ledger import LedgerError
-
+    if kind == "not utf-8":
+        path.write_bytes(
+            LEDGER.read_bytes() + b"2005-06-01,mental-health,council,spend,1.00,\xff\n"
+        )
+    elif kind == "a folder":
+        path.mkdir()
+    elif kind == "no amount column":
+        path.write_text("date,pool,kind\n2005-06-01,mental-health,spend\n")
     messages = []
     for engine in ("reference", "duckdb"):
         with pytest.raises(LedgerError) as caught:
             run_ledger(ir, path, engine=engine)
-        messages.append((caught.value.code, caught.value.message))
-    assert messages[0] == messages[1] and messages[0][0] == "L103"
+        messages.append((caught.value.code, caught.value.message, caught.value.hint))
+    assert messages[0] == messages[1]
+    assert messages[0][0] == ("L101" if kind == "no amount column" else "L103")

@@ -67,7 +67,7 @@ def load(
     path = reader.path
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise LedgerError("L103", f"cannot read the ledger {path}: No such file or directory")
+        return python_rows(con, reader), 0  # the reference reader says why it cannot read it
     if suffix == ".parquet":
         _parquet(con, reader)
         return [], 0
