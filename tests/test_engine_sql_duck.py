@@ -233,3 +233,20 @@ def test_a_ledger_that_cannot_be_read_stops_the_run_as_the_reference_does(
         messages.append((caught.value.code, caught.value.message, caught.value.hint))
     assert messages[0] == messages[1]
     assert messages[0][0] == ("L101" if kind == "no amount column" else "L103")
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["2008-06-01,p,spend,12.50,e1,mgr", "2008-06-02,p,spend,1.00,e2,r1"],  # DuckDB's parser
+        ["2008-06-01,p,spend,12.50,e1,mgr", "2008-06-02,p,spend", "2008-06-03,p,spend,2,e1,r1"],
+        ["2008-06-01,p,spend,12.50,e1,mgr", "", "2008-06-03,p,spend,2,e1,r1,x"],  # by lines
+    ],
+)
+def test_plain_csv_rows_keep_their_line_numbers(tmp_path: Path, lines: list[str]) -> None:
+    ir = compile_clause([{"limit": None, "plan": False, "where": None, "approvers": ["mgr"]}])
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(["date,pool,kind,amount,element,approved_by", *lines]) + "\n")
+    data = json.loads(same(ir, path, as_of=date(2009, 3, 31)))
+    rows = [a["row"] for a in data["pools"][0]["approvals"]]
+    assert rows == [n for n, line in enumerate(lines, start=2) if line.count(",") == 5]

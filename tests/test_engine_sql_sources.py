@@ -18,8 +18,9 @@ from agreementdsl.cli import main
 from agreementdsl.engine.ledger import LedgerError
 from agreementdsl.engine.output import write_json
 from agreementdsl.engine.run import RunError, run_ledger
+from agreementdsl.engine.sql import sources
 from agreementdsl.engine.sql.choose import choose_engine
-from agreementdsl.engine.sql.sources import plain_csv
+from agreementdsl.engine.sql.sources import csv_mode, plain_csv
 from engine_support import compile_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,23 +44,37 @@ def json_of(ir: dict[str, Any], ledger: Path, **options: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    ("content", "plain"),
+    ("content", "mode"),
     [
-        (b"date,pool\n2005-01-01,p\n", True),
-        (b"date,pool\r\n2005-01-01,p\r\n", True),
-        (b'date,pool\n2005-01-01,"p"\n', False),  # quoting: the reference reader's csv rules
-        (b"date,pool\r2005-01-01,p\r", False),  # a bare CR ends a line for Python's csv only
-        (b"date,pool\n2005-01-01,p\x00\n", False),
-        (b'{"date": "2005-01-01"}\n', False),
-        (b"", False),
+        (b"date,pool\n2005-01-01,p\n", "columns"),
+        (b"date,pool\r\n2005-01-01,p\r\n", "columns"),
+        (b"date,pool\n\n2005-01-01,p\n", "lines"),  # DuckDB's parser would skip the blank line
+        (b"date,pool\r\n2005-01-01,p\r\n\r\n", "lines"),
+        (b'date,pool\n2005-01-01,"p"\n', "python"),  # quoting: the reference reader's csv rules
+        (b"date,pool\r2005-01-01,p\r", "python"),  # a bare CR ends a line for Python's csv only
+        (b"date,pool\n2005-01-01,p\x00\n", "python"),
+        (b'{"date": "2005-01-01"}\n', "python"),
+        (b"", "python"),
     ],
 )
-def test_which_csv_files_duckdb_reads_line_by_line(
-    tmp_path: Path, content: bytes, plain: bool
-) -> None:
+def test_how_duckdb_reads_a_csv_file(tmp_path: Path, content: bytes, mode: str) -> None:
     path = tmp_path / "ledger.csv"
     path.write_bytes(content)
-    assert plain_csv(path) is plain
+    assert csv_mode(path) == mode
+    assert plain_csv(path) is (mode != "python")
+
+
+def test_blank_lines_and_carriage_returns_are_seen_across_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_BLOCK", 4)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(b"a,b\r\n1,2\r\n\r\n3,4\r\n")
+    assert csv_mode(path) == "lines"
+    path.write_bytes(b"a,b\r\n1,2\r\n3,4\r\n")
+    assert csv_mode(path) == "columns"
+    path.write_bytes(b"a,bc\r\r\n1,2\n")
+    assert csv_mode(path) == "python"
 
 
 def write_workbook(

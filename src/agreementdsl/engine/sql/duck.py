@@ -58,6 +58,12 @@ class DuckDBExecutor:
         rejected, width = sources.load(con, reader, self.sheet)
         try:
             con.execute(f"CREATE TABLE staged AS {sql['staged'].sql('duckdb')}")
+            if sources.rejected_widths(con):
+                # A row of the wrong width: read the file by lines so every number is right.
+                con.execute("DROP TABLE staged")
+                con.execute("DROP VIEW raw_rows")
+                sources.by_lines(con, reader.path, sources.header(reader.path))
+                con.execute(f"CREATE TABLE staged AS {sql['staged'].sql('duckdb')}")
         except duckdb.Error:
             # DuckDB could not read the file as plain lines (say, it is not UTF-8): the
             # reference reader's raw pass reads it instead, or says why it cannot.

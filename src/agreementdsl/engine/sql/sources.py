@@ -29,28 +29,41 @@ _DELIM = "\x01"  # a byte a plain CSV never holds: each line is read as one fiel
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
-def plain_csv(path: Path) -> bool:
-    """Whether DuckDB may read the file line by line (no quoting, no bare CR, no NUL or \\x01)."""
+def csv_mode(path: Path) -> str:
+    """How DuckDB may read a CSV file: "columns" (its own parser: no quoting, no bare CR, no
+    NUL or \\x01, no blank line), "lines" (one physical line at a time: the same but with blank
+    lines), or "python" (the reference reader's raw pass)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet", *SPREADSHEETS):
-        return False
+        return "python"
     crs = crlfs = 0
+    blank = False
     with path.open("rb") as f:
         first = f.read(4).removeprefix(b"\xef\xbb\xbf")
         if not first or first.lstrip().startswith(b"{"):
-            return False
+            return "python"
         f.seek(0)
         tail = b""
         while block := f.read(_BLOCK):
             if b'"' in block or b"\x00" in block or b"\x01" in block:
-                return False
-            if b"\r" in block or tail:
+                return "python"
+            edge = tail + block[:2]
+            blank = blank or b"\n\n" in block or b"\n\r\n" in block or b"\n\n" in edge
+            blank = blank or b"\n\r\n" in edge
+            if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
-                crlfs += (tail + block[:1]).count(b"\r\n") + block.count(b"\r\n")
-            tail = block[-1:] if block.endswith(b"\r") else b""
-    return crs == crlfs
+                crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
+            tail = block[-2:]
+    if crs != crlfs:
+        return "python"
+    return "lines" if blank else "columns"
 
 
-def _header(path: Path) -> list[str]:
+def plain_csv(path: Path) -> bool:
+    """Whether DuckDB reads the file itself (by columns or by lines)."""
+    return csv_mode(path) != "python"
+
+
+def header(path: Path) -> list[str]:
     with path.open("rb") as f:
         first = f.readline()
     try:
@@ -73,10 +86,14 @@ def load(
         return [], 0
     if suffix in SPREADSHEETS:
         return python_rows(con, _workbook(reader, sheet)), 0
-    if plain_csv(path):
-        names = _header(path)
+    mode = csv_mode(path)
+    if mode != "python":
+        names = header(path)
         reader._columns(names)
-        _plain(con, path, names)
+        if mode == "columns":
+            by_columns(con, path, names)
+        else:
+            by_lines(con, path, names)
         return [], len(names)
     return python_rows(con, reader), 0
 
@@ -87,7 +104,37 @@ def _pick(names: list[str], source: str) -> list[str]:
     return [f"coalesce({source}[{index[c] + 1}], '')" if c in index else "''" for c in COLUMNS]
 
 
-def _plain(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
+def by_columns(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
+    """DuckDB's own parallel parser, for a plain CSV without blank lines: row N is line N + 1.
+
+    A row of the wrong width goes to DuckDB's `reject_errors` (then the row numbers after it
+    would be off by its absence, so the caller reads the file again by lines: `by_lines`)."""
+    spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
+    source = (
+        f"read_csv({_quote(str(path))}, columns={{{spec}}}, header=false, skip=1, delim=',', "
+        f"quote='', escape='', auto_detect=false, nullstr='{_DELIM}', store_rejects=true)"
+    )
+    index = {n: i for i, n in enumerate(names)}
+    picks = [f"coalesce(c{index[c]}, '')" if c in index else "''" for c in COLUMNS]
+    texts = ", ".join(f"{sql} AS {name}" for sql, name in zip(picks, TEXTS, strict=True))
+    con.execute(
+        f"""CREATE VIEW raw_rows AS
+        SELECT line, CAST(NULL AS BIGINT) AS broken, {texts}
+        FROM (SELECT row_number() OVER () + 1 AS line, * FROM {source})"""
+    )
+
+
+def rejected_widths(con: duckdb.DuckDBPyConnection) -> int:
+    """How many rows `by_columns` set aside for their width."""
+    try:
+        found = con.execute("SELECT count(*) FROM reject_errors").fetchone()
+    except duckdb.Error:
+        return 0
+    return int(found[0]) if found else 0
+
+
+def by_lines(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
+    """One physical line per row, fields split in SQL: row N is line N, blank lines counted."""
     lines = (
         f"read_csv({_quote(str(path))}, columns={{'l': 'VARCHAR'}}, header=false, "
         f"delim='{_DELIM}', quote='', escape='', auto_detect=false, strict_mode=false)"
