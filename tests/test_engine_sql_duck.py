@@ -250,3 +250,13 @@ def test_plain_csv_rows_keep_their_line_numbers(tmp_path: Path, lines: list[str]
     data = json.loads(same(ir, path, as_of=date(2009, 3, 31)))
     rows = [a["row"] for a in data["pools"][0]["approvals"]]
     assert rows == [n for n, line in enumerate(lines, start=2) if line.count(",") == 5]
+
+
+def test_a_large_ledger_works_in_a_database_file_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agreementdsl.engine.sql import duck
+
+    monkeypatch.setattr(duck, "_FILE_BYTES", 0)
+    monkeypatch.setattr(duck, "_SPOOL_LINES", 7)  # many chunks copied to the spool
+    same(compile_file(HEREFORDSHIRE), LEDGER)

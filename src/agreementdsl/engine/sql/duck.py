@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,7 +26,8 @@ from . import sources
 from .generate import GOOD, GOOD_TEXT, Rules
 
 _EPOCH = date(1970, 1, 1).toordinal()
-_SPOOL_LINES = 1 << 20  # ledger lines per chunk when the spends are copied to the spool
+_SPOOL_LINES = 1 << 19  # ledger lines per chunk when the spends are copied to the spool
+_FILE_BYTES = 8 << 20  # from this size of ledger DuckDB works in a database file
 
 
 class DuckDBExecutor:
@@ -45,7 +47,10 @@ class DuckDBExecutor:
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         with tempfile.TemporaryDirectory(prefix="agreementdsl-duckdb-") as work:
-            con = duckdb.connect()
+            # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
+            # rows: less time and a third less memory than in memory with spilling).
+            large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
+            con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
             try:
                 con.execute(f"SET memory_limit = '{self.memory_limit}'")
                 con.execute(f"SET temp_directory = '{work}'")
