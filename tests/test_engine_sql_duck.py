@@ -260,3 +260,23 @@ def test_a_large_ledger_works_in_a_database_file_with_the_same_result(
     monkeypatch.setattr(duck, "_FILE_BYTES", 0)
     monkeypatch.setattr(duck, "_SPOOL_LINES", 7)  # many chunks copied to the spool
     same(compile_file(HEREFORDSHIRE), LEDGER)
+
+
+@pytest.mark.parametrize("amount", ["99.99", "£99.99", "99.9"])
+@pytest.mark.parametrize("day", ["2008-06-01", " 2008-06-01"])
+def test_a_condition_reads_supplier_and_category_as_the_reference_does(
+    tmp_path: Path, amount: str, day: str
+) -> None:
+    """Found by the differential test: the reference's fast path reads `c1 ` as written, its
+    careful path (a `£` amount, say) strips it, and the DuckDB executor must do the same."""
+    where = ("cmp", "category", False, ['"c1"'])
+    ir = compile_clause(
+        [
+            {"limit": 1000, "plan": False, "where": None, "approvers": ["mgr"]},
+            {"limit": None, "plan": False, "where": where, "approvers": ["r1"]},
+            {"limit": None, "plan": False, "where": None, "approvers": ["r2"]},
+        ]
+    )
+    path = tmp_path / "ledger.csv"
+    path.write_text(f"date,pool,kind,amount,element,category\n{day},p,spend,{amount},e1,c1 \n")
+    same(ir, path, as_of=date(2009, 3, 31))

@@ -88,7 +88,9 @@ def raw_rows(ir: dict[str, Any], ledger: Path) -> list[tuple[Any, ...]]:
 
 
 QUERIES = {
-    "staged": "SELECT line, ok, day, pool, kind, pence, in_plan FROM staged ORDER BY line",
+    "staged": "SELECT line, ok, date_text, pool, kind, pence, in_plan FROM staged ORDER BY line",
+    "dates": "SELECT * FROM dates ORDER BY date_text",
+    "doubtful": "SELECT line FROM ({doubtful}) q ORDER BY line",
     "net": "SELECT * FROM ({net}) q ORDER BY 1, 2, 3",
     "forecasts": "{forecasts}",
     "received": "SELECT * FROM ({received}) q ORDER BY 1, 2, 3",
@@ -99,9 +101,11 @@ QUERIES = {
 def results(run: Any, rules: Rules, dialect: str) -> dict[str, list[tuple[Any, ...]]]:
     sql = {name: tree.sql(dialect=dialect) for name, tree in rules.statements().items()}
     run(f"CREATE TABLE staged AS {sql['staged']}")
+    run(f"CREATE TABLE dates AS {sql['dates']}")
     run(
-        "CREATE TABLE checked_rows AS SELECT line, day, pool, kind, pence, element, partner, "
-        "approved_by, in_plan, supplier, category FROM staged WHERE 1 = 0"
+        "CREATE TABLE checked_rows AS SELECT s.line, d.day, s.pool, s.kind, s.pence, s.element, "
+        "s.partner, s.approved_by, s.in_plan, s.supplier, s.category "
+        "FROM staged s JOIN dates d ON s.date_text = d.date_text WHERE 1 = 0"
     )
     run(f"CREATE VIEW good AS {sql['good']}")
     out = {}
