@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench browser clean
+.PHONY: demo test lint typecheck unit bench browser postgres clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
@@ -31,13 +31,19 @@ demo: $(STAMP)
 	  --measures agreements/herefordshire-measures.csv \
 	  --as-of 2006-01-31 --output build/report
 
-test: $(STAMP) browser lint typecheck unit
+test: $(STAMP) browser postgres lint typecheck unit
 
 # The HTML rendering test opens pages in headless Chromium (Debian packages chromium, chromium-driver).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium for the rendering tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+# The SQL tests start a throwaway PostgreSQL cluster (Debian package postgresql: initdb, pg_ctl).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "installing postgresql for the SQL tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -51,6 +57,7 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_ledger.py
+	$(BIN)/python bench/run_sql.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -34,7 +34,10 @@ ERRORS_DOC = ROOT / "docs" / "errors.md"
 CODE = re.compile(r"^[EW][0-9]{3}$")
 # R codes are those of `report`, `whatif` and `serve`: documented and titled like check's
 CODE_IN_SOURCE = re.compile(r"""["']([EWR][0-9]{3})["']""")
-CODE_HEADING = re.compile(r"^## ([EWR][0-9]{3})\b", re.MULTILINE)
+CODE_HEADING = re.compile(r"^## ([EWRX][0-9]{3})\b", re.MULTILINE)
+# Codes of `run` that stop it (the X range, issue 11's executors): titled and documented like
+# the checker's, but no defect file makes them.
+RUN_CODE_IN_SOURCE = re.compile(r"""["'](X[0-9]{3})["']""")
 ANSI = "\x1b["
 
 # A defect is one file, or a folder when it takes several agreements (such as a shared id).
@@ -76,6 +79,11 @@ def source_codes() -> set[str]:
     src = ROOT / "src" / "agreementdsl"
     files = [*src.rglob("*.py"), *src.rglob("*.json")]
     return {code for f in files for code in CODE_IN_SOURCE.findall(f.read_text("utf-8"))}
+
+
+def run_codes() -> set[str]:
+    src = ROOT / "src" / "agreementdsl"
+    return {c for f in src.rglob("*.py") for c in RUN_CODE_IN_SOURCE.findall(f.read_text("utf-8"))}
 
 
 # ---------------------------------------------------------------- golden outputs
@@ -171,8 +179,9 @@ def test_strict_turns_a_warning_into_a_failure() -> None:
 # ---------------------------------------------------------------- docs/errors.md
 def test_every_code_is_documented_in_errors_md_and_every_section_is_a_real_code() -> None:
     headings = CODE_HEADING.findall(ERRORS_DOC.read_text("utf-8"))
-    assert sorted(source_codes() - set(headings)) == [], "codes missing from docs/errors.md"
-    assert sorted(set(headings) - source_codes()) == [], "docs/errors.md documents unknown codes"
+    codes = source_codes() | run_codes()
+    assert sorted(codes - set(headings)) == [], "codes missing from docs/errors.md"
+    assert sorted(set(headings) - codes) == [], "docs/errors.md documents unknown codes"
     assert headings == sorted(set(headings)), "one section per code, in code order"
 
 
@@ -207,7 +216,7 @@ def test_messages_quoted_in_errors_md_are_what_the_checker_prints(golden: Golden
 def test_every_code_has_a_title_for_ci_tools() -> None:
     from agreementdsl.codes import TITLES
 
-    assert sorted(source_codes() - set(TITLES)) == [], "codes without a title in codes.py"
+    assert sorted((source_codes() | run_codes()) - set(TITLES)) == [], "codes without a title"
     # Every section of docs/errors.md has a title, fmt's, the ledger's and paths' codes too.
     headings = re.findall(r"^## ([A-Z][0-9]{3})\b", ERRORS_DOC.read_text("utf-8"), re.MULTILINE)
     assert sorted(TITLES) == sorted(set(headings))

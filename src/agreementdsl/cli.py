@@ -93,8 +93,19 @@ def _colour(text: str) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the IR here instead of standard output.",
 )
-def compile_command(agreement: Path, output: Path | None) -> None:
+@click.option("--sql", is_flag=True, help="Print the rules as SQL instead of the IR.")
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "postgres", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="The SQL dialect for --sql.",
+)
+def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: str) -> None:
     """Compile an agreement to its versioned JSON IR (the rules the engine and renderer read).
+
+    With --sql, print the ledger checks, aggregation and spending rules as the SQL the columnar
+    executor runs (one tree, generated for --dialect).
 
     Exit status: 0 compiled, 1 the agreement has errors, 2 usage error.
     """
@@ -110,9 +121,13 @@ def compile_command(agreement: Path, output: Path | None) -> None:
         click.echo(format_text_report(loaded.errors, sources), err=True)
         click.echo(f"cannot compile {agreement}: {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
-    text = json.dumps(
-        compile_agreement(loaded.agreement, loaded.source.text), indent=2, ensure_ascii=False
-    )
+    ir = compile_agreement(loaded.agreement, loaded.source.text)
+    if sql:
+        from .engine.sql.generate import render as render_sql
+
+        text = render_sql(ir, dialect).rstrip("\n")
+    else:
+        text = json.dumps(ir, indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
     else:
@@ -130,8 +145,17 @@ def compile_command(agreement: Path, output: Path | None) -> None:
     "--ledger",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The pool's transactions: CSV or JSON Lines.",
+    help="The pool's transactions: CSV, JSON Lines, Parquet or an .xlsx workbook.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "reference", "duckdb"]),
+    default="auto",
+    show_default=True,
+    help="The executor: the reference row loop, the rules as SQL on DuckDB, or auto "
+    "(DuckDB for large ledgers, Parquet and workbooks).",
+)
+@click.option("--sheet", metavar="NAME", help="The workbook's sheet (default: the first).")
 @click.option(
     "--disputes",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -187,6 +211,8 @@ def run_command(
     exit_on: str | None,
     partner: str | None,
     notice_given: str | None,
+    engine: str,
+    sheet: str | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
@@ -235,6 +261,8 @@ def run_command(
             as_of=day,
             explain=explain,
             progress=progress,
+            engine=engine,
+            sheet=sheet,
         )
     try:
         out = sys.stdout

@@ -123,6 +123,7 @@ TITLES: dict[str, str] = {
     "P007": "The file to write is a symbolic link",
     "P008": "The file to write is a folder or a special file",
     "P009": "The file to write is outside the output folder",
+    "X001": "The workbook has no sheet of that name",
 }
 
 

@@ -132,10 +132,13 @@ class Authority:
         self, amount: int, in_plan: bool, fields: FieldTuple, recorded: tuple[str, ...]
     ) -> Decision:
         """Required approvers, and whether the recorded ones meet them."""
-        recorded = tuple(self._as_role(r) for r in recorded)
         if amount <= 0:
-            return Decision(None, (), recorded, True, ())
-        rule = self.rule_for(amount, in_plan, fields)
+            return Decision(None, (), tuple(self._as_role(r) for r in recorded), True, ())
+        return self.judge(self.rule_for(amount, in_plan, fields), recorded)
+
+    def judge(self, rule: Rule | None, recorded: tuple[str, ...]) -> Decision:
+        """The decision for a spend above zero that `rule` applies to (None: no rule does)."""
+        recorded = tuple(self._as_role(r) for r in recorded)
         key = (rule.number if rule else None, recorded)
         cached = self._match_cache.get(key)
         if cached is not None:

@@ -12,7 +12,7 @@ from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
-from .executor import ApprovalSpool, RowExecutor, Totals
+from .executor import ApprovalSpool, Executor, RowExecutor, Totals
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
@@ -21,6 +21,7 @@ from .payments import warnings_for as payment_warnings
 from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
+from .sql.choose import EngineError, choose_engine
 
 LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
 
@@ -110,8 +111,18 @@ class Executed:
     warnings: list[str]
 
 
-def execute_ledger(ir: dict[str, Any], ledger: Path, progress: object = None) -> Executed:
-    """Read and classify every row of the ledger once."""
+def execute_ledger(
+    ir: dict[str, Any],
+    ledger: Path,
+    progress: object = None,
+    engine: str = "auto",
+    sheet: str | None = None,
+) -> Executed:
+    """Read and classify every row of the ledger once.
+
+    `engine` chooses the executor: "reference" (the row loop), "duckdb" (the rules as SQL) or
+    "auto" (DuckDB for large ledgers and for Parquet or workbooks); see engine/sql/choose.py.
+    """
     _regular(ledger)
     roles = frozenset(r["id"] for r in ir["roles"])
     authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
@@ -119,7 +130,17 @@ def execute_ledger(ir: dict[str, Any], ledger: Path, progress: object = None) ->
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    totals = ParallelExecutor(RowExecutor(authorities, element_partners)).execute(reader, progress)
+    try:
+        chosen = choose_engine(engine, ledger, sheet)
+    except EngineError as exc:
+        raise RunError(str(exc), usage=True, hint="use --engine duckdb or auto") from None
+    if chosen == "duckdb":
+        from .sql.duck import DuckDBExecutor  # imported only when used: DuckDB loads slowly
+
+        executor: Executor = DuckDBExecutor(ir, authorities, sheet)
+    else:
+        executor = ParallelExecutor(RowExecutor(authorities, element_partners))
+    totals = executor.execute(reader, progress)
     return Executed(totals, authorities, list(reader.warnings))
 
 
@@ -155,10 +176,12 @@ def run_ledger(
     as_of: date | None = None,
     explain: bool = False,
     progress: object = None,
+    engine: str = "auto",
+    sheet: str | None = None,
 ) -> RunResult:
     """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
     wanted = parse_year(ir, year) if year is not None else None
-    executed = execute_ledger(ir, ledger, progress)
+    executed = execute_ledger(ir, ledger, progress, engine, sheet)
     as_of = as_of or default_as_of(executed, wanted)
     return year_results(
         ir, executed, wanted, as_of, disputes=disputes, measures=measures, explain=explain

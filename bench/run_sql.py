@@ -1,0 +1,202 @@
+"""Benchmark: the DuckDB executor against the reference and a hand-written DuckDB query (the floor).
+
+    .venv/bin/python bench/run_sql.py [--rows 1000000 10000000] [--skip reference]
+
+For each size a seeded synthetic 2005/06 ledger for the Herefordshire agreement is written once
+under build/bench/ (CSV, and Parquet made from it), and each measurement runs in a fresh
+process so that its peak memory is its own:
+
+- `reference`: `run_ledger(engine="reference")` over the CSV (the row loop, two processes);
+- `duckdb-csv`, `duckdb-parquet`: `run_ledger(engine="duckdb")`;
+- `floor`: one plain DuckDB query over the typed CSV doing the same classification (each
+  spend's rule by limit, plan and element) and the pool/element/day aggregation, with none of
+  the checks, explanations or output.
+
+`run s` is the executor and the analysis (what `run` does before writing); `json s` writing the
+full JSON contract (every approval listed) to a file; rows/s is over `run s`. Results go to
+standard output and are recorded by hand in docs/performance-sql.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+AGREEMENT = ROOT / "agreements" / "herefordshire.yaml"
+OUT = ROOT / "build" / "bench"
+KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor")
+
+ELEMENTS = {
+    "mental-health": ["pct-provider", "pct-commissioning", "council"],
+    "learning-disabilities": ["council", "respite", "pct-commissioning"],
+}
+APPROVERS = ["mh-manager", "ld-manager", "board", "executives", "executives;board", ""]
+HEADER = "date,pool,element,kind,amount,partner,approved_by,in_plan,supplier,category,reference\n"
+
+
+def make_ledger(path: Path, rows: int, seed: int = 75) -> None:
+    """96% spends of three sizes, 3% income, some contributions and forecasts, dated in order."""
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    days = [f"2005-{m:02d}-{d:02d}" for m in range(4, 13) for d in range(1, 29)] + [
+        f"2006-{m:02d}-{d:02d}" for m in range(1, 4) for d in range(1, 29)
+    ]
+    plans = ["true", "false", ""]
+    with path.open("w", newline="") as f:
+        f.write(HEADER)
+        lines = []
+        for i in range(rows):
+            pool = "mental-health" if rng.random() < 0.65 else "learning-disabilities"
+            day = days[i * len(days) // rows]
+            r = rng.random()
+            if r < 0.96:
+                pence = rng.choice(
+                    [
+                        rng.randint(100, 900_000),
+                        rng.randint(100_000, 5_000_000),
+                        rng.randint(1_000_000, 40_000_000),
+                    ]
+                )
+                lines.append(
+                    f"{day},{pool},{rng.choice(ELEMENTS[pool])},spend,{pence // 100}.{pence % 100:02d},,"
+                    f"{rng.choice(APPROVERS)},{rng.choice(plans)},Supplier {rng.randrange(200)},placements,R{i}\n"
+                )
+            elif r < 0.99:
+                lines.append(
+                    f"{day},{pool},{rng.choice(ELEMENTS[pool])},income,{rng.randint(1, 50_000)}.00,,,,,,R{i}\n"
+                )
+            elif r < 0.998:
+                partner = rng.choice(["hpct", "hc"])
+                lines.append(f"{day},{pool},,contribution,100000.00,{partner},,,,,R{i}\n")
+            else:
+                lines.append(f"{day},{pool},,forecast,18000000.00,,,,,,R{i}\n")
+            if len(lines) >= 100_000:
+                f.write("".join(lines))
+                lines.clear()
+        f.write("".join(lines))
+
+
+def ledgers(rows: int) -> tuple[Path, Path]:
+    csv_path = OUT / f"sql-ledger-{rows}.csv"
+    parquet = csv_path.with_suffix(".parquet")
+    if not csv_path.exists():
+        make_ledger(csv_path, rows)
+    if not parquet.exists():
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
+        )
+        con.close()
+    return csv_path, parquet
+
+
+FLOOR = """
+SELECT pool, element, date, rule, sum(pence) AS pence, count(*) AS n FROM (
+  SELECT pool, element, date,
+    CAST(amount * 100 AS BIGINT) * CASE WHEN kind = 'income' THEN -1 ELSE 1 END AS pence,
+    CASE WHEN kind <> 'spend' OR amount <= 0 THEN 0
+         WHEN pool = 'mental-health' THEN
+           CASE WHEN amount <= 50000 AND in_plan = 'true' THEN 1 WHEN amount <= 250000 THEN 2 ELSE 3 END
+         ELSE
+           CASE WHEN amount <= 10000 AND element = 'respite' THEN 1
+                WHEN amount <= 25000 AND in_plan = 'true' THEN 2
+                WHEN amount <= 250000 THEN 3 ELSE 4 END
+    END AS rule
+  FROM read_csv('{path}', header=true, columns={{
+    'date': 'DATE', 'pool': 'VARCHAR', 'element': 'VARCHAR', 'kind': 'VARCHAR',
+    'amount': 'DECIMAL(18,2)', 'partner': 'VARCHAR', 'approved_by': 'VARCHAR',
+    'in_plan': 'VARCHAR', 'supplier': 'VARCHAR', 'category': 'VARCHAR', 'reference': 'VARCHAR'}})
+) GROUP BY pool, element, date, rule
+"""
+
+
+def measure(kind: str, rows: int) -> dict[str, object]:
+    """Run one measurement in this process; the figures as a dict."""
+    csv_path, parquet = ledgers(rows)
+    if kind == "floor":
+        import duckdb
+
+        start = time.perf_counter()
+        groups = len(duckdb.connect().execute(FLOOR.format(path=csv_path)).fetchall())
+        run, write = time.perf_counter() - start, 0.0
+        assert groups > 0
+    else:
+        from agreementdsl import load
+        from agreementdsl.compile import compile_agreement
+        from agreementdsl.engine.output import write_json
+        from agreementdsl.engine.run import run_ledger
+
+        loaded = load(AGREEMENT)
+        assert loaded.agreement is not None and loaded.source is not None
+        ir = compile_agreement(loaded.agreement, loaded.source.text)
+        ledger = parquet if kind == "duckdb-parquet" else csv_path
+        engine = "reference" if kind == "reference" else "duckdb"
+        start = time.perf_counter()
+        result = run_ledger(ir, ledger, engine=engine)
+        mid = time.perf_counter()
+        with (OUT / f"sql-result-{kind}-{rows}.json").open("w") as out:
+            write_json(result, out)
+        result.close()
+        run, write = mid - start, time.perf_counter() - mid
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    return {
+        "kind": kind,
+        "rows": rows,
+        "run_seconds": round(run, 2),
+        "json_seconds": round(write, 2),
+        "rows_per_second": round(rows / run),
+        "peak_mib": round(peak / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--skip", nargs="*", default=[], choices=KINDS)
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--make", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.make:
+        ledgers(args.make)
+        return
+    if args.one:
+        print(json.dumps(measure(args.one[0], int(args.one[1]))))
+        return
+    with open("/proc/loadavg") as f:
+        print(f"load average at start: {f.read().split()[0]}")
+    print(f"{'kind':<15} {'rows':>11} {'run s':>7} {'json s':>7} {'rows/s':>11} {'peak MiB':>9}")
+    for rows in args.rows:
+        # Written before any timing, in a process of its own (a peak resident set survives exec,
+        # so a child started from a process that wrote 10M rows would report that peak).
+        subprocess.run([sys.executable, __file__, "--make", str(rows)], check=True)
+        for kind in KINDS:
+            if kind in args.skip:
+                continue
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", kind, str(rows)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            fig = json.loads(done.stdout.strip().splitlines()[-1])
+            print(
+                f"{kind:<15} {fig['rows']:>11,} {fig['run_seconds']:>7} {fig['json_seconds']:>7} "
+                f"{fig['rows_per_second']:>11,} {fig['peak_mib']:>9}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,451 @@
+"""The compiled rules as SQL: one sqlglot tree per statement, generated for each dialect.
+
+The statements read a relation `raw_rows` of the ledger's texts (one row per ledger row, with
+its physical line and, for a row of the wrong width, its field count) that the reading layer of
+each engine provides, and build everything the analysis needs:
+
+- `staged`: every row once, with `ok` true when the row is in a form the SQL parses exactly as
+  the reference reader does (plain ISO dates, known pools, kinds, elements and partners, amounts
+  like `12500.00`, `-£1,250.5`); the parsed values for those rows, the texts for the others.
+  A row that is not `ok` is not rejected here: the reference reader's own `check` decides it,
+  with its code and message, so the two executors cannot disagree on a doubtful row.
+- `net`, `forecasts`, `received`, `days`: pool/element/day aggregation of the usable rows.
+- `spends`: each spend above zero with the number of the first spending rule that applies
+  (limits, within plan, conditions), in the order of LANGUAGE.md §5.
+
+Only a whitelisted subset of SQL is used, one that means the same on DuckDB, PostgreSQL and
+Spark: CASE, IN, comparisons, `%` on integers, SUBSTRING, STRPOS, REGEXP_REPLACE, RPAD, LENGTH,
+a regular-expression match, CAST of checked digit strings to BIGINT and of checked ISO dates to
+DATE, SUM of BIGINT pence. Money is BIGINT pence throughout: no `/`, no ROUND, no decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from ...money import parse_amount
+
+Node = exp.Expr  # any node of a sqlglot tree
+
+DIALECTS = ("duckdb", "postgres", "spark")
+# The raw texts, in the reference reader's COLUMNS order.
+TEXTS = (
+    "date_text",
+    "pool",
+    "kind",
+    "amount_text",
+    "element",
+    "partner",
+    "approved_by",
+    "in_plan_text",
+    "supplier",
+    "category",
+)
+GOOD = ("line", "day", "pool", "kind", "pence", "element", "partner", "approved_by", "in_plan")
+GOOD_TEXT = ("supplier", "category")
+KINDS = ("spend", "income", "contribution", "forecast")
+# The in_plan texts of the reference executor's fast path (`y`, `t`, `n`, `f` and other cases
+# take its careful path).
+TRUE = ("true", "yes", "1")
+FALSE = ("false", "no", "0", "")
+
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# The plain amounts the reference executor reads on its fast path (`12500.00`, `12500`): any
+# other form (`£1,250.5`, `-5`) takes its careful path, where category and supplier are stripped
+# of spaces before conditions read them, so the SQL leaves those rows to the reference reader.
+AMOUNT_RE = r"^[0-9]{1,15}([.][0-9]{2})?$"
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table)
+
+
+def lit(value: str | int) -> Node:
+    return exp.Literal.string(value) if isinstance(value, str) else exp.Literal.number(value)
+
+
+def matches(expression: Node, pattern: str) -> Node:
+    return exp.RegexpLike(this=expression, expression=lit(pattern))
+
+
+def one_of(expression: Node, values: list[str] | tuple[str, ...]) -> Node:
+    if not values:
+        return exp.false()
+    return exp.In(this=expression, expressions=[lit(v) for v in values])
+
+
+def both(*parts: Node) -> Node:
+    return exp.and_(*parts) if len(parts) > 1 else parts[0]
+
+
+def case(whens: Sequence[tuple[Node, Node]], default: Node | None = None) -> Node:
+    node = exp.Case()
+    for condition, value in whens:
+        node = node.when(condition, value)
+    return node.else_(default) if default is not None else node
+
+
+def substr(expression: Node, start: int, length: int) -> Node:
+    return exp.Substring(this=expression, start=lit(start), length=lit(length))
+
+
+@dataclass(frozen=True)
+class PoolSql:
+    """What the SQL needs of one pool."""
+
+    id: str
+    index: int
+    elements: dict[str, str]  # element -> the partner it is named against
+    rules: list[dict[str, Any]]  # the IR's spending rules, in order
+
+
+class Rules:
+    """The statements for one compiled agreement (the IR), ready to generate per dialect."""
+
+    def __init__(self, ir: dict[str, Any]) -> None:
+        self.pools = [
+            PoolSql(p["id"], i, {e["id"]: e["partner"] for e in p["elements"]}, p["spending"])
+            for i, p in enumerate(ir["pools"])
+        ]
+        self.partners = [p["id"] for p in ir["partners"]]
+        self.condition_fields = {
+            f for pool in self.pools for r in pool.rules if r["where"] for f in _fields(r["where"])
+        }
+
+    # ------------------------------------------------------------ ledger checks
+    def valid_date(self) -> Node:
+        """An ISO date that exists (years 0001 to 9999), judged on its digits as text: no CAST
+        that could fail (engines do not promise to skip it for rows another test excludes)."""
+        text = col("date_text")
+        year, month, day = substr(text, 1, 4), substr(text, 6, 2), substr(text, 9, 2)
+        century, yy = substr(text, 1, 2), substr(text, 3, 2)
+        fourths = [f"{n:02d}" for n in range(0, 100, 4)]
+        leap = exp.or_(
+            both(one_of(yy, fourths), exp.NEQ(this=yy, expression=lit("00"))),
+            both(exp.EQ(this=yy, expression=lit("00")), one_of(century, fourths)),
+        )
+        last = case(
+            [
+                (
+                    exp.EQ(this=month, expression=lit("02")),
+                    case([(leap, lit("29"))], lit("28")),
+                ),
+                (one_of(month, ["04", "06", "09", "11"]), lit("30")),
+            ],
+            lit("31"),
+        )
+        return both(
+            matches(text, DATE_RE),
+            exp.NEQ(this=year, expression=lit("0000")),
+            exp.Between(this=month, low=lit("01"), high=lit("12")),
+            exp.GTE(this=day, expression=lit("01")),
+            exp.LTE(this=day, expression=last),
+        )
+
+    def element_ok(self) -> Node:
+        """The element is one of the row's pool's, or empty where the pool allows it."""
+        whens = []
+        for pool in self.pools:
+            empty_ok: Node = (
+                exp.NEQ(this=col("kind"), expression=lit("spend")) if pool.elements else exp.true()
+            )
+            whens.append(
+                (
+                    exp.EQ(this=col("pool"), expression=lit(pool.id)),
+                    exp.or_(
+                        both(exp.EQ(this=col("element"), expression=lit("")), empty_ok),
+                        one_of(col("element"), sorted(pool.elements)),
+                    ),
+                )
+            )
+        return case(whens, exp.false()) if whens else exp.false()
+
+    def clean(self) -> Node:
+        """True for a row the SQL reads exactly as the reference reader would accept it."""
+        parts = [
+            exp.Is(this=col("broken"), expression=exp.null()),
+            one_of(col("pool"), [p.id for p in self.pools]),
+            one_of(col("kind"), KINDS),
+            matches(col("amount_text"), AMOUNT_RE),
+            self.element_ok(),
+            exp.or_(
+                exp.EQ(this=col("partner"), expression=lit("")),
+                one_of(col("partner"), self.partners),
+            ),
+            one_of(col("in_plan_text"), [*TRUE, *FALSE]),
+        ]
+        return both(*parts)
+
+    @staticmethod
+    def digits() -> Node:
+        """The amount's text without sign, £ and thousands commas (`-£1,250.5` → `1250.5`)."""
+        text: Node = col("amount_text")
+        for mark in ("-", "£", ","):
+            text = exp.func("REPLACE", text, lit(mark), lit(""))
+        return text
+
+    @staticmethod
+    def pence() -> Node:
+        """BIGINT pence of an amount that matched AMOUNT_RE: its digits with the point taken out
+        and zeros added to make two decimals (`1250.5` → `125050`), signed."""
+        digits = col("digits")
+        dot = exp.StrPosition(this=digits, substr=lit("."))
+        size = exp.Length(this=digits)
+        bare = exp.func("REPLACE", digits, lit("."), lit(""))
+
+        def at(offset: int) -> Node:
+            return exp.EQ(this=dot, expression=exp.Sub(this=size, expression=lit(offset)))
+
+        def pad(zeros: str) -> Node:
+            return exp.DPipe(this=bare, expression=lit(zeros), safe=True)
+
+        text = case(
+            [
+                (
+                    exp.EQ(this=dot, expression=lit(0)),
+                    exp.DPipe(this=digits, expression=lit("00"), safe=True),
+                ),
+                (at(2), bare),
+                (at(1), pad("0")),
+            ],
+            pad("00"),
+        )
+        negative = exp.EQ(this=substr(col("amount_text"), 1, 1), expression=lit("-"))
+        sign = case([(negative, lit(-1))], lit(1))
+        return exp.Mul(this=sign, expression=exp.cast(text, "BIGINT"))
+
+    def stage(self) -> exp.Select:
+        """Every raw row once: `ok` (all but the date checked), the parsed values of an ok row,
+        the texts the reference reader needs for any other (short texts: cheap to keep)."""
+        prepared = exp.select("*", exp.alias_(self.digits(), "digits")).from_("raw_rows")
+        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_(
+            exp.alias_(exp.paren(prepared), "prepared")
+        )
+        ok = col("ok")
+
+        def when_ok(value: Node, name: str) -> Node:
+            return exp.alias_(case([(ok, value)]), name)
+
+        return exp.select(
+            col("line"),
+            col("broken"),
+            ok,
+            col("date_text"),
+            col("pool"),
+            col("kind"),
+            when_ok(self.pence(), "pence"),
+            col("element"),
+            col("partner"),
+            col("approved_by"),
+            when_ok(one_of(col("in_plan_text"), TRUE), "in_plan"),
+            *[self.text_field(name) for name in GOOD_TEXT],
+            col("amount_text"),
+            col("in_plan_text"),
+        ).from_(exp.alias_(exp.paren(checked), "checked"))
+
+    def text_field(self, name: str) -> Node:
+        """supplier or category: kept only where a condition reads it (else '' for ok rows)."""
+        if name in self.condition_fields:
+            return col(name)
+        return exp.alias_(case([(col("ok"), lit(""))], col(name)), name)
+
+    def dates(self) -> exp.Select:
+        """Each distinct date text of the rows otherwise ok, judged once: valid, and its DATE."""
+        distinct = exp.select("date_text").distinct().from_("staged").where(col("ok"))
+        valid = col("valid")
+        judged = exp.select("date_text", exp.alias_(exp.paren(self.valid_date()), "valid")).from_(
+            exp.alias_(exp.paren(distinct), "distinct_dates")
+        )
+        return exp.select(
+            "date_text",
+            valid,
+            exp.alias_(case([(valid, exp.cast(col("date_text"), "DATE"))]), "day"),
+        ).from_(exp.alias_(exp.paren(judged), "judged"))
+
+    def doubtful(self) -> exp.Select:
+        """The rows the reference reader must decide, in ledger order, with their texts: those
+        the row checks declined and those whose date is not a date."""
+        texts = [col(n, "s") for n in TEXTS]
+        bad_date = exp.EQ(this=col("valid", "d"), expression=exp.false())
+        return (
+            exp.select(col("line", "s"), col("broken", "s"), *texts)
+            .from_(exp.alias_(exp.to_table("staged"), "s"))
+            .join(
+                exp.alias_(exp.to_table("dates"), "d"),
+                on=exp.EQ(this=col("date_text", "s"), expression=col("date_text", "d")),
+                join_type="left",
+            )
+            .where(exp.or_(exp.not_(col("ok", "s")), bad_date))
+            .order_by(col("line", "s"))
+        )
+
+    def good(self) -> exp.Union:
+        """The usable rows: the SQL's own and those the reference reader accepted (`checked`)."""
+        names = [*GOOD, *GOOD_TEXT]
+        ours = (
+            exp.select(*[col(n, "d" if n == "day" else "s") for n in names])
+            .from_(exp.alias_(exp.to_table("staged"), "s"))
+            .join(
+                exp.alias_(exp.to_table("dates"), "d"),
+                on=exp.EQ(this=col("date_text", "s"), expression=col("date_text", "d")),
+            )
+            .where(both(col("ok", "s"), col("valid", "d")))
+        )
+        theirs = exp.select(*names).from_("checked_rows")
+        return exp.union(ours, theirs, distinct=False)
+
+    # ------------------------------------------------------------ aggregation
+    def net(self) -> exp.Select:
+        signed = case(
+            [(exp.EQ(this=col("kind"), expression=lit("spend")), col("pence"))],
+            exp.Neg(this=col("pence")),
+        )
+        return (
+            exp.select("pool", "element", "day", exp.alias_(exp.Sum(this=signed), "net"))
+            .from_("good")
+            .where(one_of(col("kind"), ["spend", "income"]))
+            .group_by("pool", "element", "day")
+        )
+
+    def forecasts(self) -> exp.Select:
+        return (
+            exp.select("pool", "day", "line", "pence")
+            .from_("good")
+            .where(exp.EQ(this=col("kind"), expression=lit("forecast")))
+            .order_by("line")
+        )
+
+    def received(self) -> exp.Select:
+        return (
+            exp.select("pool", "partner", "day", exp.alias_(exp.Sum(this=col("pence")), "pence"))
+            .from_("good")
+            .where(exp.EQ(this=col("kind"), expression=lit("contribution")))
+            .group_by("pool", "partner", "day")
+        )
+
+    def days(self) -> exp.Select:
+        return exp.select("day").distinct().from_("good").order_by("day")
+
+    def counts(self) -> exp.Select:
+        return exp.select(
+            exp.alias_(exp.Count(this=exp.Star()), "read"),
+            exp.alias_(exp.Sum(this=case([(col("ok"), lit(1))], lit(0))), "ok"),
+        ).from_("staged")
+
+    # ------------------------------------------------------------ spending rules
+    def field(self, pool: PoolSql, name: str) -> Node:
+        """A transaction field as the conditions see it (LANGUAGE.md §5)."""
+        if name == "kind":
+            return lit("spend")
+        if name == "partner":
+            by_element = (
+                case(
+                    [
+                        (exp.EQ(this=col("element"), expression=lit(e)), lit(p))
+                        for e, p in pool.elements.items()
+                    ],
+                    lit(""),
+                )
+                if pool.elements
+                else lit("")
+            )
+            return case(
+                [(exp.NEQ(this=col("partner"), expression=lit("")), col("partner"))], by_element
+            )
+        if name in ("category", "element", "supplier"):
+            return col(name)
+        return lit("")
+
+    def condition(self, pool: PoolSql, node: dict[str, Any]) -> Node:
+        op = node["op"]
+        if op in ("in", "not-in"):
+            test = one_of(self.field(pool, node["field"]), list(node["values"]))
+            return exp.paren(exp.not_(test)) if op == "not-in" else test
+        if op == "not":
+            return exp.not_(exp.paren(self.condition(pool, node["operand"])))
+        parts = [exp.paren(self.condition(pool, o)) for o in node["operands"]]
+        if not parts:
+            return exp.true() if op == "all" else exp.false()
+        return exp.paren(exp.and_(*parts) if op == "all" else exp.or_(*parts))
+
+    def applies(self, pool: PoolSql, rule: dict[str, Any]) -> Node:
+        parts: list[Node] = []
+        if rule["limit"] is not None:
+            parts.append(exp.LTE(this=col("pence"), expression=lit(parse_amount(rule["limit"]))))
+        if rule["within_plan"]:
+            parts.append(col("in_plan"))
+        if rule["where"] is not None:
+            parts.append(self.condition(pool, rule["where"]))
+        return both(*parts) if parts else exp.true()
+
+    def rule_number(self) -> Node:
+        """The number of the first rule of the row's pool that applies (NULL when none does)."""
+        whens = []
+        for pool in self.pools:
+            inner = [(self.applies(pool, r), lit(r["number"])) for r in pool.rules]
+            if inner:
+                whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
+        return case(whens) if whens else exp.null()
+
+    def pool_index(self) -> Node:
+        return case(
+            [(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools]
+        )
+
+    def spends(self) -> exp.Select:
+        """Each spend above zero, with its pool's index and the rule that applies to it."""
+        return (
+            exp.select(
+                "line",
+                "pence",
+                "day",
+                "approved_by",
+                "in_plan",
+                exp.alias_(self.pool_index(), "pool_index"),
+                exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
+            )
+            .from_("good")
+            .where(
+                both(
+                    exp.EQ(this=col("kind"), expression=lit("spend")),
+                    exp.GT(this=col("pence"), expression=lit(0)),
+                )
+            )
+        )
+
+    def statements(self) -> dict[str, Node]:
+        """The named statements, in the order a run executes them."""
+        return {
+            "staged": self.stage(),
+            "dates": self.dates(),
+            "doubtful": self.doubtful(),
+            "good": self.good(),
+            "net": self.net(),
+            "forecasts": self.forecasts(),
+            "received": self.received(),
+            "days": self.days(),
+            "spends": self.spends(),
+        }
+
+
+def _fields(node: dict[str, Any]) -> set[str]:
+    if "field" in node:
+        return {node["field"]}
+    if "operand" in node:
+        return _fields(node["operand"])
+    return {f for o in node.get("operands", []) for f in _fields(o)}
+
+
+def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
+    """Every statement as SQL text for `dialect`, each under a comment naming it."""
+    out = [
+        f"-- The spending rules and ledger checks of `{ir['agreement']['id']}` as SQL ({dialect}).",
+        "-- They read `raw_rows` (line, broken, and the ledger's texts) and build the rest.",
+    ]
+    for name, tree in Rules(ir).statements().items():
+        out.append(f"\n-- {name}\n{tree.sql(dialect=dialect, pretty=True)};")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,306 @@
+"""The DuckDB executor against the reference: byte-identical JSON (and text) for the same run.
+
+The heart is a differential property test: hypothesis draws spending clauses (limits, within
+plan, conditions, joint approvals, stand-ins, `only named approvers`) and ledgers with bad rows of
+every kind the reader knows (dates, pools, kinds, amounts with £ and commas, more than two
+decimals, elements, partners, in_plan values, wrong widths, blank lines, quoting, CRLF, BOM),
+and both executors must write the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agreementdsl.engine.ledger import LedgerError
+from agreementdsl.engine.output import write_json, write_text
+from agreementdsl.engine.run import RunError, run_ledger
+from engine_support import compile_file
+from test_engine_approvals import LIMITS, ROLES, clauses, compile_clause
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = ROOT / "agreements" / "herefordshire-2005-06.csv"
+
+
+def outputs(ir: dict[str, Any], ledger: Path, engine: str, **options: Any) -> tuple[str, str]:
+    """(JSON, text) of a run, or the run's error message in both places."""
+    try:
+        result = run_ledger(ir, ledger, engine=engine, **options)
+    except RunError as exc:
+        return f"RunError {exc.message}", ""
+    try:
+        out, text = io.StringIO(), io.StringIO()
+        write_json(result, out)
+        write_text(result, text)
+    finally:
+        result.close()
+    return out.getvalue(), text.getvalue()
+
+
+def same(ir: dict[str, Any], ledger: Path, reference: Path | None = None, **options: Any) -> str:
+    """Assert both executors agree byte for byte; return the JSON."""
+    expected = outputs(ir, reference or ledger, "reference", **options)
+    got = outputs(ir, ledger, "duckdb", **options)
+    assert got[0] == expected[0]
+    assert got[1] == expected[1]
+    return got[0]
+
+
+# ---------------------------------------------------------------- examples
+def test_the_herefordshire_example_gives_the_same_bytes() -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    data = json.loads(same(ir, LEDGER))
+    assert data["rows"]["read"] > 0 and data["pools"][0]["approvals"]
+    same(ir, LEDGER, explain=True)
+    same(ir, LEDGER, year="2005/06", as_of=date(2005, 12, 31))
+
+
+# ---------------------------------------------------------------- the differential test
+DATES = ["2008-06-01", "2008-04-01", "2009-03-31", "2008-12-31", "2009-02-28", "2008-02-29"]
+BAD_DATES = ["2009-02-29", "2008-06-31", "01/06/2008", "2008-6-1", " 2008-06-01", "0000-01-01", ""]
+AMOUNTS = [
+    "12.50",
+    "0",
+    "0.00",
+    "-5",
+    "£1,234.50",
+    "-£3",
+    "1,000",
+    "12.",
+    "7.5",
+    "400.005",
+    "1e3",
+    "1,23",
+    " 12",
+    "",
+    "abc",
+    "99999999999999999",
+    "999999999999999.99",
+    "0001",
+]
+IN_PLAN = ["true", "false", "", "yes", "no", "1", "0", "y", "TRUE", " true", "maybe"]
+PARTNERS = ["", "zed", "amber", "moss", "ghost", " zed"]
+ELEMENTS = ["e1", "e2", "e3", "", "e9", " e1"]
+KINDS = ["spend"] * 6 + ["income", "contribution", "forecast", "Spend", "refund"]
+
+
+def amounts() -> st.SearchStrategy[str]:
+    pence = st.one_of(
+        st.sampled_from([1, *LIMITS, *(x + 1 for x in LIMITS), *(x - 1 for x in LIMITS)]),
+        st.integers(1, 200_000),
+    )
+    return st.one_of(
+        pence.map(lambda p: f"{p // 100}.{p % 100:02d}"),
+        st.sampled_from(AMOUNTS),
+    )
+
+
+def approvers() -> st.SearchStrategy[str]:
+    roles = st.lists(st.sampled_from([*ROLES, "ghost"]), max_size=3)
+    return st.tuples(roles, st.sampled_from([";", "; ", " ;"])).map(lambda t: t[1].join(t[0]))
+
+
+rows = st.fixed_dictionaries(
+    {
+        "date": st.one_of(st.sampled_from(DATES), st.sampled_from(BAD_DATES)),
+        "pool": st.sampled_from(["p"] * 8 + ["q", " p", "P"]),
+        "kind": st.sampled_from(KINDS),
+        "amount": amounts(),
+        "element": st.sampled_from(ELEMENTS),
+        "partner": st.sampled_from(PARTNERS),
+        "approved_by": approvers(),
+        "in_plan": st.sampled_from(IN_PLAN),
+        "supplier": st.sampled_from(["S1", "S2", "", " S1", "S,1"]),
+        "category": st.sampled_from(["c1", "c2", "", "c1 "]),
+        "reference": st.sampled_from(["R1", "", 'say "hi"', "two\nlines"]),
+    }
+)
+ALL = [
+    "date",
+    "pool",
+    "kind",
+    "amount",
+    "element",
+    "partner",
+    "approved_by",
+    "in_plan",
+    "supplier",
+    "category",
+    "reference",
+]
+
+
+@st.composite
+def ledgers(draw: st.DrawFn) -> bytes:
+    """A CSV ledger's bytes: columns in any order (optional ones may be absent), CRLF or LF,
+    an optional BOM, rows good and bad, blank lines and rows of the wrong width."""
+    optional = [c for c in ALL[4:] if draw(st.booleans())]
+    header = draw(st.permutations(ALL[:4] + optional))
+    plain = draw(st.booleans())  # no quotes anywhere: DuckDB reads the lines itself
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
+    writer.writerow(header)
+    for row in draw(st.lists(rows, max_size=30)):
+        shape = draw(st.sampled_from(["row"] * 12 + ["blank", "short", "long"]))
+        values = [row[c] for c in header]
+        if plain:
+            values = [v.replace('"', "").replace("\n", " ").replace(",", " ") for v in values]
+        if shape == "blank":
+            out.write(writer.dialect.lineterminator)
+            continue
+        if shape == "short":
+            values = values[:-1]
+        elif shape == "long":
+            values = [*values, "extra"]
+        writer.writerow(values)
+    text = out.getvalue()
+    if plain:
+        text = text.replace('"', "")
+    bom = "\ufeff" if draw(st.booleans()) else ""
+    return (bom + text).encode("utf-8")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=clauses(), ledger=ledgers(), as_of=st.sampled_from([None, date(2009, 3, 31)]))
+def test_duckdb_and_the_reference_write_the_same_bytes(
+    tmp_path_factory: pytest.TempPathFactory,
+    rules: list[dict[str, Any]],
+    ledger: bytes,
+    as_of: date | None,
+) -> None:
+    ir = compile_clause(rules)
+    path = tmp_path_factory.mktemp("ledger") / "ledger.csv"
+    path.write_bytes(ledger)
+    same(ir, path, as_of=as_of)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=clauses(), records=st.lists(rows, max_size=20))
+def test_json_lines_ledgers_give_the_same_bytes(
+    tmp_path_factory: pytest.TempPathFactory,
+    rules: list[dict[str, Any]],
+    records: list[dict[str, str]],
+) -> None:
+    ir = compile_clause(rules)
+    path = tmp_path_factory.mktemp("ledger") / "ledger.jsonl"
+    lines = [json.dumps(r) for r in records]
+    lines.insert(len(lines) // 2, "not json")
+    lines.insert(1, json.dumps({"date": "2008-06-01"}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    same(ir, path, as_of=date(2009, 3, 31))
+
+
+# ---------------------------------------------------------------- other formats
+def test_a_parquet_ledger_gives_what_the_same_csv_gives(tmp_path: Path) -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    parquet = tmp_path / "ledger.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{LEDGER}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    assert same(ir, parquet, reference=LEDGER)
+
+
+@pytest.mark.parametrize("kind", ["not utf-8", "missing", "a folder", "no amount column"])
+def test_a_ledger_that_cannot_be_read_stops_the_run_as_the_reference_does(
+    tmp_path: Path, kind: str
+) -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    path = tmp_path / "ledger.csv"
+    if kind == "not utf-8":
+        path.write_bytes(
+            LEDGER.read_bytes() + b"2005-06-01,mental-health,council,spend,1.00,\xff\n"
+        )
+    elif kind == "a folder":
+        path.mkdir()
+    elif kind == "no amount column":
+        path.write_text("date,pool,kind\n2005-06-01,mental-health,spend\n")
+    messages = []
+    for engine in ("reference", "duckdb"):
+        with pytest.raises(LedgerError) as caught:
+            run_ledger(ir, path, engine=engine)
+        messages.append((caught.value.code, caught.value.message, caught.value.hint))
+    assert messages[0] == messages[1]
+    expected = {"no amount column": "L101", "a folder": "P005"}.get(kind, "L103")
+    assert messages[0][0] == expected  # a folder is not a regular file (P005)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["2008-06-01,p,spend,12.50,e1,mgr", "2008-06-02,p,spend,1.00,e2,r1"],  # DuckDB's parser
+        ["2008-06-01,p,spend,12.50,e1,mgr", "2008-06-02,p,spend", "2008-06-03,p,spend,2,e1,r1"],
+        ["2008-06-01,p,spend,12.50,e1,mgr", "", "2008-06-03,p,spend,2,e1,r1,x"],  # by lines
+    ],
+)
+def test_plain_csv_rows_keep_their_line_numbers(tmp_path: Path, lines: list[str]) -> None:
+    ir = compile_clause([{"limit": None, "plan": False, "where": None, "approvers": ["mgr"]}])
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(["date,pool,kind,amount,element,approved_by", *lines]) + "\n")
+    data = json.loads(same(ir, path, as_of=date(2009, 3, 31)))
+    rows = [a["row"] for a in data["pools"][0]["approvals"]]
+    assert rows == [n for n, line in enumerate(lines, start=2) if line.count(",") == 5]
+
+
+def test_a_large_ledger_works_in_a_database_file_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agreementdsl.engine.sql import duck
+
+    monkeypatch.setattr(duck, "_FILE_BYTES", 0)
+    monkeypatch.setattr(duck, "_SPOOL_LINES", 7)  # many chunks copied to the spool
+    same(compile_file(HEREFORDSHIRE), LEDGER)
+
+
+@pytest.mark.parametrize("amount", ["99.99", "£99.99", "99.9"])
+@pytest.mark.parametrize("day", ["2008-06-01", " 2008-06-01"])
+def test_a_condition_reads_supplier_and_category_as_the_reference_does(
+    tmp_path: Path, amount: str, day: str
+) -> None:
+    """Found by the differential test: the reference's fast path reads `c1 ` as written, its
+    careful path (a `£` amount, say) strips it, and the DuckDB executor must do the same."""
+    where = ("cmp", "category", False, ['"c1"'])
+    ir = compile_clause(
+        [
+            {"limit": 1000, "plan": False, "where": None, "approvers": ["mgr"]},
+            {"limit": None, "plan": False, "where": where, "approvers": ["r1"]},
+            {"limit": None, "plan": False, "where": None, "approvers": ["r2"]},
+        ]
+    )
+    path = tmp_path / "ledger.csv"
+    path.write_text(f"date,pool,kind,amount,element,category\n{day},p,spend,{amount},e1,c1 \n")
+    same(ir, path, as_of=date(2009, 3, 31))
+
+
+def test_ids_written_in_capitals_are_read_alike_by_both_engines(tmp_path: Path) -> None:
+    ledger = tmp_path / "caps.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by,partner\n"
+        "2005-06-01,Mental-Health,Council,Spend,100000.00,Board,\n"
+        "2005-06-02,mental-health,council,spend,100000.00,BOARD;executives,\n"
+        "2005-06-03,mental-health,,contribution,10.00,,HPCT\n",
+        "utf-8",
+    )
+    ir = compile_file(Path(__file__).resolve().parents[1] / "agreements" / "herefordshire.yaml")
+    outputs = []
+    for engine in ("reference", "duckdb"):
+        result = run_ledger(ir, ledger, engine=engine)
+        buffer = io.StringIO()
+        try:
+            write_json(result, buffer)
+        finally:
+            result.close()
+        outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1]
+    assert '"recorded": ["board"]' in outputs[0]

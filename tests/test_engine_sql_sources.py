@@ -1,0 +1,210 @@
+"""Ledgers into DuckDB: which CSV files DuckDB reads line by line, workbooks, Parquet, and the
+engine `auto` chooses."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook
+
+from agreementdsl.cli import main
+from agreementdsl.engine.ledger import LedgerError
+from agreementdsl.engine.output import write_json
+from agreementdsl.engine.run import RunError, run_ledger
+from agreementdsl.engine.sql import sources
+from agreementdsl.engine.sql.choose import choose_engine
+from agreementdsl.engine.sql.sources import csv_mode, plain_csv
+from engine_support import compile_file
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = ROOT / "agreements" / "herefordshire-2005-06.csv"
+
+
+@pytest.fixture(scope="module")
+def ir() -> dict[str, Any]:
+    return compile_file(HEREFORDSHIRE)
+
+
+def json_of(ir: dict[str, Any], ledger: Path, **options: Any) -> str:
+    result = run_ledger(ir, ledger, **options)
+    out = io.StringIO()
+    try:
+        write_json(result, out)
+    finally:
+        result.close()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [
+        (b"date,pool\n2005-01-01,p\n", "columns"),
+        (b"date,pool\r\n2005-01-01,p\r\n", "columns"),
+        (b"date,pool\n\n2005-01-01,p\n", "lines"),  # DuckDB's parser would skip the blank line
+        (b"date,pool\r\n2005-01-01,p\r\n\r\n", "lines"),
+        (b'date,pool\n2005-01-01,"p"\n', "python"),  # quoting: the reference reader's csv rules
+        (b"date,pool\r2005-01-01,p\r", "python"),  # a bare CR ends a line for Python's csv only
+        (b"date,pool\n2005-01-01,p\x00\n", "python"),
+        (b'{"date": "2005-01-01"}\n', "python"),
+        (b"", "python"),
+    ],
+)
+def test_how_duckdb_reads_a_csv_file(tmp_path: Path, content: bytes, mode: str) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(content)
+    assert csv_mode(path) == mode
+    assert plain_csv(path) is (mode != "python")
+
+
+def test_blank_lines_and_carriage_returns_are_seen_across_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_BLOCK", 4)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(b"a,b\r\n1,2\r\n\r\n3,4\r\n")
+    assert csv_mode(path) == "lines"
+    path.write_bytes(b"a,b\r\n1,2\r\n3,4\r\n")
+    assert csv_mode(path) == "columns"
+    path.write_bytes(b"a,bc\r\r\n1,2\n")
+    assert csv_mode(path) == "python"
+
+
+def write_workbook(
+    path: Path, rows: list[list[object]], sheets: tuple[str, ...] = ("Ledger",)
+) -> None:
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = sheets[0]
+    for name in sheets[1:]:
+        book.create_sheet(name)
+    target = book[sheets[-1]]
+    for r in rows:
+        target.append(r)
+    if len(sheets) > 1:
+        first.append(["nothing", "here"])
+    book.save(path)
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _number(text: str) -> float | int:
+    if not text.replace(".", "", 1).isdigit() or (text.count(".") and len(text.split(".")[1]) != 2):
+        raise ValueError(text)
+    return float(text) if "." in text else int(text)
+
+
+def _typed(text: str, convert: Any) -> object:
+    """The typed cell a spreadsheet would hold, or the text where it is not a clean value."""
+    try:
+        return convert(text)
+    except ValueError:
+        return text
+
+
+def test_a_workbook_gives_what_the_same_csv_gives(ir: dict[str, Any], tmp_path: Path) -> None:
+    rows: list[list[object]] = [list(r) for r in csv_rows(LEDGER)]
+    # Cells as finance systems export them: real dates and numbers, not text.
+    header = [str(h) for h in rows[0]]
+    for r in rows[1:]:
+        r[header.index("date")] = _typed(str(r[header.index("date")]), date.fromisoformat)
+        r[header.index("amount")] = _typed(str(r[header.index("amount")]), _number)
+    book = tmp_path / "ledger.xlsx"
+    write_workbook(book, rows, ("Notes", "Ledger"))
+    expected = json_of(ir, LEDGER, engine="reference")
+    assert json_of(ir, book, sheet="Ledger") == expected
+    with pytest.raises(LedgerError) as caught:
+        run_ledger(ir, book, sheet="Nope")
+    assert caught.value.code == "X001" and "Notes, Ledger" in (caught.value.hint or "")
+    # The first sheet holds no ledger: a missing column stops the run, as for a CSV.
+    with pytest.raises(LedgerError) as first:
+        run_ledger(ir, book)
+    assert first.value.code == "L101"
+
+
+def test_a_bad_cell_is_rejected_with_its_sheet_row(ir: dict[str, Any], tmp_path: Path) -> None:
+    book = tmp_path / "ledger.xlsx"
+    write_workbook(
+        book,
+        [
+            ["date", "pool", "element", "kind", "amount", "approved_by"],
+            [date(2005, 6, 1), "mental-health", "council", "spend", 10.5, "board"],
+            [],
+            ["01/06/2005", "mental-health", "council", "spend", 400.005, "board"],
+        ],
+    )
+    data = json.loads(json_of(ir, book))
+    assert data["rows"] == {"read": 2, "used": 1, "rejected": 1}
+    assert data["rejected"][0]["row"] == 4 and data["rejected"][0]["code"] == "L001"
+
+
+def test_auto_chooses_duckdb_for_columnar_ledgers_and_large_files(tmp_path: Path) -> None:
+    small = tmp_path / "small.csv"
+    small.write_text("date,pool,kind,amount\n")
+    assert choose_engine("auto", small) == "reference"
+    assert choose_engine("auto", tmp_path / "x.parquet") == "duckdb"
+    assert choose_engine("auto", tmp_path / "x.xlsx") == "duckdb"
+    assert choose_engine("duckdb", small) == "duckdb"
+
+
+def test_the_reference_cannot_read_parquet_a_usage_error(
+    ir: dict[str, Any], tmp_path: Path
+) -> None:
+    with pytest.raises(RunError) as caught:
+        run_ledger(ir, tmp_path / "x.parquet", engine="reference")
+    assert caught.value.usage
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(HEREFORDSHIRE),
+            "--ledger",
+            str(tmp_path / "x.parquet"),
+            "--engine",
+            "reference",
+        ],
+    )
+    assert result.exit_code == 2 and "reads CSV and JSON Lines only" in result.output
+
+
+def test_run_engine_duckdb_on_the_command_line_matches_the_reference() -> None:
+    runs = [
+        CliRunner().invoke(
+            main,
+            [
+                "run",
+                str(HEREFORDSHIRE),
+                "--ledger",
+                str(LEDGER),
+                "--format",
+                "json",
+                "--engine",
+                engine,
+            ],
+        )
+        for engine in ("reference", "duckdb")
+    ]
+    assert [r.exit_code for r in runs] == [0, 0]
+    assert runs[0].output == runs[1].output
+
+
+def test_compile_sql_prints_the_rules_for_each_dialect() -> None:
+    for dialect in ("duckdb", "postgres", "spark"):
+        result = CliRunner().invoke(
+            main, ["compile", "--sql", "--dialect", dialect, str(HEREFORDSHIRE)]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"as SQL ({dialect})" in result.output and "-- spends" in result.output
+    bad = CliRunner().invoke(main, ["compile", "--sql", "--dialect", "oracle", str(HEREFORDSHIRE)])
+    assert bad.exit_code == 2
