@@ -286,3 +286,32 @@ def test_scenario_inputs_of_another_kind_of_run_are_refused(workspace: Path) -> 
     code, out = run("test", str(workspace))
     assert code == 1
     assert "`partner` and `notice_given` go with `exit_on`" in out
+
+
+def test_coverage_counts_exit_steps_apart_from_the_years_steps(workspace: Path) -> None:
+    agreement = workspace / "herefordshire.yaml"
+    agreement.write_text(
+        agreement.read_text("utf-8").replace(
+            "  termination: { notice: 12 months }\n",
+            "  termination:\n    notice: 12 months\n    on_exit: |\n      overspend:\n"
+            "        first £100,000 to leaving partner\n        rest by contribution\n"
+            "      underspend:\n        rest by contribution\n",
+        ),
+        "utf-8",
+    )
+    test = workspace / "herefordshire.test.yaml"
+    text = test.read_text("utf-8")
+    start = text.index("  - name: the council leaves on 30 September 2006")
+    end = text.index("  - name: a learning disabilities underspend carried")
+    test.write_text(
+        "agreement: herefordshire-mh-ld\nscenarios:\n"
+        + text[start:end].replace('settlement: { hpct: "£109,458.90" }', "balanced: false"),
+        "utf-8",
+    )
+    code, out = run("test", str(workspace), "--coverage")
+    assert code == 0, out
+    # both exit overspend steps took money (£100,000 to hc, then £9,458.90 by contribution);
+    # the exit's underspend step and every step of the year's risk share did not
+    assert "mental-health: exit overspend step" not in out
+    assert "mental-health: exit underspend step 1 `rest by contribution`" in out
+    assert "mental-health: overspend step 1 `first £280,000 to host`" in out

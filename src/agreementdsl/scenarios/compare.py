@@ -177,8 +177,8 @@ def _coverage(
     covered: set[tuple[str, ...]] = set()
     if pool.settlement is not None and pool.variance_kind in ("overspend", "underspend"):
         for step in pool.settlement.steps:
-            if step.taken > 0:
-                covered.add(("step", pid, pool.variance_kind, str(step.number)))
+            if step.taken > 0:  # by where the step is written: a year's step or an exit step
+                covered.add(("step", pid, pool.variance_kind, step.source))
     for item in approvals:
         if item.decision.rule is not None:
             covered.add(("rule", pid, str(item.decision.rule.number)))
@@ -208,12 +208,19 @@ def uncovered(ir: dict[str, Any], covered: set[tuple[str, ...]]) -> list[tuple[s
     missing = []
     for pool in ir["pools"]:
         pid = pool["id"]
-        for direction, section in (pool["risk_share"] or {}).items():
-            for step in section["steps"]:
-                if ("step", pid, direction, str(step["number"])) not in covered:
-                    missing.append(
-                        (f"{pid}: {direction} step {step['number']} `{step['text']}`", _where(step))
-                    )
+        waterfalls = [("", pool["risk_share"] or {})]
+        if pool.get("exit") and pool["exit"]["waterfall"]:
+            waterfalls.append(("exit ", pool["exit"]["waterfall"]))
+        for label, waterfall in waterfalls:
+            for direction, section in waterfall.items():
+                for step in section["steps"]:
+                    if ("step", pid, direction, _where(step)) not in covered:
+                        missing.append(
+                            (
+                                f"{pid}: {label}{direction} step {step['number']} `{step['text']}`",
+                                _where(step),
+                            )
+                        )
         for rule in pool["spending"]:
             if ("rule", pid, str(rule["number"])) not in covered:
                 missing.append(
