@@ -32,6 +32,13 @@ def _named(node: YNode | None) -> m.Named | None:
     return m.Named(text, node.span) if text is not None and node is not None else None
 
 
+def _texts(node: YNode | None) -> tuple[str, ...]:
+    """The non-empty texts of a YAML sequence (services, metrics); () for anything else."""
+    if node is None or not node.is_seq:
+        return ()
+    return tuple(t for t in (_text(i) for i in node.value) if t)
+
+
 def _key_span(node: YNode) -> Span:
     return node.key_span or node.span
 
@@ -221,9 +228,7 @@ class ModelBuilder:
             host=_named(node.get("host")),
             manager=_named(node.get("manager")),
             aims=_text(node.get("aims")),
-            services=tuple(s for s in (_text(i) for i in services.value) if s)
-            if services is not None and services.is_seq
-            else (),
+            services=_texts(services),
             elements=tuple(elements),
             contributions=tuple(self._contributions(node.get("contributions"))),
             budgets=tuple(budgets),
@@ -269,10 +274,12 @@ class ModelBuilder:
             years.append(m.YearContributions(year, tuple(entries), _key_span(row)))
         return years
 
-    def _money_map(self, node: YNode | None) -> list[tuple[str, int | None, Span]]:
-        """(year, pence, span) from a map of financial years to money (E508 for anything else)."""
+    def _money_map(
+        self, node: YNode | None, what: str = "this"
+    ) -> list[tuple[str, int | None, Span]]:
+        """(key, pence, span) from a map of keys (years, elements) to money; E508 otherwise."""
         out: list[tuple[str, int | None, Span]] = []
-        for year, value in _items(node):
+        for key, value in _items(node):
             expr = self.clause("contribution", value) if _text(value) is not None else None
             pence = expr.pence if isinstance(expr, m.FixedAmount) else None
             if expr is not None and pence is None:
@@ -280,11 +287,11 @@ class ModelBuilder:
                     error(
                         "E508",
                         value.span,
-                        "this must be an amount of money",
+                        f"{what} must be an amount of money",
                         'write it like "£1,200,000"',
                     )
                 )
-            out.append((year, pence, _key_span(value)))
+            out.append((key, pence, _key_span(value)))
         return out
 
     def _schemes(self, node: YNode | None) -> list[m.Scheme]:
@@ -300,9 +307,7 @@ class ModelBuilder:
                     _named(s.get("commissioner")) or m.Named("", s.span),
                     _text(s.get("provider")),
                     tuple((y, p) for y, p, _ in self._money_map(s.get("spend"))),
-                    tuple(t for t in (_text(i) for i in metrics.value) if t)
-                    if metrics is not None and metrics.is_seq
-                    else (),
+                    _texts(metrics),
                     _key_span(s),
                 )
             )
@@ -372,24 +377,17 @@ class ModelBuilder:
         return out
 
     def _budgets(self, node: YNode | None) -> list[m.YearBudgets]:
-        years = []
-        for year, row in _items(node):
-            entries: list[tuple[m.Named, int | None]] = []
-            for eid, value in _items(row):
-                expr = self.clause("contribution", value) if _text(value) is not None else None
-                pence = expr.pence if isinstance(expr, m.FixedAmount) else None
-                if expr is not None and pence is None:
-                    self.diagnostics.append(
-                        error(
-                            "E508",
-                            value.span,
-                            "an element budget must be an amount of money",
-                            'write it like "£1,200,000"',
-                        )
-                    )
-                entries.append((m.Named(eid, _key_span(value)), pence))
-            years.append(m.YearBudgets(year, tuple(entries), _key_span(row)))
-        return years
+        return [
+            m.YearBudgets(
+                year,
+                tuple(
+                    (m.Named(eid, span), pence)
+                    for eid, pence, span in self._money_map(row, "an element budget")
+                ),
+                _key_span(row),
+            )
+            for year, row in _items(node)
+        ]
 
     def _outcomes(self, node: YNode | None) -> list[m.Outcome]:
         out = []
