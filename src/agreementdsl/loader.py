@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error
+from .limits import MAX_YAML_NODES
 from .source import SourceFile, Span
 
 Scalar = str | int | float | bool | None
@@ -69,6 +71,13 @@ class YNode:
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
+# The tags plain YAML gives values (and `!!str` and the like, written out); any other tag, such
+# as `!!python/object` or a local `!tag`, is refused (E015): nothing is ever constructed from one.
+_PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge"})
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
 
 
 def _scalar(node: yaml.ScalarNode) -> Scalar:
@@ -96,7 +105,19 @@ class _Builder:
 
     def build(self, node: yaml.Node, depth: int = 0) -> YNode:
         span = _span(self.source, node)
-        if depth > 64:
+        if node.tag.removeprefix(_TAG) not in _PLAIN_TAGS:
+            self.diagnostics.append(
+                error(
+                    "E015",
+                    span,
+                    f"the YAML tag `{_short(node.tag)}` is not read: agreementdsl reads plain "
+                    "text, numbers, dates, lists and mappings, and never builds objects from tags",
+                    "remove the tag; quote the value if it is text",
+                )
+            )
+            text = str(node.value) if isinstance(node, yaml.ScalarNode) else None
+            return YNode(text, span, raw=text or "")
+        if depth > MAX_DEPTH:
             self.diagnostics.append(error("E004", span, "the YAML is nested too deeply"))
             return YNode(None, span)
         if isinstance(node, yaml.MappingNode):
@@ -135,8 +156,66 @@ class _Builder:
         return YNode(out, span, keys=keys)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [v for pair in node.value for v in pair]
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node]:
+    """(values once aliases are expanded, distinct values, the innermost node past the limit):
+    counted over the composed graph, each node once, so an alias bomb ("billion laughs") is
+    measured without expanding it."""
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # depth first, each node finished after its children (post-order)
+        node, done = stack.pop()
+        if done:
+            total = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
+            sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+    where = root
+    while big := [c for c in _children(where) if sizes.get(id(c), 1) > MAX_YAML_NODES]:
+        where = big[0]
+    return sizes[id(root)], len(seen), where
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
+MAX_DEPTH = 64
+
+
+def _too_deep(source: SourceFile) -> Diagnostic | None:
+    """E004 before PyYAML sees flow brackets nested past MAX_DEPTH (its scanner slows with the
+    square of their depth). Brackets in quotes and comments count too, which can only refuse a
+    file with more than 64 unclosed ones."""
+    depth = 0
+    for m in _BRACKET.finditer(source.text):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_DEPTH:
+            pos = m.start()
+            line = source.text.count("\n", 0, pos) + 1
+            col = pos - source.text.rfind("\n", 0, pos)
+            return error(
+                "E004",
+                Span(source.path, line, col),
+                f"the YAML is nested too deeply (more than {MAX_DEPTH} levels of brackets)",
+            )
+    return None
+
+
 def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
     """The positioned YAML tree of a file, or None with the syntax error."""
+    deep = _too_deep(source)
+    if deep is not None:
+        return None, [deep]
     try:
         docs = list(yaml.compose_all(source.text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -173,6 +252,20 @@ def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
         return None, [
             error(
                 "E006", second, "the file holds more than one YAML document", "one agreement a file"
+            )
+        ]
+    size, unique, where = _expanded_size(docs[0])
+    if size > MAX_YAML_NODES:
+        how = "its aliases expand" if size > unique else "it holds"
+        return None, [
+            error(
+                "E012",
+                _span(source, where),
+                f"the YAML is too large to read: {how} to more than {MAX_YAML_NODES:,} values",
+                "write each value out once; an agreement needs no aliases (`*name`) that repeat "
+                "whole lists or mappings"
+                if size > unique
+                else "no agreement needs so many values: see docs/robustness.md for the limits",
             )
         ]
     builder = _Builder(source)

@@ -227,7 +227,7 @@ class RowExecutor:
                 or not (
                     whole.isdigit()
                     and whole.isascii()
-                    and len(whole) < 16
+                    and len(whole) < 13  # under £1 trillion (L016)
                     and (not dot or (len(frac) == 2 and frac.isdigit()))
                 )
                 or (element and element not in plan.elements)

@@ -147,6 +147,7 @@ class ParallelExecutor:
         self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
+        reader.sniff()  # not text (L018) stops the run before any work; the encoding is shared
         if (
             (os.cpu_count() or 1) < 2
             or reader.part is not None
