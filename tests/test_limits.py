@@ -149,7 +149,7 @@ def _shares(n: int) -> str:
 
 def _outcomes(n: int) -> str:
     extra = "".join(
-        f"  - id: o{i}\n    pool: mh\n    measure: M\n    target: \">= 1\"\n    by: 2005/06\n"
+        f'  - id: o{i}\n    pool: mh\n    measure: M\n    target: ">= 1"\n    by: 2005/06\n'
         "    reported: annual\n"
         for i in range(n)
     )
