@@ -132,6 +132,11 @@ WORDS = [
     "\r\n",
     "\u202e",
     "\ufeff",
+    "&a [x, x, x, x, x, x, x, x, x, x]",
+    "[*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+    "[" * 80,
+    "(" * 80,
+    "£1,000,000,000,000",
 ]
 TARGETS = (
     "agreement",
@@ -240,7 +245,11 @@ def _file(name: str, data: bytes) -> Path:
 
 def ledger(fdp: atheris.FuzzedDataProvider) -> None:
     name = "ledger.jsonl" if fdp.ConsumeBool() else "ledger.csv"
-    path = _file(name, fdp.ConsumeBytes(fdp.remaining_bytes()))
+    blow_up = fdp.ConsumeIntInRange(0, 15) == 0  # now and then a field of up to 300 KB
+    size = fdp.ConsumeIntInRange(0, 300_000) if blow_up else 0
+    data = fdp.ConsumeBytes(fdp.remaining_bytes())
+    at = data.rfind(b",") + 1
+    path = _file(name, data[:at] + b"x" * size + data[at:])
     with contextlib.suppress(LedgerError, RunError):
         run_ledger(_ir(), path)
 
