@@ -232,6 +232,16 @@ def test_a_field_of_megabytes_rejects_its_row_and_the_run_goes_on(tmp_path: Path
     assert mh(data)["actual"] == "1350.49"
 
 
+def test_a_header_with_a_field_of_megabytes_stops_with_l017_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # Found by `make fuzz` (finding d4e71874c00c): csv.Error escaped from the header line.
+    path = ledger(tmp_path, (HEADER + "," + "h" * 200_000 + "\n" + ROWS[1] + "\n").encode())
+    result = run(path)
+    assert result.exit_code == 1
+    assert "error[L017]" in result.output and "header line" in result.output
+
+
 def test_a_quoted_field_of_megabytes_over_many_lines_is_one_rejected_row(tmp_path: Path) -> None:
     long = "\n".join("y" * 100 for _ in range(2_000))  # 200 KB in one quoted field
     rows = [ROWS[0], f'2005-05-03,mental-health,council,spend,5.00,,board,,"{long}",', ROWS[1]]

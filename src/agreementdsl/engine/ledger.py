@@ -183,7 +183,15 @@ class LedgerReader:
     ) -> Iterator[RawRow | Rejected]:
         reader = csv.reader(handle)
         if header is None:
-            header = next(reader, None)
+            try:
+                header = next(reader, None)
+            except csv.Error as exc:  # found by `make fuzz`: a header field past the limit
+                raise LedgerError(
+                    "L017",
+                    f"the ledger {self.path} cannot be read: its header line "
+                    + _too_long(1, str(exc)).message.removesuffix(": the row is not read"),
+                    "the first line must name the columns; required: " + ", ".join(REQUIRED),
+                ) from exc
         if header is None:
             raise LedgerError(
                 "L101",
