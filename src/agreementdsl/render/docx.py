@@ -254,6 +254,9 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     import docx
     from docx.enum.text import WD_BREAK
 
+    from .xmlsafe import xml_safe
+
+    doc = xml_safe(doc)  # control characters from the agreement cannot break the XML
     word = docx.Document()
     _Revisions.next_id = 1
     _styles(word)
