@@ -178,11 +178,14 @@ def test_a_count_past_its_maximum_is_e014_and_refused_at_once(
     over = make(most - already + 1)
     assert at_most and over
     assert "E014" not in codes_of(at_most, limit=60.0)
-    assert codes_of(over) == ["E014"]
+    # Refused before anything is built; the time is PyYAML composing the file. The < 1 s figures
+    # on a quiet machine are measured by bench/limits.py (docs/robustness.md); here the bound
+    # leaves room for a loaded CI machine.
+    assert codes_of(over, limit=5.0) == ["E014"]
 
 
 def test_a_thousand_partners_are_refused_at_once() -> None:
-    assert codes_of(_partners(1_000)) == ["E014"]
+    assert codes_of(_partners(1_000), limit=5.0) == ["E014"]
 
 
 # ---------------------------------------------------------------- only safe YAML
