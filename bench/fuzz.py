@@ -406,16 +406,21 @@ def _seeds(corpus: Path) -> None:
 
 
 def report() -> None:
-    """The totals of every run so far, for people."""
+    """The totals of every run so far, and each finding replayed on the code as it is now."""
     total = json.loads(STATS.read_text("utf-8"))
     print(f"{total['inputs']} inputs, {total['cpu_seconds']:.0f} process-seconds, runs:")
     for run in total["runs"]:
         print(f"  {run['started']}: {run['inputs']} inputs in {run['seconds']:.0f} s")
     print("by target: " + ", ".join(f"{t} {n}" for t, n in total["by_target"].items()))
     print(f"{len(total['findings'])} distinct finding(s)")
+    failing = 0
     for key, f in total["findings"].items():
-        print(f"  {key} {f['target']} x{f['count']}: {f['error']} at {f['at']}")
-    sys.exit(1 if total["findings"] else 0)
+        FOUND.clear()
+        one_input((FINDINGS / f"{key}.input").read_bytes())
+        now = "still fails" if FOUND else "fixed: its input now runs clean"
+        failing += bool(FOUND)
+        print(f"  {key} {f['target']} x{f['count']}: {f['error']} at {f['at']} ({now})")
+    sys.exit(1 if failing else 0)
 
 
 def main() -> None:
