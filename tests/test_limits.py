@@ -73,6 +73,13 @@ def test_a_recursive_alias_is_refused_not_followed() -> None:
     assert "E004" in codes_of("notes: &a [*a]\n" + BASELINE)
 
 
+def test_a_recursive_alias_holding_an_alias_bomb_is_refused_at_once() -> None:
+    # The node is its own first child: finding where to point must not follow it round.
+    levels = ["&l0 [" + ", ".join(["lol"] * 10) + "]"]
+    levels += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 6)]
+    assert codes_of("notes: &s [*s, " + ", ".join(levels) + "]\n" + BASELINE) == ["E012"]
+
+
 # ---------------------------------------------------------------- nesting
 @pytest.mark.parametrize("depth", [65, 5_000, 200_000])
 def test_deep_flow_brackets_are_refused_at_once(depth: int) -> None:

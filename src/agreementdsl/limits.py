@@ -13,14 +13,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+import yaml
+
 from .diagnostics import Diagnostic, error
+from .source import SourceFile, Span
 
 if TYPE_CHECKING:
     from .loader import YNode
 
 # £1,000,000,000,000 in pence: no agreement or transaction comes near it.
 MAX_PENCE = 100_000_000_000_000
-MAX_YAML_NODES = 100_000  # values after aliases are expanded; the largest example has ~1,000
+MAX_YAML_NODES = 100_000  # values after aliases are expanded; the largest example has ~250
+MAX_YAML_DEPTH = 64  # levels of YAML nesting (E004)
 # The largest counts an agreement may hold: (where, what, the most allowed).
 MAX_PARTNERS = 100
 MAX_ROLES = 200
@@ -84,3 +88,63 @@ def count_problems(tree: YNode) -> list[Diagnostic]:
                     what = f"shares in one split of pool `{pid}`"
                     out.append(_too_many(node, what, shares, MAX_SHARES))
     return out
+
+
+# ---------------------------------------------------------------- YAML, before it is built
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [v for pair in node.value for v in pair]
+    return []
+
+
+def expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node]:
+    """(values once aliases are expanded, distinct values, the innermost node past the limit):
+    counted over the composed graph, each node once, so an alias bomb ("billion laughs") is
+    measured without expanding it."""
+    sizes: dict[int, int] = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # depth first, each node finished after its children (post-order)
+        node, done = stack.pop()
+        if done:
+            total = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
+            sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+    where, passed = root, {id(root)}
+    while big := [
+        c
+        for c in _children(where)
+        if sizes.get(id(c), 1) > MAX_YAML_NODES and id(c) not in passed  # an alias to itself
+    ]:
+        where = big[0]
+        passed.add(id(where))
+    return sizes[id(root)], len(seen), where
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def too_deep(source: SourceFile) -> Diagnostic | None:
+    """E004 before PyYAML sees flow brackets nested past MAX_YAML_DEPTH (its scanner slows with the
+    square of their depth). Brackets in quotes and comments count too, which can only refuse a
+    file with more than 64 unclosed ones."""
+    depth = 0
+    for m in _BRACKET.finditer(source.text):
+        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
+        if depth > MAX_YAML_DEPTH:
+            pos = m.start()
+            line = source.text.count("\n", 0, pos) + 1
+            col = pos - source.text.rfind("\n", 0, pos)
+            return error(
+                "E004",
+                Span(source.path, line, col),
+                f"the YAML is nested too deeply (more than {MAX_YAML_DEPTH} levels of brackets)",
+            )
+    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -18,7 +17,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error
-from .limits import MAX_YAML_NODES
+from .limits import MAX_YAML_DEPTH, MAX_YAML_NODES, expanded_size, too_deep
 from .source import SourceFile, Span
 
 Scalar = str | int | float | bool | None
@@ -117,7 +116,7 @@ class _Builder:
             )
             text = str(node.value) if isinstance(node, yaml.ScalarNode) else None
             return YNode(text, span, raw=text or "")
-        if depth > MAX_DEPTH:
+        if depth > MAX_YAML_DEPTH:
             self.diagnostics.append(error("E004", span, "the YAML is nested too deeply"))
             return YNode(None, span)
         if isinstance(node, yaml.MappingNode):
@@ -156,64 +155,9 @@ class _Builder:
         return YNode(out, span, keys=keys)
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [v for pair in node.value for v in pair]
-    return []
-
-
-def _expanded_size(root: yaml.Node) -> tuple[int, int, yaml.Node]:
-    """(values once aliases are expanded, distinct values, the innermost node past the limit):
-    counted over the composed graph, each node once, so an alias bomb ("billion laughs") is
-    measured without expanding it."""
-    sizes: dict[int, int] = {}
-    seen: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:  # depth first, each node finished after its children (post-order)
-        node, done = stack.pop()
-        if done:
-            total = 1 + sum(sizes.get(id(c), 1) for c in _children(node))
-            sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node))
-    where = root
-    while big := [c for c in _children(where) if sizes.get(id(c), 1) > MAX_YAML_NODES]:
-        where = big[0]
-    return sizes[id(root)], len(seen), where
-
-
-_BRACKET = re.compile(r"[\[\]{}]")
-MAX_DEPTH = 64
-
-
-def _too_deep(source: SourceFile) -> Diagnostic | None:
-    """E004 before PyYAML sees flow brackets nested past MAX_DEPTH (its scanner slows with the
-    square of their depth). Brackets in quotes and comments count too, which can only refuse a
-    file with more than 64 unclosed ones."""
-    depth = 0
-    for m in _BRACKET.finditer(source.text):
-        depth = depth + 1 if m.group() in "[{" else max(depth - 1, 0)
-        if depth > MAX_DEPTH:
-            pos = m.start()
-            line = source.text.count("\n", 0, pos) + 1
-            col = pos - source.text.rfind("\n", 0, pos)
-            return error(
-                "E004",
-                Span(source.path, line, col),
-                f"the YAML is nested too deeply (more than {MAX_DEPTH} levels of brackets)",
-            )
-    return None
-
-
 def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
     """The positioned YAML tree of a file, or None with the syntax error."""
-    deep = _too_deep(source)
+    deep = too_deep(source)
     if deep is not None:
         return None, [deep]
     try:
@@ -254,7 +198,7 @@ def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
                 "E006", second, "the file holds more than one YAML document", "one agreement a file"
             )
         ]
-    size, unique, where = _expanded_size(docs[0])
+    size, unique, where = expanded_size(docs[0])
     if size > MAX_YAML_NODES:
         how = "its aliases expand" if size > unique else "it holds"
         return None, [
