@@ -461,3 +461,29 @@ def test_check_on_any_bytes_exits_0_or_1(
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert result.exit_code in (0, 1), result.output
     json.loads(result.output)
+
+
+# ---------------------------------------------------------------- findings of `make fuzz`
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [
+        ("date", "L001"),  # `1/1/²⁰⁰⁵`: the day/month/year hint took ² for a digit
+        ("amount", "L003"),  # `1.³0`: the fast path took ³ for a digit (finding 2b4871cb779c)
+    ],
+)
+def test_digits_that_are_not_ascii_reject_the_row_not_the_run(
+    tmp_path: Path, field: str, code: str
+) -> None:
+    row = {"date": "2005-05-01", "amount": "1.00"}
+    row[field] = "1/1/²⁰⁰⁵" if field == "date" else "1.³0"
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "date,pool,element,kind,amount\n"
+        f"{row['date']},mental-health,council,spend,{row['amount']}\n"
+        "2005-05-02,mental-health,council,spend,2.00\n",
+        "utf-8",
+    )
+    result = _run(path, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [(r["row"], r["code"]) for r in data["rejected"]] == [(2, code)]

@@ -228,7 +228,7 @@ class RowExecutor:
                     whole.isdigit()
                     and whole.isascii()
                     and len(whole) < 13  # under £1 trillion (L016)
-                    and (not dot or (len(frac) == 2 and frac.isdigit()))
+                    and (not dot or (len(frac) == 2 and frac.isdigit() and frac.isascii()))
                 )
                 or (element and element not in plan.elements)
                 or (not element and kind == "spend" and plan.requires_element)

@@ -460,7 +460,7 @@ def _too_long(row: int, problem: str) -> Rejected:
 def _date_hint(text: str) -> str:
     """A suggestion for dates in the day/month/year form spreadsheets export."""
     parts = text.strip().replace(".", "/").replace("-", "/").split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+    if len(parts) == 3 and all(p.isdigit() and p.isascii() for p in parts) and len(parts[2]) == 4:
         day, month, year = (int(p) for p in parts)
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"; if it is {day} {date(2000, month, 1):%B} {year}, write {year}-{month:02d}-{day:02d}"
@@ -480,6 +480,10 @@ def _text(value: object) -> str:
 def _fast_amount(text: str) -> int | None:
     """Pence for the plain form `12500.00` / `12500`, or None to take the careful path."""
     whole, dot, frac = text.partition(".")
-    if whole.isdigit() and whole.isascii() and (not dot or (len(frac) == 2 and frac.isdigit())):
+    if (
+        whole.isdigit()
+        and whole.isascii()
+        and (not dot or (len(frac) == 2 and frac.isdigit() and frac.isascii()))
+    ):
         return int(whole) * 100 + (int(frac) if dot else 0)
     return None
