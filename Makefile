@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench browser postgres clean
+.PHONY: demo test lint typecheck unit bench fuzz browser postgres clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
@@ -58,6 +58,21 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_ledger.py
 	$(BIN)/python bench/run_sql.py
+
+# The long fuzz run (docs/robustness.md): FUZZ_INPUTS inputs over FUZZ_WORKERS processes. The
+# corpus and totals in build/fuzz make it resumable: run it again and it goes on from there.
+FUZZ_INPUTS ?= 1000000
+FUZZ_WORKERS ?= 2
+FUZZ_MAX_LEN ?= 20000
+fuzz: $(STAMP)
+	$(BIN)/python -c 'import atheris' 2>/dev/null || $(BIN)/python -m pip install --quiet 'atheris>=2.3'
+	$(BIN)/python bench/fuzz.py --seed-only build/fuzz/corpus
+	for i in $$(seq $(FUZZ_WORKERS)); do \
+	  $(BIN)/python bench/fuzz.py --inputs=$$(( $(FUZZ_INPUTS) / $(FUZZ_WORKERS) )) \
+	    -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=2048 -timeout=60 build/fuzz/corpus \
+	    > build/fuzz/worker-$$i.log 2>&1 & \
+	done; wait
+	$(BIN)/python bench/fuzz.py --report
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

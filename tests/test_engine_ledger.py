@@ -186,24 +186,24 @@ def test_jsonl_first_record_missing_a_field_is_a_bad_row(
 
 
 def test_jsonl_amounts_are_read_exactly_from_their_text(ir: dict[str, Any], tmp_path: Path) -> None:
-    # As binary floats 0.1 + 0.2 = 0.30000000000000004 and 90071992547409.93 (9,007,199,254,740,993
-    # pence, 2^53 + 1) cannot be held; read from their text they are exact.
+    # As binary floats 0.1 + 0.2 = 0.30000000000000004 and 999999999999.99 (a penny under the
+    # £1 trillion limit, L016) is 999999999999.9899…; read from their text they are exact.
     lines = (
         '{"date": "2005-05-01", "pool": "mental-health", "element": "council", "kind": "spend", "amount": 0.1}\n'
         '{"date": "2005-05-01", "pool": "mental-health", "element": "council", "kind": "spend", "amount": 0.2}\n'
         '{"date": "2005-05-01", "pool": "learning-disabilities", "element": "council", "kind": "spend", "amount": 12500}\n'
         '{"date": "2005-05-01", "pool": "learning-disabilities", "element": "council", "kind": "spend", "amount": "£1,250.50"}\n'
         '{"date": "2005-05-01", "pool": "learning-disabilities", "element": "council", "kind": "income", "amount": -0.5}\n'
-        '{"date": "2005-05-02", "pool": "learning-disabilities", "element": "respite", "kind": "spend", "amount": 90071992547409.93}\n'
+        '{"date": "2005-05-02", "pool": "learning-disabilities", "element": "respite", "kind": "spend", "amount": 999999999999.99}\n'
         '{"date": "2005-05-01", "pool": "mental-health", "element": "council", "kind": "spend", "amount": 1.005}\n'
     )
     data = run(ir, write(tmp_path, lines, "ledger.jsonl"))
     assert [(r["row"], r["code"]) for r in data["rejected"]] == [(7, "L004")]
     assert mh_actual(data) == "0.30"
     ld = next(p for p in data["pools"] if p["pool"] == "learning-disabilities")
-    # 12,500 + 1,250.50 − (−0.50) + 90,071,992,547,409.93
-    assert ld["actual"] == "90071992561160.93"
-    assert [a["amount"] for a in ld["approvals"]] == ["12500.00", "1250.50", "90071992547409.93"]
+    # 12,500 + 1,250.50 − (−0.50) + 999,999,999,999.99
+    assert ld["actual"] == "1000000013750.99"
+    assert [a["amount"] for a in ld["approvals"]] == ["12500.00", "1250.50", "999999999999.99"]
 
 
 def test_jsonl_booleans_and_lists(ir: dict[str, Any], tmp_path: Path) -> None:

@@ -413,29 +413,39 @@ def test_exit_1_for_a_missing_column(tmp_path: Path) -> None:
     assert "`kind`" in result.output
 
 
-def test_exit_1_for_a_ledger_that_is_not_utf8(tmp_path: Path) -> None:
+def test_a_latin1_ledger_is_read_with_a_warning_naming_the_encoding(tmp_path: Path) -> None:
+    # Issue 12: a Latin-1/Windows-1252 export is read as such with L019 (it was refused, L103).
     ledger = tmp_path / "latin1.csv"
     ledger.write_bytes(
         b"date,pool,kind,amount,supplier\n2005-05-01,mental-health,income,5,caf\xe9\n"
     )
     result = run(str(HEREFORDSHIRE), "--ledger", str(ledger))
+    assert result.exit_code == 0, result.output
+    assert "L019" in result.output and "Windows-1252" in result.output
+
+
+def test_exit_1_for_a_ledger_that_is_not_text(tmp_path: Path) -> None:
+    ledger = tmp_path / "binary.csv"
+    ledger.write_bytes(b"date,pool,kind,amount,supplier\n2005-05-01,mental-health,income,5,\x81\n")
+    result = run(str(HEREFORDSHIRE), "--ledger", str(ledger))
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
-    assert "L103" in result.output
+    assert "L018" in result.output
 
 
 @pytest.mark.parametrize("option", ["--disputes", "--measures"])
-def test_exit_1_for_a_side_file_that_is_not_utf8(tmp_path: Path, option: str) -> None:
+def test_exit_1_for_a_side_file_that_is_not_text(tmp_path: Path, option: str) -> None:
     side = tmp_path / "side.csv"
     if option == "--disputes":
         side.write_bytes(
-            b"id,pool,raised_on,resolved_on,subject\nD1,mental-health,2005-11-01,,caf\xe9\n"
+            b"id,pool,raised_on,resolved_on,subject\nD1,mental-health,2005-11-01,,caf\x81\n"
         )
     else:
-        side.write_bytes(b"outcome,period,value\nmh-user-satisfaction,2005/06 Q1,7\xe9\n")
+        side.write_bytes(b"outcome,period,value\nmh-user-satisfaction,2005/06 Q1,7\x00\n")
     result = run(str(HEREFORDSHIRE), "--ledger", str(LEDGER), option, str(side))
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
+    assert "L018" in result.output
 
 
 def test_exit_1_for_a_ledger_that_does_not_exist(tmp_path: Path) -> None:

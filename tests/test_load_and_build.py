@@ -87,18 +87,27 @@ def test_conditions_and_rule_text() -> None:
 
 
 # ---------------------------------------------------------------- libyaml and PyYAML agree
-def _nodes(node: yaml.Node, out: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+def _nodes(
+    node: yaml.Node, out: list[tuple[object, ...]], seen: set[int] | None = None
+) -> list[tuple[object, ...]]:
+    """Every node once, in order: an alias repeats a node, and an alias bomb (E012's defect
+    file) repeats it billions of times, so a node already walked is not walked again."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        out.append(("again", node.start_mark.line, node.start_mark.column))
+        return out
+    seen.add(id(node))
     s, e = node.start_mark, node.end_mark
     style = getattr(node, "style", None) or None
     value = node.value if isinstance(node, yaml.ScalarNode) else None
     out.append((type(node).__name__, node.tag, style, s.line, s.column, e.line, e.column, value))
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            _nodes(k, out)
-            _nodes(v, out)
+            _nodes(k, out, seen)
+            _nodes(v, out, seen)
     elif isinstance(node, yaml.SequenceNode):
         for v in node.value:
-            _nodes(v, out)
+            _nodes(v, out, seen)
     return out
 
 

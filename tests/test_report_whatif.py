@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agreementdsl.cells import safe_cell
 from agreementdsl.cli import main
 from agreementdsl.money import parse_amount
 from agreementdsl.report.whatif import (
     WhatIfError,
     kinks,
     parse_range,
-    safe_cell,
     settle_at,
     what_if,
     write_csv,

@@ -38,11 +38,15 @@ def load_source(source: SourceFile) -> Loaded:
     """Parse, validate, build and check an agreement held in memory."""
     from .build import ModelBuilder
     from .checks import run_checks
+    from .limits import count_problems
     from .loader import parse_yaml, split_money_lines, validate_schema
 
     tree, diags = parse_yaml(source)
     if tree is None:
         return Loaded(source.path, source, None, sort_diagnostics(diags))
+    too_many = count_problems(tree)
+    if too_many:  # refused before anything is built, so past a limit is quick
+        return Loaded(source.path, source, None, sort_diagnostics(diags + too_many))
     split = split_money_lines(tree)
     diags = [d for d in diags if d.span.line not in split]
     diags.extend(d for d in validate_schema(tree) if d.span.line not in split)

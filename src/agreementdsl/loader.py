@@ -18,6 +18,7 @@ import yaml
 
 from .conforms import conforms
 from .diagnostics import Diagnostic, error
+from .limits import MAX_YAML_DEPTH, MAX_YAML_NODES, expanded_size, too_deep
 from .source import SourceFile, Span
 
 Scalar = str | int | float | bool | None
@@ -70,6 +71,13 @@ class YNode:
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
+# The tags plain YAML gives values (and `!!str` and the like, written out); any other tag, such
+# as `!!python/object` or a local `!tag`, is refused (E015): nothing is ever constructed from one.
+_PLAIN_TAGS = frozenset({"str", "int", "float", "bool", "null", "seq", "map", "timestamp", "merge"})
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
 
 
 def _scalar(node: yaml.ScalarNode) -> Scalar:
@@ -97,7 +105,19 @@ class _Builder:
 
     def build(self, node: yaml.Node, depth: int = 0) -> YNode:
         span = _span(self.source, node)
-        if depth > 64:
+        if node.tag.removeprefix(_TAG) not in _PLAIN_TAGS:
+            self.diagnostics.append(
+                error(
+                    "E015",
+                    span,
+                    f"the YAML tag `{_short(node.tag)}` is not read: agreementdsl reads plain "
+                    "text, numbers, dates, lists and mappings, and never builds objects from tags",
+                    "remove the tag; quote the value if it is text",
+                )
+            )
+            text = str(node.value) if isinstance(node, yaml.ScalarNode) else None
+            return YNode(text, span, raw=text or "")
+        if depth > MAX_YAML_DEPTH:
             self.diagnostics.append(error("E004", span, "the YAML is nested too deeply"))
             return YNode(None, span)
         if isinstance(node, yaml.MappingNode):
@@ -158,6 +178,9 @@ def compose(text: str) -> list[yaml.Node]:
 
 def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
     """The positioned YAML tree of a file, or None with the syntax error."""
+    deep = too_deep(source)
+    if deep is not None:
+        return None, [deep]
     try:
         docs = compose(source.text)
     except yaml.MarkedYAMLError as exc:
@@ -196,8 +219,25 @@ def parse_yaml(source: SourceFile) -> tuple[YNode | None, list[Diagnostic]]:
                 "E006", second, "the file holds more than one YAML document", "one agreement a file"
             )
         ]
+    size, unique, where = expanded_size(docs[0])
+    if size > MAX_YAML_NODES:
+        how = "its aliases expand" if size > unique else "it holds"
+        return None, [
+            error(
+                "E012",
+                _span(source, where),
+                f"the YAML is too large to read: {how} to more than {MAX_YAML_NODES:,} values",
+                "write each value out once; an agreement needs no aliases (`*name`) that repeat "
+                "whole lists or mappings"
+                if size > unique
+                else "no agreement needs so many values: see docs/robustness.md for the limits",
+            )
+        ]
     builder = _Builder(source)
     tree = builder.build(docs[0])
+    nested = [d for d in builder.diagnostics if d.message == "the YAML is nested too deeply"]
+    if nested:  # a shape no agreement has: nothing else can be read from it (as with E001–E007)
+        return None, nested[:1]
     if not tree.is_map:
         builder.diagnostics.append(
             error(

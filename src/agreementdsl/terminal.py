@@ -32,7 +32,8 @@ def visible(text: object) -> str:
 
 
 # Characters XML 1.0 cannot hold at all: most C0 controls, U+FFFE, U+FFFF, lone surrogates.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# (and DEL and the C1 controls, which XML allows but Word shows as boxes or acts on: escaped too)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 
 def xml_safe(text: object) -> str:

@@ -11,6 +11,7 @@ from lark import Token, Transformer, Tree, v_args
 from . import model as m
 from .diagnostics import Diagnostic, error
 from .grammar import ClauseText
+from .limits import MAX_PENCE, pounds
 from .money import MoneyError, parse_money, parse_percent
 from .source import Span
 
@@ -47,7 +48,7 @@ class ClauseBuilder(Transformer[Token, Any]):
 
     def _money(self, tok: Token) -> int:
         try:
-            return parse_money(str(tok))
+            pence = parse_money(str(tok))
         except MoneyError as exc:
             hint = (
                 "group thousands in threes: `£1,000,000`"
@@ -56,6 +57,17 @@ class ClauseBuilder(Transformer[Token, Any]):
             )
             self.diagnostics.append(error("E502", self._span(tok), str(exc), hint))
             return 0
+        if pence >= MAX_PENCE:
+            self.diagnostics.append(
+                error(
+                    "E013",
+                    self._span(tok),
+                    f"`{tok}` is {pounds(MAX_PENCE)} or more, beyond any pooled budget",
+                    "check the number of digits and the `k`/`m` suffix",
+                )
+            )
+            return 0
+        return pence
 
     def _percent(self, tok: Token) -> Decimal:
         return parse_percent(str(tok))

@@ -18,7 +18,7 @@ def _year_error(label: str, span: m.Span) -> Diagnostic | None:
         return None  # valid, or not of the form at all (the schema reports that)
     hint = "write financial years like `2005/06`"
     head = label[:4]
-    if head.isdigit():
+    if head.isdigit() and head.isascii():
         hint = f"the year after {head} is written `{head}/{(int(head) + 1) % 100:02d}`"
     return error("E501", span, f"`{label}` is not a financial year", hint)
 

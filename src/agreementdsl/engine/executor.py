@@ -234,8 +234,8 @@ class RowExecutor:
                 or not (
                     whole.isdigit()
                     and whole.isascii()
-                    and len(whole) < 16
-                    and (not dot or (len(frac) == 2 and frac.isdigit()))
+                    and len(whole) < 13  # under £1 trillion (L016)
+                    and (not dot or (len(frac) == 2 and frac.isdigit() and frac.isascii()))
                 )
                 or (element and element not in plan.elements)
                 or (not element and kind == "spend" and plan.requires_element)

@@ -18,8 +18,10 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from ..limits import MAX_LEDGER_FIELD, MAX_LEDGER_RECORD, MAX_PENCE, pounds
 from ..money import MoneyError, parse_amount
 from .structure import Pairs, duplicate_keys, read_header, unclosed_quote
+from .textfile import HINT, Encoding, NotText, sniff
 
 KINDS = frozenset({"spend", "income", "contribution", "forecast"})
 REQUIRED = ("date", "pool", "kind", "amount")
@@ -104,14 +106,31 @@ class LedgerReader:
     _dates: dict[str, date | None] = field(default_factory=dict)
     # A slice of a CSV ledger, for a worker process: byte range, the header, first line number.
     part: tuple[int, int, list[str], int] | None = None
+    encoding: Encoding | None = None  # found by `sniff`, once, before any row is read
+
+    def sniff(self) -> Encoding:
+        """Whether the file is text and its encoding (L018 stops the run; L019 warns)."""
+        if self.encoding is None:
+            try:
+                self.encoding = sniff(self.path)
+            except NotText as exc:
+                raise LedgerError("L018", exc.message, HINT) from exc
+            except OSError as exc:
+                raise LedgerError(
+                    "L103", f"cannot read the ledger {self.path}: {exc.strerror}"
+                ) from exc
+            if self.encoding.warning:
+                self.warnings.append(self.encoding.warning)
+        return self.encoding
 
     def __iter__(self) -> Iterator[RawRow | Rejected]:
         """Rows as (line number, the COLUMNS' texts); structurally broken rows as Rejected."""
         if self.part is not None:
             yield from self._slice(*self.part)
             return
+        codec = self.sniff().codec
         try:
-            handle = self.path.open(encoding="utf-8-sig", newline="")
+            handle = self.path.open(encoding=codec, newline="")
         except OSError as exc:
             raise LedgerError(
                 "L103", f"cannot read the ledger {self.path}: {exc.strerror}"
@@ -154,8 +173,9 @@ class LedgerReader:
     ) -> Iterator[RawRow | Rejected]:
         with self.path.open("rb") as raw:
             raw.seek(start)
+            codec = "utf-8" if self.encoding is None else self.encoding.codec.removesuffix("-sig")
             text = io.TextIOWrapper(
-                io.BufferedReader(_Bounded(raw, end - start)), encoding="utf-8", newline=""
+                io.BufferedReader(_Bounded(raw, end - start)), encoding=codec, newline=""
             )
             yield from self._csv(text, header, first_line)
 
@@ -164,7 +184,15 @@ class LedgerReader:
     ) -> Iterator[RawRow | Rejected]:
         reader = csv.reader(handle)
         if header is None:
-            header = next(reader, None)
+            try:
+                header = next(reader, None)
+            except csv.Error as exc:  # found by `make fuzz`: a header field past the limit
+                raise LedgerError(
+                    "L017",
+                    f"the ledger {self.path} cannot be read: its header line "
+                    + _too_long(1, str(exc)).message.removesuffix(": the row is not read"),
+                    "the first line must name the columns; required: " + ", ".join(REQUIRED),
+                ) from exc
         if header is None:
             raise LedgerError(
                 "L101",
@@ -179,7 +207,15 @@ class LedgerReader:
         pad = any(c not in index for c in COLUMNS)
         start = first_line - 1 if first_line else 0
         last_line = reader.line_num + start
-        for fields in reader:
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # a field past the limit (the reader goes on after it)
+                row, last_line = last_line + 1, reader.line_num + start
+                yield _too_long(row, str(exc))
+                continue
             row = last_line + 1
             last_line = reader.line_num + start
             if last_line > row and unclosed_quote(fields, width, index["date"]) is not None:
@@ -205,6 +241,14 @@ class LedgerReader:
     def _jsonl(self, handle: IO[str]) -> Iterator[RawRow | Rejected]:
         seen_columns = False
         for number, line in enumerate(handle, start=1):
+            if len(line) > MAX_LEDGER_RECORD:
+                yield Rejected(
+                    number,
+                    "L017",
+                    f"the line is {len(line):,} characters long, more than the "
+                    f"{MAX_LEDGER_RECORD:,} a record may have: it is not read",
+                )
+                continue
             if not line.strip():
                 continue
             try:
@@ -303,8 +347,9 @@ class LedgerReader:
         if abs(amount) >= MAX_PENCE:
             return Rejected(
                 row,
-                "L003",
-                f"amount '{amount_text}' is too large to be a transaction (over £1,000,000,000,000,000)",
+                "L016",
+                f"amount '{amount_text.strip()}' is {pounds(MAX_PENCE)} or more, beyond any "
+                "pooled budget",
             )
         element = _as_id(element.strip(), shape.elements)
         if element:
@@ -356,7 +401,10 @@ def side_rows(
     (LedgerError), like a ledger.
     """
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        encoding = sniff(path, f"{kind} file")
+        handle = path.open(encoding=encoding.codec, newline="")
+    except NotText as exc:
+        raise LedgerError("L018", exc.message, HINT) from exc
     except OSError as exc:
         raise LedgerError("L103", f"cannot read the {kind} file {path}: {exc.strerror}") from exc
     with handle:
@@ -397,6 +445,10 @@ def side_rows(
             raise LedgerError(
                 "L103", f"the {kind} file {path} is not UTF-8 text ({exc.reason})"
             ) from exc
+        except csv.Error as exc:
+            raise LedgerError(
+                "L017", f"the {kind} file {path} cannot be read: {_too_long(0, str(exc)).message}"
+            ) from exc
 
 
 class _Bounded(io.RawIOBase):
@@ -418,13 +470,20 @@ class _Bounded(io.RawIOBase):
         return got or 0
 
 
-MAX_PENCE = 10**17  # £10^15: beyond any real transaction, and within the spool's 64-bit columns
+def _too_long(row: int, problem: str) -> Rejected:
+    if "field limit" in problem:
+        message = (
+            f"a field is longer than the {MAX_LEDGER_FIELD:,} characters a ledger field may "
+            "have: the row is not read"
+        )
+        return Rejected(row, "L017", message)
+    return Rejected(row, "L010", f"the row cannot be read as CSV: {problem}")
 
 
 def _date_hint(text: str) -> str:
     """A suggestion for dates in the day/month/year form spreadsheets export."""
     parts = text.strip().replace(".", "/").replace("-", "/").split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+    if len(parts) == 3 and all(p.isdigit() and p.isascii() for p in parts) and len(parts[2]) == 4:
         day, month, year = (int(p) for p in parts)
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"; if it is {day} {date(2000, month, 1):%B} {year}, write {year}-{month:02d}-{day:02d}"
@@ -444,6 +503,10 @@ def _text(value: object) -> str:
 def _fast_amount(text: str) -> int | None:
     """Pence for the plain form `12500.00` / `12500`, or None to take the careful path."""
     whole, dot, frac = text.partition(".")
-    if whole.isdigit() and whole.isascii() and (not dot or (len(frac) == 2 and frac.isdigit())):
+    if (
+        whole.isdigit()
+        and whole.isascii()
+        and (not dot or (len(frac) == 2 and frac.isdigit() and frac.isascii()))
+    ):
         return int(whole) * 100 + (int(frac) if dot else 0)
     return None

@@ -179,6 +179,7 @@ class ParallelExecutor:
         self.min_bytes = MIN_BYTES if min_bytes is None else min_bytes
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
+        reader.sniff()  # not text (L018) stops the run before any work; the encoding is shared
         if (
             reader.part is not None
             or not reader.path.is_file()

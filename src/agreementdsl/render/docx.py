@@ -239,7 +239,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     import docx
     from docx.enum.text import WD_BREAK
 
-    word = docx.Document()
+    word = docx.Document()  # every text run goes through xml_text: control characters escaped
     _Revisions.next_id = 1
     _styles(word)
     props = word.core_properties

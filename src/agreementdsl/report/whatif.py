@@ -8,14 +8,13 @@ computed from the steps, not found by sampling.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..cells import csv_text
 from ..engine.settlement import YearContext, no_settlement, settle
 from ..money import MoneyError, format_money, format_pounds, parse_amount, parse_money, percent_of
 
@@ -320,26 +319,13 @@ def write_text(result: WhatIf) -> str:
     return "\n".join(visible(line) for line in lines) + "\n"  # names as text, never escapes
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: a leading `'` where it could."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def write_csv(result: WhatIf) -> str:
-    """One row per level; amounts unsigned in pounds, `kind` says which way the money goes."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
+    """One row per level; amounts unsigned in pounds, `kind` says which way the money goes.
+
+    Every cell goes through `cells.safe_cell`, so a partner id cannot run as a formula."""
+    header = ["outturn", "kind", "variance", *result.partners, "carried_forward", "kink"]
+    rows = [
         [
-            safe_cell(c)
-            for c in ["outturn", "kind", "variance", *result.partners, "carried_forward", "kink"]
-        ]
-    )
-    for p in result.points:
-        cells = [
             format_pounds(p.outturn),
             p.kind,
             format_pounds(p.variance),
@@ -347,5 +333,6 @@ def write_csv(result: WhatIf) -> str:
             format_pounds(p.carried_forward),
             "yes" if p.kink else "",
         ]
-        writer.writerow([safe_cell(c) for c in cells])
-    return out.getvalue()
+        for p in result.points
+    ]
+    return csv_text([header, *rows])
