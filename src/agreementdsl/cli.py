@@ -12,6 +12,8 @@ from typing import Any, NoReturn
 
 import click
 
+from .options import date_option
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 # The version is read from the installed package's metadata, and only when asked for: `--help`
@@ -226,7 +228,7 @@ def run_command(
     from .engine.output import write_json, write_text
     from .engine.run import run_ledger
 
-    day = _date_option(as_of, "--as-of")
+    day = date_option(as_of, "--as-of")
     if exit_on is None and (partner or notice_given):
         raise click.UsageError("--partner and --notice-given go with --exit-on")
     if exit_on is not None and (year or as_of or disputes or measures):
@@ -275,17 +277,6 @@ def run_command(
     sys.exit(1 if strict and result.rejected else 0)
 
 
-def _date_option(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{text}' is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
-
-
 @contextmanager
 def _run_errors(progress: _Progress | None = None) -> Iterator[None]:
     """A run that cannot give results: usage errors exit 2, unusable input exits 1."""
@@ -325,8 +316,8 @@ def _run_exit(
 ) -> None:
     from .engine.exit import exit_json, exit_settlement, write_exit_text
 
-    day = _date_option(exit_on, "--exit-on")
-    given = _date_option(notice_given, "--notice-given")
+    day = date_option(exit_on, "--exit-on")
+    given = date_option(notice_given, "--notice-given")
     assert day is not None
     with _run_errors():
         result = exit_settlement(

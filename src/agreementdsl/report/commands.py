@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ..options import date_option
+
 if TYPE_CHECKING:
     from .build import Problem
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{value}' is not a date (YYYY-MM-DD)", param_hint=option
-        ) from None
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -80,7 +70,7 @@ def report_command(
     Exit status: 0 written, 1 the report cannot be made (the agreement has errors, a file cannot
     be read), 2 usage error.
     """
-    day = _day(as_of, "--as-of")
+    day = date_option(as_of, "--as-of")
     from .build import Inputs, make_pages, write_pages
 
     inputs = Inputs(agreement, ledger, disputes, measures, sent, year, day)
