@@ -219,7 +219,7 @@ def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
     years = []
     for year in pool.contributions:
         evaluated = values.get(year.year, {})
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "partner": c.partner.name,
                 "amount": format_pounds(evaluated[c.partner.name].pence)

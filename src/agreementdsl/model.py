@@ -132,7 +132,7 @@ class Contribution:
 
 @dataclass(frozen=True)
 class OfWhich:
-    """"Of which £X is …": a stated part of a partner's contribution (or of one of its streams)."""
+    """ "Of which £X is …": a stated part of a partner's contribution (or of one of its streams)."""
 
     id: str
     name: str
@@ -387,7 +387,9 @@ class Pool:
     schemes: tuple[Scheme, ...] = ()
     bcf: BcfFacts | None = None
     payments: dict[str, str] | None = None  # `payments:` {cadence, within}, where the pool says
-    stream_names: tuple[tuple[str, str], ...] = ()  # `streams:` stream id → its name in the schedule
+    stream_names: tuple[
+        tuple[str, str], ...
+    ] = ()  # `streams:` stream id → its name in the schedule
     of_which: tuple[OfWhich, ...] = ()
     forecast: ForecastMethod | None = None  # None: run-rate, the default
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)

@@ -110,9 +110,7 @@ def _month(key: str) -> int | None:
     return FULL_MONTHS.index(low) if low in FULL_MONTHS else None
 
 
-def _shares(
-    node: YNode, where: str, diags: list[Diagnostic]
-) -> tuple[Decimal, ...] | None:
+def _shares(node: YNode, where: str, diags: list[Diagnostic]) -> tuple[Decimal, ...] | None:
     """Twelve monthly percents (April first) from `{ apr: 10%, may: 8%, … }`; () for `even`."""
     if _text(node) == "even":
         return ()  # an even profile: a twelfth each month, kept exact
@@ -131,7 +129,9 @@ def _shares(
     for key, value in _items(node):
         month, pct = _month(key), _percent(str(value.value))
         if month is None or pct is None:
-            what = f"`{key}` is not a month" if month is None else f"`{value.value}` is not a percent"
+            what = (
+                f"`{key}` is not a month" if month is None else f"`{value.value}` is not a percent"
+            )
             diags.append(
                 error(
                     "E513",
@@ -143,7 +143,7 @@ def _shares(
             ok = False
             continue
         shares[month] += pct
-    total = sum(shares)
+    total = sum(shares, Decimal(0))
     if ok and total != 100:
         diags.append(
             error(

@@ -8,9 +8,9 @@ from datetime import date
 from .. import model as m
 from ..calendar import FinancialYear, parse_month_day, parse_year_label, year_containing
 from ..contributions import Evaluated, evaluate_contributions, evaluate_streams
-from ..streams import check_of_which
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
+from ..streams import check_of_which
 from .common import pool_partners
 
 
