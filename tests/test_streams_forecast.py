@@ -1,0 +1,214 @@
+"""Funding streams, "of which" parts and the named forecast method (issue 16), worked by hand on
+the Better Care Fund example of docs/language.md (its YAML block is this test's agreement)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from engine_support import compile_file, compile_text, pool_of, run_json
+
+from agreementdsl.api import load_source
+from agreementdsl.cli import main
+from agreementdsl.source import SourceFile
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "language.md"
+HEADER = ["date", "pool", "element", "kind", "amount", "partner", "approved_by"]
+# April 2023: the whole year's block contract, a month of reablement and of grants.
+APRIL = [
+    ["2023-04-05", "bcf", "community", "spend", "8000000.00", "", "hwb"],
+    ["2023-04-20", "bcf", "reablement", "spend", "600000.00", "", "icb-finance;dc-finance"],
+    ["2023-04-25", "bcf", "adaptations", "spend", "150000.00", "", "icb-finance;dc-finance"],
+]
+
+
+def worked_bcf() -> str:
+    text = DOC.read_text("utf-8")
+    match = re.search(r"### Worked example: a Better Care Fund\n.*?```yaml\n(.*?)```", text, re.S)
+    assert match, "docs/language.md has no worked BCF example"
+    return match.group(1)
+
+
+def _method(text: str, method: str) -> str:
+    start, end = text.index("    forecast:\n"), text.index("    risk_share:")
+    return text[:start] + f"    forecast: {method}\n" + text[end:]
+
+
+def _codes(text: str) -> list[str]:
+    loaded = load_source(SourceFile("bcf.yaml", text))
+    return [d.code for d in loaded.diagnostics]
+
+
+def test_the_worked_bcf_checks_clean_even_strictly() -> None:
+    assert _codes(worked_bcf()) == []
+
+
+def test_each_stream_is_uplifted_on_its_own_prior_year() -> None:
+    ir = compile_text(worked_bcf())
+    year = ir["pools"][0]["contributions"][1]
+    icb, dc = year["partners"]
+    # £12,000,000 + 5.66% = £12,679,200; own £3,000,000 + 2% = £3,060,000; dfg as stated
+    assert (icb["amount"], dc["amount"], year["total"]) == (
+        "12679200.00",
+        "5210000.00",
+        "17889200.00",
+    )
+    assert [(s["stream"], s["amount"], s["expression"]) for s in dc["streams"]] == [
+        ("own", "3060000.00", "prior year + 2%"),
+        ("dfg", "2150000.00", "£2,150,000"),
+    ]
+    assert dc["streams"][0]["name"] == "the Council's own funding"
+    assert dc["streams"][0]["basis"] == {
+        "year": "2023/24",
+        "sign": "+",
+        "percent": "2",
+        "amount": None,
+    }
+    # a stream-less contribution is one stream with no name
+    assert [s["stream"] for s in icb["streams"]] == [None]
+
+
+def test_an_existing_agreement_means_the_same() -> None:
+    ir = compile_file(ROOT / "agreements" / "herefordshire.yaml")
+    row = ir["pools"][0]["contributions"][1]["partners"][0]
+    assert row["amount"] == "13632500.00"
+    assert [(s["stream"], s["amount"]) for s in row["streams"]] == [(None, "13632500.00")]
+    assert ir["pools"][0]["forecast_method"]["method"] == "run-rate"
+
+
+def test_run_lists_streams_and_the_of_which_part(tmp_path: Path) -> None:
+    ir = compile_text(worked_bcf())
+    data = run_json(ir, tmp_path, APRIL, date(2023, 4, 30), HEADER)
+    icb, dc = pool_of(data, "bcf")["contributed"]
+    assert icb["of_which"] == [
+        {
+            "id": "bcf-adult-social-care",
+            "name": "NHS minimum contribution to adult social care",
+            "stream": None,
+            "amount": "4000000.00",
+        }
+    ]
+    assert [(s["stream"], s["amount"]) for s in dc["streams"]] == [
+        ("own", "3000000.00"),
+        ("dfg", "2000000.00"),
+    ]
+    assert dc["amount"] == "5000000.00"
+
+
+def _exception_reports(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (r["period_end"], r["due"])
+        for r in pool_of(data, "bcf")["reports"]
+        if r["report"] == "exception report"
+    ]
+
+
+def test_a_block_payment_in_april_raises_no_exception_report_under_the_profile(
+    tmp_path: Path,
+) -> None:
+    data = run_json(compile_text(worked_bcf()), tmp_path, APRIL, date(2023, 4, 30), HEADER)
+    pool = pool_of(data, "bcf")
+    # £8,000,000 ÷ 100% + £600,000 × 12 + £150,000 × 12 = £17,000,000: the budget exactly
+    assert pool["forecast"] == "17000000.00"
+    assert pool["variance"] == {"kind": "balanced", "amount": "0.00"}
+    assert _exception_reports(data) == []
+
+
+def test_the_same_ledger_at_the_run_rate_raises_one(tmp_path: Path) -> None:
+    ir = compile_text(_method(worked_bcf(), "run-rate"))
+    data = run_json(ir, tmp_path, APRIL, date(2023, 4, 30), HEADER)
+    pool = pool_of(data, "bcf")
+    assert pool["forecast"] == "105000000.00"  # £8,750,000 × 12 ÷ 1
+    # raised on 30 April 2023 (a Sunday); 5 working days after it, skipping the bank holidays
+    # of 1 May and 8 May 2023 (the coronation): 2, 3, 4, 5 and 9 May
+    assert _exception_reports(data) == [("2023-04-30", "2023-05-09")]
+
+
+def test_latest_forecast_uses_the_row_and_the_budget_before_it(tmp_path: Path) -> None:
+    ir = compile_text(_method(worked_bcf(), "latest forecast"))
+    data = run_json(ir, tmp_path, APRIL, date(2023, 4, 30), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "17000000.00"  # no row yet: the budget
+    assert _exception_reports(data) == []
+    # a forecast of £17,250,000: over by £250,000, more than 1% of £17,000,000 (£170,000)
+    rows = APRIL + [["2023-04-28", "bcf", "", "forecast", "17250000.00", "", ""]]
+    data = run_json(ir, tmp_path, rows, date(2023, 4, 30), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "17250000.00"
+    assert _exception_reports(data) == [("2023-04-28", "2023-05-09")]  # as above
+
+
+def test_risk_share_by_contribution_uses_the_total_across_streams(tmp_path: Path) -> None:
+    ir = compile_text(_method(worked_bcf(), "run-rate"))
+    rows = [["2024-03-31", "bcf", "reablement", "spend", "16000000.00", "", "hwb"]]
+    data = run_json(ir, tmp_path, rows, date(2024, 3, 31), HEADER)
+    pool = pool_of(data, "bcf")
+    # underspend £1,000,000 by contribution, 12,000,000 : 5,000,000 (the council's two streams
+    # together): £705,882.352… and £294,117.647…; the spare penny goes to the larger remainder
+    assert pool["variance"] == {"kind": "underspend", "amount": "1000000.00"}
+    assert pool["settlement"]["shares"] == {"icb": "705882.35", "dc": "294117.65"}
+
+
+def test_of_which_more_than_the_whole_is_E511_and_an_unknown_stream_E512() -> None:
+    base = worked_bcf()
+    extra = (
+        "    of_which:\n"
+        "      big:\n"
+        "        name: too much\n"
+        "        partner: dc\n"
+        "        stream: dfg\n"
+        '        amounts: { 2023/24: "£2,000,000.01" }\n'
+        "      nowhere:\n"
+        "        name: a stream the council does not have\n"
+        "        partner: dc\n"
+        "        stream: ibcf\n"
+        '        amounts: { 2023/24: "£1" }\n'
+    )
+    text = base.replace("    bcf:\n      nhs_minimum", extra + "    bcf:\n      nhs_minimum")
+    assert _codes(text) == ["E511", "E512"]
+    assert _codes(text.replace("£2,000,000.01", "£2,000,000").replace("ibcf", "own")) == []
+
+
+def test_a_profile_that_does_not_add_up_is_E513() -> None:
+    text = worked_bcf().replace("community: { apr: 100% }", "community: { apr: 90% }")
+    assert _codes(text) == ["E513"]
+    text = worked_bcf().replace("community: { apr: 100% }", "nowhere: { apr: 100% }")
+    assert _codes(text) == ["E513"]
+
+
+def test_the_schedule_drafts_each_stream_its_uplift_and_sum(tmp_path: Path) -> None:
+    path = tmp_path / "bcf.yaml"
+    path.write_text(worked_bcf(), "utf-8")
+    result = CliRunner().invoke(main, ["render", str(path), "--format", "md", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "bcf.md").read_text("utf-8")
+    assert (
+        "| Downland Council: the Council's own funding | £3,060,000 (three million, sixty thousand pounds) "
+        "| the 2023/24 contribution to this stream increased by 2 per cent (two per cent), "
+        "rounded to the nearest penny (half a penny up) |"
+    ) in text
+    assert "| Downland Council in total | £5,210,000" in text
+    assert "found from the budget profile below" in text
+    assert "| Community health block contract | April 100% |" in text
+
+
+def test_diff_reports_a_stream_changed_and_the_method(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    old.write_text(worked_bcf(), "utf-8")
+    changed = (
+        _method(worked_bcf(), "run-rate")
+        .replace('dfg: "£2,150,000"', 'dfg: "£2,250,000"')
+        .replace('adaptations: "£2,150,000"', 'adaptations: "£2,250,000"')
+    )
+    new.write_text(changed, "utf-8")
+    result = CliRunner().invoke(main, ["diff", str(old), str(new)])
+    assert result.exit_code in (0, 1), result.output
+    assert (
+        "dc's Disabled Facilities Grant stream changes from £2,150,000 (£2,150,000) to £2,250,000 (£2,250,000)"
+        in result.output
+    )
+    assert "dc's contribution in total changes from £5,210,000 to £5,310,000" in result.output
+    assert "the forecast outturn is worked out by run-rate instead of profile" in result.output
