@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from engine_support import compile_file, compile_text, pool_of, run_json
 
 from agreementdsl.api import load_source
 from agreementdsl.cli import main
 from agreementdsl.source import SourceFile
+from engine_support import compile_file, compile_text, pool_of, run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"
@@ -134,7 +134,7 @@ def test_latest_forecast_uses_the_row_and_the_budget_before_it(tmp_path: Path) -
     assert pool_of(data, "bcf")["forecast"] == "17000000.00"  # no row yet: the budget
     assert _exception_reports(data) == []
     # a forecast of £17,250,000: over by £250,000, more than 1% of £17,000,000 (£170,000)
-    rows = APRIL + [["2023-04-28", "bcf", "", "forecast", "17250000.00", "", ""]]
+    rows = [*APRIL, ["2023-04-28", "bcf", "", "forecast", "17250000.00", "", ""]]
     data = run_json(ir, tmp_path, rows, date(2023, 4, 30), HEADER)
     assert pool_of(data, "bcf")["forecast"] == "17250000.00"
     assert _exception_reports(data) == [("2023-04-28", "2023-05-09")]  # as above

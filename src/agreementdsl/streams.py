@@ -241,13 +241,18 @@ def check_of_which(
             whole_words = f"the {year} contribution of `{part.partner.name}`"
             if part.stream is not None:
                 if part.stream not in {s.id for s in row.streams}:
-                    named = ", ".join(f"`{s.id}`" for s in row.streams) or "none: it is one sum"
+                    named = ", ".join(f"`{s.id}`" for s in row.streams)
+                    hint = (
+                        f"its streams in {year} are: {named}"
+                        if named
+                        else f"its {year} contribution is one sum: remove `stream:`, or write the contribution as streams"
+                    )
                     diags.append(
                         error(
                             "E512",
                             span,
                             f"`{part.id}` is part of the stream `{part.stream}`, which {whole_words} does not have",
-                            f"its streams in {year} are: {named}",
+                            hint,
                         )
                     )
                     continue
