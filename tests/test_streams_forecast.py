@@ -212,3 +212,34 @@ def test_diff_reports_a_stream_changed_and_the_method(tmp_path: Path) -> None:
     )
     assert "dc's contribution in total changes from £5,210,000 to £5,310,000" in result.output
     assert "the forecast outturn is worked out by run-rate instead of profile" in result.output
+
+
+def _warning_notes(text: str, tmp_path: Path, rows: list[list[str]]) -> list[str]:
+    from agreementdsl.engine.run import run_ledger
+    from agreementdsl.report.warning import early_warnings
+
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        ",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in rows) + "\n", "utf-8"
+    )
+    result = run_ledger(compile_text(text), ledger, as_of=date(2023, 5, 31))
+    try:
+        return [w.note for w in early_warnings(result, result.pools[0])]
+    finally:
+        result.close()
+
+
+def test_the_early_warning_projects_by_the_pools_own_method(tmp_path: Path) -> None:
+    # April's ledger and May's month of reablement and grants: on the profile the forecast stays
+    # £17,000,000 (8,000,000 + 1,200,000 × 6 + 300,000 × 6) and spending on as planned it never
+    # fires; at the run-rate it has fired already (April) and is not raised again.
+    may = [
+        ["2023-05-20", "bcf", "reablement", "spend", "600000.00", "", "icb-finance;dc-finance"],
+        ["2023-05-25", "bcf", "adaptations", "spend", "150000.00", "", "icb-finance;dc-finance"],
+    ]
+    assert _warning_notes(worked_bcf(), tmp_path, APRIL + may) == [
+        "spending as the budget profile plans it does not fire this year"
+    ]
+    assert _warning_notes(_method(worked_bcf(), "run-rate"), tmp_path, APRIL + may) == [
+        "at the current run-rate it is not raised again this year"
+    ]

@@ -448,7 +448,7 @@ def _forecast_method(b: Builder, pool: dict[str, Any], s: Section) -> None:
         return
     head = "For the purposes of this Schedule the forecast outturn of the Pooled Fund for a Financial Year on any day is"
     if method["method"] == "run-rate":
-        text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the net expenditure to the end of the last month ended multiplied by twelve and divided by the number of months of the Financial Year then ended."
+        text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the net expenditure to the end of the last month ended multiplied by twelve and divided by the number of months of the Financial Year then ended, rounded to the nearest penny; before the end of the first month it is the budget."
     elif method["method"] == "latest forecast":
         text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the budget."
     else:

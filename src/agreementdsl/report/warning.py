@@ -119,8 +119,14 @@ def _trigger_words(trigger: dict[str, Any]) -> str:
 def _note(
     result: RunResult, pool: PoolResult, raised: list[Due], ahead: Due | None, projected: bool
 ) -> str:
+    method = (pool.pool.get("forecast_method") or {}).get("method", "run-rate")
+    how = {
+        "profile": "spending as the budget profile plans",
+        "latest forecast": "on the latest forecast",
+    }
+    at = how.get(method, "at the current run-rate")
     if ahead is not None:
-        return f"at the current run-rate it fires on {ahead.period_end}; the report would be due {ahead.due}"
+        return f"{at} it fires on {ahead.period_end}; the report would be due {ahead.due}"
     if not projected:
         if result.as_of >= pool.year.last_day:
             return "the year has ended: no projection"
@@ -128,8 +134,8 @@ def _note(
             return "no budget for the year: no projection"
         return "no month of the year has ended yet, so there is no run-rate to project"
     if raised:
-        return "at the current run-rate it is not raised again this year"
-    return "at the current run-rate it does not fire this year"
+        return f"{at} it is not raised again this year"
+    return f"{at} it does not fire this year"
 
 
 def report_status(due: date, as_of: date, sent: date | None, recorded: bool) -> str:
