@@ -156,10 +156,10 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
         )
         rows = []
         for row in year["partners"]:
-            amount = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
             if row.get("streams") and row["streams"][0]["stream"] is not None:
                 rows.extend(_stream_rows(b, row))
                 continue
+            amount = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
             rows.append([b.partners[row["partner"]]["name"], amount, _basis_words(b, row)])
         rows.append(["**Total**", f"**{b.money(year['total'])}**", ""])
         s.blocks.append(Table(["Partner", "Contribution", "Basis"], rows, _src(year)))
@@ -201,8 +201,9 @@ def _stream_rows(b: Builder, row: dict[str, Any]) -> list[list[str]]:
         amount = b.money(st["amount"]) if st["amount"] is not None else "[not stated]"
         basis = _basis_words(b, st).replace("contribution", "contribution to this stream", 1)
         out.append([f"{name}: {st['name']}", amount, basis])
-    total = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
-    out.append([f"{name} in total", total, "the sum of its funding streams"])
+    if len(row["streams"]) > 1:
+        total = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
+        out.append([f"{name} in total", total, "the sum of its funding streams"])
     return out
 
 
