@@ -243,3 +243,37 @@ def test_the_early_warning_projects_by_the_pools_own_method(tmp_path: Path) -> N
     assert _warning_notes(_method(worked_bcf(), "run-rate"), tmp_path, APRIL + may) == [
         "at the current run-rate it is not raised again this year"
     ]
+
+
+def test_a_scenario_sees_the_pools_forecast_method(tmp_path: Path) -> None:
+    (tmp_path / "bcf.yaml").write_text(worked_bcf(), "utf-8")
+    (tmp_path / "bcf.test.yaml").write_text(
+        "agreement: downland-bcf-2023-25\n"
+        "scenarios:\n"
+        "  - name: the April block payment projects no overspend on the profile\n"
+        "    pool: bcf\n"
+        "    as_of: 2023-04-30\n"
+        "    transactions:\n"
+        '      - { date: 2023-04-05, element: community, amount: "8000000.00", approved_by: hwb }\n'
+        '      - { date: 2023-04-20, element: reablement, amount: "600000.00", approved_by: "icb-finance;dc-finance" }\n'
+        '      - { date: 2023-04-25, element: adaptations, amount: "150000.00", approved_by: "icb-finance;dc-finance" }\n'
+        "    expect:\n"
+        '      forecast: "£17,000,000"\n'
+        "      balanced: true\n"
+        "      raised: []\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, ["test", str(tmp_path / "bcf.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "1 passed, 0 failed" in result.output
+
+
+def test_forecast_rows_left_unused_by_the_profile_are_named(tmp_path: Path) -> None:
+    rows = [*APRIL, ["2023-04-28", "bcf", "", "forecast", "17250000.00", "", ""]]
+    data = run_json(compile_text(worked_bcf()), tmp_path, rows, date(2023, 4, 30), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "17000000.00"  # the profile, not the row
+    assert (
+        "pool `bcf` forecasts by its budget profile, so its 1 forecast row(s) to 2023-04-30 are "
+        "not used (the latest, row 5, forecasts £17,250,000.00); name `forecast: latest forecast` "
+        "to use them"
+    ) in data["warnings"]

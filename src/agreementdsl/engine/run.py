@@ -311,6 +311,13 @@ def _pool(
             f"pool `{pool['id']}`: the forecast outturn {format_money(forecast.pence)} ({forecast.how}) "
             f"is below the net expenditure already incurred, {format_money(actual)} to {as_of}"
         )
+    ignored = [f for f in position.forecasts if f[0] <= as_of]
+    if position.method == "profile" and ignored and not year_ended:
+        warnings.append(
+            f"pool `{pool['id']}` forecasts by its budget profile, so its {len(ignored)} forecast "
+            f"row(s) to {as_of} are not used (the latest, row {ignored[-1][1]}, forecasts "
+            f"{format_money(ignored[-1][2])}); name `forecast: latest forecast` to use them"
+        )
     if (
         budget is not None
         and as_of >= year.first_day
