@@ -277,3 +277,31 @@ def test_forecast_rows_left_unused_by_the_profile_are_named(tmp_path: Path) -> N
         "not used (the latest, row 5, forecasts £17,250,000.00); name `forecast: latest forecast` "
         "to use them"
     ) in data["warnings"]
+
+
+def test_duckdb_gives_the_same_streams_and_profile_forecast(tmp_path: Path) -> None:
+    import io
+
+    import pytest
+
+    pytest.importorskip("duckdb")
+    from agreementdsl.engine.output import write_json
+    from agreementdsl.engine.run import run_ledger
+
+    ledger = tmp_path / "ledger.csv"
+    rows = [*APRIL, ["2023-04-28", "bcf", "", "forecast", "17250000.00", "", ""]]
+    ledger.write_text(
+        ",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in rows) + "\n", "utf-8"
+    )
+    ir = compile_text(worked_bcf())
+    outs = []
+    for engine in ("reference", "duckdb"):
+        result = run_ledger(ir, ledger, as_of=date(2023, 4, 30), engine=engine)
+        out = io.StringIO()
+        try:
+            write_json(result, out)
+        finally:
+            result.close()
+        outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+    assert '"forecast": "17000000.00"' in outs[0]
