@@ -305,3 +305,19 @@ def test_duckdb_gives_the_same_streams_and_profile_forecast(tmp_path: Path) -> N
         outs.append(out.getvalue())
     assert outs[0] == outs[1]
     assert '"forecast": "17000000.00"' in outs[0]
+
+
+def test_one_sum_after_streams_builds_on_their_total_and_not_the_reverse() -> None:
+    text = worked_bcf().replace(
+        'dc: { own: "prior year + 2%", dfg: "£2,150,000" }', 'dc: "prior year + 2%"'
+    )
+    # £3,000,000 + £2,000,000 = £5,000,000; + 2% = £5,100,000; budgets now £110,000 too high
+    loaded = load_source(SourceFile("bcf.yaml", text))
+    [e505] = [d for d in loaded.diagnostics if d.code == "E505"]
+    assert "£110,000.00 more than the year's contributions of £17,779,200.00" in e505.message
+    reverse = worked_bcf().replace(
+        'dc: { own: "£3,000,000", dfg: "£2,000,000" }', 'dc: "£5,000,000"'
+    )
+    [e506] = [d for d in load_source(SourceFile("bcf.yaml", reverse)).diagnostics]
+    assert e506.code == "E506"
+    assert "(it gives `dc` one sum, not streams)" in e506.message

@@ -7,6 +7,7 @@ a named year (`2005/06 + 2.5%`) takes that year's amount as its base. Shared by 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import model as m
@@ -72,6 +73,30 @@ class _Evaluator:
         self.done[key] = result
         return result
 
+    def _has(self, year: str, partner: str, stream: str | None) -> bool:
+        """Whether a base exists: the stream itself, or, for a contribution written as one sum,
+        the partner's streams that year (their total is the base)."""
+        if (year, partner, stream) in self.rows:
+            return True
+        return stream is None and bool(_streams_of(self.rows, year, partner))
+
+    def _as_one_sum(self, year: str, partner: str, stream: str | None) -> str:
+        if stream is not None and (year, partner, None) in self.rows:
+            return f" (it gives `{partner}` one sum, not streams)"
+        named = _streams_of(self.rows, year, partner)
+        return f" (its streams then are {', '.join(f'`{n}`' for n in named)})" if named else ""
+
+    def _base(self, year: str, partner: str, stream: str | None) -> Evaluated | None:
+        """The evaluated base; a one-sum contribution built on a year of streams takes their total."""
+        if (year, partner, stream) in self.rows:
+            return self.value((year, partner, stream))
+        parts = [self.value((year, partner, n)) for n in _streams_of(self.rows, year, partner)]
+        if any(p is None for p in parts):
+            return None
+        total = sum(p.pence for p in parts if p is not None)
+        c = self.rows[(year, partner, _streams_of(self.rows, year, partner)[0])][0]
+        return Evaluated(year, partner, total, format_money(total), c)
+
     def _evaluate(
         self, key: Key, c: m.Contribution, expr: m.ContributionExpr | None, span: m.Span
     ) -> Evaluated | None:
@@ -86,28 +111,31 @@ class _Evaluator:
             if start is None:
                 return None
             base_year = _label(start - 1)
-            if (base_year, partner, stream) not in self.rows:
+            if not self._has(base_year, partner, stream):
                 self.diagnostics.append(
                     error(
                         "E506",
                         span,
-                        f"`prior year` for {year} has no prior year: {base_year} gives {_who(partner, stream)} no contribution",
-                        'state this year\'s contribution as money, like "£1,000,000"',
+                        f"`prior year` for {year} has no prior year: {base_year} gives {_who(partner, stream)} no contribution"
+                        + self._as_one_sum(base_year, partner, stream),
+                        'state this year\'s contribution as money, like "£1,000,000"'
+                        + (f", or write {base_year}'s as streams too" if stream else ""),
                     )
                 )
                 return None
-        elif (base_year, partner, stream) not in self.rows:
+        elif not self._has(base_year, partner, stream):
             self.diagnostics.append(
                 error(
                     "E507",
                     span,
-                    f"{base_year} gives {_who(partner, stream)} no contribution to build on",
+                    f"{base_year} gives {_who(partner, stream)} no contribution to build on"
+                    + self._as_one_sum(base_year, partner, stream),
                     "name a year listed in this pool's contributions"
                     + (" with the same stream" if stream is not None else ""),
                 )
             )
             return None
-        base = self.value((base_year, partner, stream))
+        base = self._base(base_year, partner, stream)
         if base is None:
             return None
         if expr.percent is not None:
@@ -122,6 +150,10 @@ class _Evaluator:
         if expr.percent is not None or expr.pence is not None:
             working += f" {sign} {how}"
         return Evaluated(year, partner, pence, f"{working} → {format_money(pence)}", c, stream)
+
+
+def _streams_of(rows: Mapping[Key, object], year: str, partner: str) -> list[str]:
+    return [k[2] for k in rows if k[0] == year and k[1] == partner and k[2] is not None]
 
 
 def _evaluate_all(pool: m.Pool) -> tuple[_Evaluator, dict[str, dict[str, Evaluated]]]:
