@@ -321,3 +321,10 @@ def test_one_sum_after_streams_builds_on_their_total_and_not_the_reverse() -> No
     [e506] = [d for d in load_source(SourceFile("bcf.yaml", reverse)).diagnostics]
     assert e506.code == "E506"
     assert "(it gives `dc` one sum, not streams)" in e506.message
+
+
+def test_a_profile_by_element_without_budgets_is_E513() -> None:
+    text = worked_bcf()
+    start, end = text.index("    budgets:\n"), text.index("    forecast:\n")
+    codes = _codes(text[:start] + text[end:])
+    assert codes == ["E513", "E610"]  # `by own elements` needs the budgets too (E610)

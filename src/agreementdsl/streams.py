@@ -273,3 +273,23 @@ def check_of_which(
                     )
                 )
     return diags
+
+
+def check_profile_budgets(pool: m.Pool) -> list[Diagnostic]:
+    """A profile by element needs each element's budget for every year with contributions: a
+    part with nothing planned yet is forecast at its budget (E513)."""
+    f = pool.forecast
+    if f is None or f.method != "profile" or f.by != "element":
+        return []
+    budgeted = {b.year for b in pool.budgets}
+    missing = [y.year for y in pool.contributions if y.year not in budgeted]
+    if not missing:
+        return []
+    return [
+        error(
+            "E513",
+            f.span,
+            f"the forecast profile of pool `{pool.id}` is by element, and the pool gives no element budgets for {', '.join(missing)}",
+            "add `budgets:` giving each element's budget for every year (or profile the whole pool by month)",
+        )
+    ]

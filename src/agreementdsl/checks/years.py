@@ -10,7 +10,7 @@ from ..calendar import FinancialYear, parse_month_day, parse_year_label, year_co
 from ..contributions import Evaluated, evaluate_contributions, evaluate_streams
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
-from ..streams import check_of_which
+from ..streams import check_of_which, check_profile_budgets
 from .common import pool_partners
 
 
@@ -100,6 +100,7 @@ def _pool(pool: m.Pool, term: list[str], known: set[str]) -> list[Diagnostic]:
     diags.extend(eval_diags)
     streams = {k: v.pence for k, v in evaluate_streams(pool).items()}
     diags.extend(check_of_which(pool, values, streams))
+    diags.extend(check_profile_budgets(pool))
     partners = [p for p in pool_partners(pool) if p in known]
     for year in pool.contributions:
         named = {c.partner.name for c in year.contributions}
