@@ -6,7 +6,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from . import diff_funding as funding
 from .align import align
+from .diff_funding import named_streams
 from .money import format_money, parse_amount
 
 
@@ -51,8 +53,8 @@ class PoolDiffer:
             lambda e: f"element `{e['id']}` ({e['name']})",
         )
         self.contributions(name, pid, a, b)
-        self.of_which(name, pid, a.get("of_which", []), b.get("of_which", []))
-        self.forecast_method(name, pid, a.get("forecast_method"), b.get("forecast_method"))
+        funding.of_which(self, name, pid, a.get("of_which", []), b.get("of_which", []))
+        funding.forecast_method(self, name, pid, a.get("forecast_method"), b.get("forecast_method"))
         self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
         self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
         self.keyed(
@@ -91,111 +93,6 @@ class PoolDiffer:
             True,
         )
 
-    def streams(
-        self, where: str, path: str, partner: str, a: dict[str, Any], b: dict[str, Any]
-    ) -> None:
-        """A partner's funding streams for a year, stream by stream (a stream-less contribution
-        is one stream with no name)."""
-        old = {s["stream"]: s for s in a["streams"]}
-        new = {s["stream"]: s for s in b["streams"]}
-
-        def called(s: dict[str, Any]) -> str:
-            return f"{s['name']} stream" if s["stream"] else "contribution as one sum"
-
-        for sid, st in new.items():
-            was = old.get(sid)
-            here = f"{path}.{sid or 'whole'}"
-            if was is None:
-                self.added(
-                    where,
-                    f"{partner} contributes a new {called(st)}, {_money(st['amount'])} ({st['expression']})",
-                    here,
-                    st,
-                )
-            elif was["amount"] != st["amount"]:
-                self.changed(
-                    where,
-                    f"{partner}'s {called(st)} changes from {_money(was['amount'])} ({was['expression']}) to {_money(st['amount'])} ({st['expression']})",
-                    here,
-                    was,
-                    st,
-                )
-            elif was["expression"] != st["expression"]:
-                self.changed(
-                    where,
-                    f"{partner}'s {called(st)} is written `{st['expression']}` instead of `{was['expression']}`, the same {_money(st['amount'])}",
-                    here,
-                    was,
-                    st,
-                    material=False,
-                )
-        for sid, was in old.items():
-            if sid not in new:
-                self.removed(
-                    where,
-                    f"{partner}'s {called(was)} of {_money(was['amount'])} is removed",
-                    f"{path}.{sid or 'whole'}",
-                    was,
-                )
-        if a["amount"] != b["amount"]:
-            self.changed(
-                where,
-                f"{partner}'s contribution in total changes from {_money(a['amount'])} to {_money(b['amount'])}",
-                path,
-                a,
-                b,
-            )
-
-    def of_which(self, name: str, pid: str, a: list[Any], b: list[Any]) -> None:
-        """Stated parts of contributions: a part or a year of it added, removed or changed."""
-        old = {(p["id"], y["year"]): (p, y["amount"]) for p in a for y in p["amounts"]}
-        new = {(p["id"], y["year"]): (p, y["amount"]) for p in b for y in p["amounts"]}
-        for key in sorted(set(old) | set(new)):
-            where, path = f"{name}, of which", f"pools.{pid}.of_which.{key[0]}.{key[1]}"
-            if key not in old:
-                part, amount = new[key]
-                self.added(
-                    where,
-                    f"of {part['partner']}'s {key[1]} contribution, {_money(amount)} is stated as the {part['name']}",
-                    path,
-                    part,
-                )
-            elif key not in new:
-                part, amount = old[key]
-                self.removed(
-                    where,
-                    f"the {part['name']} of {_money(amount)} in {key[1]} is no longer stated",
-                    path,
-                    part,
-                )
-            elif old[key][1] != new[key][1]:
-                part = new[key][0]
-                self.changed(
-                    where,
-                    f"the {part['name']} in {key[1]} changes from {_money(old[key][1])} to {_money(new[key][1])}",
-                    path,
-                    old[key][0],
-                    new[key][0],
-                )
-
-    def forecast_method(self, name: str, pid: str, a: Any, b: Any) -> None:
-        """The forecast method (and its profile): it decides when exception reports are due."""
-        a = a or {"method": "run-rate", "by": None, "profile": []}
-        b = b or {"method": "run-rate", "by": None, "profile": []}
-        if (a["method"], a["by"], a["profile"]) == (b["method"], b["by"], b["profile"]):
-            return
-        if a["method"] == b["method"]:
-            what = "the forecast budget profile changes"
-        else:
-            what = f"the forecast outturn is worked out by {b['method']} instead of {a['method']}"
-        self.changed(
-            f"{name}, forecast",
-            what + ": the forecast triggers of its reporting duties are tested against it",
-            f"pools.{pid}.forecast_method",
-            a,
-            b,
-        )
-
     def contributions(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         before = {y["year"]: y for y in a["contributions"]}
         after = {y["year"]: y for y in b["contributions"]}
@@ -225,8 +122,8 @@ class PoolDiffer:
                     self.added(
                         where, f"{row['partner']} contributes {_money(row['amount'])}", path, row
                     )
-                elif _named_streams(old) or _named_streams(row):
-                    self.streams(where, path, row["partner"], old, row)
+                elif named_streams(old) or named_streams(row):
+                    funding.streams(self, where, path, row["partner"], old, row)
                 elif old["amount"] != row["amount"]:
                     self.changed(
                         where,
@@ -556,7 +453,3 @@ def _duty_name(d: dict[str, Any]) -> str:
 def _duty_words(d: dict[str, Any]) -> str:
     when = f"when {_trigger_words(d)}" if d["trigger"] else d["cadence"]
     return f"{when}, {d['report']} to {d['to']} within {d['deadline']['text']}"
-
-
-def _named_streams(row: dict[str, Any]) -> bool:
-    return any(s["stream"] for s in row.get("streams", []))
