@@ -328,3 +328,26 @@ def test_a_profile_by_element_without_budgets_is_E513() -> None:
     start, end = text.index("    budgets:\n"), text.index("    forecast:\n")
     codes = _codes(text[:start] + text[end:])
     assert codes == ["E513", "E610"]  # `by own elements` needs the budgets too (E610)
+
+
+def test_diff_reports_a_stream_added_and_an_of_which_part_changed(tmp_path: Path) -> None:
+    old = tmp_path / "old.yaml"
+    new = tmp_path / "new.yaml"
+    old.write_text(worked_bcf(), "utf-8")
+    changed = (
+        worked_bcf()
+        .replace(
+            'dc: { own: "prior year + 2%", dfg: "£2,150,000" }',
+            'dc: { own: "prior year + 2%", dfg: "£2,150,000", ibcf: "£100,000" }',
+        )
+        .replace('reablement: "£7,286,400"', 'reablement: "£7,386,400"')
+        .replace('2024/25: "£4,226,400"', '2024/25: "£4,300,000"')
+    )
+    new.write_text(changed, "utf-8")
+    result = CliRunner().invoke(main, ["diff", str(old), str(new)])
+    assert "dc contributes a new ibcf stream, £100,000 (£100,000)" in result.output
+    assert "dc's contribution in total changes from £5,210,000 to £5,310,000" in result.output
+    assert (
+        "the NHS minimum contribution to adult social care in 2024/25 changes from £4,226,400 to £4,300,000"
+        in result.output
+    )
