@@ -351,3 +351,51 @@ def test_diff_reports_a_stream_added_and_an_of_which_part_changed(tmp_path: Path
         "the NHS minimum contribution to adult social care in 2024/25 changes from £4,226,400 to £4,300,000"
         in result.output
     )
+
+
+def _pool_profile(profile: str) -> str:
+    start, end = worked_bcf().index("    forecast:\n"), worked_bcf().index("    risk_share:")
+    text = worked_bcf()
+    return (
+        text[:start]
+        + f"    forecast:\n      method: profile\n      profile: {profile}\n"
+        + text[end:]
+    )
+
+
+def test_a_pool_profile_by_month(tmp_path: Path) -> None:
+    # 30% planned in April and 10% in May: at 31 May £8,750,000 + £500,000 spent of 40% planned
+    # forecasts £9,250,000 ÷ 0.4 = £23,125,000
+    ir = compile_text(_pool_profile("{ apr: 30%, may: 10%, jun: 10%, sep: 25%, march: 25% }"))
+    assert ir["pools"][0]["forecast_method"]["by"] == "month"
+    rows = [*APRIL, ["2023-05-10", "bcf", "reablement", "spend", "500000.00", "", "hwb"]]
+    data = run_json(ir, tmp_path, rows, date(2023, 5, 31), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "23125000.00"
+    # in July and August nothing more is planned: the forecast stays (£9,250,000 ÷ 0.5)
+    data = run_json(ir, tmp_path, rows, date(2023, 8, 31), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "18500000.00"
+
+
+def test_an_even_profile_is_the_run_rate(tmp_path: Path) -> None:
+    rows = [
+        ["2023-04-05", "bcf", "community", "spend", "1000000.01", "", "hwb"],
+        ["2023-05-20", "bcf", "reablement", "spend", "333333.33", "", "hwb"],
+        ["2023-06-02", "bcf", "adaptations", "spend", "7.77", "", "hwb"],
+        ["2023-06-30", "bcf", "", "income", "0.05", "", ""],
+    ]
+    even = compile_text(_pool_profile("even"))
+    rate = compile_text(_method(worked_bcf(), "run-rate"))
+    for day in (date(2023, 4, 30), date(2023, 6, 30), date(2023, 7, 15)):
+        a = pool_of(run_json(even, tmp_path, rows, day, HEADER), "bcf")["forecast"]
+        b = pool_of(run_json(rate, tmp_path, rows, day, HEADER), "bcf")["forecast"]
+        assert a == b
+    # by hand on 15 July (the last month end 30 June): £1,333,341.06 net × 12 ÷ 3 = £5,333,364.24
+    assert a == "5333364.24"
+
+
+def test_rows_of_no_element_follow_the_run_rate_under_an_element_profile(tmp_path: Path) -> None:
+    # April as before (£17,000,000 on the profile) and £120,000 of income of no element:
+    # -£120,000 × 12 = -£1,440,000, so £15,560,000
+    rows = [*APRIL, ["2023-04-28", "bcf", "", "income", "120000.00", "", ""]]
+    data = run_json(compile_text(worked_bcf()), tmp_path, rows, date(2023, 4, 30), HEADER)
+    assert pool_of(data, "bcf")["forecast"] == "15560000.00"
