@@ -399,3 +399,23 @@ def test_rows_of_no_element_follow_the_run_rate_under_an_element_profile(tmp_pat
     rows = [*APRIL, ["2023-04-28", "bcf", "", "income", "120000.00", "", ""]]
     data = run_json(compile_text(worked_bcf()), tmp_path, rows, date(2023, 4, 30), HEADER)
     assert pool_of(data, "bcf")["forecast"] == "15560000.00"
+
+
+def test_the_early_warning_under_latest_forecast_spends_on_but_keeps_the_forecast(
+    tmp_path: Path,
+) -> None:
+    # an overspend trigger on net expenditure to date as well (more than £500,000 over)
+    text = _method(worked_bcf(), "latest forecast").replace(
+        "      when forecast overspend exceeds 1%: exception report to hwb within 5 working days\n",
+        "      when forecast overspend exceeds 1%: exception report to hwb within 5 working days\n"
+        "      when overspend exceeds £500,000: overspend notice to hwb within 5 working days\n",
+    )
+    notes = _warning_notes(text, tmp_path, APRIL)
+    # net to 31 May is £8,750,000 over two months: £4,375,000 a month spent on; after four
+    # months £17,500,000 is exactly £500,000 over (not more), after five (31 August) it is more;
+    # 5 working days after Thursday 31 August: 1, 4, 5, 6, 7 September. No forecast row: the
+    # forecast stays the budget, so the forecast trigger never fires.
+    assert notes == [
+        "on the latest forecast it does not fire this year",
+        "on the latest forecast it fires on 2023-08-31; the report would be due 2023-09-07",
+    ]

@@ -42,9 +42,9 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
     ends = [d for d in year.month_ends() if d <= as_of]
     if not ends or as_of >= year.last_day or pool.budget is None:
         return None
-    method = pool.pool.get("forecast_method") or {"method": "run-rate"}
-    if method["method"] != "run-rate":
-        return _projected_by_method(result, pool, ends)
+    method = (pool.pool.get("forecast_method") or {"method": "run-rate"})["method"]
+    if method == "profile":
+        return _projected_by_profile(result, pool, ends)
     actual = Position(year, Series(data.net), pool.budget)
     months = len(ends)
     rate = Fraction(actual.spent_to(ends[-1]), months)  # pence a month, exactly
@@ -57,13 +57,14 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
         net[end] = net.get(end, 0) + target - running
         running = target
     known = [f for f in data.forecasts if f[0] <= as_of]  # no forecast from after the as-of date
-    return Position(year, Series(net), pool.budget, known)
+    # under `latest forecast` the spending goes on at the run-rate, but the forecast moves only
+    # with forecast rows, and none after the as-of date is known
+    return Position(year, Series(net), pool.budget, known, method)
 
 
-def _projected_by_method(result: RunResult, pool: PoolResult, ends: list[date]) -> Position:
-    """The year projected by the pool's own forecast method: under a profile each part goes on
-    spending as its profile plans (so its forecast holds); under `latest forecast` the forecast
-    moves only with forecast rows, so nothing is projected."""
+def _projected_by_profile(result: RunResult, pool: PoolResult, ends: list[date]) -> Position:
+    """The year projected by the pool's budget profile: each part goes on spending as its profile
+    plans, so its forecast holds."""
     year, data = pool.year, result.totals.pools[pool.pool["id"]]
     known = [f for f in data.forecasts if f[0] <= result.as_of]
     position = pool_position(pool.pool, year, data, pool.budget)
