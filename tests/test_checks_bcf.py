@@ -43,8 +43,8 @@ def test_each_rule_is_broken_in_the_example_and_caught() -> None:
 
 def test_the_icb_contribution_itself_must_rise_by_the_framework_rate() -> None:
     text = WEALDSHIRE.read_text("utf-8").replace(
-        '2024/25: { icb: "prior year + 5.66%", wcc: "prior year" }',
-        '2024/25: { icb: "prior year + 5.65%", wcc: "prior year" }',
+        '2024/25: { icb: "prior year + 5.66%", wcc: { ibcf: "prior year" } }',
+        '2024/25: { icb: "prior year + 5.65%", wcc: { ibcf: "prior year" } }',
     )
     loaded = load_source(SourceFile("bcf.yaml", text))
     [w] = [d for d in loaded.diagnostics if d.code == "W952"]

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from . import model as m
+from . import streams
 from .diagnostics import Diagnostic, error
 from .grammar import ClauseText, build_clause
 from .loader import YNode
@@ -242,6 +243,11 @@ class ModelBuilder:
             schemes=schemes,
             bcf=self._bcf(node.get("bcf")),
             payments=_payments(node.get("payments")),
+            stream_names=streams.stream_names(node.get("streams")),
+            of_which=streams.of_which(self, node.get("of_which")),
+            forecast=streams.forecast_method(
+                node.get("forecast"), [e.id for e in elements], self.diagnostics
+            ),
             clause_spans={k: v for k, v in node.keys.items()},
             unparsed=frozenset(unparsed),
         )
@@ -266,11 +272,7 @@ class ModelBuilder:
         for year, row in _items(node):
             entries = []
             for pid, value in _items(row):
-                text = _text(value)
-                expr = self.clause("contribution", value) if text is not None else None
-                entries.append(
-                    m.Contribution(m.Named(pid, _key_span(value)), expr, text or "", value.span)
-                )
+                entries.append(streams.contribution(self, pid, value))
             years.append(m.YearContributions(year, tuple(entries), _key_span(row)))
         return years
 

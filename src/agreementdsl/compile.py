@@ -13,7 +13,7 @@ from typing import Any
 
 from . import model as m
 from .conditions import describe, describe_rule
-from .contributions import evaluate_contributions
+from .contributions import evaluate_contributions, evaluate_streams
 from .money import format_money, format_percent, format_pounds
 
 IR_VERSION = 1
@@ -189,12 +189,37 @@ def _basis(expr: m.ContributionExpr | None, year: str) -> dict[str, Any] | None:
     }
 
 
+def _streams(
+    pool: m.Pool, c: m.Contribution, year: str, values: dict[tuple[str, str, str], Any]
+) -> list[dict[str, Any]]:
+    """A partner's streams for the year; a stream-less contribution is one stream (id None)."""
+    names = dict(pool.stream_names)
+    if not c.streams:
+        return []
+    out = []
+    for s in c.streams:
+        ev = values.get((year, c.partner.name, s.id))
+        out.append(
+            {
+                "stream": s.id,
+                "name": names.get(s.id, s.id),
+                "amount": format_pounds(ev.pence) if ev is not None else None,
+                "expression": s.text,
+                "basis": _basis(s.expr, year),
+                "working": ev.working if ev is not None else None,
+                "span": _span(s.span),
+            }
+        )
+    return out
+
+
 def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
     values, _ = evaluate_contributions(pool)
+    stream_values = evaluate_streams(pool)
     years = []
     for year in pool.contributions:
         evaluated = values.get(year.year, {})
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "partner": c.partner.name,
                 "amount": format_pounds(evaluated[c.partner.name].pence)
@@ -209,6 +234,14 @@ def _contributions(pool: m.Pool) -> list[dict[str, Any]]:
             }
             for c in year.contributions
         ]
+        for row, c in zip(rows, year.contributions, strict=True):
+            row["streams"] = _streams(pool, c, year.year, stream_values) or [
+                {
+                    "stream": None,
+                    "name": None,
+                    **{k: row[k] for k in ("amount", "expression", "basis", "working", "span")},
+                }
+            ]
         total = sum(v.pence for v in evaluated.values())
         years.append(
             {
@@ -269,6 +302,8 @@ def _pool(
             for e in pool.elements
         ],
         "contributions": _contributions(pool),
+        "of_which": _of_which(pool),
+        "forecast_method": _forecast_method(pool),
         "budgets": [
             {
                 "year": b.year,
@@ -436,4 +471,55 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             }
             for o in agreement.outcomes
         ],
+    }
+
+
+def _of_which(pool: m.Pool) -> list[dict[str, Any]]:
+    """The stated parts of contributions ("of which £X is …"), the BCF's adult social care part
+    of the NHS minimum contribution among them."""
+    parts = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "partner": p.partner.name if p.partner else None,
+            "stream": p.stream,
+            "amounts": [
+                {"year": y, "amount": format_pounds(v) if v is not None else None}
+                for y, v, _ in p.amounts
+            ],
+            "span": _span(p.span),
+        }
+        for p in pool.of_which
+    ]
+    bcf = pool.bcf
+    if bcf is not None and bcf.nhs_minimum is not None and bcf.adult_social_care:
+        parts.append(
+            {
+                "id": "bcf-adult-social-care",
+                "name": "NHS minimum contribution to adult social care",
+                "partner": bcf.nhs_minimum.name,
+                "stream": None,
+                "amounts": [
+                    {"year": y, "amount": format_pounds(v) if v is not None else None}
+                    for y, v, _ in bcf.adult_social_care
+                ],
+                "span": _span(bcf.span),
+            }
+        )
+    return parts
+
+
+def _forecast_method(pool: m.Pool) -> dict[str, Any]:
+    """How the forecast outturn is reached (run-rate unless the pool names another method)."""
+    f = pool.forecast
+    if f is None:
+        return {"method": "run-rate", "by": None, "profile": [], "span": None}
+    return {
+        "method": f.method,
+        "by": f.by,
+        "profile": [
+            {"element": eid or None, "months": [_percent(p) for p in shares] if shares else "even"}
+            for eid, shares in f.shares
+        ],
+        "span": _span(f.span),
     }

@@ -6,7 +6,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from . import diff_funding as funding
 from .align import align
+from .diff_funding import named_streams
 from .money import format_money, parse_amount
 
 
@@ -51,6 +53,8 @@ class PoolDiffer:
             lambda e: f"element `{e['id']}` ({e['name']})",
         )
         self.contributions(name, pid, a, b)
+        funding.of_which(self, name, pid, a.get("of_which", []), b.get("of_which", []))
+        funding.forecast_method(self, name, pid, a.get("forecast_method"), b.get("forecast_method"))
         self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
         self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
         self.keyed(
@@ -118,6 +122,8 @@ class PoolDiffer:
                     self.added(
                         where, f"{row['partner']} contributes {_money(row['amount'])}", path, row
                     )
+                elif named_streams(old) or named_streams(row):
+                    funding.streams(self, where, path, row["partner"], old, row)
                 elif old["amount"] != row["amount"]:
                     self.changed(
                         where,

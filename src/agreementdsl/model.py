@@ -112,10 +112,47 @@ ContributionExpr = FixedAmount | Relative
 
 
 @dataclass(frozen=True)
-class Contribution:
-    partner: Named
+class Stream:
+    """One funding stream of a partner's contribution for a year (`dfg: "prior year + 2%"`)."""
+
+    id: str
     expr: ContributionExpr | None  # None when the expression did not parse
     text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Contribution:
+    partner: Named
+    expr: ContributionExpr | None  # None when the expression did not parse, or with streams
+    text: str
+    span: Span
+    streams: tuple[Stream, ...] = ()  # several streams; () is one stream-less contribution
+
+
+@dataclass(frozen=True)
+class OfWhich:
+    """ "Of which £X is …": a stated part of a partner's contribution (or of one of its streams)."""
+
+    id: str
+    name: str
+    partner: Named | None
+    stream: str | None
+    amounts: tuple[tuple[str, int | None, Span], ...]  # (financial year, pence, span)
+    span: Span
+
+
+@dataclass(frozen=True)
+class ForecastMethod:
+    """How the pool's forecast outturn is reached: `run-rate`, `profile` or `latest forecast`.
+
+    `profile` holds the share of the year's budget planned for each month (April first), for
+    the whole pool (`by` "month", key "") or for each element named (`by` "element").
+    """
+
+    method: str
+    by: str | None
+    shares: tuple[tuple[str, tuple[Decimal, ...]], ...]  # (element or "", 12 percents; () even)
     span: Span
 
 
@@ -350,6 +387,11 @@ class Pool:
     schemes: tuple[Scheme, ...] = ()
     bcf: BcfFacts | None = None
     payments: dict[str, str] | None = None  # `payments:` {cadence, within}, where the pool says
+    stream_names: tuple[
+        tuple[str, str], ...
+    ] = ()  # `streams:` stream id → its name in the schedule
+    of_which: tuple[OfWhich, ...] = ()
+    forecast: ForecastMethod | None = None  # None: run-rate, the default
     clause_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
     unparsed: frozenset[str] = frozenset()  # clauses present but not parsed (errors reported)
 

@@ -7,9 +7,10 @@ from datetime import date
 
 from .. import model as m
 from ..calendar import FinancialYear, parse_month_day, parse_year_label, year_containing
-from ..contributions import Evaluated, evaluate_contributions
+from ..contributions import Evaluated, evaluate_contributions, evaluate_streams
 from ..diagnostics import Diagnostic, error, warning
 from ..money import format_money
+from ..streams import check_of_which, check_profile_budgets
 from .common import pool_partners
 
 
@@ -97,6 +98,9 @@ def _pool(pool: m.Pool, term: list[str], known: set[str]) -> list[Diagnostic]:
             diags.append(problem)
     values, eval_diags = evaluate_contributions(pool)
     diags.extend(eval_diags)
+    streams = {k: v.pence for k, v in evaluate_streams(pool).items()}
+    diags.extend(check_of_which(pool, values, streams))
+    diags.extend(check_profile_budgets(pool))
     partners = [p for p in pool_partners(pool) if p in known]
     for year in pool.contributions:
         named = {c.partner.name for c in year.contributions}

@@ -10,6 +10,7 @@ from typing import IO, Any
 from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
 from .executor import Classified
+from .funding import contributed, has_detail
 from .run import PoolResult, RunResult
 from .summary import tally
 
@@ -106,6 +107,7 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
         }
         | _brought_forward(pool)
         | _paid(pool)
+        | {"contributed": contributed(pool.pool, pool.year.label)}
     )
 
 
@@ -242,6 +244,7 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         if pool.settlement.carried_forward:
             carried = format_money(pool.settlement.carried_forward)
             out.write(f"    carried forward{' ' * max(2, 13 - len(carried))}{carried}\n")
+    _contributed_text(pool, out)
     if pool.paid:
         out.write("  contributions received against due to date\n")
         for paid in pool.paid:
@@ -338,3 +341,21 @@ def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
         mark = "!" if r.triggered else " "
         line = f"   {mark}{r.due}  {v(r.report)} to {v(r.to)} (period to {r.period_end})"
         out.write((s(line, fg=colour) if colour else line) + "\n")
+
+
+def _contributed_text(pool: PoolResult, out: IO[str]) -> None:
+    """Each partner's contribution by stream, and its "of which" parts, where there are any."""
+    rows = contributed(pool.pool, pool.year.label)
+    if not has_detail(rows):
+        return
+    out.write("  contributions by stream\n")
+    for row in rows or []:
+        amount = format_money(parse_amount(row["amount"])) if row["amount"] else "—"
+        out.write(f"    {v(row['partner']):<10}{amount:>18}\n")
+        for st in row["streams"] if row["streams"][0]["stream"] else []:
+            each = format_money(parse_amount(st["amount"])) if st["amount"] else "—"
+            how = "" if st["expression"].startswith("£") else f" ({v(st['expression'])})"
+            out.write(f"      {v(st['stream']):<8}{each:>18}  {v(st['name'])}{how}\n")
+        for part in row["of_which"]:
+            each = format_money(parse_amount(part["amount"]))
+            out.write(f"      of which {each} is {v(part['name'])}\n")

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 from ..calendar import FinancialYear
 from ..money import format_money, round_half_away
@@ -54,10 +55,14 @@ class Position:
         net: Series,
         budget: int | None,
         forecasts: list[tuple[date, int, int]] | None = None,
+        method: str = "run-rate",
+        profile: list[Any] | None = None,
     ) -> None:
         self.year = year
         self.net = net
         self.budget = budget
+        self.method = method  # run-rate, profile or latest forecast (engine.forecast)
+        self.profile = profile
         in_year = [f for f in forecasts or [] if year.first_day <= f[0] <= year.last_day]
         self.forecasts = sorted(in_year)  # by day, then row: the later row wins a tie
 
@@ -83,8 +88,21 @@ class Position:
         return Forecast(pence, how)
 
     def forecast(self, day: date) -> Forecast | None:
-        """The forecast outturn on `day` (None only when there is neither data nor budget)."""
-        rows = [f for f in self.forecasts if f[0] <= day]
+        """The forecast outturn on `day` by the pool's method (None only when there is neither
+        data nor budget)."""
+        rows = [f for f in self.forecasts if f[0] <= day] if self.method != "profile" else []
+        if self.method == "profile" and self.profile is not None:
+            ends = [d for d in self.year.month_ends() if d <= day]
+            if ends:
+                from .forecast import profiled  # forecast builds on this module's Series
+
+                pence, how = profiled(self.profile, self.year.first_day, ends)
+                return Forecast(pence, how)
+        elif self.method == "latest forecast" and not rows and self.budget is not None:
+            return Forecast(
+                self.budget,
+                f"no forecast row yet: the forecast is the budget, {format_money(self.budget)}",
+            )
         if rows:
             fday, row, pence = rows[-1]
             return Forecast(pence, f"forecast row {row} dated {fday}: {format_money(pence)}", row)

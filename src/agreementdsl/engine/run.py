@@ -13,6 +13,7 @@ from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, RowExecutor, Totals
+from .forecast import profile_parts
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
@@ -299,7 +300,7 @@ def _pool(
     data = totals.pools[pool["id"]]
     contributions, budget_working = _contributions(pool, year.label)
     budget = sum(contributions.values()) if contributions is not None else None
-    position = Position(year, Series(data.net), budget, data.forecasts)
+    position = pool_position(pool, year, data, budget)
     actual = position.actual(as_of)
     forecast = position.forecast(as_of)
     year_ended = as_of >= year.last_day
@@ -309,6 +310,13 @@ def _pool(
         warnings.append(
             f"pool `{pool['id']}`: the forecast outturn {format_money(forecast.pence)} ({forecast.how}) "
             f"is below the net expenditure already incurred, {format_money(actual)} to {as_of}"
+        )
+    ignored = [f for f in position.forecasts if f[0] <= as_of]
+    if position.method == "profile" and ignored and not year_ended:
+        warnings.append(
+            f"pool `{pool['id']}` forecasts by its budget profile, so its {len(ignored)} forecast "
+            f"row(s) to {as_of} are not used (the latest, row {ignored[-1][1]}, forecasts "
+            f"{format_money(ignored[-1][2])}); name `forecast: latest forecast` to use them"
         )
     if (
         budget is not None
@@ -548,3 +556,19 @@ def _settle(
         )
     )
     return direction, variance, result, work
+
+
+def pool_position(
+    pool: dict[str, Any], year: FinancialYear, data: Any, budget: int | None
+) -> Position:
+    """The pool's position for the year, its forecast by the method the pool names."""
+    method = pool.get("forecast_method") or {"method": "run-rate"}
+    parts = profile_parts(
+        method,
+        data.net,
+        data.element,
+        budget,
+        _element_budgets(pool, year.label),
+        [e["id"] for e in pool["elements"]],
+    )
+    return Position(year, Series(data.net), budget, data.forecasts, method["method"], parts)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..compile import source_of as _src
+from .funding import forecast_method, of_which, stream_rows
 from .words import count_words, percent_words
 
 if TYPE_CHECKING:
@@ -156,6 +157,9 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
         )
         rows = []
         for row in year["partners"]:
+            if row.get("streams") and row["streams"][0]["stream"] is not None:
+                rows.extend(stream_rows(b, row, _basis_words))
+                continue
             amount = b.money(row["amount"]) if row["amount"] is not None else "[not stated]"
             rows.append([b.partners[row["partner"]]["name"], amount, _basis_words(b, row)])
         rows.append(["**Total**", f"**{b.money(year['total'])}**", ""])
@@ -186,6 +190,7 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
         s.blocks.append(Table(["Element", "Budget"], rows, _src(budget)))
     _payments(b, pool, s)
     _bcf_facts(b, pool, s)
+    of_which(b, pool, s)
     return _not_used(s)
 
 
@@ -383,6 +388,7 @@ def reporting(b: Builder, pool: dict[str, Any]) -> Section:
         trigger = str(b.phrases.trigger(duty["trigger"])) if duty["trigger"] else ""
         text = str(b.phrases.duty(duty, b.role(duty["to"]), deadline, trigger))
         s.blocks.append(Para(text, source=_src(duty)))
+    forecast_method(b, pool, s)
     return _not_used(s)
 
 

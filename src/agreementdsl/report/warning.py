@@ -1,6 +1,7 @@
-"""Early warning: when, at the current run-rate, each reporting trigger will fire.
+"""Early warning: when, at the current run-rate (or by the pool's own forecast method), each
+reporting trigger will fire.
 
-The projection spends the §6 run-rate (net expenditure to the last month end ÷ months elapsed)
+Under the default method the projection spends the §6 run-rate (net expenditure to the last month end ÷ months elapsed)
 in every month still to come, then asks the engine's own reporting schedule (engine.reports)
 which triggered duties that projected year would raise, and when. Forecast rows already in the
 ledger keep their §6 precedence: the latest one on or before a day is that day's forecast.
@@ -13,9 +14,10 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+from ..engine.forecast import project_parts
 from ..engine.position import Position, Series
 from ..engine.reports import Due, schedule
-from ..engine.run import PoolResult, RunResult
+from ..engine.run import PoolResult, RunResult, pool_position
 from ..money import format_money, parse_amount, round_half_away
 
 
@@ -40,6 +42,9 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
     ends = [d for d in year.month_ends() if d <= as_of]
     if not ends or as_of >= year.last_day or pool.budget is None:
         return None
+    method = (pool.pool.get("forecast_method") or {"method": "run-rate"})["method"]
+    if method == "profile":
+        return _projected_by_profile(result, pool, ends)
     actual = Position(year, Series(data.net), pool.budget)
     months = len(ends)
     rate = Fraction(actual.spent_to(ends[-1]), months)  # pence a month, exactly
@@ -52,7 +57,22 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
         net[end] = net.get(end, 0) + target - running
         running = target
     known = [f for f in data.forecasts if f[0] <= as_of]  # no forecast from after the as-of date
-    return Position(year, Series(net), pool.budget, known)
+    # under `latest forecast` the spending goes on at the run-rate, but the forecast moves only
+    # with forecast rows, and none after the as-of date is known
+    return Position(year, Series(net), pool.budget, known, method)
+
+
+def _projected_by_profile(result: RunResult, pool: PoolResult, ends: list[date]) -> Position:
+    """The year projected by the pool's budget profile: each part goes on spending as its profile
+    plans, so its forecast holds."""
+    year, data = pool.year, result.totals.pools[pool.pool["id"]]
+    known = [f for f in data.forecasts if f[0] <= result.as_of]
+    position = pool_position(pool.pool, year, data, pool.budget)
+    parts = position.profile
+    if parts is None:
+        return Position(year, Series(data.net), pool.budget, known, position.method)
+    projected, net = project_parts(parts, year.first_day, ends, year.month_ends())
+    return Position(year, Series(net), pool.budget, known, position.method, projected)
 
 
 def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
@@ -100,8 +120,14 @@ def _trigger_words(trigger: dict[str, Any]) -> str:
 def _note(
     result: RunResult, pool: PoolResult, raised: list[Due], ahead: Due | None, projected: bool
 ) -> str:
+    method = (pool.pool.get("forecast_method") or {}).get("method", "run-rate")
+    how = {
+        "profile": "spending as the budget profile plans",
+        "latest forecast": "on the latest forecast",
+    }
+    at = how.get(method, "at the current run-rate")
     if ahead is not None:
-        return f"at the current run-rate it fires on {ahead.period_end}; the report would be due {ahead.due}"
+        return f"{at} it fires on {ahead.period_end}; the report would be due {ahead.due}"
     if not projected:
         if result.as_of >= pool.year.last_day:
             return "the year has ended: no projection"
@@ -109,8 +135,8 @@ def _note(
             return "no budget for the year: no projection"
         return "no month of the year has ended yet, so there is no run-rate to project"
     if raised:
-        return "at the current run-rate it is not raised again this year"
-    return "at the current run-rate it does not fire this year"
+        return f"{at} it is not raised again this year"
+    return f"{at} it does not fire this year"
 
 
 def report_status(due: date, as_of: date, sent: date | None, recorded: bool) -> str:
