@@ -404,6 +404,7 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
     from .compile import compile_agreement
     from .diagnostics import format_text_report
     from .render import FORMATS, render
+    from .render.whole import drafting_notes
 
     loaded = load(agreement, display_name(agreement))
     if loaded.errors or loaded.agreement is None or loaded.source is None:
@@ -412,10 +413,11 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
         click.echo(f"cannot render {agreement}: it has {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
+    notes = drafting_notes(loaded.diagnostics)
 
     formats = list(FORMATS) if fmt == "all" else [fmt]
     try:
-        written = render(ir, formats, output, agreement.stem, annotate)
+        written = render(ir, formats, output, agreement.stem, annotate, notes)
     except OSError as exc:
         _cannot_write(exc)
     for path in written:

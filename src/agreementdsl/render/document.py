@@ -16,7 +16,8 @@ from typing import Any
 from ..compile import source_of as _src
 from ..money import format_money, parse_amount
 from .environment import environment
-from .markup import protect_ir
+from .markup import protect, protect_ir
+from .whole import execution, recitals, version_history, whole_agreement_clauses
 from .words import (
     count_words,
     date_words,
@@ -53,6 +54,14 @@ class Table:
 
 
 @dataclass
+class DraftingNotes:
+    """A block of its own kind: the warnings of `check`, boxed at the top of a draft so that
+    whoever reads it sees what is still to be settled before signature."""
+
+    items: list[str]
+
+
+@dataclass
 class Section:
     """A clause of the framework, or a Part of a schedule."""
 
@@ -84,13 +93,20 @@ class Document:
     schedules: list[Schedule]
     source_file: str
     sha256: str
+    dated: str = ""  # the "Dated" line: the date of signature, or a space to complete
+    version: str = ""  # the current version number, shown in the header
+    notes: DraftingNotes | None = None  # check's warnings, boxed at the top
+    recitals: list[str] = field(default_factory=list)  # (A), (B), … before clause 1
+    history: Table | None = None  # the version history
+    execution: Section | None = None  # a signature block for each partner
 
 
 class Builder:
     """Lays out the IR. Holds the state the phrases need: which amounts a clause has worded."""
 
-    def __init__(self, ir: dict[str, Any]) -> None:
+    def __init__(self, ir: dict[str, Any], notes: list[str] | None = None) -> None:
         self.ir = ir
+        self.notes = notes or []
         self.partners = {p["id"]: p for p in ir["partners"]}
         self.roles = {r["id"]: r for r in ir["roles"]}
         self.worded: set[int] = set()
@@ -172,7 +188,10 @@ class Builder:
         shared = [o for o in self.ir["outcomes"] if o["pool"] is None]
         if shared:
             clauses.append(self.outcomes_clause(shared))
+        clauses += whole_agreement_clauses(self)
         schedules = [self.schedule(pool) for pool in self.ir["pools"]]
+        versions = head.get("versions") or []
+        version = versions[-1]["version"] if versions else ""
         doc = Document(
             title=head["title"],
             basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
@@ -181,11 +200,19 @@ class Builder:
             ],
             commencement=date_words(head["commencement"]),
             expiry=date_words(head["expiry"]),
-            draft_notice=f"DRAFT generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
+            draft_notice=f"DRAFT{' version ' + version if version else ''} generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
             clauses=clauses,
             schedules=schedules,
             source_file=self.ir["source"]["file"],
             sha256=self.ir["source"]["sha256"],
+            dated=date_words(head["signed"])
+            if head.get("signed")
+            else "[date to be inserted on completion]",
+            version=version,
+            notes=DraftingNotes(list(self.notes)) if self.notes else None,
+            recitals=recitals(self),
+            history=version_history(versions),
+            execution=execution(self),
         )
         number(doc)
         return doc
@@ -375,10 +402,10 @@ def _resolve(text: str, labels: dict[str, str]) -> str:
     return REF.sub(replace, text)
 
 
-def build_document(ir: dict[str, Any]) -> Document:
+def build_document(ir: dict[str, Any], notes: list[str] | None = None) -> Document:
     """The laid-out document of a compiled agreement.
 
     Its text is markup (render/markup.py): every string of the agreement is protected on the
     way in, so no name or clause can forge bold, a cross-reference or a redline mark.
     """
-    return Builder(protect_ir(ir)).build()
+    return Builder(protect_ir(ir), [protect(n) for n in notes or []]).build()
