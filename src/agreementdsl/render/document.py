@@ -227,14 +227,25 @@ class Builder:
             "Expiry Date": date_words(head["expiry"]),
             "Financial Year": f"a period of twelve months beginning on {month_day_words(head['financial_year_start'])}",
             "Host Partner": "in relation to a Pooled Fund, the Partner named as its host in the Schedule for that Pooled Fund, which holds the Pooled Fund and keeps its accounts",
-            "Overspend": "the amount by which the expenditure from a Pooled Fund in a Financial Year, less its income, is found or forecast to exceed the contributions to it for that year",
+            "Final Outturn": "in relation to a Pooled Fund and a Financial Year, the expenditure from the Pooled Fund in that Financial Year, less its income, as stated in the annual return for that year",
+            "Forecast Outturn": forecast_outturn(self.ir),
+            "Overspend": "the amount by which the Final Outturn of a Pooled Fund for a Financial Year (or, for a report before it is known, the Forecast Outturn) exceeds the contributions to it for that year",
             "Partners": 'the parties to this Agreement, and **"Partner"** means any one of them',
             "Pooled Fund": "a fund established under this Agreement and regulation 7 of the Regulations, made up of contributions by the Partners, as set out in a Schedule",
             "Pooled Fund Manager": "in relation to a Pooled Fund, the officer of its Host Partner named in its Schedule to manage it under regulation 7(4) of the Regulations",
             "Regulations": "the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000 (SI 2000/617)",
-            "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its expenditure in that year, less its income",
+            "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its Final Outturn for that year (or, for a report before it is known, its Forecast Outturn)",
             "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
         }
+        from .schedule import term_labels, year_words
+
+        short = [w for w in (year_words(self, y) for y in term_labels(self.ir)) if "period" in w]
+        if short:
+            terms["Financial Year"] += (
+                "; and, where this Agreement provides for a Financial Year, "
+                + " and ".join(short)
+                + ", in which this Agreement is in force for part of a Financial Year only, is treated as a Financial Year"
+            )
         for p in self.ir["partners"]:
             terms[self.short(p["id"]).removeprefix("the ")] = p["name"]
         titles = {r["id"]: r["title"] for r in self.ir["roles"]}
@@ -300,11 +311,13 @@ class Builder:
         return s
 
     def aims(self) -> Section:
+        from .schedule import aims_sentence
+
         self.new_clause()
         s = Section("Aims", "clause:aims")
         aims = self.ir["agreement"]["aims"]
         text = (
-            f"The aims of this Agreement are: {' '.join(aims.split())}"
+            f"The aims of this Agreement are: {aims_sentence(aims)}"
             if aims
             else "The aims of each Pooled Fund are set out in its Schedule."
         )
@@ -353,6 +366,22 @@ class Builder:
         return Schedule(
             pool["name"], f"schedule:{pool['id']}", schedule_parts(self, pool), _src(pool)
         )
+
+
+def forecast_outturn(ir: dict[str, Any]) -> str:
+    """The definition of "Forecast Outturn": the run-rate the engine uses (LANGUAGE.md §6), or
+    the forecast method a pool's IR names where it names one other than the run-rate."""
+    text = (
+        "in relation to a Pooled Fund and a day of a Financial Year, its expenditure for that Financial Year, less its income, as forecast on that day: the latest forecast recorded for it in that Financial Year on or before that day or, where there is none, "
+        "its expenditure less its income to the last month end on or before that day, multiplied by twelve and divided by the number of months of the Financial Year then ended, rounded to the nearest penny (half a penny away from nil), "
+        "or, before the first month end, the contributions to it for that Financial Year"
+    )
+    methods = sorted(
+        {str(p.get("forecast_method")) for p in ir["pools"]} - {"None", "run-rate", "run_rate"}
+    )
+    if methods:
+        text += "; but for a Pooled Fund whose Schedule names another forecast method, the forecast made by that method"
+    return text
 
 
 # ---------------------------------------------------------------- numbering and references
