@@ -21,6 +21,7 @@ from agreementdsl.money import format_money, parse_amount
 from agreementdsl.render import build_document
 from agreementdsl.render.docx import docx_text
 from agreementdsl.render.environment import environment
+from agreementdsl.render.whole import drafting_notes
 from agreementdsl.render.words import count_words, percent_words
 from agreementdsl.render.writers import render_html, render_markdown
 
@@ -49,7 +50,7 @@ def _ir(path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", AGREEMENTS, ids=lambda p: p.stem)
 def test_markdown_and_html_match_their_golden_files(path: Path, golden: Golden) -> None:
-    doc = build_document(_ir(path))
+    doc = build_document(_ir(path), drafting_notes(load(path).diagnostics))
     golden.check(ROOT / "tests" / "golden" / "render" / f"{path.stem}.md", render_markdown(doc))
     golden.check(ROOT / "tests" / "golden" / "render" / f"{path.stem}.html", render_html(doc))
 
@@ -337,7 +338,7 @@ def test_the_html_renders_in_headless_chromium_without_console_errors(tmp_path: 
     assert console == []
     assert "Schedule 1: Mental Health Services Pooled Fund" in dom
     assert (
-        "The Host Partner shall bear the first £280,000 (two hundred and eighty thousand pounds)"
+        "The Host Partner shall bear so much of any Overspend as does not exceed £280,000 (two hundred and eighty thousand pounds)"
         in dom
     )
 
