@@ -1,0 +1,216 @@
+"""A whole agreement, drafted: settlement and band wording, provisions and their placeholders,
+the Dated line, version history, execution blocks and the drafting notes (issue 15)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl import load
+from agreementdsl.cli import main
+from agreementdsl.compile import compile_agreement
+from agreementdsl.diff import diff_irs
+from agreementdsl.render import build_document
+from agreementdsl.render.whole import drafting_notes
+from agreementdsl.render.writers import render_html, render_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = (ROOT / "tests" / "defects" / "baseline.yaml").read_text("utf-8")
+
+
+def _write(tmp_path: Path, text: str, name: str = "a.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _ir(path: Path) -> dict[str, Any]:
+    loaded = load(path)
+    assert loaded.agreement is not None and loaded.source is not None and loaded.ok
+    return compile_agreement(loaded.agreement, loaded.source.text)
+
+
+def _md(path: Path) -> str:
+    return render_markdown(build_document(_ir(path), drafting_notes(load(path).diagnostics)))
+
+
+def _without_provisions(text: str) -> str:
+    return text[: text.index("\nprovisions:")] + "\n"
+
+
+def test_bands_are_drafted_without_ambiguity(tmp_path: Path) -> None:
+    text = BASELINE.replace(
+        "        first £100,000 to host\n        rest by contribution\n      underspend:",
+        "        first £750,000 to host\n        next 2% of pool to host\n        rest by contribution\n      underspend:",
+    )
+    md = _md(_write(tmp_path, text))
+    assert (
+        "The Host Partner shall bear so much of any Overspend as does not exceed £750,000 (seven hundred and fifty thousand pounds)."
+        in md
+    )
+    assert (
+        "The Host Partner shall bear so much of any Overspend as exceeds £750,000 but does not exceed £750,000 plus 2 per cent (two per cent) of the contributions to the Pooled Fund for that Financial Year."
+        in md
+    )
+    assert (
+        "So much of any Overspend as exceeds £750,000 plus 2 per cent (two per cent) of the contributions to the Pooled Fund for that Financial Year shall be borne by the Partners in proportion"
+        in md
+    )
+    assert "The whole of any Underspend shall be returned to the Partners" in md
+
+
+def test_money_bands_add_up_to_the_upper_bound(tmp_path: Path) -> None:
+    text = BASELINE.replace(
+        "        first £100,000 to host\n",
+        "        first £100,000 to host\n        next £250,000.50 split pct 50%, council 50%\n",
+    )
+    md = _md(_write(tmp_path, text))
+    # £100,000 + £250,000.50 = £350,000.50
+    assert "So much of any Overspend as exceeds £100,000 but does not exceed £350,000.50" in md
+    assert "So much of any Overspend as exceeds £350,000.50 shall be borne" in md
+
+
+def test_settlement_is_on_the_final_outturn_within_the_stated_time(tmp_path: Path) -> None:
+    default = _md(_write(tmp_path, BASELINE))
+    assert (
+        "within 30 (thirty) days of the day on which the annual return for that Financial Year is sent to the Partners"
+        in default
+    )
+    assert "A Forecast Outturn decides only whether the reports in Part 5 are due" in default
+    assert '**"Final Outturn"** means' in default and '**"Forecast Outturn"** means' in default
+    stated = BASELINE.replace(
+        "  review: annual\n", "  review: annual\n  settlement: { within: 2 months }\n"
+    )
+    path = _write(tmp_path, stated, "b.yaml")
+    assert _ir(path)["agreement"]["settlement_within"] == {
+        "count": 2,
+        "unit": "months",
+        "text": "2 months",
+    }
+    assert "within 2 (two) months of the day on which the annual return" in _md(path)
+
+
+def test_by_element_states_gross_and_its_fallback() -> None:
+    md = _md(Path("agreements/bcf-wealdshire.yaml").resolve())
+    assert "A Partner's part is gross: only its elements with an overspend count" in md
+    assert (
+        "Where no element has an overspend, this part is borne by the Partners in proportion to their contributions"
+        in md
+    )
+
+
+def test_a_matter_not_stated_is_a_placeholder_and_one_warning(tmp_path: Path) -> None:
+    path = _write(tmp_path, _without_provisions(BASELINE))
+    warnings = [d for d in load(path).diagnostics if d.code == "W410"]
+    assert len(warnings) == 11  # ten matters and the notices, once each
+    assert any("address for notices (none for pct, council)" in w.message for w in warnings)
+    md = _md(path)
+    assert "**10.1** \\[to be agreed: how this Agreement is varied\\]" in md
+    assert "| A Council | \\[to be agreed: its address for notices\\] |" in md
+    assert "> **Drafting notes.**" in md
+    assert md.count("> - W410") == 11
+
+
+def test_a_stated_matter_is_drafted_as_its_clause(tmp_path: Path) -> None:
+    md = _md(_write(tmp_path, BASELINE))
+    assert "## 10. Variation\n\n**10.1** Only in writing signed by each Partner." in md
+    assert "| A Primary Care Trust | 1 High Street, Anytown |" in md
+    assert (
+        "(C) Before entering into this Agreement the Partners consulted jointly, as regulation 4(2) of the Regulations requires, as follows: The people who use the services"
+        in md
+    )
+    assert "Drafting notes" not in md  # the baseline checks clean
+
+
+def test_an_address_for_no_partner_is_an_error(tmp_path: Path) -> None:
+    text = BASELINE.replace('council: "Town Hall, Anytown" }', 'counsel: "Town Hall" }')
+    result = CliRunner().invoke(main, ["check", str(_write(tmp_path, text))])
+    assert result.exit_code == 1
+    assert "error[E301]: `counsel` under `provisions.notices` is not a partner" in result.output
+
+
+def test_dated_line_version_history_and_execution(tmp_path: Path) -> None:
+    text = BASELINE.replace(
+        "  review: annual\n",
+        "  review: annual\n  signed: 2005-03-21\n"
+        "  versions:\n"
+        "    - { version: '0.9', date: 2005-02-01, change: First draft for the Board }\n"
+        "    - { version: '1.0', date: 2005-03-14, change: Risk share agreed }\n",
+    ).replace(
+        "  notices:",
+        "  signatories: { council: Chief Executive }\n  notices:",
+    )
+    path = _write(tmp_path, text)
+    md = _md(path)
+    assert md.startswith("> DRAFT version 1.0 generated from")
+    assert "**Dated:** 21 March 2005" in md
+    assert "| 0.9 | 2005-02-01 | First draft for the Board |" in md
+    assert "**Signed for and on behalf of A Primary Care Trust**" in md
+    assert "Position: Chief Executive" in md
+    assert "Position: \\[to be agreed: the office of the signatory\\]" in md
+    html = render_html(build_document(_ir(path)))
+    assert "<caption>Version history</caption>" in html
+    assert '<section id="execution" class="execution">' in html
+
+
+def test_render_boxes_the_warnings_in_md_html_and_word(tmp_path: Path) -> None:
+    import docx
+
+    path = _write(tmp_path, _without_provisions(BASELINE))
+    result = CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "out" / "a.html").read_text("utf-8")
+    assert '<aside class="drafting-notes" role="note" aria-label="Drafting notes">' in html
+    assert html.count("<li>W410, line ") == 11
+    word = docx.Document(str(tmp_path / "out" / "a.docx"))
+    texts = [p.text for p in word.paragraphs]
+    assert texts[0] == "Drafting notes. Settle each before signature:"
+    assert sum(t.startswith("W410, line ") for t in texts) == 11
+    assert "Dated: [date to be inserted on completion]" in texts
+    assert "Signed for and on behalf of A Council" in texts
+    assert "10.1\t[to be agreed: how this Agreement is varied]" in texts
+
+
+def test_a_short_first_period_is_named_by_its_dates() -> None:
+    md = _md(Path("agreements/durham-ld.yaml").resolve())
+    assert (
+        "For the period from 1 September 2003 to 31 March 2004 the Partners shall contribute" in md
+    )
+    assert "For the Financial Year 2003/04" not in md
+    assert "For the Financial Year 2004/05 the Partners shall contribute" in md
+
+
+def test_targets_read_as_counts_with_their_unit() -> None:
+    md = _md(Path("agreements/bcf-wealdshire.yaml").resolve())
+    assert "| fewer than 2,050 per 100,000 |" in md
+    assert "| at least 92.5 per cent |" in md
+
+
+def test_aims_read_as_one_sentence() -> None:
+    md = _md(Path("agreements/herefordshire.yaml").resolve())
+    assert "The aims of this Agreement are: one integrated health and social care service" in md
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            ("  variation: only in writing signed by each Partner\n", ""),
+            "Provisions: how this Agreement is varied is no longer stated: a placeholder again (Variation)",
+        ),
+        (
+            ("1 High Street, Anytown", "2 Low Street, Anytown"),
+            "Provisions: the address for notices of `pct` changes from 1 High Street, Anytown to 2 Low Street, Anytown",
+        ),
+    ],
+)
+def test_diff_reports_provisions_in_plain_english(
+    tmp_path: Path, edit: tuple[str, str], expected: str
+) -> None:
+    old = _ir(_write(tmp_path, BASELINE, "old.yaml"))
+    new = _ir(_write(tmp_path, BASELINE.replace(*edit), "new.yaml"))
+    changes = [f"{c.where}: {c.what}" for c in diff_irs(old, new)]
+    assert changes == [expected]
