@@ -3,6 +3,7 @@ the Dated line, version history, execution blocks and the drafting notes (issue 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,41 @@ def test_diff_reports_provisions_in_plain_english(
     new = _ir(_write(tmp_path, BASELINE.replace(*edit), "new.yaml"))
     changes = [f"{c.where}: {c.what}" for c in diff_irs(old, new)]
     assert changes == [expected]
+
+
+def test_render_git_takes_the_version_history_from_the_log(tmp_path: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            env={
+                "GIT_AUTHOR_DATE": "2005-02-01T12:00:00",
+                "GIT_COMMITTER_DATE": "2005-02-01T12:00:00",
+                "PATH": "/usr/bin:/bin",
+            },
+        )
+
+    path = _write(tmp_path, BASELINE)
+    git("init", "-q")
+    git("add", "a.yaml")
+    git("commit", "-q", "-m", "First draft for the Board")
+    path.write_text(BASELINE.replace("£1,000,000", "£1,100,000"), "utf-8")
+    result = CliRunner().invoke(
+        main, ["render", str(path), "--git", "--format", "md", "-o", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "out" / "a.md").read_text("utf-8")
+    assert md.startswith("> DRAFT version 2 generated from")
+    assert re.search(r"\| 1 \| 2005-02-01 \| First draft for the Board \([0-9a-f]{7,}\) \|", md)
+    assert "| 2 |  | not yet committed |" in md
+
+
+def test_render_git_outside_a_repository_is_a_usage_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, BASELINE)
+    result = CliRunner().invoke(main, ["render", str(path), "--git", "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "is not inside a git repository" in result.output
