@@ -140,9 +140,9 @@ def history_from_git(path: Path) -> list[dict[str, Any]]:
         rel,
         cwd=top,
     )
-    versions = []
+    versions: list[dict[str, Any]] = []
     for number, line in enumerate(log.splitlines(), start=1):
-        commit, day, subject = (line.split("\t", 2) + ["", ""])[:3]
+        commit, day, subject = [*line.split("\t", 2), "", ""][:3]
         versions.append({"version": str(number), "date": day, "change": f"{subject} ({commit})"})
     if _git("status", "--porcelain", "--", rel, cwd=top).strip():
         versions.append(
