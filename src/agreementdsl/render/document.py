@@ -70,6 +70,7 @@ class Section:
     blocks: list[Para | Table] = field(default_factory=list)
     source: str | None = None
     number: str = ""
+    aliases: list[str] = field(default_factory=list)  # other labels that name this Part
 
 
 @dataclass
@@ -79,6 +80,7 @@ class Schedule:
     parts: list[Section]
     source: str | None = None
     number: str = ""
+    aliases: list[str] = field(default_factory=list)  # other labels that name this Schedule
 
 
 @dataclass
@@ -283,10 +285,13 @@ class Builder:
         )
         return section
 
-    def term(self) -> Section:
+    def term(self, termination: bool = True) -> Section:
+        """Term and review, and termination unless `termination` is False (then it is a
+        clause of its own: see `termination_clause`)."""
         self.new_clause()
         head = self.ir["agreement"]
-        s = Section("Term, review and termination", "clause:term", source=None)
+        title = "Term, review and termination" if termination else "Term and review"
+        s = Section(title, "clause:term", source=None)
         s.blocks.append(
             Para(
                 "This Agreement starts on the Commencement Date and, unless terminated earlier under this clause, ends on the Expiry Date."
@@ -300,14 +305,25 @@ class Builder:
                 Para(f"The Partners shall review this Agreement, including its outcomes, {review}.")
             )
         notice = head["termination_notice"]
+        if notice and not termination:
+            return s
         if notice:
             period = count_words(notice["count"], notice["unit"])
             period += "'s" if notice["count"] == 1 else "'"
             s.blocks.append(
                 Para(
-                    f"A Partner may terminate this Agreement, or leave it while the other Partners continue it, by giving the other Partners not less than {period} notice in writing. On termination or on a Partner leaving, the balance of each Pooled Fund at the date of exit, and what each Partner keeps, are dealt with as Part 3 of its Schedule provides."
+                    f"A Partner may terminate this Agreement, or leave it while the other Partners continue it, by giving the other Partners not less than {period} notice in writing. On termination or on a Partner leaving, the balance of each Pooled Fund at the date of exit, and what each Partner keeps, are dealt with as ⟦ref:risk-terms⟧ provides."
                 )
             )
+        return s
+
+    def termination_clause(self) -> Section:
+        """Termination as a clause of its own (the Better Care Fund template's layout)."""
+        s = self.term()
+        s.title, s.label = "Termination", "clause:termination"
+        s.blocks = s.blocks[2:] if self.ir["agreement"]["review"] else s.blocks[1:]
+        if not s.blocks:
+            s.blocks.append(Para("[to be agreed: how a Partner may terminate this Agreement]"))
         return s
 
     def aims(self) -> Section:
@@ -399,7 +415,16 @@ def number(doc: Document) -> None:
             part.number = str(p)
             labels[part.label] = f"Part {p} of Schedule {s}"
             labels[f"parts:{part.label.rsplit(':', 1)[1]}"] = f"Part {p} of each Schedule"
+            if part.label.endswith(":risk"):
+                labels["risk-terms"] = f"Part {p} of its Schedule"
             _number_blocks(part.blocks, str(p))
+    for s, schedule in enumerate(doc.schedules, start=1):
+        for alias in schedule.aliases:
+            labels[alias] = f"Schedule {s}"
+        for p, part in enumerate(schedule.parts, start=1):
+            for alias in part.aliases:
+                labels[alias] = f"Part {p} of Schedule {s}"
+    labels.setdefault("risk-terms", "the Schedule for that Pooled Fund")
     for section in [*doc.clauses, *(part for sch in doc.schedules for part in sch.parts)]:
         for block in section.blocks:
             if isinstance(block, Para):

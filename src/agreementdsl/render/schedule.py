@@ -49,7 +49,8 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
 
     s = _section(b, pool, "spec", "Scheme specification")
     manager = b.roles[pool["manager"]]["title"]
-    s.blocks.append(Para(f"This Schedule sets out the {pool['name']}.", source=_src(pool)))
+    what = "Part" if b.ir["agreement"].get("programme") == "bcf" else "Schedule"
+    s.blocks.append(Para(f"This {what} sets out the {pool['name']}.", source=_src(pool)))
     s.blocks.append(
         Para(
             f"The Host Partner is {b.partners[pool['host']]['name']} ({b.short(pool['host'])}). The Pooled Fund Manager is the {manager}, an officer of the Host Partner."
@@ -307,7 +308,7 @@ def _settlement(b: Builder, pool: dict[str, Any], s: Section) -> None:
         for d in pool["reporting"]
     )
     words = count_words(within["count"], within["unit"])
-    s.blocks.append(Para(str(b.phrases.settlement(words, annual))))
+    s.blocks.append(Para(str(b.phrases.settlement(words, annual, pool["id"]))))
     shared = {"by-contribution", "equally", "by-element"}
     uses = any(
         step["allocation"]["type"] in shared
@@ -315,7 +316,7 @@ def _settlement(b: Builder, pool: dict[str, Any], s: Section) -> None:
         if isinstance(section, dict) and "steps" in section
         for step in section["steps"]
     )
-    s.blocks.append(Para(str(b.phrases.no_contributions(uses))))
+    s.blocks.append(Para(str(b.phrases.no_contributions(uses, pool["id"]))))
 
 
 POOL_SHARE = "of the contributions to the Pooled Fund for that Financial Year"
