@@ -80,7 +80,10 @@ def test_settlement_is_on_the_final_outturn_within_the_stated_time(tmp_path: Pat
         "within 30 (thirty) days of the day on which the annual return for that Financial Year is sent to the Partners"
         in default
     )
-    assert "A Forecast Outturn decides only whether the reports in Part 5 are due" in default
+    assert (
+        "A Forecast Outturn decides only whether the reports in Part 5 of Schedule 1 are due"
+        in default
+    )
     assert '**"Final Outturn"** means' in default and '**"Forecast Outturn"** means' in default
     stated = BASELINE.replace(
         "  review: annual\n", "  review: annual\n  settlement: { within: 2 months }\n"
@@ -253,3 +256,43 @@ def test_render_git_outside_a_repository_is_a_usage_error(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["render", str(path), "--git", "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "is not inside a git repository" in result.output
+
+
+def test_a_bcf_agreement_follows_the_national_template_layout() -> None:
+    path = Path("agreements/bcf-wealdshire.yaml").resolve()
+    md = _md(path)
+    headings = re.findall(r"^## (\d+)\. (.+)$", md, flags=re.M)
+    numbered = dict(headings)
+    assert numbered["7"] == "The Pooled Funds"
+    assert numbered["8"] == "Pooled Fund management"
+    assert numbered["10"] == "Financial contributions"
+    assert numbered["22"] == "Termination"
+    assert numbered["23"] == "Dispute resolution"
+    assert [n for n, _ in headings] == [str(i) for i in range(1, 24)]  # no gap, no repeat
+    assert re.findall(r"^## (Schedule \d+: .+)$", md, flags=re.M) == [
+        "Schedule 1: Contributions and schemes",
+        "Schedule 2: Governance",
+        "Schedule 3: Risk share",
+    ]
+    assert "**4.1** The Schedules are: Schedule 1, the contributions" in md
+    assert "If a clause of this Agreement and a Schedule conflict, the clause prevails." in md
+    assert "unless terminated earlier under clause 22, ends on the Expiry Date" in md
+    assert "are dealt with as Schedule 3 provides" in md
+    assert (
+        "**10.1** Each Partner shall contribute to each Pooled Fund the amounts set out for it in Schedule 1"
+        in md
+    )
+    # the risk share's references reach the scheme specification in Schedule 1
+    assert "the elements named against it in Part 1 of Schedule 1" in md
+    html = render_html(build_document(_ir(path)))
+    for pool in _ir(path)["pools"]:  # the report's links to a pool's Parts still land
+        for part in ("risk", "authority", "reporting", "contributions"):
+            assert f'id="part-{pool["id"]}-{part}"' in html
+        assert f'id="schedule-{pool["id"]}"' in html
+
+
+def test_other_agreements_keep_a_schedule_per_pool() -> None:
+    md = _md(Path("agreements/herefordshire.yaml").resolve())
+    assert "## Schedule 1: Mental Health Services Pooled Fund" in md
+    assert "## 2. Term, review and termination" in md
+    assert "Not used\n" not in md.split("## Schedule 1")[0]

@@ -156,6 +156,42 @@ class Builder:
     # ------------------------------------------------------------ the document
     def build(self) -> Document:
         head = self.ir["agreement"]
+        if head.get("programme") == "bcf":
+            from .bcf import bcf_clauses, bcf_schedules
+
+            clauses = bcf_clauses(self, whole_agreement_clauses(self))
+            schedules = bcf_schedules(self)
+        else:
+            clauses, schedules = self.generic_layout()
+        versions = head.get("versions") or []
+        version = versions[-1]["version"] if versions else ""
+        doc = Document(
+            title=head["title"],
+            basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
+            parties=[
+                (p["name"], self.short(p["id"]).removeprefix("the ")) for p in self.ir["partners"]
+            ],
+            commencement=date_words(head["commencement"]),
+            expiry=date_words(head["expiry"]),
+            draft_notice=f"DRAFT{' version ' + version if version else ''} generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
+            clauses=clauses,
+            schedules=schedules,
+            source_file=self.ir["source"]["file"],
+            sha256=self.ir["source"]["sha256"],
+            dated=date_words(head["signed"])
+            if head.get("signed")
+            else "[date to be inserted on completion]",
+            version=version,
+            notes=DraftingNotes(list(self.notes)) if self.notes else None,
+            recitals=recitals(self),
+            history=version_history(versions),
+            execution=execution(self),
+        )
+        number(doc)
+        return doc
+
+    def generic_layout(self) -> tuple[list[Section], list[Schedule]]:
+        """Nine framework clauses, the whole agreement's clauses, then a Schedule per pool."""
         clauses = [
             self.definitions(),
             self.term(),
@@ -192,32 +228,7 @@ class Builder:
             clauses.append(self.outcomes_clause(shared))
         clauses += whole_agreement_clauses(self)
         schedules = [self.schedule(pool) for pool in self.ir["pools"]]
-        versions = head.get("versions") or []
-        version = versions[-1]["version"] if versions else ""
-        doc = Document(
-            title=head["title"],
-            basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
-            parties=[
-                (p["name"], self.short(p["id"]).removeprefix("the ")) for p in self.ir["partners"]
-            ],
-            commencement=date_words(head["commencement"]),
-            expiry=date_words(head["expiry"]),
-            draft_notice=f"DRAFT{' version ' + version if version else ''} generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
-            clauses=clauses,
-            schedules=schedules,
-            source_file=self.ir["source"]["file"],
-            sha256=self.ir["source"]["sha256"],
-            dated=date_words(head["signed"])
-            if head.get("signed")
-            else "[date to be inserted on completion]",
-            version=version,
-            notes=DraftingNotes(list(self.notes)) if self.notes else None,
-            recitals=recitals(self),
-            history=version_history(versions),
-            execution=execution(self),
-        )
-        number(doc)
-        return doc
+        return clauses, schedules
 
     def definitions(self) -> Section:
         self.new_clause()
@@ -294,7 +305,9 @@ class Builder:
         s = Section(title, "clause:term", source=None)
         s.blocks.append(
             Para(
-                "This Agreement starts on the Commencement Date and, unless terminated earlier under this clause, ends on the Expiry Date."
+                "This Agreement starts on the Commencement Date and, unless terminated earlier under "
+                + ("this clause" if termination else "⟦ref:clause:termination⟧")
+                + ", ends on the Expiry Date."
             )
         )
         if head["review"]:
