@@ -296,3 +296,13 @@ def test_other_agreements_keep_a_schedule_per_pool() -> None:
     assert "## Schedule 1: Mental Health Services Pooled Fund" in md
     assert "## 2. Term, review and termination" in md
     assert "Not used\n" not in md.split("## Schedule 1")[0]
+
+
+def test_fmt_leaves_the_provisions_as_written(tmp_path: Path) -> None:
+    text = BASELINE.replace("      up to £50,000: manager", "      up to  £50k: manager")
+    path = _write(tmp_path, text)
+    result = CliRunner().invoke(main, ["fmt", str(path)])
+    assert result.exit_code == 0, result.output
+    after = path.read_text("utf-8")
+    assert "      up to £50,000: manager" in after  # the rule is laid out
+    assert after[after.index("\nprovisions:") :] == text[text.index("\nprovisions:") :]
