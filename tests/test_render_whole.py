@@ -306,3 +306,11 @@ def test_fmt_leaves_the_provisions_as_written(tmp_path: Path) -> None:
     after = path.read_text("utf-8")
     assert "      up to £50,000: manager" in after  # the rule is laid out
     assert after[after.index("\nprovisions:") :] == text[text.index("\nprovisions:") :]
+
+
+def test_the_examples_aims_and_measures_read_as_drafted_text() -> None:
+    bcf = _md(Path("agreements/bcf-wealdshire.yaml").resolve())
+    assert "The aims of the Pooled Fund are: to speed discharge from hospital" in bcf
+    durham = _md(Path("agreements/durham-ld.yaml").resolve())
+    assert "issued to the Board within 10 Working Days" in durham
+    assert "divided equally or pro rata between the Partners" in durham
