@@ -314,3 +314,27 @@ def test_the_examples_aims_and_measures_read_as_drafted_text() -> None:
     durham = _md(Path("agreements/durham-ld.yaml").resolve())
     assert "issued to the Board within 10 Working Days" in durham
     assert "divided equally or pro rata between the Partners" in durham
+
+
+def test_defined_terms_keep_their_capitals_in_the_agreements_own_prose(tmp_path: Path) -> None:
+    from agreementdsl.render.whole import capitalise_terms
+
+    titles = ["Pooled Budget Manager", "Partnership Board"]
+    assert (
+        capitalise_terms(
+            "each partner's staff report to the partnership board within 5 working days", titles
+        )
+        == "each Partner's staff report to the Partnership Board within 5 Working Days"
+    )
+    # a partnership is not a Partner; words in capitals already are left alone
+    assert capitalise_terms("a partnership of PARTNERS") == "a partnership of PARTNERS"
+    text = BASELINE.replace(
+        "  aims: One integrated mental health service.",
+        "  aims: One service the partners run through the partnership board.",
+    ).replace(
+        "      - Community mental health teams",
+        "      - Community teams funded from the pooled fund",
+    )
+    md = _md(_write(tmp_path, text))
+    assert "are: one service the Partners run through the Partnership Board." in md
+    assert "- Community teams funded from the Pooled Fund" in md

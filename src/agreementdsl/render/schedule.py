@@ -57,11 +57,17 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
         )
     )
     if pool["aims"]:
-        s.blocks.append(Para(f"The aims of the Pooled Fund are: {aims_sentence(pool['aims'])}"))
+        titles = [r["title"] for r in b.ir["roles"]]
+        s.blocks.append(
+            Para(f"The aims of the Pooled Fund are: {aims_sentence(pool['aims'], titles)}")
+        )
     if pool["services"]:
         s.blocks.append(Para("The Pooled Fund covers the following functions and services:"))
+        from .whole import capitalise_terms
+
+        titles = [r["title"] for r in b.ir["roles"]]
         for service in pool["services"]:
-            s.blocks.append(Para(service, numbered=False, style="bullet"))
+            s.blocks.append(Para(capitalise_terms(service, titles), numbered=False, style="bullet"))
     if pool["elements"]:
         s.blocks.append(
             Para(
@@ -530,10 +536,13 @@ def number_words(value: str) -> str:
         return value
 
 
-def aims_sentence(aims: str) -> str:
+def aims_sentence(aims: str, titles: list[str] | None = None) -> str:
     """Aims after "are: ", as one sentence: a leading capital lowered unless it starts an
-    acronym or a name (its second letter is also a capital), and a full stop at the end."""
-    text = " ".join(aims.split())
+    acronym or a name (its second letter is also a capital), and a full stop at the end;
+    defined terms in their capitals."""
+    from .whole import capitalise_terms
+
+    text = capitalise_terms(" ".join(aims.split()), titles or [])
     if (
         len(text) > 1
         and text[0].isupper()
@@ -547,10 +556,11 @@ def aims_sentence(aims: str) -> str:
 def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     """Measures, targets, years and cadences of outcomes, as a table."""
     from .document import Table
+    from .whole import capitalise_terms
 
     rows = [
         [
-            o["measure"],
+            capitalise_terms(o["measure"]),
             target_words(o["target"], o["measure"]),
             o["by"] or "",
             o["reported"] or "",

@@ -7,6 +7,7 @@ W410), so that a draft never reads as complete when it is not.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..checks.provisions import MATTERS, NOTICES
@@ -19,6 +20,23 @@ BASIS_WORDS = {
     "nhs-act-2006-s75": "section 75 of the National Health Service Act 2006",
 }
 KIND_WORDS = {"nhs-body": "an NHS body", "local-authority": "a local authority"}
+
+
+TERMS = re.compile(
+    r"\b(host partners?|pooled fund managers?|pooled funds?|partners?|financial years?"
+    r"|working days?|business plans?)\b"
+)
+
+
+def capitalise_terms(text: str, titles: list[str] | tuple[str, ...] = ()) -> str:
+    """The agreement's own prose with its defined terms in capitals wherever used: "the
+    partners" → "the Partners", "10 working days" → "10 Working Days", and an officer's or body's
+    title written in lower case → as defined. Only all-lower-case uses change."""
+    text = TERMS.sub(lambda m: m.group(1).title(), text)
+    for title in titles:
+        if " " in title and title.lower() != title:
+            text = re.sub(rf"\b{re.escape(title.lower())}\b", title, text)
+    return text
 
 
 def placeholder(words: str) -> str:
@@ -37,7 +55,11 @@ def sentence(text: str) -> str:
 def _matter(b: Builder, key: str) -> str:
     text = (b.ir.get("provisions") or {}).get("matters", {}).get(key)
     words = next(w for k, _t, w in MATTERS if k == key)
-    return sentence(text) if text else placeholder(words)
+    return sentence(capitalise_terms(text, _titles(b))) if text else placeholder(words)
+
+
+def _titles(b: Builder) -> list[str]:
+    return [r["title"] for r in b.ir["roles"]]
 
 
 def recitals(b: Builder) -> list[str]:
@@ -54,11 +76,15 @@ def recitals(b: Builder) -> list[str]:
     words = next(w for k, _t, w in MATTERS if k == "consultation")
     out.append(
         "Before entering into this Agreement the Partners consulted jointly, as regulation 4(2) of the Regulations requires, as follows: "
-        + (sentence(consultation) if consultation else placeholder(words) + ".")
+        + (
+            sentence(capitalise_terms(consultation, _titles(b)))
+            if consultation
+            else placeholder(words) + "."
+        )
     )
     further = (b.ir.get("provisions") or {}).get("matters", {}).get("recitals")
     if further:
-        out.append(sentence(further))
+        out.append(sentence(capitalise_terms(further, _titles(b))))
     return out
 
 
