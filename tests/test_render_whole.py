@@ -338,3 +338,24 @@ def test_defined_terms_keep_their_capitals_in_the_agreements_own_prose(tmp_path:
     md = _md(_write(tmp_path, text))
     assert "are: one service the Partners run through the Partnership Board." in md
     assert "- Community teams funded from the Pooled Fund" in md
+
+
+def test_a_short_first_periods_forecast_is_drafted_as_the_engine_works_it(tmp_path: Path) -> None:
+    import json
+
+    path = Path("agreements/durham-ld.yaml").resolve()
+    md = _md(path)
+    assert "the months are counted from 1 April, even in a period in which this Agreement" in md
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by,in_plan\n"
+        "2003-09-15,learning-disabilities,council-care,spend,70000.00,pbm,true\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["run", str(path), "--ledger", str(ledger), "--as-of", "2003-10-31", "--format", "json"],
+    )
+    pool = json.loads(result.output)["pools"][0]
+    # £70,000 to 31 October × 12 ÷ 7 months (April to October, not September to October)
+    assert (pool["year"], pool["forecast"]) == ("2003/04", "120000.00")

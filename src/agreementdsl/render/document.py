@@ -259,6 +259,10 @@ class Builder:
                 + " and ".join(short)
                 + ", in which this Agreement is in force for part of a Financial Year only, is treated as a Financial Year"
             )
+            # the engine's run-rate counts months from the year's first day (LANGUAGE.md §6)
+            terms["Forecast Outturn"] += (
+                f"; the months are counted from {month_day_words(head['financial_year_start'])}, even in a period in which this Agreement is in force for part of a Financial Year only"
+            )
         for p in self.ir["partners"]:
             terms[self.short(p["id"]).removeprefix("the ")] = p["name"]
         titles = {r["id"]: r["title"] for r in self.ir["roles"]}
