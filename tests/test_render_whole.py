@@ -359,3 +359,35 @@ def test_a_short_first_periods_forecast_is_drafted_as_the_engine_works_it(tmp_pa
     pool = json.loads(result.output)["pools"][0]
     # £70,000 to 31 October × 12 ÷ 7 months (April to October, not September to October)
     assert (pool["year"], pool["forecast"]) == ("2003/04", "120000.00")
+
+
+def test_the_word_file_holds_the_bcf_layout_and_the_settlement_wording(tmp_path: Path) -> None:
+    import docx
+
+    path = Path("agreements/bcf-wealdshire.yaml").resolve()
+    result = CliRunner().invoke(
+        main, ["render", str(path), "--format", "docx", "-o", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    word = docx.Document(str(tmp_path / "bcf-wealdshire.docx"))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    for heading in (
+        "7. The Pooled Funds",
+        "8. Pooled Fund management",
+        "10. Financial contributions",
+        "22. Termination",
+        "23. Dispute resolution",
+        "Schedule 1: Contributions and schemes",
+        "Schedule 2: Governance",
+        "Schedule 3: Risk share",
+    ):
+        assert heading in headings
+    texts = [p.text for p in word.paragraphs]
+    assert any(
+        "So much of any Overspend as exceeds £750,000 but does not exceed £750,000 plus 2 per cent"
+        in t
+        for t in texts
+    )
+    assert any("within 30 (thirty) days of the day on which the annual return" in t for t in texts)
+    assert "Signed for and on behalf of Wealdshire County Council" in texts
+    assert "Position: Chief Executive" in texts
