@@ -391,3 +391,20 @@ def test_the_word_file_holds_the_bcf_layout_and_the_settlement_wording(tmp_path:
     assert any("within 30 (thirty) days of the day on which the annual return" in t for t in texts)
     assert "Signed for and on behalf of Wealdshire County Council" in texts
     assert "Position: Chief Executive" in texts
+
+
+def test_non_pooled_funds_are_drafted_as_their_own_clause(tmp_path: Path) -> None:
+    text = BASELINE.replace(
+        "\nprovisions:",
+        '\nnon_pooled:\n  - { name: Council carers grants, partner: council, amounts: { 2005/06: "£120,000.50" } }\n\nprovisions:',
+    )
+    md = _md(_write(tmp_path, text))
+    clause = md[md.index("Non-pooled funds") :]
+    assert "are not part of them" in clause
+    assert "is not shared under any risk share of this Agreement" in clause
+    assert (
+        "| Council carers grants | COUNCIL | 2005/06: £120,000.50 (one hundred and twenty thousand pounds and fifty pence) |"
+        in clause
+    )
+    # it comes before Notices, whose number follows it
+    assert re.search(r"## (\d+)\. Non-pooled funds[\s\S]*## (\d+)\. Notices", md)
