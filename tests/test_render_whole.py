@@ -408,3 +408,19 @@ def test_non_pooled_funds_are_drafted_as_their_own_clause(tmp_path: Path) -> Non
     )
     # it comes before Notices, whose number follows it
     assert re.search(r"## (\d+)\. Non-pooled funds[\s\S]*## (\d+)\. Notices", md)
+
+
+def test_each_partner_signs_on_a_page_of_its_own(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    path = _write(tmp_path, BASELINE)
+    CliRunner().invoke(main, ["render", str(path), "-o", str(tmp_path / "out")])
+    html = (tmp_path / "out" / "a.html").read_text("utf-8")
+    assert html.count('<p class="level-1 signature-page">') == 2
+    word = docx.Document(str(tmp_path / "out" / "a.docx"))
+    paragraphs = word.paragraphs
+    for i, p in enumerate(paragraphs):
+        if p.text.startswith("Signed for and on behalf of"):
+            breaks = paragraphs[i - 1]._p.findall(".//" + qn("w:br"))
+            assert [b.get(qn("w:type")) for b in breaks] == ["page"], p.text

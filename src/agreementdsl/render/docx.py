@@ -277,10 +277,13 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     for clause in doc.clauses:
         _rich(word.add_heading(f"{clause.number}. ", level=1), clause.title)
         writer.blocks(clause.blocks)
-    if doc.execution:
+    if doc.execution:  # a page for the execution clause, then one per partner's block
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         _rich(word.add_heading("", level=1), doc.execution.title)
-        writer.blocks(doc.execution.blocks)
+        for block in doc.execution.blocks:
+            if isinstance(block, Para) and block.style == "signature-page":
+                word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            writer.blocks([block])
     for schedule in doc.schedules:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         heading = word.add_heading(f"Schedule {schedule.number}: ", level=1)

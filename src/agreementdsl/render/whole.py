@@ -175,7 +175,8 @@ def version_history(versions: list[dict[str, Any]]) -> Table | None:
 
 
 def execution(b: Builder) -> Section:
-    """A signature block for each Partner, on a page of its own."""
+    """A signature block for each Partner, each on a page of its own (style "signature-page"
+    starts a page in HTML print and in Word)."""
     from .document import Para, Section
 
     s = Section("Execution", "execution")
@@ -188,7 +189,13 @@ def execution(b: Builder) -> Section:
     offices = (b.ir.get("provisions") or {}).get("signatories", {})
     for p in b.ir["partners"]:
         office = offices.get(p["id"]) or "[to be agreed: the office of the signatory]"
-        s.blocks.append(Para(f"**Signed for and on behalf of {p['name']}**", numbered=False))
+        s.blocks.append(
+            Para(
+                f"**Signed for and on behalf of {p['name']}**",
+                numbered=False,
+                style="signature-page",  # each partner signs on a page of its own
+            )
+        )
         for line in (
             "Signature: ................................",
             "Name: ................................",
