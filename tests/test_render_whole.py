@@ -424,3 +424,13 @@ def test_each_partner_signs_on_a_page_of_its_own(tmp_path: Path) -> None:
         if p.text.startswith("Signed for and on behalf of"):
             breaks = paragraphs[i - 1]._p.findall(".//" + qn("w:br"))
             assert [b.get(qn("w:type")) for b in breaks] == ["page"], p.text
+
+
+def test_aims_that_start_with_a_name_keep_its_capital(tmp_path: Path) -> None:
+    text = BASELINE.replace(
+        "  aims: One integrated mental health service.",
+        "  aims: Council tenants and others get one integrated mental health service",
+    )
+    md = _md(_write(tmp_path, text))
+    # "Council" is a word of a partner's name (A Council): a name, so its capital stays
+    assert "are: Council tenants and others get one integrated mental health service." in md

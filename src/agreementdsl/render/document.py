@@ -350,7 +350,7 @@ class Builder:
         s = Section("Aims", "clause:aims")
         aims = self.ir["agreement"]["aims"]
         text = (
-            f"The aims of this Agreement are: {aims_sentence(aims, [r['title'] for r in self.ir['roles']])}"
+            f"The aims of this Agreement are: {aims_sentence(aims, self.ir)}"
             if aims
             else "The aims of each Pooled Fund are set out in its Schedule."
         )

@@ -57,9 +57,8 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
         )
     )
     if pool["aims"]:
-        titles = [r["title"] for r in b.ir["roles"]]
         s.blocks.append(
-            Para(f"The aims of the Pooled Fund are: {aims_sentence(pool['aims'], titles)}")
+            Para(f"The aims of the Pooled Fund are: {aims_sentence(pool['aims'], b.ir)}")
         )
     if pool["services"]:
         s.blocks.append(Para("The Pooled Fund covers the following functions and services:"))
@@ -536,18 +535,28 @@ def number_words(value: str) -> str:
         return value
 
 
-def aims_sentence(aims: str, titles: list[str] | None = None) -> str:
+def _name_words(ir: dict[str, Any]) -> set[str]:
+    """The capitalised words of the agreement's names: partners, pools, elements and roles."""
+    names = [p["name"] for p in ir["partners"]] + [r["title"] for r in ir["roles"]]
+    for pool in ir["pools"]:
+        names += [pool["name"], *(e["name"] for e in pool["elements"])]
+    return {w for n in names for w in re.findall(r"\w+", n) if w[:1].isupper()} - {"The", "A", "An"}
+
+
+def aims_sentence(aims: str, ir: dict[str, Any]) -> str:
     """Aims after "are: ", as one sentence: a leading capital lowered unless it starts an
-    acronym or a name (its second letter is also a capital), and a full stop at the end;
-    defined terms in their capitals."""
+    acronym or a name (a word capitalised in a name of the agreement: a partner, pool, element
+    or role, such as "Herefordshire"), and a full stop at the end; defined terms in capitals."""
     from .whole import capitalise_terms
 
-    text = capitalise_terms(" ".join(aims.split()), titles or [])
+    titles = [r["title"] for r in ir["roles"]]
+    text = capitalise_terms(" ".join(aims.split()), titles)
+    first = re.sub(r"\W+$", "", text.split()[0]) if text.split() else ""
     if (
         len(text) > 1
         and text[0].isupper()
         and not text[1].isupper()
-        and text.split()[0] not in ("I",)
+        and first not in _name_words(ir)
     ):
         text = text[0].lower() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
