@@ -139,7 +139,7 @@ def test_redline_marks_changes_in_html_and_as_word_tracked_changes(
     code, _ = run("diff", str(old), str(new), "--redline", str(out_dir))
     assert code == 0
     html = (out_dir / "new.redline.html").read_text("utf-8")
-    assert "the first <del>£280,000</del><ins>£350,000</ins>" in html
+    assert "does not exceed <del>£280,000</del><ins>£350,000</ins>" in html
     word = docx.Document(str(out_dir / "new.redline.docx"))
     body = word.element.body
     insertions = ["".join(t.text for t in e.iter(qn("w:t"))) for e in body.iter(qn("w:ins"))]

@@ -149,6 +149,9 @@ class ModelBuilder:
             signed=_text(head.get("signed") if head else None),
             non_pooled=tuple(self._non_pooled(tree.get("non_pooled"))),
             payments=_payments(head.get("payments") if head else None),
+            settlement_within=self._notice(_within(head.get("settlement") if head else None)),
+            versions=_versions(head),
+            provisions=_provisions(tree.get("provisions")),
         )
 
     def _notice(self, node: YNode | None) -> m.Duration | None:
@@ -413,6 +416,49 @@ class ModelBuilder:
                 )
             )
         return out
+
+
+def _within(node: YNode | None) -> YNode | None:
+    """The `within:` of a mapping such as `settlement: { within: 30 days }`."""
+    return node.get("within") if node is not None and node.is_map else None
+
+
+def _versions(head: YNode | None) -> tuple[m.Version, ...]:
+    """`versions:` (the history, oldest first), then `version:` as the current one if the
+    history does not already end with it."""
+    if head is None:
+        return ()
+    out: list[m.Version] = []
+    history = head.get("versions")
+    for item in history.value if history is not None and history.is_seq else []:
+        if item.is_map and _text(item.get("version")):
+            out.append(
+                m.Version(
+                    str(_text(item.get("version"))),
+                    _text(item.get("date")),
+                    _text(item.get("change")),
+                )
+            )
+    current = _text(head.get("version"))
+    if current and (not out or out[-1].number != current):
+        out.append(m.Version(current, None, None))
+    return tuple(out)
+
+
+def _provisions(node: YNode | None) -> m.Provisions | None:
+    """`provisions:` as texts by matter, with addresses and signatories by partner."""
+    if node is None or not node.is_map:
+        return None
+    matters = {k: " ".join(t.split()) for k, v in _items(node) if (t := _text(v)) is not None}
+    by_partner = lambda key: {  # noqa: E731
+        pid: " ".join(t.split()) for pid, v in _items(node.get(key)) if (t := _text(v))
+    }
+    spans = {k: _key_span(v) for k, v in _items(node)}
+    for key in ("notices", "signatories"):
+        spans |= {f"{key}.{pid}": _key_span(v) for pid, v in _items(node.get(key))}
+    return m.Provisions(
+        matters, by_partner("notices"), by_partner("signatories"), _key_span(node), spans
+    )
 
 
 def _payments(node: YNode | None) -> dict[str, str] | None:

@@ -394,7 +394,15 @@ class _Progress:
 @click.option(
     "--annotate", is_flag=True, help="Mark each generated clause with the source line it came from."
 )
-def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> None:
+@click.option(
+    "--git",
+    "from_git",
+    is_flag=True,
+    help="Take the version history from the git log of the agreement file (instead of `versions:`).",
+)
+def render_command(
+    agreement: Path, fmt: str, output: Path, annotate: bool, from_git: bool = False
+) -> None:
     """Render draft legal schedules from an agreement: Markdown, HTML and Word.
 
     The same agreement always gives byte-identical files. Exit status: 0 written, 1 the
@@ -404,6 +412,7 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
     from .compile import compile_agreement
     from .diagnostics import format_text_report
     from .render import FORMATS, render
+    from .render.whole import drafting_notes
 
     loaded = load(agreement, display_name(agreement))
     if loaded.errors or loaded.agreement is None or loaded.source is None:
@@ -412,10 +421,19 @@ def render_command(agreement: Path, fmt: str, output: Path, annotate: bool) -> N
         click.echo(f"cannot render {agreement}: it has {len(loaded.errors)} error(s)", err=True)
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
+    notes = drafting_notes(loaded.diagnostics, loaded.agreement)
+    if from_git:
+        from .vcs import VersionError, history_from_git
+
+        try:
+            ir["agreement"]["versions"] = history_from_git(agreement)
+        except VersionError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2 if exc.usage else 1)
 
     formats = list(FORMATS) if fmt == "all" else [fmt]
     try:
-        written = render(ir, formats, output, agreement.stem, annotate)
+        written = render(ir, formats, output, agreement.stem, annotate, notes)
     except OSError as exc:
         _cannot_write(exc)
     for path in written:

@@ -88,6 +88,7 @@ TITLES: dict[str, str] = {
     "W003": "Two agreements share an id",
     "W401": "A matter regulation 7(3) of SI 2000/617 requires is not stated",
     "W402": "`nhs-act-2006-s75` with a commencement before 1 March 2007",
+    "W410": "A matter a whole agreement needs is not stated (drafted as a placeholder)",
     "W501": "A year of the agreement's term has no contributions",
     "W502": "Contributions for a year outside the agreement's term",
     "W601": "A risk share step takes £0",

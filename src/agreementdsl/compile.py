@@ -388,6 +388,17 @@ def _pool(
     }
 
 
+def _provisions(p: m.Provisions | None) -> dict[str, Any]:
+    """The whole agreement's other clauses: texts by matter, addresses and signatories by partner."""
+    if p is None:
+        return {"matters": {}, "notices": {}, "signatories": {}}
+    return {
+        "matters": dict(sorted(p.matters.items())),
+        "notices": dict(p.notices),
+        "signatories": dict(p.signatories),
+    }
+
+
 def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any]:
     """The IR of a checked agreement (call only when it has no errors)."""
     officer_of = {r.id: r.partner.name if r.partner else None for r in agreement.roles}
@@ -418,7 +429,13 @@ def compile_agreement(agreement: m.Agreement, source_text: str) -> dict[str, Any
             "programme": agreement.programme,
             "framework": agreement.framework,
             "signed": agreement.signed,
+            "settlement_within": _duration(agreement.settlement_within),
+            "versions": [
+                {"version": v.number, "date": v.date, "change": v.change}
+                for v in agreement.versions
+            ],
         },
+        "provisions": _provisions(agreement.provisions),
         "partners": [
             {
                 "id": p.id,

@@ -74,6 +74,55 @@ class _Differ(PoolDiffer):
                 where, f"{label} changes from {before} to {after}", path, material=material
             )
 
+    # ------------------------------------------------------------ the whole agreement
+    def provisions(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Settlement terms, version and the clauses of `provisions:`, in plain English."""
+        from .checks.provisions import MATTERS
+
+        a, b = old["agreement"], new["agreement"]
+        when = lambda d: d["text"] if d else "30 days (the default)"  # noqa: E731
+        self.field(
+            "Agreement",
+            "agreement.settlement",
+            "the time to pay the risk share after the annual return",
+            when(a.get("settlement_within")),
+            when(b.get("settlement_within")),
+            True,
+        )
+        version = lambda ir: (ir["agreement"].get("versions") or [{}])[-1].get("version")  # noqa: E731
+        self.field(
+            "Agreement", "agreement.version", "the version", version(old), version(new), False
+        )
+        pa = old.get("provisions") or {"matters": {}, "notices": {}, "signatories": {}}
+        pb = new.get("provisions") or {"matters": {}, "notices": {}, "signatories": {}}
+        for key, title, words in MATTERS:
+            before, after = pa["matters"].get(key), pb["matters"].get(key)
+            path = f"provisions.{key}"
+            if before is None and after is not None:
+                self.added("Provisions", f"{words} is now stated ({title})", path)
+            elif before is not None and after is None:
+                self.removed(
+                    "Provisions",
+                    f"{words} is no longer stated: a placeholder again ({title})",
+                    path,
+                )
+            elif before != after:
+                self.changed(
+                    "Provisions",
+                    f"the clause on {words} is reworded ({title})",
+                    path,
+                )
+        for key, label in (("notices", "address for notices"), ("signatories", "signatory")):
+            for pid in sorted(set(pa[key]) | set(pb[key])):
+                self.field(
+                    "Provisions",
+                    f"provisions.{key}.{pid}",
+                    f"the {label} of `{pid}`",
+                    pa[key].get(pid),
+                    pb[key].get(pid),
+                    key == "notices",
+                )
+
     # ------------------------------------------------------------ the agreement
     def agreement(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         a, b = old["agreement"], new["agreement"]
@@ -115,6 +164,7 @@ class _Differ(PoolDiffer):
             ("signed", "the date of signature"),
         ):
             self.field(where, f"agreement.{key}", label, a.get(key), b.get(key), True)
+        self.provisions(old, new)
         funds = lambda ir: {f["name"]: f for f in ir.get("non_pooled", [])}  # noqa: E731
         before, after = funds(old), funds(new)
         for fund in sorted(set(before) | set(after)):

@@ -365,6 +365,32 @@ class Stage:
         return "expert determination"
 
 
+# ---------------------------------------------------------------- the whole agreement
+@dataclass(frozen=True)
+class Version:
+    """One entry of the version history: a version number, its date, and what changed."""
+
+    number: str
+    date: str | None
+    change: str | None
+
+
+@dataclass(frozen=True)
+class Provisions:
+    """`provisions:` the clauses of a whole agreement besides the pools (each text, or None).
+
+    `matters` maps a matter's key (consultation, variation, staff, …) to its text as written;
+    `notices` maps a partner id to its address for notices; `signatories` a partner id to the
+    office of whoever signs for it.
+    """
+
+    matters: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    notices: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    signatories: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    span: Span | None = None
+    key_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
+
+
 # ---------------------------------------------------------------- pools, outcomes, agreement
 @dataclass(frozen=True)
 class Pool:
@@ -442,6 +468,9 @@ class Agreement:
     signed: str | None = None  # ISO date
     non_pooled: tuple[NonPooled, ...] = ()
     payments: dict[str, str] | None = None  # `payments:` {cadence, within} for every pool
+    settlement_within: Duration | None = None  # risk share paid within this of the annual return
+    versions: tuple[Version, ...] = ()  # `version:` and `versions:` (the version history)
+    provisions: Provisions | None = None  # the whole agreement's other clauses
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

@@ -113,3 +113,39 @@ def compile_version(name: str, text: str) -> dict[str, Any]:
         report = format_text_report(loaded.errors, {name: SourceFile(name, text)})
         raise VersionError(f"{report}\ncannot compare {name}: it has {len(loaded.errors)} error(s)")
     return compile_agreement(loaded.agreement, text)
+
+
+def history_from_git(path: Path) -> list[dict[str, Any]]:
+    """The version history of one agreement from git, oldest first: each commit that changed the
+    file is a version numbered from 1, dated by its author date, its change the commit's subject
+    (with its short hash); uncommitted changes are a last version dated by nothing."""
+    try:
+        top = Path(_git("rev-parse", "--show-toplevel", cwd=path.resolve().parent).strip())
+    except VersionError as exc:
+        raise VersionError(
+            f"--git: {path} is not inside a git repository, so it has no history to show; "
+            "give the history as `versions:` in the agreement instead",
+            usage=True,
+        ) from exc
+    rel = relative_to_repository(path, top)
+    if rel is None:
+        raise VersionError(f"--git: {path} is outside the git repository {top}", code="P003")
+    log = _git(
+        "log",
+        "--follow",
+        "--reverse",
+        "--date=short",
+        "--format=%h%x09%ad%x09%s",
+        "--",
+        rel,
+        cwd=top,
+    )
+    versions: list[dict[str, Any]] = []
+    for number, line in enumerate(log.splitlines(), start=1):
+        commit, day, subject = [*line.split("\t", 2), "", ""][:3]
+        versions.append({"version": str(number), "date": day, "change": f"{subject} ({commit})"})
+    if _git("status", "--porcelain", "--", rel, cwd=top).strip():
+        versions.append(
+            {"version": str(len(versions) + 1), "date": None, "change": "not yet committed"}
+        )
+    return versions

@@ -12,7 +12,15 @@ __all__ = ["FORMATS", "Document", "build_document", "render"]
 
 
 def render(
-    ir: dict[str, Any], formats: list[str], out: Path, stem: str, annotate: bool = False
+    ir: dict[str, Any],
+    formats: list[str],
+    out: Path,
+    stem: str,
+    annotate: bool = False,
+    notes: list[str] | None = None,
 ) -> list[Path]:
-    """Write the agreement's schedules in each format into `out`; returns the files written."""
-    return write_all(build_document(ir), formats, out, stem, annotate)
+    """Write the agreement in each format into `out`; returns the files written.
+
+    `notes` (the warnings of `check`, one line each) are boxed at the top as drafting notes.
+    """
+    return write_all(build_document(ir, notes), formats, out, stem, annotate)

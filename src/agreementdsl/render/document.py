@@ -16,7 +16,8 @@ from typing import Any
 from ..compile import source_of as _src
 from ..money import format_money, parse_amount
 from .environment import environment
-from .markup import protect_ir
+from .markup import protect, protect_ir
+from .whole import execution, recitals, version_history, whole_agreement_clauses
 from .words import (
     count_words,
     date_words,
@@ -53,6 +54,14 @@ class Table:
 
 
 @dataclass
+class DraftingNotes:
+    """A block of its own kind: the warnings of `check`, boxed at the top of a draft so that
+    whoever reads it sees what is still to be settled before signature."""
+
+    items: list[str]
+
+
+@dataclass
 class Section:
     """A clause of the framework, or a Part of a schedule."""
 
@@ -61,6 +70,7 @@ class Section:
     blocks: list[Para | Table] = field(default_factory=list)
     source: str | None = None
     number: str = ""
+    aliases: list[str] = field(default_factory=list)  # other labels that name this Part
 
 
 @dataclass
@@ -70,6 +80,7 @@ class Schedule:
     parts: list[Section]
     source: str | None = None
     number: str = ""
+    aliases: list[str] = field(default_factory=list)  # other labels that name this Schedule
 
 
 @dataclass
@@ -84,13 +95,20 @@ class Document:
     schedules: list[Schedule]
     source_file: str
     sha256: str
+    dated: str = ""  # the "Dated" line: the date of signature, or a space to complete
+    version: str = ""  # the current version number, shown in the header
+    notes: DraftingNotes | None = None  # check's warnings, boxed at the top
+    recitals: list[str] = field(default_factory=list)  # (A), (B), … before clause 1
+    history: Table | None = None  # the version history
+    execution: Section | None = None  # a signature block for each partner
 
 
 class Builder:
     """Lays out the IR. Holds the state the phrases need: which amounts a clause has worded."""
 
-    def __init__(self, ir: dict[str, Any]) -> None:
+    def __init__(self, ir: dict[str, Any], notes: list[str] | None = None) -> None:
         self.ir = ir
+        self.notes = notes or []
         self.partners = {p["id"]: p for p in ir["partners"]}
         self.roles = {r["id"]: r for r in ir["roles"]}
         self.worded: set[int] = set()
@@ -138,6 +156,42 @@ class Builder:
     # ------------------------------------------------------------ the document
     def build(self) -> Document:
         head = self.ir["agreement"]
+        if head.get("programme") == "bcf":
+            from .bcf import bcf_clauses, bcf_schedules
+
+            clauses = bcf_clauses(self, whole_agreement_clauses(self))
+            schedules = bcf_schedules(self)
+        else:
+            clauses, schedules = self.generic_layout()
+        versions = head.get("versions") or []
+        version = versions[-1]["version"] if versions else ""
+        doc = Document(
+            title=head["title"],
+            basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
+            parties=[
+                (p["name"], self.short(p["id"]).removeprefix("the ")) for p in self.ir["partners"]
+            ],
+            commencement=date_words(head["commencement"]),
+            expiry=date_words(head["expiry"]),
+            draft_notice=f"DRAFT{' version ' + version if version else ''} generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
+            clauses=clauses,
+            schedules=schedules,
+            source_file=self.ir["source"]["file"],
+            sha256=self.ir["source"]["sha256"],
+            dated=date_words(head["signed"])
+            if head.get("signed")
+            else "[date to be inserted on completion]",
+            version=version,
+            notes=DraftingNotes(list(self.notes)) if self.notes else None,
+            recitals=recitals(self),
+            history=version_history(versions),
+            execution=execution(self),
+        )
+        number(doc)
+        return doc
+
+    def generic_layout(self) -> tuple[list[Section], list[Schedule]]:
+        """Nine framework clauses, the whole agreement's clauses, then a Schedule per pool."""
         clauses = [
             self.definitions(),
             self.term(),
@@ -172,23 +226,9 @@ class Builder:
         shared = [o for o in self.ir["outcomes"] if o["pool"] is None]
         if shared:
             clauses.append(self.outcomes_clause(shared))
+        clauses += whole_agreement_clauses(self)
         schedules = [self.schedule(pool) for pool in self.ir["pools"]]
-        doc = Document(
-            title=head["title"],
-            basis=f"made under {BASIS.get(head['basis'], head['basis'])} and the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000",
-            parties=[
-                (p["name"], self.short(p["id"]).removeprefix("the ")) for p in self.ir["partners"]
-            ],
-            commencement=date_words(head["commencement"]),
-            expiry=date_words(head["expiry"]),
-            draft_notice=f"DRAFT generated from {self.ir['source']['file']} (sha256 {self.ir['source']['sha256'][:12]}); not for signature",
-            clauses=clauses,
-            schedules=schedules,
-            source_file=self.ir["source"]["file"],
-            sha256=self.ir["source"]["sha256"],
-        )
-        number(doc)
-        return doc
+        return clauses, schedules
 
     def definitions(self) -> Section:
         self.new_clause()
@@ -200,14 +240,29 @@ class Builder:
             "Expiry Date": date_words(head["expiry"]),
             "Financial Year": f"a period of twelve months beginning on {month_day_words(head['financial_year_start'])}",
             "Host Partner": "in relation to a Pooled Fund, the Partner named as its host in the Schedule for that Pooled Fund, which holds the Pooled Fund and keeps its accounts",
-            "Overspend": "the amount by which the expenditure from a Pooled Fund in a Financial Year, less its income, is found or forecast to exceed the contributions to it for that year",
+            "Final Outturn": "in relation to a Pooled Fund and a Financial Year, the expenditure from the Pooled Fund in that Financial Year, less its income, as stated in the annual return for that year",
+            "Forecast Outturn": forecast_outturn(self.ir),
+            "Overspend": "the amount by which the Final Outturn of a Pooled Fund for a Financial Year (or, for a report before it is known, the Forecast Outturn) exceeds the contributions to it for that year",
             "Partners": 'the parties to this Agreement, and **"Partner"** means any one of them',
             "Pooled Fund": "a fund established under this Agreement and regulation 7 of the Regulations, made up of contributions by the Partners, as set out in a Schedule",
             "Pooled Fund Manager": "in relation to a Pooled Fund, the officer of its Host Partner named in its Schedule to manage it under regulation 7(4) of the Regulations",
             "Regulations": "the NHS Bodies and Local Authorities Partnership Arrangements Regulations 2000 (SI 2000/617)",
-            "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its expenditure in that year, less its income",
+            "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its Final Outturn for that year (or, for a report before it is known, its Forecast Outturn)",
             "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
         }
+        from .schedule import term_labels, year_words
+
+        short = [w for w in (year_words(self, y) for y in term_labels(self.ir)) if "period" in w]
+        if short:
+            terms["Financial Year"] += (
+                "; and, where this Agreement provides for a Financial Year, "
+                + " and ".join(short)
+                + ", in which this Agreement is in force for part of a Financial Year only, is treated as a Financial Year"
+            )
+            # the engine's run-rate counts months from the year's first day (LANGUAGE.md §6)
+            terms["Forecast Outturn"] += (
+                f"; the months are counted from {month_day_words(head['financial_year_start'])}, even in a period in which this Agreement is in force for part of a Financial Year only"
+            )
         for p in self.ir["partners"]:
             terms[self.short(p["id"]).removeprefix("the ")] = p["name"]
         titles = {r["id"]: r["title"] for r in self.ir["roles"]}
@@ -245,13 +300,18 @@ class Builder:
         )
         return section
 
-    def term(self) -> Section:
+    def term(self, termination: bool = True) -> Section:
+        """Term and review, and termination unless `termination` is False (then it is a
+        clause of its own: see `termination_clause`)."""
         self.new_clause()
         head = self.ir["agreement"]
-        s = Section("Term, review and termination", "clause:term", source=None)
+        title = "Term, review and termination" if termination else "Term and review"
+        s = Section(title, "clause:term", source=None)
         s.blocks.append(
             Para(
-                "This Agreement starts on the Commencement Date and, unless terminated earlier under this clause, ends on the Expiry Date."
+                "This Agreement starts on the Commencement Date and, unless terminated earlier under "
+                + ("this clause" if termination else "⟦ref:clause:termination⟧")
+                + ", ends on the Expiry Date."
             )
         )
         if head["review"]:
@@ -262,22 +322,35 @@ class Builder:
                 Para(f"The Partners shall review this Agreement, including its outcomes, {review}.")
             )
         notice = head["termination_notice"]
+        if notice and not termination:
+            return s
         if notice:
             period = count_words(notice["count"], notice["unit"])
             period += "'s" if notice["count"] == 1 else "'"
             s.blocks.append(
                 Para(
-                    f"A Partner may terminate this Agreement, or leave it while the other Partners continue it, by giving the other Partners not less than {period} notice in writing. On termination or on a Partner leaving, the balance of each Pooled Fund at the date of exit, and what each Partner keeps, are dealt with as Part 3 of its Schedule provides."
+                    f"A Partner may terminate this Agreement, or leave it while the other Partners continue it, by giving the other Partners not less than {period} notice in writing. On termination or on a Partner leaving, the balance of each Pooled Fund at the date of exit, and what each Partner keeps, are dealt with as ⟦ref:risk-terms⟧ provides."
                 )
             )
         return s
 
+    def termination_clause(self) -> Section:
+        """Termination as a clause of its own (the Better Care Fund template's layout)."""
+        s = self.term()
+        s.title, s.label = "Termination", "clause:termination"
+        s.blocks = s.blocks[2:] if self.ir["agreement"]["review"] else s.blocks[1:]
+        if not s.blocks:
+            s.blocks.append(Para("[to be agreed: how a Partner may terminate this Agreement]"))
+        return s
+
     def aims(self) -> Section:
+        from .schedule import aims_sentence
+
         self.new_clause()
         s = Section("Aims", "clause:aims")
         aims = self.ir["agreement"]["aims"]
         text = (
-            f"The aims of this Agreement are: {' '.join(aims.split())}"
+            f"The aims of this Agreement are: {aims_sentence(aims, self.ir)}"
             if aims
             else "The aims of each Pooled Fund are set out in its Schedule."
         )
@@ -328,6 +401,20 @@ class Builder:
         )
 
 
+def forecast_outturn(ir: dict[str, Any]) -> str:
+    """The definition of "Forecast Outturn": the run-rate the engine uses (LANGUAGE.md §6), or
+    the forecast method a pool's IR names where it names one other than the run-rate."""
+    text = (
+        "in relation to a Pooled Fund and a day of a Financial Year, its expenditure for that Financial Year, less its income, as forecast on that day: the latest forecast recorded for it in that Financial Year on or before that day or, where there is none, "
+        "its expenditure less its income to the last month end on or before that day, multiplied by twelve and divided by the number of months of the Financial Year then ended, rounded to the nearest penny (half a penny away from nil), "
+        "or, before the first month end, the contributions to it for that Financial Year"
+    )
+    methods = {(p.get("forecast_method") or {}).get("method", "run-rate") for p in ir["pools"]}
+    if methods - {"run-rate"}:
+        text += "; but for a Pooled Fund whose Schedule names another forecast method, the forecast made by that method"
+    return text
+
+
 # ---------------------------------------------------------------- numbering and references
 def number(doc: Document) -> None:
     """Give every clause, part and paragraph its number, then resolve the cross-references."""
@@ -343,7 +430,16 @@ def number(doc: Document) -> None:
             part.number = str(p)
             labels[part.label] = f"Part {p} of Schedule {s}"
             labels[f"parts:{part.label.rsplit(':', 1)[1]}"] = f"Part {p} of each Schedule"
+            if part.label.endswith(":risk"):
+                labels["risk-terms"] = f"Part {p} of its Schedule"
             _number_blocks(part.blocks, str(p))
+    for s, schedule in enumerate(doc.schedules, start=1):
+        for alias in schedule.aliases:
+            labels[alias] = f"Schedule {s}"
+        for p, part in enumerate(schedule.parts, start=1):
+            for alias in part.aliases:
+                labels[alias] = f"Part {p} of Schedule {s}"
+    labels.setdefault("risk-terms", "the Schedule for that Pooled Fund")
     for section in [*doc.clauses, *(part for sch in doc.schedules for part in sch.parts)]:
         for block in section.blocks:
             if isinstance(block, Para):
@@ -375,10 +471,10 @@ def _resolve(text: str, labels: dict[str, str]) -> str:
     return REF.sub(replace, text)
 
 
-def build_document(ir: dict[str, Any]) -> Document:
+def build_document(ir: dict[str, Any], notes: list[str] | None = None) -> Document:
     """The laid-out document of a compiled agreement.
 
     Its text is markup (render/markup.py): every string of the agreement is protected on the
     way in, so no name or clause can forge bold, a cross-reference or a redline mark.
     """
-    return Builder(protect_ir(ir)).build()
+    return Builder(protect_ir(ir), [protect(n) for n in notes or []]).build()

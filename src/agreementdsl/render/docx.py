@@ -251,19 +251,39 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     props.created = props.modified = props.last_printed = FIXED_TIME
     props.revision = 1
     _header_footer(word, doc)
+    if doc.notes:  # DraftingNotes: a block kind of its own, written plainly here (to style)
+        _rich(word.add_paragraph(), "**Drafting notes.** Settle each before signature:")
+        for item in doc.notes.items:
+            _rich(word.add_paragraph(style="List Bullet"), item)
     _rich(word.add_paragraph(style="Title"), doc.title)
     word.add_paragraph(xml_text(release(doc.basis[0].upper() + doc.basis[1:] + ".")))
     word.add_paragraph().add_run("Between").bold = True
     for i, (name, short) in enumerate(doc.parties, start=1):
         _rich(word.add_paragraph(style="Normal"), f"({i}) {name} (**\u201c{short}\u201d**)")
+    _rich(word.add_paragraph(), f"**Dated:** {doc.dated}")
     _rich(
         word.add_paragraph(),
         f"**Commencement Date:** {doc.commencement}. **Expiry Date:** {doc.expiry}.",
     )
     writer = _Writer(word, annotate)
+    if doc.history:
+        word.add_paragraph().add_run("Version history").bold = True
+        writer.table(doc.history)
+    if doc.recitals:
+        word.add_paragraph().add_run("Background").bold = True
+        for letter, recital in zip("ABCDEFGHIJ", doc.recitals, strict=False):
+            _rich(word.add_paragraph(), f"({letter}) {recital}")
+        _rich(word.add_paragraph(), "**It is agreed** as follows.")
     for clause in doc.clauses:
         _rich(word.add_heading(f"{clause.number}. ", level=1), clause.title)
         writer.blocks(clause.blocks)
+    if doc.execution:  # a page for the execution clause, then one per partner's block
+        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        _rich(word.add_heading("", level=1), doc.execution.title)
+        for block in doc.execution.blocks:
+            if isinstance(block, Para) and block.style == "signature-page":
+                word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            writer.blocks([block])
     for schedule in doc.schedules:
         word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         heading = word.add_heading(f"Schedule {schedule.number}: ", level=1)

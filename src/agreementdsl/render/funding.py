@@ -66,13 +66,10 @@ def forecast_method(b: Builder, pool: dict[str, Any], s: Section) -> None:
     from .document import Para, Table
 
     method = pool.get("forecast_method") or {"method": "run-rate"}
-    uses = any(d["trigger"] and d["trigger"]["forecast"] for d in pool["reporting"])
-    if not uses and method["method"] == "run-rate":
-        return
-    head = "For the purposes of this Schedule the forecast outturn of the Pooled Fund for a Financial Year on any day is"
     if method["method"] == "run-rate":
-        text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the net expenditure to the end of the last month ended multiplied by twelve and divided by the number of months of the Financial Year then ended, rounded to the nearest penny; before the end of the first month it is the budget."
-    elif method["method"] == "latest forecast":
+        return  # the definition of "Forecast Outturn" in clause 1 says it
+    head = "The Forecast Outturn of the Pooled Fund for a Financial Year on any day is, by the forecast method this Schedule names,"
+    if method["method"] == "latest forecast":
         text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the budget."
     else:
         by = "the Pooled Fund" if method["by"] == "month" else "each element"

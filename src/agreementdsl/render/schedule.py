@@ -6,6 +6,7 @@ version of an agreement to the next; a Part with nothing in it says "Not used."
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -49,18 +50,24 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
 
     s = _section(b, pool, "spec", "Scheme specification")
     manager = b.roles[pool["manager"]]["title"]
-    s.blocks.append(Para(f"This Schedule sets out the {pool['name']}.", source=_src(pool)))
+    what = "Part" if b.ir["agreement"].get("programme") == "bcf" else "Schedule"
+    s.blocks.append(Para(f"This {what} sets out the {pool['name']}.", source=_src(pool)))
     s.blocks.append(
         Para(
             f"The Host Partner is {b.partners[pool['host']]['name']} ({b.short(pool['host'])}). The Pooled Fund Manager is the {manager}, an officer of the Host Partner."
         )
     )
     if pool["aims"]:
-        s.blocks.append(Para(f"The aims of the Pooled Fund are: {' '.join(pool['aims'].split())}"))
+        s.blocks.append(
+            Para(f"The aims of the Pooled Fund are: {aims_sentence(pool['aims'], b.ir)}")
+        )
     if pool["services"]:
         s.blocks.append(Para("The Pooled Fund covers the following functions and services:"))
+        from .whole import capitalise_terms
+
+        titles = [r["title"] for r in b.ir["roles"]]
         for service in pool["services"]:
-            s.blocks.append(Para(service, numbered=False, style="bullet"))
+            s.blocks.append(Para(capitalise_terms(service, titles), numbered=False, style="bullet"))
     if pool["elements"]:
         s.blocks.append(
             Para(
@@ -144,6 +151,27 @@ def term_labels(ir: dict[str, Any]) -> list[str]:
     return labels
 
 
+def year_words(b: Builder, label: str) -> str:
+    """`the Financial Year 2004/05`; a year the term cuts short is named by its dates, since it
+    is not a Financial Year (`the period from 1 September 2003 to 31 March 2004`)."""
+    from datetime import date
+
+    from ..calendar import financial_year, parse_month_day
+    from .words import date_words
+
+    head = b.ir["agreement"]
+    year = financial_year(label, *(parse_month_day(head["financial_year_start"]) or (4, 1)))
+    try:
+        start = date.fromisoformat(head["commencement"])
+        end = date.fromisoformat(head["expiry"])
+    except (TypeError, ValueError):
+        return f"the Financial Year {label}"
+    if year is None or (start <= year.first_day and year.last_day <= end):
+        return f"the Financial Year {label}"
+    first, last = max(start, year.first_day), min(end, year.last_day)
+    return f"the period from {date_words(first.isoformat())} to {date_words(last.isoformat())}"
+
+
 def contributions(b: Builder, pool: dict[str, Any]) -> Section:
     from .document import Para, Table
 
@@ -151,7 +179,7 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
     for year in pool["contributions"]:
         s.blocks.append(
             Para(
-                f"For the Financial Year {year['year']} the Partners shall contribute to the Pooled Fund:",
+                f"For {year_words(b, year['year'])} the Partners shall contribute to the Pooled Fund:",
                 source=_src(year),
             )
         )
@@ -176,7 +204,7 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
         names = {e["id"]: e["name"] for e in pool["elements"]}
         s.blocks.append(
             Para(
-                f"For the Financial Year {budget['year']} the Pooled Fund is budgeted by element as follows:",
+                f"For {year_words(b, budget['year'])} the Pooled Fund is budgeted by element as follows:",
                 source=_src(budget),
             )
         )
@@ -217,7 +245,7 @@ def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
     words = count_words(int(count), unit.replace(" ", "_") if unit.endswith("s") else unit + "s")
     s.blocks.append(
         Para(
-            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of that day."
+            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of that first day."
         )
     )
 
@@ -268,14 +296,79 @@ def risk(b: Builder, pool: dict[str, Any]) -> Section:
                 source=_src(section),
             )
         )
-        for step in section["steps"]:
-            portion = str(b.phrases.portion(step))
+        for step, portion in zip(
+            section["steps"], bands(b, section["steps"], direction), strict=True
+        ):
             text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
             s.blocks.append(Para(text, source=_src(step), level=2))
     if risk_share:
         s.blocks.append(Para(str(b.phrases.rounding())))
+        _settlement(b, pool, s)
         _exit(b, pool, s)
     return _not_used(s)
+
+
+def _settlement(b: Builder, pool: dict[str, Any], s: Section) -> None:
+    """On what the risk share settles, when it is paid, and years without contributions."""
+    from .document import Para
+
+    within = b.ir["agreement"].get("settlement_within") or {"count": 30, "unit": "days"}
+    annual = any(
+        d["trigger"] is None and d["cadence"] == "annual" and d["to"] == "partners"
+        for d in pool["reporting"]
+    )
+    words = count_words(within["count"], within["unit"])
+    s.blocks.append(Para(str(b.phrases.settlement(words, annual, pool["id"]))))
+    shared = {"by-contribution", "equally", "by-element"}
+    uses = any(
+        step["allocation"]["type"] in shared
+        for section in (pool["risk_share"] or {}).values()
+        if isinstance(section, dict) and "steps" in section
+        for step in section["steps"]
+    )
+    s.blocks.append(Para(str(b.phrases.no_contributions(uses, pool["id"]))))
+
+
+POOL_SHARE = "of the contributions to the Pooled Fund for that Financial Year"
+
+
+def _bound(b: Builder, pence: int, percents: list[Decimal]) -> str:
+    """A band's bound in words: money, a percentage of the pool, or money plus percentages."""
+    parts = [b.money(pence)] if pence or not percents else []
+    if percents:
+        parts.append(f"{percent_words(sum(percents, Decimal(0)))} {POOL_SHARE}")
+    return " plus ".join(parts)
+
+
+def bands(b: Builder, steps: list[dict[str, Any]], direction: str) -> list[str]:
+    """Each step's band of the variance, without ambiguity: `first £280,000` is so much as does
+    not exceed £280,000; the `next £500,000` so much as exceeds £280,000 but does not exceed
+    £780,000; `rest` so much as exceeds £780,000 (or the whole, when it is the only step)."""
+    noun = f"any {direction.capitalize()}"
+    pence, percents = 0, list[Decimal]()
+    out = []
+    for step in steps:
+        if step["kind"] == "rest":
+            out.append(
+                f"the whole of {noun}"
+                if step["number"] == 1
+                else f"so much of {noun} as exceeds {_bound(b, pence, percents)}"
+            )
+            continue
+        lower = _bound(b, pence, percents) if (pence or percents) else ""
+        if step["amount"] is not None:
+            from ..money import parse_amount
+
+            pence += parse_amount(step["amount"])
+        else:
+            percents = [*percents, Decimal(step["pool_percent"])]
+        upper = _bound(b, pence, percents)
+        out.append(
+            f"so much of {noun} as exceeds {lower} but does not exceed {upper}"
+            if lower
+            else f"so much of {noun} as does not exceed {upper}"
+        )
+    return out
 
 
 def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
@@ -289,8 +382,8 @@ def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
     )
     for direction in ("overspend", "underspend"):
         section = (waterfall or {}).get(direction)
-        for step in section["steps"] if section else []:
-            portion = str(b.phrases.portion(step))
+        steps = section["steps"] if section else []
+        for step, portion in zip(steps, bands(b, steps, direction), strict=True):
             text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
             s.blocks.append(Para(text, source=_src(step), level=2))
     if terms.get("assets"):
@@ -421,21 +514,69 @@ TARGET_WORDS = {
 }
 
 
-def target_words(target: dict[str, Any] | None) -> str:
-    """`>= 80` → `at least 80`."""
+COUNT_WORDS = {"<": "fewer than", "<=": "no more than"}
+RATE = re.compile(r"\((per cent|per [0-9,]+)(?: [a-z ]+)?\)\s*$")
+
+
+def target_words(target: dict[str, Any] | None, measure: str = "") -> str:
+    """`>= 80` → `at least 80`; with its measure's unit, `< 2050` of a measure "(per 100,000
+    population)" → `fewer than 2,050 per 100,000`, never to be read as a year."""
     if not target:
         return ""
-    return f"{TARGET_WORDS[target['op']]} {target['value']}"
+    rate = RATE.search(measure)
+    unit = f" {rate.group(1)}" if rate else ""
+    words = TARGET_WORDS[target["op"]]
+    if rate and rate.group(1) != "per cent":
+        words = COUNT_WORDS.get(target["op"], words)
+    return f"{words} {number_words(target['value'])}{unit}"
+
+
+def number_words(value: str) -> str:
+    """A target's number as a count is written: `2050` → `2,050`, never read as a year."""
+    from decimal import InvalidOperation
+
+    try:
+        return f"{Decimal(value):,}"
+    except (InvalidOperation, ValueError):
+        return value
+
+
+def _name_words(ir: dict[str, Any]) -> set[str]:
+    """The capitalised words of the agreement's names: partners, pools, elements and roles."""
+    names = [p["name"] for p in ir["partners"]] + [r["title"] for r in ir["roles"]]
+    for pool in ir["pools"]:
+        names += [pool["name"], *(e["name"] for e in pool["elements"])]
+    return {w for n in names for w in re.findall(r"\w+", n) if w[:1].isupper()} - {"The", "A", "An"}
+
+
+def aims_sentence(aims: str, ir: dict[str, Any]) -> str:
+    """Aims after "are: ", as one sentence: a leading capital lowered unless it starts an
+    acronym or a name (a word capitalised in a name of the agreement: a partner, pool, element
+    or role, such as "Herefordshire"), and a full stop at the end; defined terms in capitals."""
+    from .whole import capitalise_terms
+
+    titles = [r["title"] for r in ir["roles"]]
+    text = capitalise_terms(" ".join(aims.split()), titles)
+    first = re.sub(r"\W+$", "", text.split()[0]) if text.split() else ""
+    if (
+        len(text) > 1
+        and text[0].isupper()
+        and not text[1].isupper()
+        and first not in _name_words(ir)
+    ):
+        text = text[0].lower() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
     """Measures, targets, years and cadences of outcomes, as a table."""
     from .document import Table
+    from .whole import capitalise_terms
 
     rows = [
         [
-            o["measure"],
-            target_words(o["target"]),
+            capitalise_terms(o["measure"]),
+            target_words(o["target"], o["measure"]),
             o["by"] or "",
             o["reported"] or "",
         ]
@@ -445,7 +586,7 @@ def outcome_table(outcomes: list[dict[str, Any]]) -> Table:
 
 
 def outcomes(b: Builder, pool: dict[str, Any]) -> Section:
-    from .document import Para, Table
+    from .document import Para
 
     s = _section(b, pool, "outcomes", "Outcomes")
     mine = [o for o in b.ir["outcomes"] if o["pool"] == pool["id"]]
@@ -455,14 +596,5 @@ def outcomes(b: Builder, pool: dict[str, Any]) -> Section:
                 "The Partners shall measure the following outcomes, report them as stated and review them each year:"
             )
         )
-        rows = [
-            [
-                o["measure"],
-                target_words(o["target"]),
-                o["by"] or "",
-                o["reported"] or "",
-            ]
-            for o in mine
-        ]
-        s.blocks.append(Table(["Measure", "Target", "By", "Reported"], rows, _src(mine[0])))
+        s.blocks.append(outcome_table(mine))
     return _not_used(s)

@@ -1,0 +1,97 @@
+"""The matters of a whole agreement besides its pools (`provisions:`): what is missing is drafted
+as a placeholder, and warned once per matter (W410) so that nobody signs a placeholder unseen."""
+
+from __future__ import annotations
+
+from .. import model as m
+from ..diagnostics import Diagnostic, error, warning
+
+# key, clause title, the matter in words (the placeholder says "[to be agreed: <words>]")
+MATTERS: tuple[tuple[str, str, str], ...] = (
+    ("consultation", "Recitals", "whom the Partners consulted jointly under regulation 4(2)"),
+    ("variation", "Variation", "how this Agreement is varied"),
+    ("staff", "Staff", "the staff who work under the arrangements and who employs them"),
+    ("accommodation", "Accommodation", "the premises and goods used under the arrangements"),
+    ("vat", "Value added tax", "how value added tax on the Pooled Funds is treated"),
+    ("audit", "Audit and right of access", "audit and the Partners' right of access to records"),
+    ("liabilities", "Liabilities and insurance", "liabilities, indemnities and insurance"),
+    (
+        "freedom_of_information",
+        "Freedom of information",
+        "how requests under the Freedom of Information Act 2000 are handled",
+    ),
+    (
+        "data_protection",
+        "Data protection and information sharing",
+        "data protection and information sharing",
+    ),
+    ("force_majeure", "Force majeure", "events beyond the Partners' control"),
+)
+NOTICES = "each Partner's address for notices"
+
+
+def check(agreement: m.Agreement) -> list[Diagnostic]:
+    """W410 once for each matter not stated; E301 for an address or signatory of no partner.
+
+    An agreement with no `provisions:` at all is written as its financial schedules only (as
+    LANGUAGE.md's own example is): `check` does not warn for the matters then, and `render`
+    still drafts their placeholders and lists them among its drafting notes (`missing`).
+    """
+    if agreement.provisions is None:
+        return []
+    return missing(agreement) + _strangers(agreement)
+
+
+def unwarned(agreement: m.Agreement) -> list[Diagnostic]:
+    """The W410s `check` leaves out for an agreement with no `provisions:` (render notes them)."""
+    return missing(agreement) if agreement.provisions is None else []
+
+
+def missing(agreement: m.Agreement) -> list[Diagnostic]:
+    """W410 once for each matter of a whole agreement that the agreement does not state."""
+    provisions = agreement.provisions or m.Provisions()
+    where = provisions.span or agreement.key_spans.get("agreement", agreement.span)
+    diags = []
+    for key, _title, words in MATTERS:
+        if key not in provisions.matters:
+            diags.append(
+                warning(
+                    "W410",
+                    where,
+                    f"the agreement does not state {words}; `render` drafts it as a placeholder",
+                    f"add `{key}:` under `provisions:`",
+                )
+            )
+    partners = [p.id for p in agreement.partners]
+    missing = [p for p in partners if p not in provisions.notices]
+    if missing:
+        diags.append(
+            warning(
+                "W410",
+                where,
+                f"the agreement does not state {NOTICES} (none for {', '.join(missing)}); "
+                "`render` drafts it as a placeholder",
+                "add `notices:` under `provisions:`, with an address for each partner",
+            )
+        )
+    return diags
+
+
+def _strangers(agreement: m.Agreement) -> list[Diagnostic]:
+    """E301 for an address or signatory given for an id that is not a partner."""
+    provisions = agreement.provisions or m.Provisions()
+    where = provisions.span or agreement.key_spans.get("agreement", agreement.span)
+    partners = [p.id for p in agreement.partners]
+    diags = []
+    for key in ("notices", "signatories"):
+        for pid in getattr(provisions, key):
+            if partners and pid not in partners:
+                diags.append(
+                    error(
+                        "E301",
+                        provisions.key_spans.get(f"{key}.{pid}", where),
+                        f"`{pid}` under `provisions.{key}` is not a partner of the agreement",
+                        f"use one of: {', '.join(partners)}",
+                    )
+                )
+    return diags

@@ -1,0 +1,225 @@
+"""The whole agreement around the pools: recitals, the clauses of `provisions:`, notices,
+non-pooled funds, precedence, the version history and the execution blocks.
+
+A matter the agreement does not state is drafted as "[to be agreed: …]" (and `check` warns,
+W410), so that a draft never reads as complete when it is not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..checks.provisions import MATTERS, NOTICES
+
+if TYPE_CHECKING:
+    from .document import Builder, Section, Table
+
+BASIS_WORDS = {
+    "health-act-1999-s31": "section 31 of the Health Act 1999",
+    "nhs-act-2006-s75": "section 75 of the National Health Service Act 2006",
+}
+KIND_WORDS = {"nhs-body": "an NHS body", "local-authority": "a local authority"}
+
+
+TERMS = re.compile(
+    r"\b(host partners?|pooled fund managers?|pooled funds?|partners?|financial years?"
+    r"|working days?|business plans?)\b"
+)
+
+
+def capitalise_terms(text: str, titles: list[str] | tuple[str, ...] = ()) -> str:
+    """The agreement's own prose with its defined terms in capitals wherever used: "the
+    partners" → "the Partners", "10 working days" → "10 Working Days", and an officer's or body's
+    title written in lower case → as defined. Only all-lower-case uses change."""
+    text = TERMS.sub(lambda m: m.group(1).title(), text)
+    for title in titles:
+        if " " in title and title.lower() != title:
+            text = re.sub(rf"\b{re.escape(title.lower())}\b", title, text)
+    return text
+
+
+def placeholder(words: str) -> str:
+    return f"[to be agreed: {words}]"
+
+
+def sentence(text: str) -> str:
+    """Text as written, starting with a capital and ending with a full stop."""
+    text = " ".join(text.split())
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+def _matter(b: Builder, key: str) -> str:
+    text = (b.ir.get("provisions") or {}).get("matters", {}).get(key)
+    words = next(w for k, _t, w in MATTERS if k == key)
+    return sentence(capitalise_terms(text, _titles(b))) if text else placeholder(words)
+
+
+def _titles(b: Builder) -> list[str]:
+    return [r["title"] for r in b.ir["roles"]]
+
+
+def recitals(b: Builder) -> list[str]:
+    """(A) who the Partners are, (B) why they make the arrangements, (C) the consultation of
+    regulation 4(2), then any further recitals the agreement states."""
+    head = b.ir["agreement"]
+    who = [f"{p['name']} is {KIND_WORDS.get(p['kind'], p['kind'])}" for p in b.ir["partners"]]
+    out = [
+        sentence("; ".join(who)).removesuffix(".")
+        + ", each within the meaning of the Regulations.",
+        f"The Partners have agreed to make arrangements under {BASIS_WORDS.get(head['basis'], head['basis'])} for the Pooled Funds set out in the Schedules, as those arrangements are likely to lead to an improvement in the way the functions they cover are exercised.",
+    ]
+    consultation = (b.ir.get("provisions") or {}).get("matters", {}).get("consultation")
+    words = next(w for k, _t, w in MATTERS if k == "consultation")
+    out.append(
+        "Before entering into this Agreement the Partners consulted jointly, as regulation 4(2) of the Regulations requires, as follows: "
+        + (
+            sentence(capitalise_terms(consultation, _titles(b)))
+            if consultation
+            else placeholder(words) + "."
+        )
+    )
+    further = (b.ir.get("provisions") or {}).get("matters", {}).get("recitals")
+    if further:
+        out.append(sentence(capitalise_terms(further, _titles(b))))
+    return out
+
+
+def whole_agreement_clauses(b: Builder) -> list[Section]:
+    """The clauses after the operative ones, in the order a local authority's solicitor expects."""
+    from .document import Para, Section
+
+    clauses: list[Section] = []
+    for key, title, _words in MATTERS:
+        if key == "consultation":
+            continue
+        b.new_clause()
+        clause = Section(title, f"clause:{key.replace('_', '-')}")
+        clause.blocks.append(Para(_matter(b, key)))
+        clauses.append(clause)
+    funds = non_pooled(b)
+    if funds is not None:
+        clauses.append(funds)
+    clauses.append(notices(b))
+    clauses.append(precedence(b))
+    return clauses
+
+
+def non_pooled(b: Builder) -> Section | None:
+    """Funds aligned with the pools but kept out of them, where the agreement lists any."""
+    from .document import Para, Section, Table
+
+    funds = b.ir.get("non_pooled") or []
+    if not funds:
+        return None
+    b.new_clause()
+    s = Section("Non-pooled funds", "clause:non-pooled")
+    s.blocks.append(
+        Para(
+            "The following funds are aligned with the Pooled Funds but are not part of them. Each remains a budget of the Partner named against it, is spent under that Partner's own rules of authority, and is not shared under any risk share of this Agreement:"
+        )
+    )
+    rows = []
+    for fund in funds:
+        amounts = "; ".join(
+            f"{a['year']}: {b.money(a['amount']) if a['amount'] is not None else '[not stated]'}"
+            for a in fund["amounts"]
+        )
+        rows.append([fund["name"], b.short(fund["partner"]), amounts])
+    s.blocks.append(Table(["Fund", "Partner", "Amounts"], rows))
+    return s
+
+
+def notices(b: Builder) -> Section:
+    from .document import Para, Section, Table
+
+    b.new_clause()
+    addresses = (b.ir.get("provisions") or {}).get("notices", {})
+    s = Section("Notices", "clause:notices")
+    s.blocks.append(
+        Para(
+            "A notice under this Agreement shall be in writing and delivered by hand, or sent by first class post, to the Partner at its address below, or at any other address in England that the Partner has notified to the other Partners for this purpose. A notice delivered by hand is given on the day it is delivered, and a notice sent by post on the second Working Day after the day it is posted."
+        )
+    )
+    rows = [
+        [p["name"], addresses.get(p["id"]) or placeholder(NOTICES.replace("each Partner's", "its"))]
+        for p in b.ir["partners"]
+    ]
+    s.blocks.append(Table(["Partner", "Address for notices"], rows))
+    return s
+
+
+def precedence(b: Builder) -> Section:
+    from .document import Para, Section
+
+    b.new_clause()
+    s = Section("Precedence", "clause:precedence")
+    s.blocks.append(
+        Para(
+            "If a clause of this Agreement and a Schedule conflict, the clause prevails. A Schedule prevails over any plan, policy or other document to which it refers."
+        )
+    )
+    return s
+
+
+def version_history(versions: list[dict[str, Any]]) -> Table | None:
+    from .document import Table
+
+    if not versions:
+        return None
+    rows = [[v["version"], v["date"] or "", v["change"] or ""] for v in versions]
+    return Table(["Version", "Date", "Changes"], rows)
+
+
+def execution(b: Builder) -> Section:
+    """A signature block for each Partner, each on a page of its own (style "signature-page"
+    starts a page in HTML print and in Word)."""
+    from .document import Para, Section
+
+    s = Section("Execution", "execution")
+    s.blocks.append(
+        Para(
+            "This Agreement has been entered into on the date stated at its beginning.",
+            numbered=False,
+        )
+    )
+    offices = (b.ir.get("provisions") or {}).get("signatories", {})
+    for p in b.ir["partners"]:
+        office = offices.get(p["id"]) or "[to be agreed: the office of the signatory]"
+        s.blocks.append(
+            Para(
+                f"**Signed for and on behalf of {p['name']}**",
+                numbered=False,
+                style="signature-page",  # each partner signs on a page of its own
+            )
+        )
+        for line in (
+            "Signature: ................................",
+            "Name: ................................",
+        ):
+            s.blocks.append(Para(line, numbered=False, style="signature"))
+        s.blocks.append(Para(f"Position: {office}", numbered=False, style="signature"))
+        s.blocks.append(
+            Para("Date: ................................", numbered=False, style="signature")
+        )
+    return s
+
+
+def drafting_note(diag: Any) -> str:
+    """One warning of `check` as a line of the drafting notes: code, line, message, hint."""
+    hint = f" ({diag.hint})" if diag.hint else ""
+    return f"{diag.code}, line {diag.span.line}: {diag.message}{hint}"
+
+
+def drafting_notes(diagnostics: list[Any], agreement: Any = None) -> list[str]:
+    """The warnings among `diagnostics`, in the order `check` prints them; with the agreement,
+    also each matter it leaves to a placeholder when it has no `provisions:` at all (which
+    `check` does not warn of: see checks/provisions.py)."""
+    from ..checks.provisions import unwarned
+    from ..diagnostics import sort_diagnostics
+
+    found = [*diagnostics, *(unwarned(agreement) if agreement is not None else [])]
+    return [drafting_note(d) for d in sort_diagnostics(found) if not d.is_error]
