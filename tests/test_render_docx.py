@@ -22,7 +22,7 @@ from agreementdsl import load
 from agreementdsl.cli import main
 from agreementdsl.compile import compile_agreement
 from agreementdsl.render import build_document
-from agreementdsl.render.document import Document
+from agreementdsl.render.document import Document, Para, Section
 from agreementdsl.render.docx import _ListReader, build_docx, curly, docx_text
 from agreementdsl.render.redline import redline
 from agreementdsl.render.writers import render_markdown
@@ -57,6 +57,10 @@ def _write(tmp_path: Path, doc: Document, name: str = "x.docx") -> Path:
 def _part(path: Path, name: str) -> str:
     with zipfile.ZipFile(path) as archive:
         return archive.read(name).decode("utf-8")
+
+
+def _sections(doc: Document) -> list[Section]:
+    return [*doc.clauses, *(part for schedule in doc.schedules for part in schedule.parts)]
 
 
 def _md_numbers(md: str) -> list[str]:
@@ -227,7 +231,8 @@ def _bookmarked(word: Any) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("path", AGREEMENTS, ids=lambda p: p.stem)
 def test_cross_references_are_ref_fields_to_bookmarked_headings(tmp_path: Path, path: Path) -> None:
-    word = docx.Document(str(_write(tmp_path, _doc(path))))
+    doc = _doc(path)
+    word = docx.Document(str(_write(tmp_path, doc)))
     marks = _bookmarked(word)
     refs = 0
     for paragraph in word.paragraphs:
@@ -240,7 +245,11 @@ def test_cross_references_are_ref_fields_to_bookmarked_headings(tmp_path: Path, 
             shown, _ = marks[name]
             # the cached result is the number the target shows now ("4." -> 4, "Part 3:" -> 3)
             assert cached == re.sub(r"\D", "", shown), (instruction, shown)
-    assert refs >= 7
+    # every reference is linked: "Part 3 of Schedule 1" is two fields, the others one
+    paras = [b for sec in _sections(doc) for b in sec.blocks if isinstance(b, Para)]
+    labels = [label for para in paras for _, _, label in para.refs]
+    assert len(labels) >= 6
+    assert refs == sum(2 if label.startswith("part:") else 1 for label in labels)
     # clause 4 names each Schedule; clause 6 the risk-share Part of each
     pools = next(p for p in word.paragraphs if "The Partners establish the" in p.text)
     (instruction, cached), *_ = _fields(pools._p)
