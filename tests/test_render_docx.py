@@ -23,7 +23,9 @@ from agreementdsl.cli import main
 from agreementdsl.compile import compile_agreement
 from agreementdsl.render import build_document
 from agreementdsl.render.document import Document, Para, Section
-from agreementdsl.render.docx import _ListReader, build_docx, curly, docx_text
+from agreementdsl.render.docx import build_docx, docx_text
+from agreementdsl.render.docx_lists import ListReader
+from agreementdsl.render.quotes import curly
 from agreementdsl.render.redline import redline
 from agreementdsl.render.writers import render_markdown
 
@@ -220,7 +222,7 @@ def _fields(paragraph: Any) -> list[tuple[str, str]]:
 
 def _bookmarked(word: Any) -> dict[str, tuple[str, str]]:
     """Bookmark name -> (the number Word shows for its paragraph, the paragraph's text)."""
-    lists = _ListReader(word)
+    lists = ListReader(word)
     found = {}
     for paragraph in word.paragraphs:
         shown = lists.prefix(paragraph)
