@@ -279,6 +279,31 @@ def test_a_reference_inside_a_changed_redline_paragraph_is_text(tmp_path: Path) 
     assert [c for _, c in _fields(risk._p)] == ["3"]
 
 
+def test_a_reference_is_linked_by_what_it_says_and_one_naming_no_heading_stays_text(
+    tmp_path: Path,
+) -> None:
+    """References under any label (an alias, a new kind) are linked when they read as a
+    clause, Schedule or Part; "the Schedule for that Pooled Fund" names none and is text."""
+    doc = _doc(HEREFORDSHIRE)
+    para = doc.clauses[5].blocks[0]
+    assert isinstance(para, Para)
+    said = ["Clause 4", "Part 3 of its Schedule", "the Schedule for that Pooled Fund", "Schedule 2"]
+    para.text = f"{said[0]} applies, as {said[1]} and {said[2]} provide; see also {said[3]}."
+    para.refs = [
+        (para.text.index(s), para.text.index(s) + len(s), f"alias-{i}") for i, s in enumerate(said)
+    ]
+    word = docx.Document(str(_write(tmp_path, doc)))
+    marks = _bookmarked(word)
+    paragraph = next(p for p in word.paragraphs if p.text.endswith("see also Schedule 2."))
+    assert paragraph.text == para.text
+    linked = [(cached, marks[instr.split()[1]]) for instr, cached in _fields(paragraph._p)]
+    assert linked == [
+        ("4", ("4.\t", "The Pooled Funds")),
+        ("3", ("Part 3: ", "Risk share: Overspends and Underspends")),
+        ("2", ("Schedule 2: ", "Learning Disabilities Pooled Fund")),
+    ]
+
+
 # ---------------------------------------------------------------- contents
 def test_a_table_of_contents_field_with_a_cached_result(tmp_path: Path) -> None:
     doc = _doc(HEREFORDSHIRE)
@@ -417,6 +442,19 @@ def test_a_block_of_an_unknown_kind_is_a_shaded_bordered_box_in_place(tmp_path: 
     )
     # placed within clause 3, and numbering goes on as before around it
     assert _shown_numbers(docx_text(path)) == expected
+
+
+def test_a_documents_notes_block_is_the_box_at_the_top(tmp_path: Path) -> None:
+    """The shape engineer 15d's drafting-notes block has: `Document.notes` with `items`."""
+    doc = _doc(HEREFORDSHIRE)
+    doc.notes = NotesBlock(["warning[W801]: no income and expenditure report"])  # type: ignore[attr-defined]
+    word = docx.Document(str(_write(tmp_path, doc)))
+    assert word.element.body[0].tag == qn("w:tbl")
+    cell = word.tables[0].rows[0].cells[0]
+    assert [p.text for p in cell.paragraphs] == [
+        "Drafting notes",
+        "warning[W801]: no income and expenditure report",
+    ]
 
 
 # ---------------------------------------------------------------- the redline

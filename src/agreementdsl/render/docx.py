@@ -19,7 +19,8 @@ paragraph naming the line of the agreement it came from.
   agreement's own date (when it was signed, else its commencement), and every timestamp in
   the archive is fixed, so the same agreement always gives byte-identical files.
 - A block that is neither a paragraph nor a table (such as a drafting-notes block), and a
-  document's `drafting_notes`, are drawn as a shaded, bordered box with a title.
+  document's `notes` (a block with `items`) or `drafting_notes` (a list of lines), are drawn as
+  a shaded, bordered box with a title; the document's notes come first, above the title.
 """
 
 from __future__ import annotations
@@ -190,19 +191,20 @@ def _rich(paragraph: Any, text: str) -> list[Any]:
 def _linked(paragraph: Any, para: Para, marks: Bookmarks) -> list[Any]:
     """The paragraph's text with each cross-reference's number a REF field to its heading.
 
-    Where a reference cannot be placed exactly (a redline changed the text around it, or it
-    lies in bold) the paragraph is written as text: it reads the same, but is not linked.
+    A reference is found by where `number` put it and read by what it says, so any label that
+    resolves to "clause N", "Schedule N", "Part N of Schedule M" or "Part N of each (its)
+    Schedule" is linked. One that names no heading, or lies in bold, stays text; so does every
+    reference of a redline paragraph whose words changed. Each reads the same either way.
     """
     text = curly(para.text)
     spans: list[tuple[int, int, list[tuple[str, Target | None]]]] = []
     plain = not any(mark in text for mark in (INS, END_INS, DEL, END_DEL))
     bold = [(m.start(), m.end()) for m in BOLD.finditer(text)]
-    for start, end, label in para.refs if plain else []:
-        pieces = reference(label, marks)
+    for start, end, _label in para.refs if plain else []:
+        pieces = reference(release(text[start:end]), marks)
         inside_bold = any(b0 < end and start < b1 for b0, b1 in bold)
-        if not pieces or inside_bold or release(text[start:end]) != shown(pieces):
-            return _rich(paragraph, para.text)
-        spans.append((start, end, pieces))
+        if pieces and not inside_bold and release(text[start:end]) == shown(pieces):
+            spans.append((start, end, pieces))
     if not spans:
         return _rich(paragraph, para.text)
     runs: list[Any] = []
@@ -428,7 +430,8 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     _header_footer(word, doc)
     marks = bookmarks_for(doc)
     writer = _Writer(word, annotate, marks)
-    notes = getattr(doc, "drafting_notes", None)  # check's warnings, at the top of a draft
+    # check's warnings, boxed at the top of a draft: a notes block (`items`) or a list of lines
+    notes = getattr(doc, "notes", None) or getattr(doc, "drafting_notes", None)
     if notes:
         lines = [str(getattr(n, "text", n)) for n in notes] if isinstance(notes, list) else None
         _box(word, NOTES_TITLE, lines if lines is not None else _box_lines(notes))

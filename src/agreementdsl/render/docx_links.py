@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +26,16 @@ class Bookmarks:
     """The headings that can be pointed at, by label, and the bookmarks placed on them."""
 
     targets: dict[str, Target] = field(default_factory=dict)
+    numbered: dict[tuple[str, ...], Target] = field(default_factory=dict)  # ("part", "1", "3")
     next_id: int = 0
 
-    def add(self, label: str, number: str) -> Target:
-        """A target for the heading with this label, its bookmarks named in document order."""
+    def add(self, label: str, number: str, *key: str) -> Target:
+        """A target for the heading with this label (and this key by number), its bookmarks
+        named in document order."""
         index = len(self.targets) + 1
         target = Target(number, f"_Ref{index:09d}", f"_Toc{index:09d}")
         self.targets[label] = target
+        self.numbered.setdefault(key, target)
         return target
 
     def mark(self, paragraph: Any, *names: str) -> None:
@@ -51,35 +55,44 @@ def bookmarks_for(doc: Document) -> Bookmarks:
     """A bookmark for every heading, named in document order, by the label references use."""
     marks = Bookmarks()
     for clause in doc.clauses:
-        marks.add(clause.label, clause.number)
+        marks.add(clause.label, clause.number, "clause", clause.number)
     for schedule in doc.schedules:
-        marks.add(schedule.label, schedule.number)
+        marks.add(schedule.label, schedule.number, "schedule", schedule.number)
         for part in schedule.parts:
-            marks.add(f"{schedule.label}/{part.label}", part.number)
+            key = ("part", schedule.number, part.number)
+            marks.add(f"{schedule.label}/{part.label}", part.number, *key)
     return marks
 
 
-def reference(label: str, marks: Bookmarks) -> list[tuple[str, Target | None]]:
-    """The words of a resolved reference: text, and the numbers as fields to their targets."""
-    targets = marks.targets
-    kind, _, rest = label.partition(":")
-    if kind == "clause" and label in targets:
-        return [("clause ", None), ("", targets[label])]
-    if kind == "schedule" and label in targets:
-        return [("Schedule ", None), ("", targets[label])]
-    if kind == "part":
-        pool = rest.rsplit(":", 1)[0]
-        schedule = f"schedule:{pool}"
-        part = targets.get(f"{schedule}/{label}")
-        if part and schedule in targets:
-            return [("Part ", None), ("", part), (" of Schedule ", None), ("", targets[schedule])]
-    if kind == "parts":  # "Part 3 of each Schedule": the first Schedule's Part 3
-        part = next(
-            (t for k, t in targets.items() if "/" in k and k.rsplit(":", 1)[1] == rest), None
-        )
-        if part:
-            return [("Part ", None), ("", part), (" of each Schedule", None)]
-    return []
+REFERENCE = re.compile(
+    r"(?P<clause>[Cc]lause (?P<c>\d+))"
+    r"|Schedule (?P<s>\d+)"
+    r"|Part (?P<p>\d+) of (?:Schedule (?P<ps>\d+)|(?P<each>each|its) Schedule)"
+)
+
+
+def reference(text: str, marks: Bookmarks) -> list[tuple[str, Target | None]]:
+    """The words of a resolved reference ("clause 4", "Part 3 of Schedule 1", "Part 2 of each
+    Schedule"): text, and each number as a field to its heading; [] if it names no heading
+    (such as "the Schedule for that Pooled Fund")."""
+    found = REFERENCE.fullmatch(text)
+    if not found:
+        return []
+    numbered = marks.numbered
+    if found["c"]:
+        target = numbered.get(("clause", found["c"]))
+        return [(text[: found.start("c")], None), ("", target)] if target else []
+    if found["s"]:
+        target = numbered.get(("schedule", found["s"]))
+        return [("Schedule ", None), ("", target)] if target else []
+    if found["ps"]:
+        part = numbered.get(("part", found["ps"], found["p"]))
+        schedule = numbered.get(("schedule", found["ps"]))
+        if part and schedule:
+            return [("Part ", None), ("", part), (" of Schedule ", None), ("", schedule)]
+        return []
+    first = next((t for k, t in numbered.items() if k[0] == "part" and k[2] == found["p"]), None)
+    return [("Part ", None), ("", first), (f" of {found['each']} Schedule", None)] if first else []
 
 
 def shown(pieces: list[tuple[str, Target | None]]) -> str:
