@@ -33,6 +33,15 @@ from typing import Any
 
 from ..terminal import xml_safe as xml_text
 from .document import Document, Para, Table
+from .docx_changes import (
+    AUTHOR,
+    FIXED_TIME,
+    Revisions,
+    delete_mark,
+    stamp,
+    tracked,
+    wholly_deleted,
+)
 from .docx_links import Bookmarks, Target, bookmarks_for, contents, reference, shown
 from .docx_lists import PART_LEVELS, ListReader, Numbering, level_text, num_pr
 from .markup import BOLD, DEL, END_DEL, END_INS, INS, bold_pieces, release
@@ -40,9 +49,7 @@ from .quotes import curly
 from .wordml import LANGUAGE, child, complex_field, set_language
 from .writers import groups, plain_text
 
-FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-AUTHOR = "agreementdsl"
 # A4 in twentieths of a point, with 2.54 cm margins and the header and footer 1.25 cm from the edge
 PAGE = {"w": 11906, "h": 16838}
 MARGINS = {"top": 1440, "right": 1440, "bottom": 1440, "left": 1440, "header": 708, "footer": 708}
@@ -109,67 +116,6 @@ def _plain_runs(paragraph: Any, text: str) -> list[Any]:
     return runs
 
 
-class _Revisions:
-    """Numbers tracked changes in document order (ids must be unique in the file), dated."""
-
-    next_id = 1
-    date = FIXED_TIME
-
-
-def _stamp() -> str:
-    return _Revisions.date.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _tracked(paragraph: Any, text: str, tag: str) -> None:
-    """Add `text` as a tracked insertion (`w:ins`) or deletion (`w:del`) to the paragraph."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    change = OxmlElement(f"w:{tag}")
-    change.set(qn("w:id"), str(_Revisions.next_id))
-    _Revisions.next_id += 1
-    change.set(qn("w:author"), AUTHOR)
-    change.set(qn("w:date"), _stamp())
-    for bold, piece in bold_pieces(text):
-        run = OxmlElement("w:r")
-        if bold:
-            props = OxmlElement("w:rPr")
-            props.append(OxmlElement("w:b"))
-            run.append(props)
-        body = OxmlElement("w:delText" if tag == "del" else "w:t")
-        body.set(qn("xml:space"), "preserve")
-        body.text = xml_text(piece)
-        run.append(body)
-        change.append(run)
-    paragraph._p.append(change)
-
-
-def _wholly_deleted(text: str) -> bool:
-    """Whether a redline paragraph is nothing but deletions (so its mark goes too)."""
-    from .redline import MARK
-
-    rest = MARK.sub(lambda m: "" if m.group(2) is not None else "x", text)
-    return bool(text) and not rest.strip()
-
-
-def _delete_mark(paragraph: Any) -> None:
-    """Track the deletion of the paragraph mark, so accepting the change removes the paragraph."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    mark = OxmlElement("w:del")
-    mark.set(qn("w:id"), str(_Revisions.next_id))
-    _Revisions.next_id += 1
-    mark.set(qn("w:author"), AUTHOR)
-    mark.set(qn("w:date"), _stamp())
-    props = paragraph._p.get_or_add_pPr()
-    run_props = props.find(qn("w:rPr"))
-    if run_props is None:
-        run_props = OxmlElement("w:rPr")
-        props.append(run_props)
-    run_props.append(mark)
-
-
 def _rich(paragraph: Any, text: str) -> list[Any]:
     """Add text as runs: quotes curled, **bold** spans bold, redline marks as tracked changes."""
     from .redline import MARK
@@ -180,9 +126,9 @@ def _rich(paragraph: Any, text: str) -> list[Any]:
     for match in MARK.finditer(text):
         runs.extend(_plain_runs(paragraph, text[pos : match.start()]))
         if match.group(1) is not None:
-            _tracked(paragraph, match.group(1), "ins")
+            tracked(paragraph, match.group(1), "ins")
         else:
-            _tracked(paragraph, match.group(2), "del")
+            tracked(paragraph, match.group(2), "del")
         pos = match.end()
     runs.extend(_plain_runs(paragraph, text[pos:]))
     return runs
@@ -317,7 +263,7 @@ class _Writer:
         comment = self.word.add_comment(
             runs, text=f"Generated from {source}", author=AUTHOR, initials="AD"
         )
-        comment._comment_elm.set(qn("w:date"), _stamp())
+        comment._comment_elm.set(qn("w:date"), stamp())
 
     def blocks(self, items: list[Any]) -> None:
         """Write a section's blocks; a kind this writer does not know becomes a box."""
@@ -354,8 +300,8 @@ class _Writer:
             else:
                 num_pr(paragraph, 0, 0)
         self.note(_linked(paragraph, para, self.marks), para.source)
-        if _wholly_deleted(para.text):
-            _delete_mark(paragraph)
+        if wholly_deleted(para.text):
+            delete_mark(paragraph)
 
     def heading(self, level: int, number: str, title: str, label: str, num: int) -> Any:
         """A numbered heading, bookmarked for references and the contents."""
@@ -414,8 +360,8 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     from docx.enum.text import WD_BREAK
 
     word = docx.Document()  # every text run goes through xml_text: control characters escaped
-    _Revisions.next_id = 1
-    _Revisions.date = _date(doc)
+    Revisions.next_id = 1
+    Revisions.date = _date(doc)
     _styles(word)
     _page(word)
     props = word.core_properties
@@ -425,7 +371,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
     props.last_modified_by = AUTHOR
     props.comments = xml_text(release(f"Generated from {doc.source_file} (sha256 {doc.sha256})"))
     props.language = LANGUAGE
-    props.created = props.modified = props.last_printed = _Revisions.date
+    props.created = props.modified = props.last_printed = Revisions.date
     props.revision = 1
     _header_footer(word, doc)
     marks = bookmarks_for(doc)
