@@ -42,7 +42,15 @@ from .docx_changes import (
     tracked,
     wholly_deleted,
 )
-from .docx_links import Bookmarks, Target, bookmarks_for, contents, reference, shown
+from .docx_links import (
+    Bookmarks,
+    Target,
+    bookmarks_for,
+    contents_heading,
+    fill_contents,
+    reference,
+    shown,
+)
 from .docx_lists import PART_LEVELS, ListReader, Numbering, level_text, num_pr
 from .markup import BOLD, DEL, END_DEL, END_INS, INS, bold_pieces, release
 from .quotes import curly
@@ -314,7 +322,7 @@ class _Writer:
         runs = _rich(paragraph, title)
         target = self.marks.targets.get(label)
         if target is not None:
-            self.marks.mark(paragraph, target.ref, target.toc)
+            self.marks.mark(paragraph, target.ref)
         return runs
 
     def table(self, table: Table) -> None:
@@ -391,7 +399,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
         word.add_paragraph(),
         f"**Commencement Date:** {doc.commencement}. **Expiry Date:** {doc.expiry}.",
     )
-    contents(word, doc, marks)
+    contents_at = contents_heading(word)
     for clause in doc.clauses:
         writer.list = writer.lists.clauses
         writer.heading(1, clause.number, clause.title, clause.label, writer.lists.clauses)
@@ -407,6 +415,7 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
             label = f"{schedule.label}/{part.label}"
             writer.heading(2, part.number, part.title, label, writer.list)
             writer.blocks(part.blocks)
+    fill_contents(word, contents_at, marks)
     buffer = io.BytesIO()
     word.save(buffer)
     return _normalise_zip(buffer.getvalue())

@@ -9,16 +9,14 @@ from typing import Any
 from .document import Document
 from .quotes import curly
 from .wordml import child, element, field_char, instruction_run, text_run
-from .writers import plain_text
 
 
 @dataclass
 class Target:
-    """A heading a reference or the contents can point at."""
+    """A heading a reference can point at."""
 
     number: str  # the number as a reference shows it: 4, 3, 1
     ref: str  # bookmark for REF fields
-    toc: str  # bookmark for the contents
 
 
 @dataclass
@@ -33,7 +31,7 @@ class Bookmarks:
         """A target for the heading with this label (and this key by number), its bookmarks
         named in document order."""
         index = len(self.targets) + 1
-        target = Target(number, f"_Ref{index:09d}", f"_Toc{index:09d}")
+        target = Target(number, f"_Ref{index:09d}")
         self.targets[label] = target
         self.numbered.setdefault(key, target)
         return target
@@ -100,42 +98,47 @@ def shown(pieces: list[tuple[str, Target | None]]) -> str:
     return "".join(target.number if target else text for text, target in pieces)
 
 
-def contents(word: Any, doc: Document, marks: Bookmarks) -> None:
-    """A TOC field over heading levels 1-3; its result lists the headings as Word would."""
-    word.add_paragraph("Contents", style="TOC Heading")
-    entries: list[tuple[int, str, str | None]] = []  # level, text, bookmark
-    for clause in doc.clauses:
-        target = marks.targets.get(clause.label)
-        entries.append(
-            (1, f"{clause.number}.\t{plain_text(clause.title)}", target.toc if target else None)
-        )
-    for schedule in doc.schedules:
-        target = marks.targets.get(schedule.label)
-        entries.append(
-            (
-                1,
-                f"Schedule {schedule.number}: {plain_text(schedule.title)}",
-                target.toc if target else None,
-            )
-        )
-        for part in schedule.parts:
-            target = marks.targets.get(f"{schedule.label}/{part.label}")
-            entries.append(
-                (2, f"Part {part.number}: {plain_text(part.title)}", target.toc if target else None)
-            )
-    last = len(entries) - 1
-    for i, (level, text, bookmark) in enumerate(entries):
-        paragraph = word.add_paragraph(style=f"toc {level}")
+def contents_heading(word: Any) -> Any:
+    """The "Contents" heading; `fill_contents` puts the TOC field after it, once the body is
+    written."""
+    return word.add_paragraph("Contents", style="TOC Heading")
+
+
+HEADING = re.compile(r"[Hh]eading ([1-3])")
+
+
+def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
+    """A TOC field over heading levels 1-3 after the paragraph `after`. Its result lists every
+    heading of the body as a field update in Word would: the number Word shows, then the text,
+    each entry a link to a bookmark on its heading (Word adds page numbers on update)."""
+    from docx.oxml.ns import qn
+
+    from .docx_lists import ListReader
+
+    lists = ListReader(word)
+    entries: list[tuple[int, str, str]] = []  # level, text, bookmark
+    for paragraph in word.paragraphs:
+        shown = lists.prefix(paragraph)  # every paragraph, in order, so the count is Word's
+        level = HEADING.fullmatch(paragraph.style.name)
+        if level is None:
+            continue
+        text = shown + "".join(t.text or "" for t in paragraph._p.iter(qn("w:t")))
+        name = f"_Toc{len(entries) + 1:09d}"
+        marks.mark(paragraph, name)
+        entries.append((int(level[1]), text, name))
+    anchor = after._p
+    for i, (level_number, text, bookmark) in enumerate(entries):
+        paragraph = word.add_paragraph(style=f"toc {level_number}")
+        anchor.addnext(paragraph._p)
+        anchor = paragraph._p
         if i == 0:
             paragraph._p.append(field_char("begin"))
             paragraph._p.append(instruction_run('TOC \\o "1-3" \\h'))
             paragraph._p.append(field_char("separate"))
-        holder = paragraph._p
-        if bookmark:
-            holder = child(paragraph._p, "w:hyperlink", anchor=bookmark, history="1")
+        link = child(paragraph._p, "w:hyperlink", anchor=bookmark, history="1")
         for n, piece in enumerate(curly(text).split("\t")):
             if n:
-                child(child(holder, "w:r"), "w:tab")
-            holder.append(text_run(piece))
-        if i == last:
+                child(child(link, "w:r"), "w:tab")
+            link.append(text_run(piece))
+        if i == len(entries) - 1:
             paragraph._p.append(field_char("end"))
