@@ -261,6 +261,8 @@ def test_cross_references_are_ref_fields_to_bookmarked_headings(tmp_path: Path, 
     two = re.compile(r"Part \d+ of Schedule \d+")
     one = re.compile(r"[Cc]lause \d+|Schedule \d+|Part \d+ of (?:each|its) Schedule")
     assert refs == sum(2 if two.fullmatch(t) else 1 if one.fullmatch(t) else 0 for t in said)
+    if path != HEREFORDSHIRE:
+        return
     # clause 4 names each Schedule; clause 6 the risk-share Part of each
     pools = next(p for p in word.paragraphs if "The Partners establish the" in p.text)
     (instruction, cached), *_ = _fields(pools._p)
@@ -338,7 +340,8 @@ def test_a_table_of_contents_field_with_a_cached_result(tmp_path: Path) -> None:
     schedule_1 = next(i for i, e in enumerate(entries) if e.text.startswith("Schedule 1"))
     assert entries[schedule_1].text == "Schedule 1: Mental Health Services Pooled Fund"
     assert entries[schedule_1 + 3].text == "Part 3: Risk share: Overspends and Underspends"
-    assert entries[schedule_1 - 1].text == f"{len(doc.clauses)}.\t{doc.clauses[-1].title}"
+    for entry, clause in zip(entries, doc.clauses, strict=False):
+        assert entry.text == f"{clause.number}.\t{clause.title}"
 
 
 # ---------------------------------------------------------------- quotes
