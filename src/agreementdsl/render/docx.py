@@ -313,7 +313,8 @@ class _Writer:
 
     def heading(self, level: int, number: str, title: str, label: str, num: int) -> Any:
         """A numbered heading, bookmarked for references and the contents."""
-        paragraph = self.word.add_paragraph(style=f"Heading {level}")
+        paragraph = self.word.add_paragraph()
+        paragraph._p.style = f"Heading{level}"  # by id: python-docx's lookup by name is slow
         levels = self.lists.levels[num]
         expected = level_text(levels[0], [int(number)]) if number.isdigit() else ""
         if not (expected and self.lists.number(paragraph, num, 0, expected)):

@@ -104,7 +104,7 @@ def contents_heading(word: Any) -> Any:
     return word.add_paragraph("Contents", style="TOC Heading")
 
 
-HEADING = re.compile(r"[Hh]eading ([1-3])")
+HEADING = re.compile(r"Heading([1-3])")  # the style ids of Word's Heading 1-3
 
 
 def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
@@ -119,7 +119,8 @@ def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
     entries: list[tuple[int, str, str]] = []  # level, text, bookmark
     for paragraph in word.paragraphs:
         shown = lists.prefix(paragraph)  # every paragraph, in order, so the count is Word's
-        level = HEADING.fullmatch(paragraph.style.name)
+        style = paragraph._p.style  # the style id, read directly (looking up names is slow)
+        level = HEADING.fullmatch(style or "")
         if level is None:
             continue
         text = shown + "".join(t.text or "" for t in paragraph._p.iter(qn("w:t")))
@@ -128,7 +129,8 @@ def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
         entries.append((int(level[1]), text, name))
     anchor = after._p
     for i, (level_number, text, bookmark) in enumerate(entries):
-        paragraph = word.add_paragraph(style=f"toc {level_number}")
+        paragraph = word.add_paragraph()
+        paragraph._p.style = f"TOC{level_number}"  # the style "toc N", by id
         anchor.addnext(paragraph._p)
         anchor = paragraph._p
         if i == 0:
