@@ -148,7 +148,8 @@ def test_redline_marks_changes_in_html_and_as_word_tracked_changes(
     assert "£75,000" in insertions and "£50,000" in deletions
     for change in [*body.iter(qn("w:ins")), *body.iter(qn("w:del"))]:
         assert change.get(qn("w:author")) == "agreementdsl"
-        assert change.get(qn("w:date")) == "2000-01-01T00:00:00Z"
+        # dated as the new version is: it states no `signed`, so its commencement
+        assert change.get(qn("w:date")) == "2005-04-01T00:00:00Z"
     ids = [c.get(qn("w:id")) for c in [*body.iter(qn("w:ins")), *body.iter(qn("w:del"))]]
     assert len(ids) == len(set(ids))
     with zipfile.ZipFile(out_dir / "new.redline.docx") as archive:

@@ -249,7 +249,8 @@ def test_annotate_adds_a_comment_with_the_source_line(tmp_path: Path) -> None:
     lines = Path("agreements/herefordshire.yaml").read_text("utf-8").split("\n")
     sources = re.findall(r"Generated from agreements/herefordshire.yaml:(\d+)", comments)
     assert len(sources) > 20
-    assert 'w:date="2000-01-01T00:00:00Z"' in comments
+    # dated as the agreement is: Herefordshire states no `signed`, so its commencement
+    assert 'w:date="2005-04-01T00:00:00Z"' in comments
     # the comment on the first overspend step cites the line that says it
     assert any("first £280,000 to host" in lines[int(n) - 1] for n in sources)
     html = render_html(build_document(_ir(Path("agreements/herefordshire.yaml"))), annotate=True)

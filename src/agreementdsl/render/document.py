@@ -43,6 +43,9 @@ class Para:
     numbered: bool = True
     style: str = "clause"  # clause, definition, bullet, note
     number: str = ""
+    # (start, end, label) of each cross-reference resolved into `text`, for writers that link
+    # the number to its target (Word's REF fields); set by `number`
+    refs: list[tuple[int, int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Document:
     recitals: list[str] = field(default_factory=list)  # (A), (B), … before clause 1
     history: Table | None = None  # the version history
     execution: Section | None = None  # a signature block for each partner
+    date: str = ""  # ISO: the agreement's own date (signed, else commencement), for Word's dates
 
 
 class Builder:
@@ -186,6 +190,7 @@ class Builder:
             recitals=recitals(self),
             history=version_history(versions),
             execution=execution(self),
+            date=head.get("signed") or head["commencement"] or "",
         )
         number(doc)
         return doc
@@ -443,7 +448,7 @@ def number(doc: Document) -> None:
     for section in [*doc.clauses, *(part for sch in doc.schedules for part in sch.parts)]:
         for block in section.blocks:
             if isinstance(block, Para):
-                block.text = _resolve(block.text, labels)
+                block.text, block.refs = _resolve_marked(block.text, labels)
             else:
                 block.rows = [[_resolve(cell, labels) for cell in row] for row in block.rows]
 
@@ -469,6 +474,23 @@ def _resolve(text: str, labels: dict[str, str]) -> str:
         return labels[label]
 
     return REF.sub(replace, text)
+
+
+def _resolve_marked(text: str, labels: dict[str, str]) -> tuple[str, list[tuple[int, int, str]]]:
+    """`_resolve`, also giving where in the result each reference now stands, and its label."""
+    pieces: list[str] = []
+    refs: list[tuple[int, int, str]] = []
+    pos = length = 0
+    for match in REF.finditer(text):
+        pieces.append(text[pos : match.start()])
+        length += match.start() - pos
+        resolved = _resolve(match.group(), labels)
+        refs.append((length, length + len(resolved), match.group(1)))
+        pieces.append(resolved)
+        length += len(resolved)
+        pos = match.end()
+    pieces.append(text[pos:])
+    return "".join(pieces), refs
 
 
 def build_document(ir: dict[str, Any], notes: list[str] | None = None) -> Document:
