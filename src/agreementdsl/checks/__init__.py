@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .. import model as m
 from ..diagnostics import Diagnostic
-from . import bcf, legal, references, risk, spending, terms, years
+from . import bcf, legal, references, returns, risk, spending, terms, years
 
 CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     references.check,
@@ -16,6 +16,7 @@ CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     spending.check,
     terms.check,
     bcf.check,
+    returns.check,
 )
 
 

@@ -212,7 +212,7 @@ def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
     words = count_words(int(count), unit.replace(" ", "_") if unit.endswith("s") else unit + "s")
     s.blocks.append(
         Para(
-            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of that day."
+            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of the first day of that {period}."
         )
     )
 
