@@ -143,6 +143,19 @@ class Totals:
     used: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     days: list[date] = field(default_factory=list)  # distinct dates of used rows
+    # Each spooled spend's supplier, in the spool's order: an index into supplier_names (the
+    # texts as written, each once); what the split-order check (engine/orders.py) groups by.
+    suppliers: array[int] = field(default_factory=lambda: array("L"))
+    supplier_names: list[str] = field(default_factory=list)
+    supplier_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def supplier_id(self, text: str) -> int:
+        """The index of a supplier's text in supplier_names (added when new)."""
+        found = self.supplier_index.get(text)
+        if found is None:
+            found = self.supplier_index[text] = len(self.supplier_names)
+            self.supplier_names.append(text)
+        return found
 
 
 class Executor(Protocol):
@@ -200,6 +213,7 @@ class RowExecutor:
         read = 0
         rows_out, amounts_out, days_out = spool.rows, spool.amounts, spool.days
         pools_out, decisions_out = spool.pool_ids, spool.decisions
+        suppliers_out, supplier_ids = totals.suppliers, totals.supplier_index
         for item in reader:
             read += 1
             if tick is not None and not read & 0xFFFF:
@@ -246,6 +260,8 @@ class RowExecutor:
                     rejected.append(checked)
                     continue
                 self._fold_checked(checked, plans[checked.pool], spool, ordinals)
+                if checked.kind == "spend" and checked.amount > 0:
+                    totals.suppliers.append(totals.supplier_id(checked.supplier))
                 continue
             amount = int(whole) * 100 + (int(frac) if dot else 0)
             if kind == "spend":
@@ -284,6 +300,10 @@ class RowExecutor:
                     days_out.append(ordinal)
                     pools_out.append(plan.index)
                     decisions_out.append(ident)
+                    sid = supplier_ids.get(supplier)
+                    if sid is None:
+                        sid = totals.supplier_id(supplier)
+                    suppliers_out.append(sid)
                     if len(rows_out) >= _CHUNK:
                         spool.flush()
             elif kind == "income":

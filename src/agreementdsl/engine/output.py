@@ -163,6 +163,7 @@ def write_json(result: RunResult, out: IO[str]) -> None:
         tail: dict[str, Any] = {
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],
+            "split_orders": [o.to_json() for o in pool.split_orders],
             "elements": pool.elements,
             "months": pool.months,
         }

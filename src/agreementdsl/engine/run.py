@@ -14,6 +14,7 @@ from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, RowExecutor, Totals
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
+from .orders import SplitOrder, split_orders
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .payments import Paid, contributions_paid
@@ -75,6 +76,7 @@ class PoolResult:
     # (+ an underspend kept in the pool, - a deficit that is a first call on this year's pool).
     brought_forward: int | None = None
     paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
+    split_orders: list[SplitOrder] = field(default_factory=list)  # of the year, to the as-of date
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Executed:
     totals: Totals
     authorities: dict[str, Authority]
     warnings: list[str]
+    orders: list[SplitOrder] = field(default_factory=list)  # split orders, every year's
 
 
 def execute_ledger(
@@ -141,7 +144,7 @@ def execute_ledger(
     else:
         executor = ParallelExecutor(RowExecutor(authorities, element_partners))
     totals = executor.execute(reader, progress)
-    return Executed(totals, authorities, list(reader.warnings))
+    return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
 
 
 def _regular(*paths: Path | None) -> None:
@@ -243,6 +246,14 @@ def year_results(
         _pool(ir, p, totals, run_year, as_of, open_disputes, explain, carried.get(p["id"]))
         for p in ir["pools"]
     ]
+    last = min(as_of, run_year.last_day)
+    for result in results:
+        result.split_orders = [
+            o
+            for o in executed.orders
+            if o.pool == result.pool["id"] and run_year.first_day <= o.day <= last
+        ]
+        result.warnings.extend(o.message() for o in result.split_orders)
     warnings = list(executed.warnings)
     if totals.read and not totals.used:
         warnings.append(

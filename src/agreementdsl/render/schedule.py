@@ -360,6 +360,7 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
         ranks = sorted(pool["stand_ins"], key=lambda r: pool["authority"][r])
         rows = [[_capital(b.role(r)), _either(b, r, pool["stand_ins"][r])] for r in ranks]
         s.blocks.append(Table(["Approval required from", "May be given by"], rows))
+    s.blocks.append(Para(str(b.phrases.whole_commitment())))
     return s
 
 

@@ -248,8 +248,9 @@ class Rules:
         ).from_(exp.alias_(exp.paren(checked), "checked"))
 
     def text_field(self, name: str) -> Node:
-        """supplier or category: kept only where a condition reads it (else '' for ok rows)."""
-        if name in self.condition_fields:
+        """category: kept only where a condition reads it (else '' for ok rows); supplier:
+        always kept, for the split-order check (engine/orders.py)."""
+        if name in self.condition_fields or name == "supplier":
             return col(name)
         return exp.alias_(case([(col("ok"), lit(""))], col(name)), name)
 
@@ -405,6 +406,7 @@ class Rules:
                 "day",
                 "approved_by",
                 "in_plan",
+                "supplier",
                 exp.alias_(self.pool_index(), "pool_index"),
                 exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
             )
