@@ -271,6 +271,7 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
             out.write("    " + "   ".join(f"{c:<22}" for c in cells[i : i + 4]).rstrip() + "\n")
     _explain(pool, out, s)
     _breaches(result, pool, out, s)
+    _split_orders(pool, out, s)
     _reports(result, pool, out, s)
     if pool.disputes:
         out.write("  disputes open\n")
@@ -283,6 +284,19 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
 
 
 EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
+SPLIT_ORDERS_SHOWN = 20
+
+
+def _split_orders(pool: PoolResult, out: IO[str], s: Any) -> None:
+    """Each possible split order (R020), the first few; JSON lists every one."""
+    found = pool.split_orders
+    if not found:
+        return
+    out.write(s(f"  possible split orders (R020): {len(found)}", fg="yellow") + "\n")
+    for order in found[:SPLIT_ORDERS_SHOWN]:
+        out.write(f"    {v(order.line())}\n")
+    if len(found) > SPLIT_ORDERS_SHOWN:
+        out.write(f"    … and {len(found) - SPLIT_ORDERS_SHOWN} more (use --format json for all)\n")
 
 
 def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:

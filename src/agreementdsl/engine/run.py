@@ -15,6 +15,7 @@ from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, RowExecutor, Totals
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .orders import SplitOrder, split_orders
+from .orders import warning as order_warning
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .payments import Paid, contributions_paid
@@ -253,7 +254,8 @@ def year_results(
             for o in executed.orders
             if o.pool == result.pool["id"] and run_year.first_day <= o.day <= last
         ]
-        result.warnings.extend(o.message() for o in result.split_orders)
+        if result.split_orders:
+            result.warnings.append(order_warning(result.pool["id"], result.split_orders))
     warnings = list(executed.warnings)
     if totals.read and not totals.used:
         warnings.append(
