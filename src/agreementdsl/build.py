@@ -205,6 +205,7 @@ class ModelBuilder:
                 unparsed.add(key)
         rules = tuple(r for r in clauses["spending"] if isinstance(r, m.SpendingRule))
         only_named = next((r for r in clauses["spending"] if isinstance(r, m.OnlyNamed)), None)
+        borne = next((r for r in clauses["spending"] if isinstance(r, m.BorneByPartner)), None)
         risk_share = self._risk_share(node.get("risk_share"))
         if self.failed:
             unparsed.add("risk_share")
@@ -238,6 +239,7 @@ class ModelBuilder:
             disputes=clauses["disputes"],
             span=_key_span(node),
             only_named=only_named,
+            borne=borne,
             exit=exit_terms,
             schemes=schemes,
             bcf=self._bcf(node.get("bcf")),

@@ -323,6 +323,12 @@ def _pool(
         ],
         "authority": ranks,
         "only_named_approvers": pool.only_named is not None,
+        # `unapproved spend: borne by the partner`: non-compliant spend charged to its partner
+        # outside the risk share ("partner"); without the line it stays in the pool ("pool")
+        "unapproved_spend": {
+            "borne_by": "partner" if pool.borne else "pool",
+            "span": _span(pool.borne.span) if pool.borne else None,
+        },
         "stand_ins": stand_ins(ranks, officer_of, pool.only_named is not None),
         # roles of the clause held jointly: met by the role, or by all its members together
         "joint_roles": {r: (members_of or {})[r] for r in ranks if r in (members_of or {})},

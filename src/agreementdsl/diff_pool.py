@@ -300,6 +300,23 @@ class PoolDiffer:
                 new[-1] if new else None,
             )
         self._stand_ins(name, pid, a, b)
+        self._unapproved(name, pid, a, b)
+
+    def _unapproved(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """Who bears spend that breaches delegated authority: the pool, or its partner."""
+        before = (a.get("unapproved_spend") or {}).get("borne_by", "pool")
+        after = (b.get("unapproved_spend") or {}).get("borne_by", "pool")
+        if before != after:
+            self.changed(
+                f"{name}, unapproved spend",
+                "unapproved spend is now borne by its partner, outside the risk share, and "
+                "leaves the pool's variance"
+                if after == "partner"
+                else "unapproved spend now stays in the pool and is shared under the risk share",
+                f"pools.{pid}.unapproved_spend",
+                (a.get("unapproved_spend") or {}).get("span"),
+                (b.get("unapproved_spend") or {}).get("span"),
+            )
 
     def _stand_ins(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         """Who may approve in a role's place: what the engine accepts, said per role."""

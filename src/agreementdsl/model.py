@@ -283,6 +283,15 @@ class OnlyNamed:
     span: Span
 
 
+@dataclass(frozen=True)
+class BorneByPartner:
+    """The spending clause's closing line `unapproved spend: borne by the partner`: a spend that
+    is not compliant is charged to its partner (the row's, else its element's) outside the
+    risk share, and leaves the pool's variance."""
+
+    span: Span
+
+
 # ---------------------------------------------------------------- reporting and disputes
 @dataclass(frozen=True)
 class Duration:
@@ -346,6 +355,7 @@ class Pool:
     disputes: tuple[Stage, ...]
     span: Span
     only_named: OnlyNamed | None = None  # the spending clause ends `only named approvers`
+    borne: BorneByPartner | None = None  # ... or `unapproved spend: borne by the partner`
     exit: Exit | None = None  # the pool's own `termination:` (else the agreement's applies)
     schemes: tuple[Scheme, ...] = ()
     bcf: BcfFacts | None = None

@@ -106,6 +106,7 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
         }
         | _brought_forward(pool)
         | _paid(pool)
+        | {"unapproved_spend": pool.borne.to_json() if pool.borne is not None else None}
     )
 
 
@@ -243,6 +244,13 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         if pool.settlement.carried_forward:
             carried = format_money(pool.settlement.carried_forward)
             out.write(f"    carried forward{' ' * max(2, 13 - len(carried))}{carried}\n")
+    if pool.borne is not None:
+        out.write(
+            "  unapproved spend borne by partners, outside the risk share "
+            f"({pool.borne.spends} spend{'' if pool.borne.spends == 1 else 's'})\n"
+        )
+        for partner, pence in pool.borne.by_partner.items():
+            out.write(f"    {v(partner):<10}{format_money(pence):>18}\n")
     if pool.paid:
         out.write("  contributions received against due to date\n")
         for paid in pool.paid:

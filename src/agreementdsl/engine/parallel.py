@@ -160,6 +160,8 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
         "table": table,
         "suppliers": totals.suppliers.tobytes(),
         "supplier_names": totals.supplier_names,
+        "payers": totals.payers.tobytes(),
+        "payer_names": totals.payer_names,
     }
 
 
@@ -209,6 +211,8 @@ class ParallelExecutor:
         days: set[Any] = set()
         suppliers: array[int] = array("L")
         supplier_names: list[str] = []  # each half's names in turn (a name may repeat)
+        payers: array[int] = array("L")
+        payer_names: list[str] = []
         read = 0
         for half in halves:
             for pid, (net, forecasts, received) in half["pools"].items():
@@ -230,8 +234,14 @@ class ParallelExecutor:
             offset = len(supplier_names)
             suppliers.extend(i + offset for i in ids)
             supplier_names.extend(half["supplier_names"])
+            ids = array("L")
+            ids.frombytes(half["payers"])
+            offset = len(payer_names)
+            payers.extend(i + offset for i in ids)
+            payer_names.extend(half["payer_names"])
         totals = Totals(pools, spool, read, read - len(rejected), rejected, sorted(days))
         totals.suppliers, totals.supplier_names = suppliers, supplier_names
+        totals.payers, totals.payer_names = payers, payer_names
         for t in pools.values():
             t.element_net = defaultdict(int, t.element_net)
         return totals

@@ -24,6 +24,7 @@ from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
 from .sql.choose import EngineError, choose_engine
+from .unapproved import Borne, borne
 
 LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
 
@@ -77,6 +78,7 @@ class PoolResult:
     # (+ an underspend kept in the pool, - a deficit that is a first call on this year's pool).
     brought_forward: int | None = None
     paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
+    borne: Borne | None = None  # unapproved spend the partners bear (the pool's line says so)
     split_orders: list[SplitOrder] = field(default_factory=list)  # of the year, to the as-of date
 
 
@@ -312,7 +314,12 @@ def _pool(
     data = totals.pools[pool["id"]]
     contributions, budget_working = _contributions(pool, year.label)
     budget = sum(contributions.values()) if contributions is not None else None
-    position = Position(year, Series(data.net), budget, data.forecasts)
+    charged = borne(ir, pool, totals, year.first_day, min(as_of, year.last_day))
+    net = data.net
+    if charged is not None:  # spend the partners bear leaves the pool (engine/unapproved.py)
+        for day, pence in charged.by_day.items():
+            net[day] -= pence
+    position = Position(year, Series(net), budget, data.forecasts)
     actual = position.actual(as_of)
     forecast = position.forecast(as_of)
     year_ended = as_of >= year.last_day
@@ -377,6 +384,17 @@ def _pool(
             format_money(actual),
         )
     ]
+    if charged is not None:
+        charges = ", ".join(f"{p} {format_money(v)}" for p, v in charged.by_partner.items())
+        work["actual"].insert(
+            0,
+            Working(
+                f"unapproved spend: {charged.spends} spends not compliant with delegated "
+                "authority are borne by their partners outside the risk share and left out",
+                f"{format_money(charged.total)}" + (f" ({charges})" if charges else ""),
+                charged.source,
+            ),
+        )
     if forecast is not None:
         work["forecast"] = [Working(forecast.how, format_money(forecast.pence))]
     reports = schedule(pool["reporting"], position, as_of)
@@ -403,6 +421,7 @@ def _pool(
         months=_months(position, as_of),
         brought_forward=brought_forward,
         paid=paid,
+        borne=charged,
     )
 
 

@@ -361,6 +361,9 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
         rows = [[_capital(b.role(r)), _either(b, r, pool["stand_ins"][r])] for r in ranks]
         s.blocks.append(Table(["Approval required from", "May be given by"], rows))
     s.blocks.append(Para(str(b.phrases.whole_commitment())))
+    line = pool.get("unapproved_spend") or {}
+    borne = line.get("borne_by") == "partner"
+    s.blocks.append(Para(str(b.phrases.unapproved(borne)), source=_src(line) if borne else None))
     return s
 
 

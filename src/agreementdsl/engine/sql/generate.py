@@ -392,6 +392,16 @@ class Rules:
                 whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
         return case(whens) if whens else exp.null()
 
+    def payer(self) -> Node:
+        """The spend's partner: the row's, else its element's ('' for none)."""
+        return case(
+            [
+                (exp.EQ(this=col("pool"), expression=lit(p.id)), self.field(p, "partner"))
+                for p in self.pools
+            ],
+            lit(""),
+        )
+
     def pool_index(self) -> Node:
         return case(
             [(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools]
@@ -407,6 +417,7 @@ class Rules:
                 "approved_by",
                 "in_plan",
                 "supplier",
+                exp.alias_(self.payer(), "who"),
                 exp.alias_(self.pool_index(), "pool_index"),
                 exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
             )
