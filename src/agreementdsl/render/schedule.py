@@ -394,20 +394,51 @@ def disputes(b: Builder, pool: dict[str, Any]) -> Section:
     from .document import Para
 
     s = _section(b, pool, "disputes", "Dispute resolution")
-    for i, stage in enumerate(pool["disputes"]):
+    stages = pool["disputes"]
+    if stages:
+        s.blocks.append(Para(str(b.phrases.dispute_notice())))
+    procedures = []
+    for i, stage in enumerate(stages):
         if stage["kind"] == "role":
             holder = b.role(stage["role"])
         elif stage["kind"] == "mediation":
-            holder = stage["holder"]
+            holder, procedure = mediation_words(stage["holder"])
+            procedures.append(procedure)
         else:
-            holder = "expert determination"
+            holder = "expert determination by an independent expert agreed by the Partners"
         limit = (
             count_words(stage["limit"]["count"], stage["limit"]["unit"]) if stage["limit"] else ""
         )
         officer = stage["role"] and (b.roles.get(stage["role"]) or {}).get("partner")
         text = b.phrases.stage(stage, i == 0, holder, limit, "who" if officer else "which")
         s.blocks.append(Para(str(text), source=_src(stage)))
+    for procedure in procedures[:1]:
+        s.blocks.append(Para(str(b.phrases.mediation_terms(procedure))))
+    if stages:
+        s.blocks.append(Para(str(b.phrases.final_forum(stages[-1]["kind"]))))
+        s.blocks.append(Para(str(b.phrases.performance_continues())))
     return _not_used(s)
+
+
+# Mediators whose model procedure the drafting names (`mediation by CEDR`).
+MEDIATION_PROCEDURES = {
+    "cedr": "the Model Mediation Procedure of the Centre for Effective Dispute Resolution (CEDR) "
+    "current when the dispute is referred",
+}
+
+
+def mediation_words(written: str) -> tuple[str, str]:
+    """(the stage's holder, the procedure) for `mediation` or `mediation by NAME`."""
+    name = written.removeprefix("mediation").strip().removeprefix("by").strip()
+    procedure = MEDIATION_PROCEDURES.get(name.casefold())
+    if procedure is not None:
+        return "mediation", procedure
+    if name:
+        return (
+            f"mediation by {name}",
+            f"the procedure of {name} current when the dispute is referred",
+        )
+    return "mediation", "a procedure agreed by the Partners in dispute"
 
 
 TARGET_WORDS = {
