@@ -7,6 +7,7 @@ import difflib
 from typing import Any
 
 from .align import align
+from .compile import risk_share_for
 from .money import format_money, parse_amount
 
 
@@ -51,7 +52,7 @@ class PoolDiffer:
             lambda e: f"element `{e['id']}` ({e['name']})",
         )
         self.contributions(name, pid, a, b)
-        self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+        self._risk_by_year(name, pid, a, b)
         self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
         self.keyed(
             f"{name}, schemes",
@@ -301,6 +302,33 @@ class PoolDiffer:
             )
         self._stand_ins(name, pid, a, b)
         self._unapproved(name, pid, a, b)
+
+    def _risk_by_year(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """The risk share, or, where either states it per financial year, each year's."""
+        old_years = [y["from"] for y in a.get("risk_share_years") or []]
+        new_years = [y["from"] for y in b.get("risk_share_years") or []]
+        if not old_years and not new_years:
+            self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+            return
+        if old_years != new_years:
+            stated = lambda years: (  # noqa: E731
+                "per financial year from " + ", ".join(years) if years else "as one clause"
+            )
+            self.changed(
+                f"{name}, risk share",
+                f"the risk share was stated {stated(old_years)} and is now stated "
+                f"{stated(new_years)}",
+                f"pools.{pid}.risk_share_years",
+            )
+        for year in sorted(set(old_years) | set(new_years), key=lambda y: int(y[:4])):
+            self.risk(
+                name,
+                pid,
+                risk_share_for(a, year) or {},
+                risk_share_for(b, year) or {},
+                label=f"risk share for {year}",
+                key=f"risk_share_years.{year}",
+            )
 
     def _unapproved(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         """Who bears spend that breaches delegated authority: the pool, or its partner."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
+from ..compile import risk_share_for
 from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
@@ -543,7 +544,7 @@ def _settle(
         _element_parts(pool, data, year, as_of),
         own_parts=_own_parts(pool, data, year, as_of),
     )
-    risk = pool["risk_share"] or {}
+    risk = risk_share_for(pool, year.label) or {}
     if outturn == budget:
         return (
             "balanced",

@@ -253,24 +253,54 @@ def risk(b: Builder, pool: dict[str, Any]) -> Section:
 
     s = _section(b, pool, "risk", "Risk share: Overspends and Underspends")
     risk_share = pool["risk_share"] or {}
-    for direction in ("overspend", "underspend"):
-        section = risk_share.get(direction)
-        if not section:
-            continue
-        s.blocks.append(
-            Para(
-                f"Any {direction.capitalize()} of the Pooled Fund in a Financial Year shall be dealt with as follows:",
-                source=_src(section),
+    by_year = pool.get("risk_share_years") or []
+    stated = (
+        [(year_span_words(by_year, i), y["waterfall"]) for i, y in enumerate(by_year)]
+        if by_year
+        else [("in a Financial Year", risk_share)]
+    )
+    for when, waterfall in stated:
+        for direction in ("overspend", "underspend"):
+            section = waterfall.get(direction)
+            if not section:
+                continue
+            s.blocks.append(
+                Para(
+                    f"Any {direction.capitalize()} of the Pooled Fund {when} shall be dealt with as follows:",
+                    source=_src(section),
+                )
             )
-        )
-        for step in section["steps"]:
-            portion = str(b.phrases.portion(step))
-            text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
-            s.blocks.append(Para(text, source=_src(step), level=2))
+            for step in section["steps"]:
+                portion = str(b.phrases.portion(step))
+                text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
+                s.blocks.append(Para(text, source=_src(step), level=2))
     if risk_share:
         s.blocks.append(Para(str(b.phrases.rounding())))
         _exit(b, pool, s)
     return _not_used(s)
+
+
+def year_span_words(by_year: list[dict[str, Any]], i: int) -> str:
+    """The years a risk share stated per year governs: `in the Financial Year 2005/06`, `in
+    the Financial Years 2006/07 and 2007/08`, `in the Financial Year 2008/09 and each later
+    Financial Year`."""
+    first = int(by_year[i]["from"][:4])
+    label = lambda start: f"{start}/{(start + 1) % 100:02d}"  # noqa: E731
+    if i == len(by_year) - 1:
+        if i == 0:
+            return "in any Financial Year"
+        return f"in the Financial Year {label(first)} and each later Financial Year"
+    last = int(by_year[i + 1]["from"][:4]) - 1
+    if i == 0:
+        return (
+            f"in the Financial Year {label(last)} and any earlier Financial Year"
+            if last == first
+            else f"in the Financial Years up to and including {label(last)}"
+        )
+    years = [label(y) for y in range(first, last + 1)]
+    if len(years) == 1:
+        return f"in the Financial Year {years[0]}"
+    return f"in the Financial Years {', '.join(years[:-1])} and {years[-1]}"
 
 
 def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
