@@ -140,10 +140,17 @@ def split_orders(totals: Totals) -> list[SplitOrder]:
     if not any(len(c) for c in kept[0]):
         return []
     pool_c, key_c, day_c, row_c, amount_c, rank_c, sid_c = (np.concatenate(c) for c in kept)
+    kept.clear()  # the chunks' copies: freed before the sort makes its own
     order = _grouping_order(np, pool_c, key_c, day_c, row_c)
-    pool_c, key_c, day_c, row_c, amount_c, rank_c, sid_c = (
-        c[order] for c in (pool_c, key_c, day_c, row_c, amount_c, rank_c, sid_c)
-    )
+    # one column at a time, so each unsorted column is freed as its sorted copy is made
+    pool_c = pool_c[order]
+    key_c = key_c[order]
+    day_c = day_c[order]
+    row_c = row_c[order]
+    amount_c = amount_c[order]
+    rank_c = rank_c[order]
+    sid_c = sid_c[order]
+    del order
     change = (np.diff(pool_c) != 0) | (np.diff(key_c) != 0) | (np.diff(day_c) != 0)
     starts = np.concatenate(([0], np.flatnonzero(change) + 1))
     counts = np.diff(np.concatenate((starts, [len(pool_c)])))
