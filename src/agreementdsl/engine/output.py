@@ -286,8 +286,9 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
         for d in pool.disputes:
             flag = s(" overdue", fg="red") if d.overdue else ""
             deadline = f"deadline {d.deadline}" if d.deadline else "no time limit"
+            by = f", notice served by {v(d.dispute.raised_by)}" if d.dispute.raised_by else ""
             out.write(
-                f"    {v(d.dispute.id):<8} stage {d.stage}: {v(d.holder)}, {deadline}{flag}\n"
+                f"    {v(d.dispute.id):<8} stage {d.stage}: {v(d.holder)}, {deadline}{flag}{by}\n"
             )
 
 

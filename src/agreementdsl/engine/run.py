@@ -238,7 +238,7 @@ def year_results(
     open_disputes: list[Any] = []
     if disputes is not None:
         ladders = {p["id"]: bool(p["disputes"]) for p in ir["pools"]}
-        found, bad = read_disputes(disputes, ladders)
+        found, bad = read_disputes(disputes, ladders, frozenset(p["id"] for p in ir["partners"]))
         open_disputes, rejected = found, rejected + bad
     outcomes = None
     if measures is not None:
