@@ -169,4 +169,29 @@ def test_only_named_approvers_ends_a_spending_clause() -> None:
     assert isinstance(items, list)
     assert [type(i) for i in items] == [m.SpendingRule, m.SpendingRule, m.OnlyNamed]
     _, errors = _clause("spending", "up to £1,000: manager\nonly named approvers\nabove: board\n")
-    assert errors == ["3:1 E201 unexpected `above` in spending; expected the end of the clause"]
+    # after `only named approvers` only the closing line on unapproved spend may follow
+    assert errors == [
+        "3:1 E201 unexpected `above` in spending; expected `unapproved spend: borne by the partner`"
+    ]
+
+
+def test_unapproved_spend_borne_by_the_partner_closes_a_spending_clause() -> None:
+    items, errors = _clause(
+        "spending",
+        "up to £1,000: manager\nabove: board\nonly named approvers\n"
+        "unapproved spend:  borne by the partner\n",
+    )
+    assert errors == []
+    assert isinstance(items, list)
+    assert [type(i) for i in items] == [
+        m.SpendingRule,
+        m.SpendingRule,
+        m.OnlyNamed,
+        m.BorneByPartner,
+    ]
+    items, errors = _clause("spending", "above: board\nunapproved spend: borne by the partner\n")
+    assert errors == []
+    assert isinstance(items, list)
+    assert [type(i) for i in items] == [m.SpendingRule, m.BorneByPartner]
+    _, errors = _clause("spending", "above: board\nunapproved spend: borne by partner\n")
+    assert errors == ["2:28 E201 unexpected `partner` in spending; expected `the`"]

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import model as m
 from . import streams
+from .calendar import parse_year_label
 from .diagnostics import Diagnostic, error
 from .grammar import ClauseText, build_clause
 from .loader import YNode
@@ -209,7 +210,11 @@ class ModelBuilder:
                 unparsed.add(key)
         rules = tuple(r for r in clauses["spending"] if isinstance(r, m.SpendingRule))
         only_named = next((r for r in clauses["spending"] if isinstance(r, m.OnlyNamed)), None)
-        risk_share = self._risk_share(node.get("risk_share"))
+        borne = next((r for r in clauses["spending"] if isinstance(r, m.BorneByPartner)), None)
+        risk_share_years = self._risk_share_years(node.get("risk_share"))
+        risk_share = (
+            risk_share_years[0][1] if risk_share_years else self._risk_share(node.get("risk_share"))
+        )
         if self.failed:
             unparsed.add("risk_share")
         exit_terms = self._exit(node.get("termination"))
@@ -242,6 +247,8 @@ class ModelBuilder:
             disputes=clauses["disputes"],
             span=_key_span(node),
             only_named=only_named,
+            borne=borne,
+            risk_share_years=tuple(risk_share_years),
             exit=exit_terms,
             schemes=schemes,
             bcf=self._bcf(node.get("bcf")),
@@ -263,6 +270,27 @@ class ModelBuilder:
         if on_exit is None and assets is None:
             return None
         return m.Exit(self._risk_share(on_exit), _text(assets), _key_span(node))
+
+    def _risk_share_years(self, node: YNode | None) -> list[tuple[str, m.RiskShare]]:
+        """`risk_share` as a map of financial year to waterfall (empty for one clause)."""
+        if node is None or not node.is_map:
+            return []
+        out = []
+        for year, value in _items(node):
+            if parse_year_label(year) is None:
+                self.diagnostics.append(
+                    error(
+                        "E501",
+                        _key_span(value),
+                        f"`{year}` is not a financial year",
+                        "write the year a risk share starts from like 2005/06",
+                    )
+                )
+                continue
+            waterfall = self._risk_share(value)
+            if waterfall is not None:
+                out.append((year, waterfall))
+        return out
 
     def _risk_share(self, node: YNode | None) -> m.RiskShare | None:
         sections = self.clause("risk_share", node)

@@ -122,6 +122,20 @@ def _allocation(alloc: m.Allocation, host: str | None) -> dict[str, Any]:
     return {"type": names[type(alloc)]}
 
 
+def risk_share_for(pool: dict[str, Any], year: str) -> dict[str, Any] | None:
+    """The waterfall of a pool's IR that applies in a financial year (`2006/07`): the last
+    stated for that year or before; the first stated for a year before all of them; the one
+    clause when `risk_share` is not stated per year."""
+    years = pool.get("risk_share_years") or []
+    if not years:
+        waterfall: dict[str, Any] | None = pool["risk_share"]
+        return waterfall
+    start = int(year[:4])
+    applying = [y for y in years if int(y["from"][:4]) <= start] or years[:1]
+    found: dict[str, Any] = applying[-1]["waterfall"]
+    return found
+
+
 def step_text(step: m.RiskStep) -> str:
     """A waterfall step in the clause's own words."""
     words: list[str] = [step.kind]
@@ -341,6 +355,12 @@ def _pool(
         if pool.bcf
         else None,
         "risk_share": _risk(pool),
+        # stated per financial year: each from its year until the next stated (the last applies
+        # to every later year); empty when `risk_share` is one clause. See risk_share_for().
+        "risk_share_years": [
+            {"from": year, "waterfall": _risk(pool, waterfall), "span": _span(waterfall.span)}
+            for year, waterfall in sorted(pool.risk_share_years, key=lambda item: int(item[0][:4]))
+        ],
         "exit": _exit(pool, pool.exit or agreement_exit, "pool" if pool.exit else "agreement"),
         "payments": {**PAYMENTS_DEFAULT, **(agreement_payments or {}), **(pool.payments or {})},
         "spending": [
@@ -358,6 +378,12 @@ def _pool(
         ],
         "authority": ranks,
         "only_named_approvers": pool.only_named is not None,
+        # `unapproved spend: borne by the partner`: non-compliant spend charged to its partner
+        # outside the risk share ("partner"); without the line it stays in the pool ("pool")
+        "unapproved_spend": {
+            "borne_by": "partner" if pool.borne else "pool",
+            "span": _span(pool.borne.span) if pool.borne else None,
+        },
         "stand_ins": stand_ins(ranks, officer_of, pool.only_named is not None),
         # roles of the clause held jointly: met by the role, or by all its members together
         "joint_roles": {r: (members_of or {})[r] for r in ranks if r in (members_of or {})},

@@ -8,6 +8,7 @@ from typing import Any
 
 from . import diff_funding as funding
 from .align import align
+from .compile import risk_share_for
 from .diff_funding import named_streams
 from .money import format_money, parse_amount
 
@@ -55,7 +56,7 @@ class PoolDiffer:
         self.contributions(name, pid, a, b)
         funding.of_which(self, name, pid, a.get("of_which", []), b.get("of_which", []))
         funding.forecast_method(self, name, pid, a.get("forecast_method"), b.get("forecast_method"))
-        self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+        self._risk_by_year(name, pid, a, b)
         self.exit(name, pid, a.get("exit") or {}, b.get("exit") or {})
         self.keyed(
             f"{name}, schemes",
@@ -306,6 +307,50 @@ class PoolDiffer:
                 new[-1] if new else None,
             )
         self._stand_ins(name, pid, a, b)
+        self._unapproved(name, pid, a, b)
+
+    def _risk_by_year(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """The risk share, or, where either states it per financial year, each year's."""
+        old_years = [y["from"] for y in a.get("risk_share_years") or []]
+        new_years = [y["from"] for y in b.get("risk_share_years") or []]
+        if not old_years and not new_years:
+            self.risk(name, pid, a["risk_share"] or {}, b["risk_share"] or {})
+            return
+        if old_years != new_years:
+            stated = lambda years: (  # noqa: E731
+                "per financial year from " + ", ".join(years) if years else "as one clause"
+            )
+            self.changed(
+                f"{name}, risk share",
+                f"the risk share was stated {stated(old_years)} and is now stated "
+                f"{stated(new_years)}",
+                f"pools.{pid}.risk_share_years",
+            )
+        for year in sorted(set(old_years) | set(new_years), key=lambda y: int(y[:4])):
+            self.risk(
+                name,
+                pid,
+                risk_share_for(a, year) or {},
+                risk_share_for(b, year) or {},
+                label=f"risk share for {year}",
+                key=f"risk_share_years.{year}",
+            )
+
+    def _unapproved(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
+        """Who bears spend that breaches delegated authority: the pool, or its partner."""
+        before = (a.get("unapproved_spend") or {}).get("borne_by", "pool")
+        after = (b.get("unapproved_spend") or {}).get("borne_by", "pool")
+        if before != after:
+            self.changed(
+                f"{name}, unapproved spend",
+                "unapproved spend is now borne by its partner, outside the risk share, and "
+                "leaves the pool's variance"
+                if after == "partner"
+                else "unapproved spend now stays in the pool and is shared under the risk share",
+                f"pools.{pid}.unapproved_spend",
+                (a.get("unapproved_spend") or {}).get("span"),
+                (b.get("unapproved_spend") or {}).get("span"),
+            )
 
     def _stand_ins(self, name: str, pid: str, a: dict[str, Any], b: dict[str, Any]) -> None:
         """Who may approve in a role's place: what the engine accepts, said per role."""

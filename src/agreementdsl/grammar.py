@@ -51,6 +51,7 @@ _PHRASES = {
     "carried": "`carried forward`",
     "prior": "`prior year`",
     "expert": "`expert determination`",
+    "unapproved": "`unapproved spend: borne by the partner`",
 }
 
 Origin = Callable[[int, int], tuple[int, int]]

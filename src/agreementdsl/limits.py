@@ -74,8 +74,14 @@ def count_problems(tree: YNode) -> list[Diagnostic]:
         check(pool.get("elements"), f"elements in pool `{pid}`", MAX_ELEMENTS)
         check(pool.get("contributions"), f"contribution years in pool `{pid}`", MAX_YEARS)
         check(pool.get("budgets"), f"budget years in pool `{pid}`", MAX_YEARS)
-        for key, most in MAX_CLAUSE_LINES.items():
-            node = pool.get(key)
+        clauses = [(key, most, pool.get(key)) for key, most in MAX_CLAUSE_LINES.items()]
+        by_year = pool.get("risk_share")
+        if by_year is not None and by_year.is_map:  # a risk share stated per financial year
+            check(by_year, f"risk share years in pool `{pid}`", MAX_YEARS)
+            clauses += [
+                ("risk_share", MAX_CLAUSE_LINES["risk_share"], v) for v in by_year.value.values()
+            ]
+        for key, most, node in clauses:
             if node is None or not isinstance(node.value, str):
                 continue
             lines = [ln for ln in node.value.split("\n") if ln.split("#")[0].strip()]

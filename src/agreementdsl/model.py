@@ -320,6 +320,15 @@ class OnlyNamed:
     span: Span
 
 
+@dataclass(frozen=True)
+class BorneByPartner:
+    """The spending clause's closing line `unapproved spend: borne by the partner`: a spend that
+    is not compliant is charged to its partner (the row's, else its element's) outside the
+    risk share, and leaves the pool's variance."""
+
+    span: Span
+
+
 # ---------------------------------------------------------------- reporting and disputes
 @dataclass(frozen=True)
 class Duration:
@@ -409,6 +418,10 @@ class Pool:
     disputes: tuple[Stage, ...]
     span: Span
     only_named: OnlyNamed | None = None  # the spending clause ends `only named approvers`
+    borne: BorneByPartner | None = None  # ... or `unapproved spend: borne by the partner`
+    # `risk_share` stated per financial year (year -> waterfall, in the order written); empty for
+    # one clause. risk_share is then the first stated.
+    risk_share_years: tuple[tuple[str, RiskShare], ...] = ()
     exit: Exit | None = None  # the pool's own `termination:` (else the agreement's applies)
     schemes: tuple[Scheme, ...] = ()
     bcf: BcfFacts | None = None
@@ -487,6 +500,8 @@ def waterfalls(agreement: Agreement, pool: Pool) -> Iterator[tuple[RiskShare, bo
     the agreement's `on_exit` with the first pool only, so that each is checked once."""
     if pool.risk_share is not None:
         yield pool.risk_share, False
+    for _, waterfall in pool.risk_share_years[1:]:
+        yield waterfall, False
     if pool.exit is not None and pool.exit.waterfall is not None:
         yield pool.exit.waterfall, True
     if (

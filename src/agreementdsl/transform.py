@@ -148,13 +148,17 @@ class ClauseBuilder(Transformer[Token, Any]):
 
     # spending
     def spending(
-        self, items: list[m.SpendingRule | m.OnlyNamed]
-    ) -> list[m.SpendingRule | m.OnlyNamed]:
+        self, items: list[m.SpendingRule | m.OnlyNamed | m.BorneByPartner]
+    ) -> list[m.SpendingRule | m.OnlyNamed | m.BorneByPartner]:
         return items
 
     @v_args(meta=True)
     def only_named(self, meta: Any, _items: list[Token]) -> m.OnlyNamed:
         return m.OnlyNamed(self._meta(meta))
+
+    @v_args(meta=True)
+    def borne(self, meta: Any, _items: list[Token]) -> m.BorneByPartner:
+        return m.BorneByPartner(self._meta(meta))
 
     @v_args(meta=True)
     def rule(self, meta: Any, items: list[Any]) -> m.SpendingRule:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from .. import model as m
 from ..diagnostics import Diagnostic
-from . import bcf, legal, provisions, references, risk, spending, terms, years
+from . import bcf, legal, provisions, references, returns, risk, spending, terms, years
 
 CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     references.check,
@@ -17,6 +17,7 @@ CHECKS: tuple[Callable[[m.Agreement], list[Diagnostic]], ...] = (
     terms.check,
     bcf.check,
     provisions.check,
+    returns.check,
 )
 
 

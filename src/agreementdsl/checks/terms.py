@@ -11,7 +11,7 @@ from .years import span_words, term_years
 def check(agreement: m.Agreement) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for pool in agreement.pools:
-        diags.extend(_reporting(pool))
+        diags.extend(_reporting(pool, _bodies(agreement)))
         diags.extend(_disputes(pool))
     diags.extend(_outcomes(agreement))
     return diags
@@ -30,7 +30,46 @@ def _duration(duration: m.Duration | None) -> list[Diagnostic]:
     return []
 
 
-def _reporting(pool: m.Pool) -> list[Diagnostic]:
+REGULATION_7 = (
+    "regulation 7 of the NHS Bodies and Local Authorities Partnership Arrangements "
+    "Regulations 2000, SI 2000/617"
+)
+# Words of a report's name that make it a report of the pool's money (W801): a `performance
+# report` alone tells the partners nothing of income and expenditure.
+FINANCIAL_WORDS = frozenset(
+    {
+        "finance",
+        "financial",
+        "income",
+        "expenditure",
+        "budget",
+        "outturn",
+        "accounts",
+        "money",
+        "return",
+    }
+)
+
+
+def _bodies(agreement: m.Agreement) -> frozenset[str]:
+    """Roles that are bodies of the partnership (no `partner:`): they act for the partners
+    jointly, so a report to one is a report to the partners."""
+    return frozenset(r.id for r in agreement.roles if r.partner is None)
+
+
+def is_income_and_expenditure(duty: m.Duty, bodies: frozenset[str]) -> bool:
+    """A monthly or quarterly report about the pool's money, to the partners or to a body of
+    the partnership (reg 7's quarterly reports)."""
+    words = set(duty.report.lower().replace("-", " ").split())
+    return (
+        duty.trigger is None
+        and duty.cadence in ("monthly", "quarterly")
+        and (duty.to.name == m.PARTNERS or duty.to.name in bodies)
+        and bool(words & FINANCIAL_WORDS)
+    )
+
+
+def _reporting(pool: m.Pool, bodies: frozenset[str] = frozenset()) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for duty in pool.reporting:
         diags.extend(_duration(duty.deadline))
@@ -50,13 +89,14 @@ def _reporting(pool: m.Pool) -> list[Diagnostic]:
         return diags
     to_partners = [d.cadence for d in pool.reporting if d.to.name == m.PARTNERS and d.cadence]
     anchor = pool.clause_spans.get("reporting", pool.span)
-    if not any(c in ("monthly", "quarterly") for c in to_partners):
+    if not any(is_income_and_expenditure(d, bodies) for d in pool.reporting):
         diags.append(
             warning(
                 "W801",
                 anchor,
-                f"pool `{pool.id}` has no quarterly report to the partners (SI 2000/617 reg 7: the "
-                "pooled fund manager reports to the partners quarterly)",
+                f"pool `{pool.id}` has no quarterly report of income and expenditure to the partners "
+                f"({REGULATION_7}: the pooled fund manager reports to the partners quarterly on "
+                "the pool's income and expenditure)",
                 "add e.g. `quarterly finance report to partners within 20 working days`",
             )
         )

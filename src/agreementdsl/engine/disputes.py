@@ -10,7 +10,9 @@ from typing import Any
 from ..calendar import Duration, add_duration
 from .ledger import LedgerReader, Rejected, side_rows
 
-COLUMNS = ("id", "pool", "raised_on", "resolved_on", "subject")
+# `raised_by` (optional): the partner that served the dispute notice, and so refers the dispute
+# to each stage (docs/language.md, section 9).
+COLUMNS = ("id", "pool", "raised_on", "resolved_on", "subject", "raised_by")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class Dispute:
     resolved_on: date | None
     subject: str
     row: int
+    raised_by: str = ""  # the partner that served the notice ("" when the file does not say)
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,15 @@ class Standing:
             "overdue": self.overdue,
             "raised_on": self.dispute.raised_on.isoformat(),
             "subject": self.dispute.subject,
+            "raised_by": self.dispute.raised_by or None,
         }
 
 
-def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], list[Rejected]]:
-    """Disputes from CSV, each row checked like a ledger row (`pools`: id -> has a ladder)."""
+def read_disputes(
+    path: Path, pools: dict[str, bool], partners: frozenset[str] | None = None
+) -> tuple[list[Dispute], list[Rejected]]:
+    """Disputes from CSV, each row checked like a ledger row (`pools`: id -> has a ladder;
+    `partners`: the agreement's partners, any of which may serve a dispute notice)."""
     name = str(path)
     disputes, rejected = [], []
     for row, get in side_rows(path, "disputes", ("id", "pool", "raised_on"), COLUMNS):
@@ -53,6 +60,9 @@ def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], li
             get["pool"] = get["pool"].lower()  # ids are lower case: `Mental-Health` is that pool
         raised = LedgerReader.parse_date(get["raised_on"])
         resolved = LedgerReader.parse_date(get["resolved_on"]) if get["resolved_on"] else None
+        by = get.get("raised_by") or ""
+        if partners is not None and by not in partners and by.lower() in partners:
+            by = by.lower()
         problem = None
         if not get["id"]:
             problem = ("D001", "the dispute has no id")
@@ -72,11 +82,19 @@ def read_disputes(path: Path, pools: dict[str, bool]) -> tuple[list[Dispute], li
                 "D004",
                 f"the dispute is resolved ({resolved}) before it is raised ({raised})",
             )
+        elif by and partners is not None and by not in partners:
+            problem = (
+                "D006",
+                f"raised_by '{by}' is not a partner of the agreement: only a partner serves a "
+                "dispute notice",
+            )
         if problem is not None:
             rejected.append(Rejected(row, problem[0], problem[1], name))
         else:
             assert raised is not None
-            disputes.append(Dispute(get["id"], get["pool"], raised, resolved, get["subject"], row))
+            disputes.append(
+                Dispute(get["id"], get["pool"], raised, resolved, get["subject"], row, by)
+            )
     return disputes, rejected
 
 

@@ -143,6 +143,32 @@ class Totals:
     used: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     days: list[date] = field(default_factory=list)  # distinct dates of used rows
+    # Each spooled spend's supplier, in the spool's order: an index into supplier_names (the
+    # texts as written, each once); what the split-order check (engine/orders.py) groups by.
+    suppliers: array[int] = field(default_factory=lambda: array("L"))
+    supplier_names: list[str] = field(default_factory=list)
+    supplier_index: dict[str, int] = field(default_factory=dict, repr=False)
+    # Likewise each spooled spend's partner (the row's, else its element's; "" for none): whom
+    # `unapproved spend: borne by the partner` charges (engine/unapproved.py).
+    payers: array[int] = field(default_factory=lambda: array("L"))
+    payer_names: list[str] = field(default_factory=list)
+    payer_index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def payer_id(self, partner: str) -> int:
+        """The index of a partner id in payer_names (added when new)."""
+        found = self.payer_index.get(partner)
+        if found is None:
+            found = self.payer_index[partner] = len(self.payer_names)
+            self.payer_names.append(partner)
+        return found
+
+    def supplier_id(self, text: str) -> int:
+        """The index of a supplier's text in supplier_names (added when new)."""
+        found = self.supplier_index.get(text)
+        if found is None:
+            found = self.supplier_index[text] = len(self.supplier_names)
+            self.supplier_names.append(text)
+        return found
 
 
 class Executor(Protocol):
@@ -200,6 +226,8 @@ class RowExecutor:
         read = 0
         rows_out, amounts_out, days_out = spool.rows, spool.amounts, spool.days
         pools_out, decisions_out = spool.pool_ids, spool.decisions
+        suppliers_out, supplier_ids = totals.suppliers, totals.supplier_index
+        payers_out, payer_ids = totals.payers, totals.payer_index
         for item in reader:
             read += 1
             if tick is not None and not read & 0xFFFF:
@@ -246,6 +274,10 @@ class RowExecutor:
                     rejected.append(checked)
                     continue
                 self._fold_checked(checked, plans[checked.pool], spool, ordinals)
+                if checked.kind == "spend" and checked.amount > 0:
+                    totals.suppliers.append(totals.supplier_id(checked.supplier))
+                    who = checked.partner or plans[checked.pool].elements.get(checked.element, "")
+                    totals.payers.append(totals.payer_id(who))
                 continue
             amount = int(whole) * 100 + (int(frac) if dot else 0)
             if kind == "spend":
@@ -284,6 +316,15 @@ class RowExecutor:
                     days_out.append(ordinal)
                     pools_out.append(plan.index)
                     decisions_out.append(ident)
+                    sid = supplier_ids.get(supplier)
+                    if sid is None:
+                        sid = totals.supplier_id(supplier)
+                    suppliers_out.append(sid)
+                    who = partner or plan.elements.get(element, "")
+                    pid = payer_ids.get(who)
+                    if pid is None:
+                        pid = totals.payer_id(who)
+                    payers_out.append(pid)
                     if len(rows_out) >= _CHUNK:
                         spool.flush()
             elif kind == "income":

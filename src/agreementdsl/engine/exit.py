@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import Duration, add_duration, parse_month_day, year_containing
+from ..compile import risk_share_for
 from ..money import format_money, format_pounds, parse_amount
 from .run import RunError, RunResult, Working, run_ledger
 from .settlement import NoLeaver, Settlement, YearContext, no_settlement, settle
@@ -233,7 +234,7 @@ def _pool(ir: dict[str, Any], pr: Any, exit_on: date, partner: str | None) -> Ex
     section_source = (
         waterfall
         if waterfall is not None
-        else {k: without_carrying(v) for k, v in (pool["risk_share"] or {}).items()}
+        else {k: without_carrying(v) for k, v in (risk_share_for(pool, year.label) or {}).items()}
     )
     if pr.actual == to_date:
         work.append(Working("the balance at the exit date", "nil: nothing to share"))

@@ -108,6 +108,7 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
         | _brought_forward(pool)
         | _paid(pool)
         | {"contributed": contributed(pool.pool, pool.year.label)}
+        | {"unapproved_spend": pool.borne.to_json() if pool.borne is not None else None}
     )
 
 
@@ -165,6 +166,7 @@ def write_json(result: RunResult, out: IO[str]) -> None:
         tail: dict[str, Any] = {
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],
+            "split_orders": [o.to_json() for o in pool.split_orders],
             "elements": pool.elements,
             "months": pool.months,
         }
@@ -245,6 +247,13 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
             carried = format_money(pool.settlement.carried_forward)
             out.write(f"    carried forward{' ' * max(2, 13 - len(carried))}{carried}\n")
     _contributed_text(pool, out)
+    if pool.borne is not None:
+        out.write(
+            "  unapproved spend borne by partners, outside the risk share "
+            f"({pool.borne.spends} spend{'' if pool.borne.spends == 1 else 's'})\n"
+        )
+        for partner, pence in pool.borne.by_partner.items():
+            out.write(f"    {v(partner):<10}{format_money(pence):>18}\n")
     if pool.paid:
         out.write("  contributions received against due to date\n")
         for paid in pool.paid:
@@ -273,18 +282,33 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
             out.write("    " + "   ".join(f"{c:<22}" for c in cells[i : i + 4]).rstrip() + "\n")
     _explain(pool, out, s)
     _breaches(result, pool, out, s)
+    _split_orders(pool, out, s)
     _reports(result, pool, out, s)
     if pool.disputes:
         out.write("  disputes open\n")
         for d in pool.disputes:
             flag = s(" overdue", fg="red") if d.overdue else ""
             deadline = f"deadline {d.deadline}" if d.deadline else "no time limit"
+            by = f", notice served by {v(d.dispute.raised_by)}" if d.dispute.raised_by else ""
             out.write(
-                f"    {v(d.dispute.id):<8} stage {d.stage}: {v(d.holder)}, {deadline}{flag}\n"
+                f"    {v(d.dispute.id):<8} stage {d.stage}: {v(d.holder)}, {deadline}{flag}{by}\n"
             )
 
 
 EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
+SPLIT_ORDERS_SHOWN = 20
+
+
+def _split_orders(pool: PoolResult, out: IO[str], s: Any) -> None:
+    """Each possible split order (R020), the first few; JSON lists every one."""
+    found = pool.split_orders
+    if not found:
+        return
+    out.write(s(f"  possible split orders (R020): {len(found)}", fg="yellow") + "\n")
+    for order in found[:SPLIT_ORDERS_SHOWN]:
+        out.write(f"    {v(order.line())}\n")
+    if len(found) > SPLIT_ORDERS_SHOWN:
+        out.write(f"    … and {len(found) - SPLIT_ORDERS_SHOWN} more (use --format json for all)\n")
 
 
 def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:

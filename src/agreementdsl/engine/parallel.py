@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+from array import array
 from collections import defaultdict
 from dataclasses import replace
 from typing import Any
@@ -157,6 +158,10 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
         "spool": keep.name,
         "chunks": chunks,
         "table": table,
+        "suppliers": totals.suppliers.tobytes(),
+        "supplier_names": totals.supplier_names,
+        "payers": totals.payers.tobytes(),
+        "payer_names": totals.payer_names,
     }
 
 
@@ -204,6 +209,10 @@ class ParallelExecutor:
         spool = ApprovalSpool(names)
         rejected: list[Rejected] = []
         days: set[Any] = set()
+        suppliers: array[int] = array("L")
+        supplier_names: list[str] = []  # each half's names in turn (a name may repeat)
+        payers: array[int] = array("L")
+        payer_names: list[str] = []
         read = 0
         for half in halves:
             for pid, (net, forecasts, received) in half["pools"].items():
@@ -220,7 +229,19 @@ class ParallelExecutor:
             file = open(half["spool"], "rb")  # noqa: SIM115 (the spool closes it)
             os.unlink(half["spool"])  # the open file lives on until the spool closes it
             spool.adopt(file, half["chunks"], table)
+            ids = array("L")
+            ids.frombytes(half["suppliers"])
+            offset = len(supplier_names)
+            suppliers.extend(i + offset for i in ids)
+            supplier_names.extend(half["supplier_names"])
+            ids = array("L")
+            ids.frombytes(half["payers"])
+            offset = len(payer_names)
+            payers.extend(i + offset for i in ids)
+            payer_names.extend(half["payer_names"])
         totals = Totals(pools, spool, read, read - len(rejected), rejected, sorted(days))
+        totals.suppliers, totals.supplier_names = suppliers, supplier_names
+        totals.payers, totals.payer_names = payers, payer_names
         for t in pools.values():
             t.element_net = defaultdict(int, t.element_net)
         return totals

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
+from ..compile import risk_share_for
 from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
@@ -15,6 +16,8 @@ from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, RowExecutor, Totals
 from .forecast import profile_parts
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
+from .orders import SplitOrder, split_orders
+from .orders import warning as order_warning
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
 from .payments import Paid, contributions_paid
@@ -23,6 +26,7 @@ from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
 from .sql.choose import EngineError, choose_engine
+from .unapproved import Borne, borne
 
 LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
 
@@ -76,6 +80,8 @@ class PoolResult:
     # (+ an underspend kept in the pool, - a deficit that is a first call on this year's pool).
     brought_forward: int | None = None
     paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
+    borne: Borne | None = None  # unapproved spend the partners bear (the pool's line says so)
+    split_orders: list[SplitOrder] = field(default_factory=list)  # of the year, to the as-of date
 
 
 @dataclass
@@ -110,6 +116,7 @@ class Executed:
     totals: Totals
     authorities: dict[str, Authority]
     warnings: list[str]
+    orders: list[SplitOrder] = field(default_factory=list)  # split orders, every year's
 
 
 def execute_ledger(
@@ -142,7 +149,7 @@ def execute_ledger(
     else:
         executor = ParallelExecutor(RowExecutor(authorities, element_partners))
     totals = executor.execute(reader, progress)
-    return Executed(totals, authorities, list(reader.warnings))
+    return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
 
 
 def _regular(*paths: Path | None) -> None:
@@ -232,7 +239,7 @@ def year_results(
     open_disputes: list[Any] = []
     if disputes is not None:
         ladders = {p["id"]: bool(p["disputes"]) for p in ir["pools"]}
-        found, bad = read_disputes(disputes, ladders)
+        found, bad = read_disputes(disputes, ladders, frozenset(p["id"] for p in ir["partners"]))
         open_disputes, rejected = found, rejected + bad
     outcomes = None
     if measures is not None:
@@ -244,6 +251,15 @@ def year_results(
         _pool(ir, p, totals, run_year, as_of, open_disputes, explain, carried.get(p["id"]))
         for p in ir["pools"]
     ]
+    last = min(as_of, run_year.last_day)
+    for result in results:
+        result.split_orders = [
+            o
+            for o in executed.orders
+            if o.pool == result.pool["id"] and run_year.first_day <= o.day <= last
+        ]
+        if result.split_orders:
+            result.warnings.append(order_warning(result.pool["id"], result.split_orders))
     warnings = list(executed.warnings)
     if totals.read and not totals.used:
         warnings.append(
@@ -300,6 +316,10 @@ def _pool(
     data = totals.pools[pool["id"]]
     contributions, budget_working = _contributions(pool, year.label)
     budget = sum(contributions.values()) if contributions is not None else None
+    charged = borne(ir, pool, totals, year.first_day, min(as_of, year.last_day))
+    if charged is not None:  # spend the partners bear leaves the pool (engine/unapproved.py)
+        for day, pence in charged.by_day.items():
+            data.net[day] -= pence
     position = pool_position(pool, year, data, budget)
     actual = position.actual(as_of)
     forecast = position.forecast(as_of)
@@ -372,6 +392,17 @@ def _pool(
             format_money(actual),
         )
     ]
+    if charged is not None:
+        charges = ", ".join(f"{p} {format_money(v)}" for p, v in charged.by_partner.items())
+        work["actual"].insert(
+            0,
+            Working(
+                f"unapproved spend: {charged.spends} spends not compliant with delegated "
+                "authority are borne by their partners outside the risk share and left out",
+                f"{format_money(charged.total)}" + (f" ({charges})" if charges else ""),
+                charged.source,
+            ),
+        )
     if forecast is not None:
         work["forecast"] = [Working(forecast.how, format_money(forecast.pence))]
     reports = schedule(pool["reporting"], position, as_of)
@@ -398,6 +429,7 @@ def _pool(
         months=_months(position, as_of),
         brought_forward=brought_forward,
         paid=paid,
+        borne=charged,
     )
 
 
@@ -519,7 +551,7 @@ def _settle(
         _element_parts(pool, data, year, as_of),
         own_parts=_own_parts(pool, data, year, as_of),
     )
-    risk = pool["risk_share"] or {}
+    risk = risk_share_for(pool, year.label) or {}
     if outturn == budget:
         return (
             "balanced",

@@ -245,7 +245,7 @@ def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
     words = count_words(int(count), unit.replace(" ", "_") if unit.endswith("s") else unit + "s")
     s.blocks.append(
         Para(
-            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of that first day."
+            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of the first day of that {period}."
         )
     )
 
@@ -286,21 +286,28 @@ def risk(b: Builder, pool: dict[str, Any]) -> Section:
 
     s = _section(b, pool, "risk", "Risk share: Overspends and Underspends")
     risk_share = pool["risk_share"] or {}
-    for direction in ("overspend", "underspend"):
-        section = risk_share.get(direction)
-        if not section:
-            continue
-        s.blocks.append(
-            Para(
-                f"Any {direction.capitalize()} of the Pooled Fund in a Financial Year shall be dealt with as follows:",
-                source=_src(section),
+    by_year = pool.get("risk_share_years") or []
+    stated = (
+        [(year_span_words(by_year, i), y["waterfall"]) for i, y in enumerate(by_year)]
+        if by_year
+        else [("in a Financial Year", risk_share)]
+    )
+    for when, waterfall in stated:
+        for direction in ("overspend", "underspend"):
+            section = waterfall.get(direction)
+            if not section:
+                continue
+            s.blocks.append(
+                Para(
+                    f"Any {direction.capitalize()} of the Pooled Fund {when} shall be dealt with as follows:",
+                    source=_src(section),
+                )
             )
-        )
-        for step, portion in zip(
-            section["steps"], bands(b, section["steps"], direction), strict=True
-        ):
-            text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
-            s.blocks.append(Para(text, source=_src(step), level=2))
+            for step, portion in zip(
+                section["steps"], bands(b, section["steps"], direction), strict=True
+            ):
+                text = str(b.phrases.risk_step(step, direction, portion, pool["id"]))
+                s.blocks.append(Para(text, source=_src(step), level=2))
     if risk_share:
         s.blocks.append(Para(str(b.phrases.rounding())))
         _settlement(b, pool, s)
@@ -322,7 +329,11 @@ def _settlement(b: Builder, pool: dict[str, Any], s: Section) -> None:
     shared = {"by-contribution", "equally", "by-element"}
     uses = any(
         step["allocation"]["type"] in shared
-        for section in (pool["risk_share"] or {}).values()
+        for waterfall in [
+            pool["risk_share"] or {},
+            *(y["waterfall"] for y in pool.get("risk_share_years") or []),
+        ]
+        for section in waterfall.values()
         if isinstance(section, dict) and "steps" in section
         for step in section["steps"]
     )
@@ -369,6 +380,29 @@ def bands(b: Builder, steps: list[dict[str, Any]], direction: str) -> list[str]:
             else f"so much of {noun} as does not exceed {upper}"
         )
     return out
+
+
+def year_span_words(by_year: list[dict[str, Any]], i: int) -> str:
+    """The years a risk share stated per year governs: `in the Financial Year 2005/06`, `in
+    the Financial Years 2006/07 and 2007/08`, `in the Financial Year 2008/09 and each later
+    Financial Year`."""
+    first = int(by_year[i]["from"][:4])
+    label = lambda start: f"{start}/{(start + 1) % 100:02d}"  # noqa: E731
+    if i == len(by_year) - 1:
+        if i == 0:
+            return "in any Financial Year"
+        return f"in the Financial Year {label(first)} and each later Financial Year"
+    last = int(by_year[i + 1]["from"][:4]) - 1
+    if i == 0:
+        return (
+            f"in the Financial Year {label(last)} and any earlier Financial Year"
+            if last == first
+            else f"in the Financial Years up to and including {label(last)}"
+        )
+    years = [label(y) for y in range(first, last + 1)]
+    if len(years) == 1:
+        return f"in the Financial Year {years[0]}"
+    return f"in the Financial Years {', '.join(years[:-1])} and {years[-1]}"
 
 
 def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
@@ -458,6 +492,10 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
         ranks = sorted(pool["stand_ins"], key=lambda r: pool["authority"][r])
         rows = [[_capital(b.role(r)), _either(b, r, pool["stand_ins"][r])] for r in ranks]
         s.blocks.append(Table(["Approval required from", "May be given by"], rows))
+    s.blocks.append(Para(str(b.phrases.whole_commitment())))
+    line = pool.get("unapproved_spend") or {}
+    borne = line.get("borne_by") == "partner"
+    s.blocks.append(Para(str(b.phrases.unapproved(borne)), source=_src(line) if borne else None))
     return s
 
 
@@ -489,20 +527,51 @@ def disputes(b: Builder, pool: dict[str, Any]) -> Section:
     from .document import Para
 
     s = _section(b, pool, "disputes", "Dispute resolution")
-    for i, stage in enumerate(pool["disputes"]):
+    stages = pool["disputes"]
+    if stages:
+        s.blocks.append(Para(str(b.phrases.dispute_notice())))
+    procedures = []
+    for i, stage in enumerate(stages):
         if stage["kind"] == "role":
             holder = b.role(stage["role"])
         elif stage["kind"] == "mediation":
-            holder = stage["holder"]
+            holder, procedure = mediation_words(stage["holder"])
+            procedures.append(procedure)
         else:
-            holder = "expert determination"
+            holder = "expert determination by an independent expert agreed by the Partners"
         limit = (
             count_words(stage["limit"]["count"], stage["limit"]["unit"]) if stage["limit"] else ""
         )
         officer = stage["role"] and (b.roles.get(stage["role"]) or {}).get("partner")
         text = b.phrases.stage(stage, i == 0, holder, limit, "who" if officer else "which")
         s.blocks.append(Para(str(text), source=_src(stage)))
+    for procedure in procedures[:1]:
+        s.blocks.append(Para(str(b.phrases.mediation_terms(procedure))))
+    if stages:
+        s.blocks.append(Para(str(b.phrases.final_forum(stages[-1]["kind"]))))
+        s.blocks.append(Para(str(b.phrases.performance_continues())))
     return _not_used(s)
+
+
+# Mediators whose model procedure the drafting names (`mediation by CEDR`).
+MEDIATION_PROCEDURES = {
+    "cedr": "the Model Mediation Procedure of the Centre for Effective Dispute Resolution (CEDR) "
+    "current when the dispute is referred",
+}
+
+
+def mediation_words(written: str) -> tuple[str, str]:
+    """(the stage's holder, the procedure) for `mediation` or `mediation by NAME`."""
+    name = written.removeprefix("mediation").strip().removeprefix("by").strip()
+    procedure = MEDIATION_PROCEDURES.get(name.casefold())
+    if procedure is not None:
+        return "mediation", procedure
+    if name:
+        return (
+            f"mediation by {name}",
+            f"the procedure of {name} current when the dispute is referred",
+        )
+    return "mediation", "a procedure agreed by the Partners in dispute"
 
 
 TARGET_WORDS = {

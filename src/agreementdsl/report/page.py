@@ -13,6 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from ..compile import risk_share_for
 from ..engine.run import PoolResult, RunResult, _element_parts
 from ..money import format_money, format_pounds
 from ..render.environment import environment
@@ -73,9 +74,10 @@ def _whatif_range(budget: int, outturn: int | None, ctx_kinks: list[int]) -> tup
 def _pool_view(
     result: RunResult, pool: PoolResult, data: dict[str, Any], sent: dict[Any, Sent] | None
 ) -> PoolView:
-    ir_pool = pool.pool
-    pid = ir_pool["id"]
+    pid = pool.pool["id"]
     pj = next(p for p in data["pools"] if p["pool"] == pid)
+    # the pool as the run year sees it: its risk share is the one stated for that year
+    ir_pool = {**pool.pool, "risk_share": risk_share_for(pool.pool, pj["year"])}
     kind = (pj["variance"] or {}).get("kind")
     where_budget = clause(ir_pool, "contributions", contributions_span(ir_pool, pj["year"]))
     where_risk = clause(ir_pool, "risk", risk_span(ir_pool, kind))

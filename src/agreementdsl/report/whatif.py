@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..cells import csv_text
+from ..compile import risk_share_for
 from ..engine.settlement import YearContext, no_settlement, settle
 from ..money import MoneyError, format_money, format_pounds, parse_amount, parse_money, percent_of
 
@@ -228,6 +229,7 @@ def what_if(
     20 intervals.
     """
     pool = find_pool(ir, pool_id)
+    pool = {**pool, "risk_share": risk_share_for(pool, year)}  # the one stated for that year
     if not pool["risk_share"]:
         raise WhatIfError(
             "R004", f"pool `{pool_id}` has no risk_share: nothing says who pays", None

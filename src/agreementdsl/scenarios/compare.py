@@ -208,7 +208,9 @@ def uncovered(ir: dict[str, Any], covered: set[tuple[str, ...]]) -> list[tuple[s
     missing = []
     for pool in ir["pools"]:
         pid = pool["id"]
-        waterfalls = [("", pool["risk_share"] or {})]
+        waterfalls = [("", pool["risk_share"] or {})] + [
+            (f"{y['from']} ", y["waterfall"]) for y in (pool.get("risk_share_years") or [])[1:]
+        ]
         if pool.get("exit") and pool["exit"]["waterfall"]:
             waterfalls.append(("exit ", pool["exit"]["waterfall"]))
         for label, waterfall in waterfalls:

@@ -12,6 +12,7 @@ SQL declines and the differential test holds them to it everywhere else.
 from __future__ import annotations
 
 import tempfile
+from array import array
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,10 @@ class DuckDBExecutor:
         pools = self._pools(con, sql)
         spool = self._spool(con, sql)
         days = [row[0] for row in con.execute(sql["days"].sql("duckdb")).fetchall()]
-        return Totals(pools, spool, read, read - len(rejected), rejected, days)
+        totals = Totals(pools, spool, read, read - len(rejected), rejected, days)
+        totals.suppliers, totals.supplier_names = self.suppliers, self.supplier_names
+        totals.payers, totals.payer_names = self.payers, self.payer_names
+        return totals
 
     def _fast(self, reader: LedgerReader, texts: list[str]) -> bool:
         """Whether RowExecutor.execute takes its fast path for these texts (the same tests)."""
@@ -212,15 +216,36 @@ class DuckDBExecutor:
         )
         con.execute("CREATE TABLE decisions AS SELECT * FROM decision_keys")
         con.unregister("decision_keys")
+        con.execute(
+            "CREATE TABLE suppliers AS SELECT supplier, "
+            "CAST(row_number() OVER (ORDER BY supplier) - 1 AS BIGINT) AS sid "
+            "FROM (SELECT DISTINCT COALESCE(supplier, '') AS supplier FROM spends)"
+        )
+        self.supplier_names = [
+            str(name)
+            for (name,) in con.execute("SELECT supplier FROM suppliers ORDER BY sid").fetchall()
+        ]
+        self.suppliers = array("L")
+        con.execute(
+            "CREATE TABLE payers AS SELECT who, "
+            "CAST(row_number() OVER (ORDER BY who) - 1 AS BIGINT) AS pid "
+            "FROM (SELECT DISTINCT COALESCE(who, '') AS who FROM spends)"
+        )
+        self.payer_names = [
+            str(name) for (name,) in con.execute("SELECT who FROM payers ORDER BY pid").fetchall()
+        ]
+        self.payers = array("L")
         bounds = con.execute("SELECT min(line), max(line) FROM spends").fetchone()
         if bounds is None or bounds[0] is None:
             return spool
         low, high = int(bounds[0]), int(bounds[1])
         for start in range(low, high + 1, _SPOOL_LINES):
             chunk = con.execute(
-                "SELECT s.line, s.pence, s.day, s.pool_index, d.ident FROM spends s "
+                "SELECT s.line, s.pence, s.day, s.pool_index, d.ident, u.sid, w.pid FROM spends s "
                 "JOIN decisions d ON s.pool_index = d.pool_index AND s.rule = d.rule "
                 "AND s.approved_by = d.approved_by AND s.in_plan = d.in_plan "
+                "JOIN suppliers u ON COALESCE(s.supplier, '') = u.supplier "
+                "JOIN payers w ON COALESCE(s.who, '') = w.who "
                 "WHERE s.line >= ? AND s.line < ? ORDER BY s.line",
                 [start, start + _SPOOL_LINES],
             ).fetchnumpy()
@@ -232,5 +257,7 @@ class DuckDBExecutor:
             spool.days.frombytes(ordinals.astype(np.int64).tobytes())
             spool.pool_ids.frombytes(chunk["pool_index"].astype(np.uint16).tobytes())
             spool.decisions.frombytes(chunk["ident"].astype(np.uint64).tobytes())
+            self.suppliers.frombytes(chunk["sid"].astype(np.uint64).tobytes())
+            self.payers.frombytes(chunk["pid"].astype(np.uint64).tobytes())
             spool.flush()
         return spool

@@ -248,8 +248,9 @@ class Rules:
         ).from_(exp.alias_(exp.paren(checked), "checked"))
 
     def text_field(self, name: str) -> Node:
-        """supplier or category: kept only where a condition reads it (else '' for ok rows)."""
-        if name in self.condition_fields:
+        """category: kept only where a condition reads it (else '' for ok rows); supplier:
+        always kept, for the split-order check (engine/orders.py)."""
+        if name in self.condition_fields or name == "supplier":
             return col(name)
         return exp.alias_(case([(col("ok"), lit(""))], col(name)), name)
 
@@ -391,6 +392,16 @@ class Rules:
                 whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
         return case(whens) if whens else exp.null()
 
+    def payer(self) -> Node:
+        """The spend's partner: the row's, else its element's ('' for none)."""
+        return case(
+            [
+                (exp.EQ(this=col("pool"), expression=lit(p.id)), self.field(p, "partner"))
+                for p in self.pools
+            ],
+            lit(""),
+        )
+
     def pool_index(self) -> Node:
         return case(
             [(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools]
@@ -405,6 +416,8 @@ class Rules:
                 "day",
                 "approved_by",
                 "in_plan",
+                "supplier",
+                exp.alias_(self.payer(), "who"),
                 exp.alias_(self.pool_index(), "pool_index"),
                 exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),
             )
