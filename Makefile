@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench fuzz browser postgres clean
+.PHONY: demo test test-spark lint typecheck unit bench fuzz browser postgres java clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
@@ -44,6 +44,18 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 	  echo "installing postgresql for the SQL tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+
+# Spark's tests (pytest marker `spark`, left out of `make unit`): pyspark (the `spark` extra,
+# large) and a Java runtime (Debian's openjdk-17-jre-headless, or default-jre-headless).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for Spark"; \
+	  $(SUDO) apt-get update -qq && { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+	  || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }; }
+
+test-spark: $(STAMP) java
+	$(BIN)/python -c 'import pyspark' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/pytest -m spark tests/test_engine_sql_spark.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
