@@ -69,7 +69,9 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_ledger.py
-	$(BIN)/python bench/run_sql.py
+	$(BIN)/python bench/run_sql.py \
+	  $$(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo --postgres) \
+	  $$($(BIN)/python -c 'import pyspark' 2>/dev/null && command -v java >/dev/null && echo --spark)
 
 # The long fuzz run (docs/robustness.md): FUZZ_INPUTS inputs over FUZZ_WORKERS processes. The
 # corpus and totals in build/fuzz make it resumable: run it again and it goes on from there.
