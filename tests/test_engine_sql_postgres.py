@@ -251,6 +251,44 @@ def test_bad_rows_are_rejected_alike_from_a_file_and_a_table(
     assert data["pools"] == want["pools"]
 
 
+@pytest.mark.parametrize("form", ["parquet", "jsonl", "xlsx"])
+def test_other_ledger_files_load_into_postgres_as_duckdb_reads_them(
+    pg_cluster: str, tmp_path: Path, form: str
+) -> None:
+    """Parquet, JSON Lines and a workbook given with --database: what DuckDB gives for them
+    (itself the reference's bytes for the same rows, test_engine_sql_duck.py)."""
+    ir = compile_file(HEREFORDSHIRE)
+    path = tmp_path / f"ledger.{form}"
+    if form == "parquet":
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{LEDGER}', all_varchar=true)) TO '{path}' "
+            "(FORMAT parquet)"
+        )
+        con.close()
+    elif form == "jsonl":
+        import csv
+
+        with LEDGER.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        import csv
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        with LEDGER.open(encoding="utf-8", newline="") as f:
+            for record in csv.reader(f):
+                sheet.append(record)
+        book.save(path)
+    expected = outputs(ir, path, "duckdb")
+    assert json.loads(expected[0])["rows"]["read"] == 430
+    assert pg_outputs(ir, path, database=pg_cluster) == expected
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=clauses(), ledger=ledgers(), as_of=st.sampled_from([None, date(2009, 3, 31)]))
 def test_postgres_and_the_reference_write_the_same_bytes(
