@@ -335,6 +335,7 @@ def run_cli(*args: str) -> Any:
         ("{url}?table=hfd_unnumbered&order=nope", "L105", "has no column `nope`"),
         ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),
         ("{url}?query=SELEKT%201", "L105", "syntax error"),
+        ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 rows"),
     ],
 )
 def test_a_database_ledger_that_cannot_be_read_says_why(
@@ -345,6 +346,13 @@ def test_a_database_ledger_that_cannot_be_read_says_why(
         cur.execute("CREATE TABLE IF NOT EXISTS hfd_unnumbered (seq BIGINT, date TEXT)")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS hfd_noamount (line BIGINT, date TEXT, pool TEXT, kind TEXT)"
+        )
+        cur.execute("DROP TABLE IF EXISTS hfd_nullline")
+        cur.execute(
+            "CREATE TABLE hfd_nullline AS SELECT * FROM (VALUES "
+            "(2, '2005-06-01', 'mental-health', 'spend', '1.00', 'council'), "
+            "(NULL, '2005-06-01', 'mental-health', 'spend', '2.00', 'council')) "
+            "AS t(line, date, pool, kind, amount, element)"
         )
     pg.commit()
     result = run_cli("--ledger", ledger.format(url=pg_cluster))
@@ -385,3 +393,15 @@ def test_the_cli_runs_a_table_and_a_loaded_file(pg: Any, pg_cluster: str) -> Non
     assert result.output == expected
     result = run_cli("--ledger", str(LEDGER), "--database", pg_cluster, "--format", "json")
     assert result.exit_code == 0 and result.output == expected
+
+
+@pytest.mark.parametrize("records", [1, 7])
+def test_spends_copied_back_in_small_chunks_give_the_same_bytes(
+    pg_cluster: str, monkeypatch: pytest.MonkeyPatch, records: int
+) -> None:
+    """The binary COPY of the spends read a few records at a time (chunk edges everywhere)."""
+    from agreementdsl.engine.sql import postgres as module
+
+    monkeypatch.setattr(module, "_COPY_CHUNK", module._RECORD.itemsize * records + 3)
+    ir = compile_file(HEREFORDSHIRE)
+    assert pg_outputs(ir, LEDGER, database=pg_cluster) == outputs(ir, LEDGER, "reference")
