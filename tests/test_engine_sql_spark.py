@@ -102,6 +102,11 @@ def test_the_printed_spark_sql_runs_on_spark(spark: Any) -> None:
             ("2005-06-01", True, date(2005, 6, 1)),
         ]
         assert [r[0] for r in spark.sql(statements["doubtful"]).collect()] == [3]
+        # Money stays BIGINT through a SUM, and Java's `$` is why the SQL guards its matches.
+        typed = spark.sql("SELECT typeof(pence), typeof(SUM(pence)) FROM staged GROUP BY 1")
+        assert [tuple(r) for r in typed.collect()] == [("bigint", "bigint")]
+        found = spark.sql("SELECT '12.50' || CHAR(10) RLIKE '^[0-9]{1,12}([.][0-9]{2})?$'")
+        assert found.collect()[0][0] is True
     finally:
         for name in ("raw_rows", "staged", "dates"):
             spark.catalog.dropTempView(name)

@@ -29,6 +29,7 @@ transaction is rolled back at the end: nothing is left in the database.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -205,7 +206,9 @@ class PostgresExecutor:
                         f"{_first(exc)}",
                     ) from None
         finally:
-            con.rollback()
+            # Nothing the run made is kept; if the connection is gone, so is all it made.
+            with contextlib.suppress(psycopg.Error):
+                con.rollback()
             con.close()
 
     def _run(self, con: Any, cur: Any, reader: LedgerReader) -> Totals:
