@@ -405,3 +405,30 @@ def test_spends_copied_back_in_small_chunks_give_the_same_bytes(
     monkeypatch.setattr(module, "_COPY_CHUNK", module._RECORD.itemsize * records + 3)
     ir = compile_file(HEREFORDSHIRE)
     assert pg_outputs(ir, LEDGER, database=pg_cluster) == outputs(ir, LEDGER, "reference")
+
+
+def test_auto_chooses_postgres_for_a_database_ledger_or_with_database(tmp_path: Path) -> None:
+    from agreementdsl.engine.sql.choose import EngineError, choose_engine, is_database
+
+    small = tmp_path / "small.csv"
+    small.write_text("date,pool,kind,amount\n")
+    url = "postgresql://u@127.0.0.1:5432/db?table=t"
+    assert is_database(url) and is_database("POSTGRES://h/db?table=t")
+    assert not is_database(str(small)) and not is_database("postgresql.csv")
+    assert choose_engine("auto", url) == "postgres"
+    assert choose_engine("postgres", url) == "postgres"
+    assert choose_engine("auto", small, database="postgresql://u@h/db") == "postgres"
+    assert choose_engine("auto", tmp_path / "x.parquet", database="postgresql://u@h/db") == (
+        "postgres"
+    )
+    assert choose_engine("spark", small) == "spark"
+    assert choose_engine("spark", tmp_path / "x.parquet") == "spark"
+    for engine, ledger, options in [
+        ("spark", url, {}),
+        ("reference", url, {}),
+        ("auto", url, {"sheet": "Ledger"}),
+        ("postgres", small, {}),
+        ("duckdb", small, {"database": "postgresql://u@h/db"}),
+    ]:
+        with pytest.raises(EngineError):
+            choose_engine(engine, ledger, **options)  # type: ignore[arg-type]
