@@ -328,11 +328,12 @@ def run_cli(*args: str) -> Any:
         ("{url}", "L104", "must name a table or a query"),
         ("{url}?table=hfd&query=SELECT%201", "L104", "not both"),
         ("{url}?table=a;drop", "L104", "is not a table name"),
-        ("postgresql://postgres@127.0.0.1:1/postgres?table=hfd", "L104", "cannot connect"),
+        ("postgresql://postgres:secret@127.0.0.1:1/postgres?table=hfd", "L104", "cannot connect"),
+        ("postgresql://postgres@127.0.0.1:1/postgres?password=secret&table=hfd", "L104", "***"),
         ("postgresql://postgres@127.0.0.1:port/postgres?table=hfd", "L104", "is not valid"),
         ("{url}?table=no_such_table", "L105", "has no table no_such_table"),
-        ("{url}?table=hfd_unnumbered", "L105", "no stable row numbers"),
-        ("{url}?table=hfd_unnumbered&order=nope", "L105", "has no column `nope`"),
+        ("{url}?table=err_unnumbered", "L105", "no stable row numbers"),
+        ("{url}?table=err_unnumbered&order=nope", "L105", "has no column `nope`"),
         ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),
         ("{url}?query=SELEKT%201", "L105", "syntax error"),
         ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 rows"),
@@ -342,8 +343,10 @@ def test_a_database_ledger_that_cannot_be_read_says_why(
     pg: Any, pg_cluster: str, ledger: str, code: str, words: str
 ) -> None:
     with pg.cursor() as cur:
-        cur.execute("CREATE TABLE IF NOT EXISTS hfd (line BIGINT, date TEXT)")
-        cur.execute("CREATE TABLE IF NOT EXISTS hfd_unnumbered (seq BIGINT, date TEXT)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS err_unnumbered "
+            "(seq BIGINT, date TEXT, pool TEXT, kind TEXT, amount TEXT)"
+        )
         cur.execute(
             "CREATE TABLE IF NOT EXISTS hfd_noamount (line BIGINT, date TEXT, pool TEXT, kind TEXT)"
         )
@@ -359,8 +362,9 @@ def test_a_database_ledger_that_cannot_be_read_says_why(
     assert result.exit_code == 1, result.output
     assert f"error[{code}]" in result.output and words in result.output, result.output
     assert "Traceback" not in result.output
+    assert "secret" not in result.output  # a password is never shown
     if code == "L105" and "no_such_table" in ledger:
-        assert "public.hfd" in result.output  # the hint lists the tables there are
+        assert "public.err_unnumbered" in result.output  # the hint lists the tables there are
 
 
 @pytest.mark.parametrize(

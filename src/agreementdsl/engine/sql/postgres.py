@@ -131,7 +131,9 @@ def parse_url(text: str, ledger: bool = True) -> Source:
 
 
 def _redact(text: str) -> str:
-    return re.sub(r"(://[^:/@?]*:)[^@/?]*@", r"\1***@", text)
+    """The URL with its password (`user:PASSWORD@`, `password=` or `sslpassword=`) as ***."""
+    text = re.sub(r"(://[^:/@?]*:)[^@/?]*@", r"\1***@", text)
+    return re.sub(r"([?&](?:ssl)?password=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 def _quote(name: str) -> str:
