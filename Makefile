@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench fuzz browser postgres clean
+.PHONY: demo test test-spark lint typecheck unit bench fuzz browser postgres java clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
@@ -45,6 +45,18 @@ postgres:
 	  echo "installing postgresql for the SQL tests"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
+# Spark's tests (pytest marker `spark`, left out of `make unit`): pyspark (the `spark` extra,
+# large) and a Java runtime (Debian's openjdk-17-jre-headless, or default-jre-headless).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "installing a Java runtime for Spark"; \
+	  $(SUDO) apt-get update -qq && { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+	  || DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless >/dev/null; }; }
+
+test-spark: $(STAMP) java
+	$(BIN)/python -c 'import pyspark' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/pytest -m spark tests/test_engine_sql_spark.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -57,7 +69,9 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_ledger.py
-	$(BIN)/python bench/run_sql.py
+	$(BIN)/python bench/run_sql.py \
+	  $$(ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && echo --postgres) \
+	  $$($(BIN)/python -c 'import pyspark' 2>/dev/null && command -v java >/dev/null && echo --spark)
 
 # The long fuzz run (docs/robustness.md): FUZZ_INPUTS inputs over FUZZ_WORKERS processes. The
 # corpus and totals in build/fuzz make it resumable: run it again and it goes on from there.

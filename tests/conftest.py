@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +63,56 @@ class Golden:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     return Golden(update=bool(request.config.getoption("--update-golden")))
+
+
+# ---------------------------------------------------------------- a throwaway PostgreSQL
+# Debian keeps the server tools under /usr/lib/postgresql/<version>/bin, off the PATH.
+_PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/nonexistent"))
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """initdb refuses to run as root: run the server tools as the `postgres` user then."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """A PostgreSQL cluster on 127.0.0.1 for the whole session (initdb, pg_ctl), stopped and
+    removed after it; its URL (user postgres, database postgres, trust authentication)."""
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    initdb = shutil.which("initdb") or str(_PG_BIN / "initdb")
+    pg_ctl = shutil.which("pg_ctl") or str(_PG_BIN / "pg_ctl")
+    if not Path(initdb).exists():
+        pytest.skip("PostgreSQL's initdb is not installed (Debian package postgresql)")
+    # Under /tmp itself: pytest's own temporary folders are closed to other users.
+    base = Path(tempfile.mkdtemp(prefix="agreementdsl-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    data = base / "data"
+    subprocess.run(
+        _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres"]),
+        check=True,
+        capture_output=True,
+    )
+    options = f"-h 127.0.0.1 -p {port} -k {base}"
+    subprocess.run(
+        _as_postgres(
+            [pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            _as_postgres([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), capture_output=True
+        )
+        shutil.rmtree(base, ignore_errors=True)

@@ -9,73 +9,34 @@ a PostgreSQL executor (issue 11): it proves the one tree is read alike by both e
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
+import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from agreementdsl.engine.ledger import LedgerReader
+from agreementdsl.engine.ledger import COLUMNS, LedgerError, LedgerReader, Rejected
 from agreementdsl.engine.run import _shapes
 from agreementdsl.engine.sql import sources
 from agreementdsl.engine.sql.generate import TEXTS, Rules
 from engine_support import compile_file
-from test_engine_sql_duck import HEREFORDSHIRE, LEDGER
+from test_engine_approvals import clauses, compile_clause
+from test_engine_sql_duck import HEREFORDSHIRE, LEDGER, ledgers, outputs
 
 psycopg = pytest.importorskip("psycopg")
-# Debian keeps the server tools under /usr/lib/postgresql/<version>/bin, off the PATH.
-BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/nonexistent"))
-INITDB = shutil.which("initdb") or str(BIN / "initdb")
-PG_CTL = shutil.which("pg_ctl") or str(BIN / "pg_ctl")
-
-
-def _as_postgres(args: list[str]) -> list[str]:
-    """initdb refuses to run as root: run the server tools as the `postgres` user then."""
-    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[Any]:
-    if not Path(INITDB).exists():
-        pytest.skip("PostgreSQL's initdb is not installed (Debian package postgresql)")
-    # Under /tmp itself: pytest's own temporary folders are closed to other users.
-    base = Path(tempfile.mkdtemp(prefix="agreementdsl-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-    data, port = base / "data", _free_port()
-    subprocess.run(
-        _as_postgres([INITDB, "-D", str(data), "-A", "trust", "-U", "postgres"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-h 127.0.0.1 -p {port} -k {base}"
-    subprocess.run(
-        _as_postgres(
-            [PG_CTL, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres") as con:
-            yield con
-    finally:
-        subprocess.run(
-            _as_postgres([PG_CTL, "-D", str(data), "-m", "fast", "stop"]), capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
+def postgres(pg_cluster: str) -> Iterator[Any]:
+    """A connection to the session's throwaway cluster (conftest.py)."""
+    with psycopg.connect(pg_cluster) as con:
+        yield con
 
 
 def raw_rows(ir: dict[str, Any], ledger: Path) -> list[tuple[Any, ...]]:
@@ -167,3 +128,311 @@ def test_the_same_statements_give_the_same_rows_on_postgres(postgres: Any, tmp_p
     assert got == expected
     assert any(not ok for _, ok, *_ in got["staged"])  # some rows were declined
     assert got["spends"] and got["net"]
+
+
+# ---------------------------------------------------------------- the PostgreSQL executor
+# The ledger in a table, in a query, or a file loaded with COPY: byte-identical JSON and text
+# with the reference executor on the same rows.
+
+
+@pytest.fixture(scope="module")
+def pg(pg_cluster: str) -> Iterator[Any]:
+    """A connection of this module's own, its tables in the schema `public`."""
+    with psycopg.connect(pg_cluster) as con:
+        yield con
+
+
+def pg_outputs(ir: dict[str, Any], ledger: Path | str, **options: Any) -> tuple[str, str]:
+    return outputs(ir, ledger, "postgres", **options)  # type: ignore[arg-type]
+
+
+def table_of(con: Any, ir: dict[str, Any], ledger: Path, name: str, typed: bool = False) -> None:
+    """The ledger's rows, as the reference reader reads them, in a table with a `line` column;
+    `typed` makes date a DATE and amount NUMERIC where
+    every row's text allows it."""
+    reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
+    rows = [r for r in reader if not isinstance(r, Rejected)]
+    columns = ", ".join(f'"{c}" TEXT' for c in COLUMNS)
+    with con.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute(f"CREATE TABLE {name} (line BIGINT, {columns})")
+        with cur.copy(f"COPY {name} FROM STDIN") as copy:
+            for line, texts in rows:
+                copy.write_row((line, *texts))
+        if typed:
+            cur.execute(f'ALTER TABLE {name} ALTER COLUMN "date" TYPE DATE USING "date"::date')
+            cur.execute(
+                f"ALTER TABLE {name} ALTER COLUMN amount TYPE NUMERIC(14, 2) USING amount::numeric"
+            )
+    con.commit()
+
+
+def test_the_example_ledger_gives_the_same_bytes_on_postgres(
+    pg: Any, pg_cluster: str, tmp_path: Path
+) -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    expected = outputs(ir, LEDGER, "reference")
+    assert json.loads(expected[0])["rows"]["read"] > 0
+    # A file loaded into the database with COPY.
+    assert pg_outputs(ir, LEDGER, database=pg_cluster) == expected
+    # A table with a `line` column; with an order instead; typed columns.
+    table_of(pg, ir, LEDGER, "hfd")
+    assert pg_outputs(ir, f"{pg_cluster}?table=hfd") == expected
+    assert pg_outputs(ir, f"{pg_cluster}?table=public.hfd", explain=True) == outputs(
+        ir, LEDGER, "reference", explain=True
+    )
+    with pg.cursor() as cur:
+        # Numbered by an order column (not a ledger column, so not warned of as unknown).
+        cur.execute("DROP TABLE IF EXISTS hfd_unnumbered")
+        cur.execute("CREATE TABLE hfd_unnumbered AS SELECT line * 10 AS seq, * FROM hfd")
+        cur.execute("ALTER TABLE hfd_unnumbered DROP COLUMN line")
+    pg.commit()
+    assert pg_outputs(ir, f"{pg_cluster}?table=hfd_unnumbered&order=seq") == expected
+    # Typed columns (DATE, NUMERIC) read as their text: the ledger less its two bad rows,
+    # which a DATE or NUMERIC column cannot hold (blank lines keep the other rows' numbers).
+    lines = LEDGER.read_text("utf-8").split("\n")
+    bad = [r["row"] for r in json.loads(expected[0])["rejected"]]
+    for row in bad:
+        lines[row - 1] = ""
+    good = tmp_path / "good.csv"
+    good.write_text("\n".join(lines), encoding="utf-8")
+    expected = outputs(ir, good, "reference")
+    table_of(pg, ir, good, "hfd_typed", typed=True)
+    assert pg_outputs(ir, f"{pg_cluster}?table=hfd_typed") == expected
+    # A query, percent-encoded, its rows numbered 2, 3, ... in the order it returns them: as
+    # a CSV of them with no blank lines numbers them.
+    query = quote(
+        'SELECT "date", pool, element, kind, amount, partner, approved_by, in_plan, supplier, '
+        "category FROM hfd_typed ORDER BY line"
+    )
+    dense = tmp_path / "dense.csv"
+    dense.write_text("\n".join(x for x in lines if x), encoding="utf-8")
+    assert pg_outputs(ir, f"{pg_cluster}?query={query}") == outputs(ir, dense, "reference")
+    # Nothing is left behind in the database.
+    with pg.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_class WHERE relname IN ('staged', 'spends', 'good')")
+        assert cur.fetchone()[0] == 0
+
+
+BAD_ROWS = (  # date,pool,element,kind,amount,partner,approved_by,in_plan,supplier,category,...
+    "2008-02-29,mental-health,council,spend,1.00,,mh-manager,true,,,R1,\n"
+    "2009-02-29,mental-health,council,spend,1.00,,mh-manager,true,,,R2,\n"
+    '2005-06-01,mental-health,council,spend,"-£1,250.5",,board,yes,,,R3,\n'
+    "2005-06-01,mental-health,council,spend,400.005,,board,yes,,,R4,\n"
+    "2005-06-01,mental-health,council,spend,1e3,,board,yes,,,R5,\n"
+    "2005-06-01,mental-health,council,spend,12.50\n"
+    "2005-06-01,ghost,council,spend,12.50,,board,yes,,,R6,\n"
+    "2005-06-01,mental-health,council,refund,12.50,,board,yes,,,R7,\n"
+    "2005-06-01,mental-health,council,Spend, 12.50 ,,Board,Y, S ,c ,R8,\n"
+    "2005-06-01,mental-health,nowhere,spend,12.50,,board,yes,,,R9,\n"
+    "2005-06-01,mental-health,,spend,12.50,,board,yes,,,R10,\n"
+    "2005-06-01,mental-health,council,spend,12.50,ghost,board,yes,,,R11,\n"
+    "2005-06-01,mental-health,council,spend,12.50,,board,maybe,,,R12,\n"
+)
+
+
+def test_bad_rows_are_rejected_alike_from_a_file_and_a_table(
+    pg: Any, pg_cluster: str, tmp_path: Path
+) -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER.read_text("utf-8") + BAD_ROWS, encoding="utf-8")
+    expected = outputs(ir, ledger, "reference")
+    rejected = json.loads(expected[0])["rejected"]
+    codes = {r["code"] for r in rejected}
+    assert {f"L{n:03d}" for n in range(1, 11)} <= codes, codes
+    assert pg_outputs(ir, ledger, database=pg_cluster) == expected
+    table_of(pg, ir, ledger, "hfd_bad")
+    got = pg_outputs(ir, f"{pg_cluster}?table=hfd_bad")
+    # The table holds no row of the wrong width (L010 is the file's), else the same.
+    data, want = json.loads(got[0]), json.loads(expected[0])
+    assert data["rejected"] == [r for r in want["rejected"] if r["code"] != "L010"]
+    assert data["rows"]["read"] == want["rows"]["read"] - 1
+    assert data["pools"] == want["pools"]
+
+
+@pytest.mark.parametrize("form", ["parquet", "jsonl", "xlsx"])
+def test_other_ledger_files_load_into_postgres_as_duckdb_reads_them(
+    pg_cluster: str, tmp_path: Path, form: str
+) -> None:
+    """Parquet, JSON Lines and a workbook given with --database: what DuckDB gives for them
+    (itself the reference's bytes for the same rows, test_engine_sql_duck.py)."""
+    ir = compile_file(HEREFORDSHIRE)
+    path = tmp_path / f"ledger.{form}"
+    if form == "parquet":
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{LEDGER}', all_varchar=true)) TO '{path}' "
+            "(FORMAT parquet)"
+        )
+        con.close()
+    elif form == "jsonl":
+        import csv
+
+        with LEDGER.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        import csv
+
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        with LEDGER.open(encoding="utf-8", newline="") as f:
+            for record in csv.reader(f):
+                sheet.append(record)
+        book.save(path)
+    expected = outputs(ir, path, "duckdb")
+    assert json.loads(expected[0])["rows"]["read"] == 430
+    assert pg_outputs(ir, path, database=pg_cluster) == expected
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=clauses(), ledger=ledgers(), as_of=st.sampled_from([None, date(2009, 3, 31)]))
+def test_postgres_and_the_reference_write_the_same_bytes(
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_cluster: str,
+    pg: Any,
+    rules: list[dict[str, Any]],
+    ledger: bytes,
+    as_of: date | None,
+) -> None:
+    ir = compile_clause(rules)
+    path = tmp_path_factory.mktemp("ledger") / "ledger.csv"
+    path.write_bytes(ledger)
+    expected = outputs(ir, path, "reference", as_of=as_of)
+    assert pg_outputs(ir, path, database=pg_cluster, as_of=as_of) == expected
+    if expected[0].startswith("RunError") or "L010" in expected[0] or "L015" in expected[0]:
+        return  # rows of the wrong width have no place in a table
+    try:
+        table_of(pg, ir, path, "drawn")
+    except LedgerError:
+        return
+    assert pg_outputs(ir, f"{pg_cluster}?table=drawn", as_of=as_of) == expected
+
+
+# ---------------------------------------------------------------- what cannot be read
+def run_cli(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    return CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), *args])
+
+
+@pytest.mark.parametrize(
+    ("ledger", "code", "words"),
+    [
+        ("{url}", "L104", "must name a table or a query"),
+        ("{url}?table=hfd&query=SELECT%201", "L104", "not both"),
+        ("{url}?table=a;drop", "L104", "is not a table name"),
+        ("postgresql://postgres:secret@127.0.0.1:1/postgres?table=hfd", "L104", "cannot connect"),
+        ("postgresql://postgres@127.0.0.1:1/postgres?password=secret&table=hfd", "L104", "***"),
+        ("postgresql://postgres@127.0.0.1:port/postgres?table=hfd", "L104", "is not valid"),
+        ("{url}?table=no_such_table", "L105", "has no table no_such_table"),
+        ("{url}?table=err_unnumbered", "L105", "no stable row numbers"),
+        ("{url}?table=err_unnumbered&order=nope", "L105", "has no column `nope`"),
+        ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),
+        ("{url}?query=SELEKT%201", "L105", "syntax error"),
+        ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 rows"),
+    ],
+)
+def test_a_database_ledger_that_cannot_be_read_says_why(
+    pg: Any, pg_cluster: str, ledger: str, code: str, words: str
+) -> None:
+    with pg.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS err_unnumbered "
+            "(seq BIGINT, date TEXT, pool TEXT, kind TEXT, amount TEXT)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS hfd_noamount (line BIGINT, date TEXT, pool TEXT, kind TEXT)"
+        )
+        cur.execute("DROP TABLE IF EXISTS hfd_nullline")
+        cur.execute(
+            "CREATE TABLE hfd_nullline AS SELECT * FROM (VALUES "
+            "(2, '2005-06-01', 'mental-health', 'spend', '1.00', 'council'), "
+            "(NULL, '2005-06-01', 'mental-health', 'spend', '2.00', 'council')) "
+            "AS t(line, date, pool, kind, amount, element)"
+        )
+    pg.commit()
+    result = run_cli("--ledger", ledger.format(url=pg_cluster))
+    assert result.exit_code == 1, result.output
+    assert f"error[{code}]" in result.output and words in result.output, result.output
+    assert "Traceback" not in result.output
+    assert "secret" not in result.output  # a password is never shown
+    if code == "L105" and "no_such_table" in ledger:
+        assert "public.err_unnumbered" in result.output  # the hint lists the tables there are
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--engine", "duckdb"], "runs on PostgreSQL"),
+        (["--database", "postgresql://x@127.0.0.1/db"], "not with a postgresql:// ledger"),
+    ],
+)
+def test_engine_and_database_options_that_do_not_fit_are_usage_errors(
+    args: list[str], words: str
+) -> None:
+    result = run_cli("--ledger", "postgresql://x@127.0.0.1/db?table=t", *args)
+    assert result.exit_code == 2 and words in result.output, result.output
+
+
+def test_engine_postgres_needs_a_database() -> None:
+    result = run_cli("--ledger", str(LEDGER), "--engine", "postgres")
+    assert result.exit_code == 2 and "--database URL" in result.output, result.output
+    result = run_cli("--ledger", str(LEDGER), "--database", "postgresql://x@h/db?table=t")
+    assert result.exit_code == 1 and "error[L104]" in result.output, result.output
+
+
+def test_the_cli_runs_a_table_and_a_loaded_file(pg: Any, pg_cluster: str) -> None:
+    ir = compile_file(HEREFORDSHIRE)
+    table_of(pg, ir, LEDGER, "hfd_cli")
+    expected = outputs(ir, LEDGER, "reference")[0]
+    result = run_cli("--ledger", f"{pg_cluster}?table=hfd_cli", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.output == expected
+    result = run_cli("--ledger", str(LEDGER), "--database", pg_cluster, "--format", "json")
+    assert result.exit_code == 0 and result.output == expected
+
+
+@pytest.mark.parametrize("records", [1, 7])
+def test_spends_copied_back_in_small_chunks_give_the_same_bytes(
+    pg_cluster: str, monkeypatch: pytest.MonkeyPatch, records: int
+) -> None:
+    """The binary COPY of the spends read a few records at a time (chunk edges everywhere)."""
+    from agreementdsl.engine.sql import postgres as module
+
+    monkeypatch.setattr(module, "_COPY_CHUNK", module._RECORD.itemsize * records + 3)
+    ir = compile_file(HEREFORDSHIRE)
+    assert pg_outputs(ir, LEDGER, database=pg_cluster) == outputs(ir, LEDGER, "reference")
+
+
+def test_auto_chooses_postgres_for_a_database_ledger_or_with_database(tmp_path: Path) -> None:
+    from agreementdsl.engine.sql.choose import EngineError, choose_engine, is_database
+
+    small = tmp_path / "small.csv"
+    small.write_text("date,pool,kind,amount\n")
+    url = "postgresql://u@127.0.0.1:5432/db?table=t"
+    assert is_database(url) and is_database("POSTGRES://h/db?table=t")
+    assert not is_database(str(small)) and not is_database("postgresql.csv")
+    assert choose_engine("auto", url) == "postgres"
+    assert choose_engine("postgres", url) == "postgres"
+    assert choose_engine("auto", small, database="postgresql://u@h/db") == "postgres"
+    assert choose_engine("auto", tmp_path / "x.parquet", database="postgresql://u@h/db") == (
+        "postgres"
+    )
+    assert choose_engine("spark", small) == "spark"
+    assert choose_engine("spark", tmp_path / "x.parquet") == "spark"
+    for engine, ledger, options in [
+        ("spark", url, {}),
+        ("reference", url, {}),
+        ("auto", url, {"sheet": "Ledger"}),
+        ("postgres", small, {}),
+        ("duckdb", small, {"database": "postgresql://u@h/db"}),
+    ]:
+        with pytest.raises(EngineError):
+            choose_engine(engine, ledger, **options)  # type: ignore[arg-type]

@@ -145,19 +145,28 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
 @click.argument("agreement", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--ledger",
+    "ledger_arg",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The pool's transactions: CSV, JSON Lines, Parquet or an .xlsx workbook.",
+    metavar="PATH|URL",
+    help="The pool's transactions: CSV, JSON Lines, Parquet or an .xlsx workbook, or a "
+    "PostgreSQL table or query: 'postgresql://user@host:port/db?table=NAME' (docs/engines.md).",
 )
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "reference", "duckdb"]),
+    type=click.Choice(["auto", "reference", "duckdb", "postgres", "spark"]),
     default="auto",
     show_default=True,
-    help="The executor: the reference row loop, the rules as SQL on DuckDB, or auto "
-    "(DuckDB for large ledgers, Parquet and workbooks).",
+    help="The executor: the reference row loop, the rules as SQL on DuckDB, PostgreSQL or "
+    "Spark, or auto (DuckDB for large ledgers, Parquet and workbooks; PostgreSQL for a "
+    "postgresql:// ledger or with --database).",
 )
 @click.option("--sheet", metavar="NAME", help="The workbook's sheet (default: the first).")
+@click.option(
+    "--database",
+    metavar="URL",
+    help="Load the ledger file into this PostgreSQL database (postgresql://user@host:port/db) "
+    "and run the rules there (--engine postgres).",
+)
 @click.option(
     "--disputes",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -201,7 +210,7 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
 )
 def run_command(
     agreement: Path,
-    ledger: Path,
+    ledger_arg: str,
     disputes: Path | None,
     measures: Path | None,
     year: str | None,
@@ -215,6 +224,7 @@ def run_command(
     notice_given: str | None,
     engine: str,
     sheet: str | None,
+    database: str | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
@@ -227,8 +237,15 @@ def run_command(
     from .diagnostics import format_text_report
     from .engine.output import write_json, write_text
     from .engine.run import run_ledger
+    from .engine.sql.choose import is_database
 
     day = date_option(as_of, "--as-of")
+    url = ledger_arg if is_database(ledger_arg) else None
+    ledger = Path(ledger_arg)
+    if (url or database) and (exit_on or years):
+        raise click.UsageError(
+            "--exit-on and --years read a ledger file: a ledger in PostgreSQL runs with plain `run`"
+        )
     if exit_on is None and (partner or notice_given):
         raise click.UsageError("--partner and --notice-given go with --exit-on")
     if exit_on is not None and (year or as_of or disputes or measures):
@@ -256,7 +273,7 @@ def run_command(
     with _run_errors(progress):
         result = run_ledger(
             ir,
-            ledger,
+            url or ledger,
             disputes=disputes,
             measures=measures,
             year=year,
@@ -265,6 +282,7 @@ def run_command(
             progress=progress,
             engine=engine,
             sheet=sheet,
+            database=database,
         )
     try:
         out = sys.stdout

@@ -121,16 +121,26 @@ class Executed:
 
 def execute_ledger(
     ir: dict[str, Any],
-    ledger: Path,
+    ledger: Path | str,
     progress: object = None,
     engine: str = "auto",
     sheet: str | None = None,
+    database: str | None = None,
 ) -> Executed:
     """Read and classify every row of the ledger once.
 
-    `engine` chooses the executor: "reference" (the row loop), "duckdb" (the rules as SQL) or
-    "auto" (DuckDB for large ledgers and for Parquet or workbooks); see engine/sql/choose.py.
+    `engine` chooses the executor: "reference" (the row loop), "duckdb", "postgres" or "spark"
+    (the rules as SQL) or "auto" (DuckDB for large ledgers and for Parquet or workbooks,
+    PostgreSQL for a `postgresql://` ledger or with `database`); see engine/sql/choose.py.
+    A `str` ledger is a `postgresql://…?table=…` URL; `database` is the URL of a database to
+    load a ledger file into.
     """
+    try:
+        chosen = choose_engine(engine, ledger, sheet, database)
+    except EngineError as exc:
+        raise RunError(str(exc), usage=True, hint="see docs/engines.md") from None
+    if isinstance(ledger, str):
+        return _execute_database(ir, ledger, progress)
     _regular(ledger)
     roles = frozenset(r["id"] for r in ir["roles"])
     authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
@@ -138,18 +148,37 @@ def execute_ledger(
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
     reader = LedgerReader(ledger, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
-    try:
-        chosen = choose_engine(engine, ledger, sheet)
-    except EngineError as exc:
-        raise RunError(str(exc), usage=True, hint="use --engine duckdb or auto") from None
     if chosen == "duckdb":
         from .sql.duck import DuckDBExecutor  # imported only when used: DuckDB loads slowly
 
         executor: Executor = DuckDBExecutor(ir, authorities, sheet)
+    elif chosen == "postgres":
+        from .sql.postgres import PostgresExecutor, file_source
+
+        assert database is not None
+        executor = PostgresExecutor(ir, authorities, file_source(database), sheet)
+    elif chosen == "spark":
+        from .sql.spark import SparkExecutor
+
+        executor = SparkExecutor(ir, authorities, sheet)
     else:
         executor = ParallelExecutor(RowExecutor(authorities, element_partners))
     totals = executor.execute(reader, progress)
     return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
+
+
+def _execute_database(ir: dict[str, Any], url: str, progress: object) -> Executed:
+    """A ledger in a PostgreSQL table or query (`postgresql://…?table=…`)."""
+    from .sql.postgres import PostgresExecutor, ledger_path, parse_url
+
+    source = parse_url(url)
+    roles = frozenset(r["id"] for r in ir["roles"])
+    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    reader = LedgerReader(
+        ledger_path(source), _shapes(ir), frozenset(p["id"] for p in ir["partners"])
+    )
+    totals = PostgresExecutor(ir, authorities, source).execute(reader, progress)
+    return Executed(totals, authorities, list(reader.warnings))
 
 
 def _regular(*paths: Path | None) -> None:
@@ -176,7 +205,7 @@ def parse_year(ir: dict[str, Any], label: str, option: str = "--year") -> Financ
 
 def run_ledger(
     ir: dict[str, Any],
-    ledger: Path,
+    ledger: Path | str,
     *,
     disputes: Path | None = None,
     measures: Path | None = None,
@@ -186,10 +215,12 @@ def run_ledger(
     progress: object = None,
     engine: str = "auto",
     sheet: str | None = None,
+    database: str | None = None,
 ) -> RunResult:
-    """Run the agreement's rules over a ledger file (LANGUAGE.md §3–§11)."""
+    """Run the agreement's rules over a ledger file, or a `postgresql://` ledger (LANGUAGE.md
+    §3–§11; docs/engines.md)."""
     wanted = parse_year(ir, year) if year is not None else None
-    executed = execute_ledger(ir, ledger, progress, engine, sheet)
+    executed = execute_ledger(ir, ledger, progress, engine, sheet, database)
     as_of = as_of or default_as_of(executed, wanted)
     return year_results(
         ir, executed, wanted, as_of, disputes=disputes, measures=measures, explain=explain

@@ -72,6 +72,13 @@ def matches(expression: Node, pattern: str) -> Node:
     return exp.RegexpLike(this=expression, expression=lit(pattern))
 
 
+def only(expression: Node, pattern: str, allowed: str) -> Node:
+    """An anchored match that means the same on every engine: Spark's (Java's) `$` also
+    matches before a final line break (`'12.50\n'` would pass), so the text must also hold
+    no character outside `allowed` (a bracket expression, unanchored: a search everywhere)."""
+    return both(matches(expression, pattern), exp.not_(matches(expression, f"[^{allowed}]")))
+
+
 def one_of(expression: Node, values: list[str] | tuple[str, ...]) -> Node:
     if not values:
         return exp.false()
@@ -139,7 +146,7 @@ class Rules:
             lit("31"),
         )
         return both(
-            matches(text, DATE_RE),
+            only(text, DATE_RE, "0-9-"),
             exp.NEQ(this=year, expression=lit("0000")),
             exp.Between(this=month, low=lit("01"), high=lit("12")),
             exp.GTE(this=day, expression=lit("01")),
@@ -170,7 +177,7 @@ class Rules:
             exp.Is(this=col("broken"), expression=exp.null()),
             one_of(col("pool"), [p.id for p in self.pools]),
             one_of(col("kind"), KINDS),
-            matches(col("amount_text"), AMOUNT_RE),
+            only(col("amount_text"), AMOUNT_RE, "0-9."),
             self.element_ok(),
             exp.or_(
                 exp.EQ(this=col("partner"), expression=lit("")),

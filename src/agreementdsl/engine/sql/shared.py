@@ -1,0 +1,136 @@
+"""What every SQL executor does in Python around its SQL, whatever the engine.
+
+- `decide`: a doubtful row (one the SQL declined) decided by the reference reader's own `check`,
+  so the code, message and line number of a rejected row are the reference's on every engine;
+- `judge`: each distinct (pool, rule, recorded approvers, within plan) judged once by the
+  pool's `Authority`, the reference's own matching;
+- `fill_spool`: classified spends fetched in ledger order, copied to the `ApprovalSpool`.
+
+The DuckDB executor (duck.py) does the same inline; the PostgreSQL and Spark executors use
+these, so the three agree with the reference by construction where the SQL declines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from ..approvals import Authority, Decision, FieldTuple
+from ..executor import _KINDS, _PLAN, ApprovalSpool
+from ..ledger import LedgerReader, Rejected, Txn
+
+EPOCH = date(1970, 1, 1).toordinal()
+CHECKED_TYPES = (
+    "BIGINT",
+    "DATE",
+    "VARCHAR",
+    "VARCHAR",
+    "BIGINT",
+    "VARCHAR",
+    "VARCHAR",
+    "VARCHAR",
+    "BOOLEAN",
+    "VARCHAR",
+    "VARCHAR",
+)
+
+
+def fast(reader: LedgerReader, texts: Sequence[str]) -> bool:
+    """Whether RowExecutor.execute takes its fast path for these texts (the same tests)."""
+    day, pool, kind, amount, element, partner, _, plan, _, _ = texts
+    shape = reader.pools.get(pool)
+    whole, dot, frac = amount.partition(".")
+    return not (
+        reader.parse_date(day) is None
+        or shape is None
+        or kind not in _KINDS
+        or plan not in _PLAN
+        or not (
+            whole.isdigit()
+            and whole.isascii()
+            and len(whole) < 16
+            and (not dot or (len(frac) == 2 and frac.isdigit()))
+        )
+        or (element and element not in shape.elements)
+        or (not element and kind == "spend" and shape.requires_element)
+        or (partner and partner not in reader.partners)
+    )
+
+
+def decide(
+    reader: LedgerReader, doubtful: Iterable[Sequence[Any]], width: int
+) -> tuple[list[Rejected], list[Txn]]:
+    """The doubtful rows (line, broken, the ten texts) as the reference reader decides them."""
+    rejected: list[Rejected] = []
+    checked: list[Txn] = []
+    for line, broken, *texts in doubtful:
+        if broken is not None:
+            message = f"the row has {broken} fields but the header has {width}"
+            rejected.append(Rejected(int(line), "L010", message))
+            continue
+        result = reader.check(int(line), *texts)
+        if isinstance(result, Rejected):
+            rejected.append(result)
+        elif fast(reader, texts):
+            # The reference reads this row on its fast path, where conditions see supplier
+            # and category as written (its careful path strips them).
+            checked.append(result._replace(supplier=texts[8], category=texts[9]))
+        else:
+            checked.append(result)
+    return rejected, checked
+
+
+def checked_tuple(t: Txn) -> tuple[Any, ...]:
+    """A row the reference reader accepted, in the column order of `checked_rows`."""
+    return (
+        t.row,
+        t.day,
+        t.pool,
+        t.kind,
+        t.amount,
+        t.element,
+        t.partner,
+        ";".join(t.approved_by),
+        t.in_plan,
+        t.supplier,
+        t.category,
+    )
+
+
+def judge(
+    authorities: dict[str, Authority],
+    spool: ApprovalSpool,
+    keys: Iterable[Sequence[Any]],
+) -> list[tuple[int, int, str, bool, int]]:
+    """Each distinct (pool index, rule, approved_by, in_plan) judged once; the keys with the
+    decision's id in the spool's table."""
+    names = list(authorities)
+    out = []
+    for pool_index, rule_number, approved_by, in_plan in keys:
+        authority = authorities[names[int(pool_index)]]
+        rule = authority.rules[int(rule_number) - 1] if rule_number else None
+        recorded = tuple(a.strip() for a in approved_by.split(";") if a.strip())
+        decision: Decision = authority.judge(rule, recorded)
+        fields: FieldTuple = ()
+        out.append(
+            (int(pool_index), int(rule_number), approved_by, bool(in_plan), len(spool.table))
+        )
+        spool.table.append((decision, fields, bool(in_plan)))
+    return out
+
+
+def fill_spool(spool: ApprovalSpool, chunk: Sequence[Sequence[Any]]) -> None:
+    """Rows (line, pence, day ordinal since 1970-01-01, pool index, decision id), in line
+    order, appended to the spool."""
+    if not chunk:
+        return
+    columns = np.array(chunk, dtype=np.int64).T
+    spool.rows.frombytes(columns[0].tobytes())
+    spool.amounts.frombytes(columns[1].tobytes())
+    spool.days.frombytes((columns[2] + EPOCH).tobytes())
+    spool.pool_ids.frombytes(columns[3].astype(np.uint16).tobytes())
+    spool.decisions.frombytes(columns[4].astype(np.uint64).tobytes())
+    spool.flush()
