@@ -258,10 +258,10 @@ def test_plain_csv_rows_keep_their_line_numbers(tmp_path: Path, lines: list[str]
 def test_a_large_ledger_works_in_a_database_file_with_the_same_result(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agreementdsl.engine.sql import duck
+    from agreementdsl.engine.sql import duck, spool
 
     monkeypatch.setattr(duck, "_FILE_BYTES", 0)
-    monkeypatch.setattr(duck, "_SPOOL_LINES", 7)  # many chunks copied to the spool
+    monkeypatch.setattr(spool, "_LINES", 7)  # many chunks handed over from the spends table
     same(compile_file(HEREFORDSHIRE), LEDGER)
 
 
