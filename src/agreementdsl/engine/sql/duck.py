@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
 from ..executor import _KINDS, _PLAN, PoolTotals, Totals
@@ -206,18 +207,11 @@ class DuckDBExecutor:
         dates: list[tuple[str, int]],
     ) -> None:
         """The judged keys and the good dates, for the spool to read the spends with."""
-        con.execute(
-            "CREATE TABLE decision_keys (pool_index BIGINT, rule BIGINT, approved_by VARCHAR, "
-            "in_plan BOOLEAN, ident BIGINT)"
-        )
-        con.execute("CREATE TABLE good_dates (date_text VARCHAR, ordinal BIGINT)")
-        if keys:
-            con.executemany(
-                "INSERT INTO decision_keys VALUES (?, ?, ?, ?, ?)",
-                [(*k, ident) for k, ident in keys.items()],
-            )
-        if dates:
-            con.executemany("INSERT INTO good_dates VALUES (?, ?)", dates)
+        columns = list(zip(*[(*k, ident) for k, ident in keys.items()], strict=True)) or [()] * 5
+        _table(con, "decision_keys", ("pool_index", "rule", "approved_by", "in_plan", "ident"),
+               columns, (np.int64, np.int64, object, bool, np.int64))  # fmt: skip
+        columns = list(zip(*dates, strict=True)) or [(), ()]
+        _table(con, "good_dates", ("date_text", "ordinal"), columns, (object, np.int64))
 
     def _doubtful(
         self,
@@ -232,9 +226,7 @@ class DuckDBExecutor:
         days: set[int],
     ) -> None:
         """The rows the SQL declined, decided by the reference reader's `check`."""
-        con.execute("CREATE TABLE bad_dates (date_text VARCHAR)")
-        if bad_dates:
-            con.executemany("INSERT INTO bad_dates VALUES (?)", [(t,) for t in bad_dates])
+        _table(con, "bad_dates", ("date_text",), [bad_dates], (object,))
         texts = ", ".join(TEXTS)
         names = list(self.authorities)
         found = con.execute(
@@ -303,6 +295,20 @@ class DuckDBExecutor:
             or (not element and kind == "spend" and shape.requires_element)
             or (partner and partner not in reader.partners)
         )
+
+
+def _table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    names: tuple[str, ...],
+    columns: list[Any],
+    types: tuple[Any, ...],
+) -> None:
+    """A small table from Python columns, handed over as numpy arrays (no row-by-row insert)."""
+    data = {n: np.array(list(c), dtype=t) for n, c, t in zip(names, columns, types, strict=True)}
+    con.register(f"{name}_data", data)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_data")
+    con.unregister(f"{name}_data")
 
 
 def _iso_ordinal(text: str) -> int | None:

@@ -60,10 +60,8 @@ class DuckSpool(ApprovalSpool):
     def _materialise(self) -> tuple[int, int] | None:
         if self._bounds is None:
             self.con.execute(f"CREATE TABLE spends AS {self.spends_sql}")
-            found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchone()
-            self._bounds = (
-                (int(found[0]), int(found[1])) if found and found[0] is not None else (0, -1)
-            )
+            found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchall()[0]
+            self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
         return self._bounds
 
     def columns(self) -> Iterator[list[array[int]]]:
