@@ -180,6 +180,12 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
+@click.option(
+    "--approvals",
+    type=click.Choice(["all", "breaches"]),
+    help="Which spends to list: every one, or those breaching delegated authority "
+    "(default: breaches for text, all for JSON).",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when any row is rejected.")
 @click.option(
     "--years",
@@ -215,6 +221,7 @@ def run_command(
     notice_given: str | None,
     engine: str,
     sheet: str | None,
+    approvals: str | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
@@ -239,6 +246,8 @@ def run_command(
         raise click.UsageError(
             "--years runs each year in turn: drop --year, --exit-on, --disputes and --measures"
         )
+    if approvals is not None and (years is not None or exit_on is not None):
+        raise click.UsageError("--approvals goes with a run of one year: drop --years or --exit-on")
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -252,7 +261,7 @@ def run_command(
     if years is not None:
         _run_years(ir, ledger, years, day, fmt, explain, strict)
         return
-    progress: _Progress | None = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    progress = _Progress(ledger, fmt)
     with _run_errors(progress):
         result = run_ledger(
             ir,
@@ -268,10 +277,11 @@ def run_command(
         )
     try:
         out = sys.stdout
+        listed = approvals or ("all" if fmt == "json" else "breaches")
         if fmt == "json":
-            write_json(result, out)
+            write_json(result, out, listed)
         else:
-            write_text(result, out, click.style if out.isatty() else None)
+            write_text(result, out, click.style if out.isatty() else None, listed)
     finally:
         result.close()
     sys.exit(1 if strict and result.rejected else 0)
@@ -344,7 +354,7 @@ def _run_years(
 ) -> None:
     from .engine.years import run_years, write_years_json, write_years_text
 
-    progress = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    progress = _Progress(ledger, fmt)
     with _run_errors(progress):
         result = run_years(ir, ledger, years, as_of=as_of, explain=explain, progress=progress)
     try:
@@ -358,20 +368,83 @@ def _run_years(
 
 
 class _Progress:
-    """Rows read so far, on standard error, for ledgers big enough to take a while."""
+    """A progress bar on standard error (tqdm) for a run that takes more than a couple of
+    seconds: only when standard error is a terminal, and never with --format json.
 
-    def __init__(self, ledger: Path) -> None:
-        self.show = sys.stderr.isatty() and ledger.is_file() and ledger.stat().st_size > 8_000_000
-        self.rows = 0
+    Executors report rows read (`update`) or, when they cannot count rows as they go (DuckDB),
+    the fraction of the ledger done (`fraction`). AGREEMENTDSL_PROGRESS_DELAY sets the seconds
+    before the bar appears (default 2)."""
+
+    def __init__(self, ledger: Path, fmt: str = "text") -> None:
+        self.bar: Any = None
+        self.total = 0
+        if fmt != "text" or not sys.stderr.isatty():
+            return
+        import os
+        import shutil
+
+        from tqdm import tqdm
+
+        try:
+            delay = float(os.environ.get("AGREEMENTDSL_PROGRESS_DELAY", "2"))
+        except ValueError:
+            delay = 2.0
+        self.total = _estimated_rows(ledger)
+        self.bar = tqdm(
+            total=self.total or None,
+            desc="reading ledger",
+            unit=" rows",
+            unit_scale=True,
+            delay=delay,
+            file=sys.stderr,
+            leave=False,
+            # a terminal that reports no size (a bare pty) gets 80x24, not a hidden bar
+            ncols=min(100, shutil.get_terminal_size().columns),
+            nrows=shutil.get_terminal_size().lines,
+        )
+        # Redrawn every half second once the delay has passed, so that a run whose executor
+        # reports nothing for a while (the parallel row loop, a long SQL statement) shows it.
+        import threading
+
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, args=(delay,), daemon=True)
+        self._ticker.start()
+
+    def _tick(self, delay: float) -> None:
+        if self._stop.wait(delay):
+            return
+        while not self._stop.is_set():
+            bar = self.bar
+            if bar is not None:
+                bar.refresh()
+            self._stop.wait(0.5)
 
     def update(self, rows: int) -> None:
-        self.rows += rows
-        if self.show:
-            click.echo(f"\rreading ledger: {self.rows:,} rows", err=True, nl=False)
+        if self.bar is not None:
+            self.bar.update(rows)
+
+    def fraction(self, done: float) -> None:
+        if self.bar is not None and self.total:
+            self.bar.update(max(0, int(done * self.total) - self.bar.n))
 
     def done(self) -> None:
-        if self.show and self.rows:
-            click.echo(f"\rread {self.rows:,} rows" + " " * 10, err=True)
+        if self.bar is not None:
+            self._stop.set()
+            self._ticker.join()
+            self.bar.close()
+            self.bar = None
+
+
+def _estimated_rows(ledger: Path) -> int:
+    """Rows in a ledger file, guessed from its size and its first 64 KiB (0: not known)."""
+    try:
+        size = ledger.stat().st_size
+        with ledger.open("rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return 0
+    lines = head.count(b"\n")
+    return max(1, size * lines // len(head)) if lines and head else 0
 
 
 @main.command("render")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import threading
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,7 @@ from ..executor import _KINDS, _PLAN, PoolTotals, Totals
 from ..ledger import LedgerReader, Rejected
 from . import sources
 from .generate import TEXTS, Rules
-from .spool import FIRST, DuckSpool
+from .spool import DuckSpool
 
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FILE_BYTES = 8 << 20  # from this size of ledger DuckDB works in a database file
@@ -58,19 +59,25 @@ class DuckDBExecutor:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             con.execute(f"SET temp_directory = '{work}'")
             # The connection and its folder now belong to the spool, closed with the result.
-            return self._run(con, reader, work)
+            return self._run(con, reader, work, progress)
         except BaseException:
             con.close()
             shutil.rmtree(work, ignore_errors=True)
             raise
 
-    def _run(self, con: duckdb.DuckDBPyConnection, reader: LedgerReader, work: str) -> Totals:
+    def _run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        reader: LedgerReader,
+        work: str,
+        progress: object = None,
+    ) -> Totals:
         sql = self.rules.statements()
         staged = f"CREATE VIEW staged AS {sql['staged'].sql('duckdb')}"
         rejected, width = sources.load(con, reader, self.sheet)
         try:
             con.execute(staged)
-            groups = con.execute(self._pass()).fetchall()
+            groups = _watched(con, self._pass(), progress)
             if sources.rejected_widths(con):
                 # A row of the wrong width: read the file by lines so every number is right.
                 con.execute("DROP VIEW staged")
@@ -94,7 +101,6 @@ class DuckDBExecutor:
         spool_table: list[tuple[Decision, FieldTuple, bool]] = []
         days: set[int] = set()
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
-        first: dict[tuple[int, int, int], list[tuple[int, int]]] = defaultdict(list)
         for group in groups:
             ok, index, kind, element, partner, text, approvers, plan, rule, line, pence, n = group[
                 :12
@@ -119,7 +125,6 @@ class DuckDBExecutor:
                     if ident is None:
                         ident = keys[key] = self._judge(spool_table, *key)
                     counts[(index, ordinal, ident)] += n
-                    first[(index, ordinal, ident)].extend(zip(group[12], group[13], strict=True))
             elif kind == "income":
                 totals.element_net[(element, day)] -= pence
             elif kind == "forecast":
@@ -136,7 +141,8 @@ class DuckDBExecutor:
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
         spool = DuckSpool(names, con, work, self._spends(), counts, checked)
-        spool.first = {k: sorted(v)[:FIRST] for k, v in first.items()}
+        spool.keys, spool.dates = keys, dict(good)
+        spool.candidates = self._candidates()
         spool.table.extend(spool_table)
         return Totals(
             pools,
@@ -156,8 +162,7 @@ class DuckDBExecutor:
         spend = "ok AND kind = 'spend' AND pence > 0"
         return f"""
         SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
-               forecast_line, sum(pence) AS pence, count(*) AS n,
-               min(line, {FIRST}) AS first_lines, arg_min(pence, line, {FIRST}) AS first_pence
+               forecast_line, sum(pence) AS pence, count(*) AS n
         FROM (SELECT ok,
                 CASE WHEN ok THEN {pool_index} END AS pool_index,
                 CASE WHEN ok THEN kind END AS kind,
@@ -168,7 +173,7 @@ class DuckDBExecutor:
                 CASE WHEN {spend} THEN in_plan END AS in_plan,
                 CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
                 CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
-                pence, line
+                pence
               FROM staged)
         GROUP BY ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
                  forecast_line"""
@@ -184,6 +189,15 @@ class DuckDBExecutor:
         JOIN good_dates d ON s.date_text = d.date_text
         JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule
              AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan"""
+
+    def _candidates(self) -> str:
+        """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)."""
+        rules = self.rules
+        return f"""
+        SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan
+        FROM (SELECT line, pence, date_text, {rules.pool_index().sql("duckdb")} AS pool_index,
+                     approved_by, in_plan, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
+              FROM staged WHERE ok AND kind = 'spend' AND pence > 0)"""
 
     def _judge(
         self,
@@ -295,6 +309,32 @@ class DuckDBExecutor:
             or (not element and kind == "spend" and shape.requires_element)
             or (partner and partner not in reader.partners)
         )
+
+
+def _watched(con: duckdb.DuckDBPyConnection, sql: str, progress: object) -> list[Any]:
+    """Run the pass, telling `progress.fraction` how far DuckDB has got (polled from a thread:
+    the statement itself reports nothing until it ends)."""
+    report = getattr(progress, "fraction", None)
+    if report is None:
+        return con.execute(sql).fetchall()
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar would go to stdout
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.25):
+            done = con.query_progress()
+            if done >= 0:
+                report(done / 100)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        stop.set()
+        watcher.join()
+        report(1.0)
 
 
 def _table(

@@ -5,7 +5,7 @@ recorded approvers, within plan) once; no spend is copied out of DuckDB for the 
 spool answers what the outputs ask of the reference's `ApprovalSpool`:
 
 - `tally` (the text summary): the counts come from the pass's groups, and only the first few
-  breaches are read from the ledger again (a scan with a LIMIT);
+  breaches are read from the ledger again (one filtered scan with a top-N);
 - `columns` / `records` / iteration (the JSON contract's every approval): the spends are written
   once to a narrow table of integers, then handed over a chunk of lines at a time, in row order.
 
@@ -29,7 +29,6 @@ from ..executor import _TYPES, ApprovalSpool, Classified
 from ..summary import Tally
 
 _LINES = 1 << 19  # ledger lines per chunk handed over
-FIRST = 20  # the first spends of each group the executor's pass keeps (the text lists 20)
 
 
 class DuckSpool(ApprovalSpool):
@@ -54,12 +53,19 @@ class DuckSpool(ApprovalSpool):
         self.checked = sorted(checked)
         self.count = sum(counts.values()) + len(checked)
         self._bounds: tuple[int, int] | None = None
-        # (pool index, day ordinal, ident) -> its first FIRST spends, (line, pence) in order
-        self.first: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        # For `tally`: (pool index, rule, approvers, within plan) -> decision id, the good
+        # dates (text -> ordinal), and the SQL of every spend with those keys.
+        self.keys: dict[tuple[int, int, str, bool], int] = {}
+        self.dates: dict[str, int] = {}
+        self.candidates = ""
 
     def _materialise(self) -> tuple[int, int] | None:
         if self._bounds is None:
+            # Written in any order (keeping insertion order costs memory at 10M rows); each chunk
+            # below is read back in line order.
+            self.con.execute("SET preserve_insertion_order = false")
             self.con.execute(f"CREATE TABLE spends AS {self.spends_sql}")
+            self.con.execute("SET preserve_insertion_order = true")
             found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchall()[0]
             self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
         return self._bounds
@@ -97,24 +103,36 @@ class DuckSpool(ApprovalSpool):
         spends += sum(1 for c in self.checked if c[3] == index and first <= c[2] <= last)
         breaches += len(mine)
         found: list[tuple[int, int, int, int, int]] = list(mine[:keep])
-        wanted = [i for i, b in enumerate(breaching) if b]
-        if keep <= FIRST:  # the pass kept enough of each group's first spends
-            found += [
-                (line, pence, ordinal, pool_index, ident)
-                for (pool_index, ordinal, ident), kept in self.first.items()
-                if pool_index == index and first <= ordinal <= last and breaching[ident]
-                for line, pence in kept
-            ]
-        elif keep and breaches > len(mine) and wanted:
-            found += self.con.execute(
-                f"SELECT line, pence, day, pool_index, ident FROM ({self.spends_sql}) "
-                f"WHERE pool_index = ? AND day BETWEEN ? AND ? "
-                f"AND ident IN ({', '.join(map(str, wanted))}) ORDER BY line LIMIT ?",
-                [index, first, last, keep],
-            ).fetchall()
+        if keep and breaches > len(mine):
+            found += self._first_breaches(index, first, last, breaching, keep)
         found.sort()
         kept = tuple(self._classified(*c) for c in found[:keep])
         return Tally(spends, breaches, kept)
+
+    def _first_breaches(
+        self, index: int, first: int, last: int, breaching: list[bool], keep: int
+    ) -> list[tuple[int, int, int, int, int]]:
+        """The pool's first `keep` breaches the SQL read: one filtered scan with a top-N (an
+        ORDER BY: DuckDB does not promise a LIMIT alone keeps the first rows of a file)."""
+        keys = [k for k, ident in self.keys.items() if k[0] == index and breaching[ident]]
+        days = [t for t, o in self.dates.items() if first <= o <= last]
+        if not keys or not days:
+            return []
+        params: list[object] = [index, *days]
+        tests = []
+        for _, rule, approvers, in_plan in keys:
+            tests.append("(rule = ? AND approved_by = ? AND in_plan = ?)")
+            params += [rule, approvers, in_plan]
+        rows = self.con.execute(
+            f"SELECT line, pence, date_text, rule, approved_by, in_plan FROM ({self.candidates}) "
+            f"WHERE pool_index = ? AND date_text IN ({', '.join('?' * len(days))}) "
+            f"AND ({' OR '.join(tests)}) ORDER BY line LIMIT {int(keep)}",
+            params,
+        ).fetchall()
+        return [
+            (line, pence, self.dates[text], index, self.keys[(index, rule, approvers, in_plan)])
+            for line, pence, text, rule, approvers, in_plan in rows
+        ]
 
     def _classified(self, row: int, pence: int, ordinal: int, pool: int, ident: int) -> Classified:
         decision, fields, in_plan = self.table[ident]
