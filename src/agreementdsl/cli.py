@@ -181,6 +181,14 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
 )
 @click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
 @click.option(
+    "--explain-row",
+    "explain_row",
+    type=int,
+    metavar="N",
+    help="Show the working of ledger row N (its physical line): how it was read, the rule "
+    "that applies, who may approve, the decision; from the reference executor.",
+)
+@click.option(
     "--approvals",
     type=click.Choice(["all", "breaches"]),
     help="Which spends to list: every one, or those breaching delegated authority "
@@ -222,6 +230,7 @@ def run_command(
     engine: str,
     sheet: str | None,
     approvals: str | None,
+    explain_row: int | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
@@ -248,6 +257,10 @@ def run_command(
         )
     if approvals is not None and (years is not None or exit_on is not None):
         raise click.UsageError("--approvals goes with a run of one year: drop --years or --exit-on")
+    if explain_row is not None and (years is not None or exit_on is not None):
+        raise click.UsageError(
+            "--explain-row goes with a run of one year: drop --years or --exit-on"
+        )
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -275,13 +288,23 @@ def run_command(
             engine=engine,
             sheet=sheet,
         )
+    working = None
+    if explain_row is not None:
+        from .engine.rowexplain import explain_row as explain_one
+
+        with _run_errors():
+            working = explain_one(ir, ledger, explain_row, sheet)
     try:
         out = sys.stdout
         listed = approvals or ("all" if fmt == "json" else "breaches")
         if fmt == "json":
-            write_json(result, out, listed)
+            write_json(result, out, listed, working.to_json() if working else None)
         else:
             write_text(result, out, click.style if out.isatty() else None, listed)
+            if working is not None:
+                from .engine.rowexplain import write_row_text
+
+                write_row_text(working, out)
     finally:
         result.close()
     sys.exit(1 if strict and result.rejected else 0)

@@ -133,7 +133,12 @@ def _brought_forward(pool: PoolResult) -> dict[str, Any]:
     }
 
 
-def write_json(result: RunResult, out: IO[str], approvals: str = "all") -> None:
+def write_json(
+    result: RunResult,
+    out: IO[str],
+    approvals: str = "all",
+    explain_row: dict[str, object] | None = None,
+) -> None:
     """One JSON object; approvals are streamed from the spool so memory stays flat.
 
     `approvals` is "all" (every spend, the contract of LANGUAGE.md §11) or "breaches" (only
@@ -194,6 +199,8 @@ def write_json(result: RunResult, out: IO[str], approvals: str = "all") -> None:
     out.write("\n  ]")
     if result.outcomes is not None:
         out.write(f',\n  "outcomes": {dumps(result.outcomes, ensure_ascii=False)}')
+    if explain_row is not None:  # run --explain-row N
+        out.write(f',\n  "explain_row": {dumps(explain_row, ensure_ascii=False)}')
     out.write("\n}\n")
 
 
