@@ -142,7 +142,7 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
 
 
 @main.command("run")
-@click.argument("agreement", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("agreement", type=click.Path(path_type=Path))
 @click.option(
     "--ledger",
     required=True,
@@ -234,6 +234,9 @@ def run_command(
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
 
+    AGREEMENT may be a folder: every agreement in it (its .yaml files but *.test.yaml) runs
+    over the one ledger, read once, each pool's rows going to the agreement that has the pool.
+
     Exit status: 0 results printed (rejected rows included), 1 the run cannot give results (the
     agreement has errors, a required column is missing, a file cannot be read) or --strict met a
     rejected row, 2 usage error.
@@ -261,6 +264,14 @@ def run_command(
         raise click.UsageError(
             "--explain-row goes with a run of one year: drop --years or --exit-on"
         )
+    if agreement.is_dir():
+        if years or exit_on or disputes or measures or explain_row is not None:
+            raise click.UsageError(
+                "a folder of agreements runs one year of each: drop --years, --exit-on, "
+                "--disputes, --measures and --explain-row"
+            )
+        _run_many(agreement, ledger, year, day, fmt, explain, strict, engine, sheet, approvals)
+        return
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -308,6 +319,56 @@ def run_command(
     finally:
         result.close()
     sys.exit(1 if strict and result.rejected else 0)
+
+
+def _run_many(
+    folder: Path,
+    ledger: Path,
+    year: str | None,
+    as_of: date | None,
+    fmt: str,
+    explain: bool,
+    strict: bool,
+    engine: str,
+    sheet: str | None,
+    approvals: str | None,
+) -> None:
+    """`run FOLDER --ledger L`: every agreement in the folder over one ledger, read once."""
+    from .api import load
+    from .compile import compile_agreement
+    from .diagnostics import format_text_report
+    from .engine.multi import agreement_files, run_many, write_many_json, write_many_text
+
+    irs: dict[str, Any] = {}
+    broken = 0
+    for path in agreement_files(folder):
+        loaded = load(path)
+        if loaded.errors or loaded.agreement is None or loaded.source is None:
+            sources = {loaded.path: loaded.source} if loaded.source else {}
+            click.echo(format_text_report(loaded.errors, sources), err=True)
+            click.echo(f"cannot run {path}: it has {len(loaded.errors)} error(s)", err=True)
+            broken += 1
+            continue
+        irs[path.name] = compile_agreement(loaded.agreement, loaded.source.text)
+    if broken:
+        sys.exit(1)
+    progress = _Progress(ledger, fmt)
+    with _run_errors(progress):
+        many = run_many(
+            irs, ledger, year=year, as_of=as_of, explain=explain, progress=progress,
+            engine=engine, sheet=sheet,
+        )  # fmt: skip
+    try:
+        listed = approvals or ("all" if fmt == "json" else "breaches")
+        if fmt == "json":
+            write_many_json(many, sys.stdout, listed)
+        else:
+            style = click.style if sys.stdout.isatty() else None
+            write_many_text(many, sys.stdout, style, listed)
+    finally:
+        many.close()
+    rejected = len(many.totals.rejected)
+    sys.exit(1 if strict and rejected else 0)
 
 
 @contextmanager

@@ -117,15 +117,19 @@ def execute_ledger(
     progress: object = None,
     engine: str = "auto",
     sheet: str | None = None,
+    authorities: dict[str, Authority] | None = None,
 ) -> Executed:
     """Read and classify every row of the ledger once.
 
     `engine` chooses the executor: "reference" (the row loop), "duckdb" (the rules as SQL) or
     "auto" (DuckDB for large ledgers and for Parquet or workbooks); see engine/sql/choose.py.
+    `authorities` (pool id -> Authority) stands in for those the IR's roles give (engine/multi.py:
+    several agreements' pools, each judged with its own agreement's roles).
     """
     _regular(ledger)
-    roles = frozenset(r["id"] for r in ir["roles"])
-    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    if authorities is None:
+        roles = frozenset(r["id"] for r in ir["roles"])
+        authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
     element_partners = {
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
