@@ -2,11 +2,13 @@
 
 It stands behind the same `Executor` interface as the reference RowExecutor and leaves the same
 `Totals`, so the analysis, settlement and the JSON contract that follow are shared code. The SQL
-(generate.py) validates and parses the rows it can be sure of, aggregates by pool, element and
-day, and picks each spend's rule; the rows it is not sure of go through the reference reader's
-`check`, and each distinct (pool, rule, recorded approvers, within plan) is judged once by the
-pool's `Authority`, as the reference does, so both executors agree by construction where the
-SQL declines and the differential test holds them to it everywhere else.
+(generate.py) validates and parses the rows it can be sure of and picks each spend's rule; here
+it runs as one aggregating pass over the ledger (nothing written per row), summing the usable
+rows by pool, kind, element, partner, date and, for spends, rule, recorded approvers and within
+plan. The rows it is not sure of go through the reference reader's `check`, and each distinct
+(pool, rule, recorded approvers, within plan) is judged once by the pool's `Authority`, as the
+reference does, so both executors agree by construction where the SQL declines and the
+differential test holds them to it everywhere else. The spends stay in DuckDB (spool.py).
 """
 
 from __future__ import annotations
@@ -101,10 +103,20 @@ class DuckDBExecutor:
         spool_table: list[tuple[Decision, FieldTuple, bool]] = []
         days: set[int] = set()
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
-        for group in groups:
-            ok, index, kind, element, partner, text, approvers, plan, rule, line, pence, n = group[
-                :12
-            ]
+        for (
+            ok,
+            index,
+            kind,
+            element,
+            partner,
+            text,
+            approvers,
+            plan,
+            rule,
+            line,
+            pence,
+            n,
+        ) in groups:
             read += n
             if not ok:
                 doubtful += n
@@ -140,9 +152,8 @@ class DuckDBExecutor:
             totals.forecasts.sort(key=lambda f: f[1])
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
-        spool = DuckSpool(names, con, work, self._spends(), counts, checked)
+        spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
         spool.keys, spool.dates = keys, dict(good)
-        spool.candidates = self._candidates()
         spool.table.extend(spool_table)
         return Totals(
             pools,
@@ -177,18 +188,6 @@ class DuckDBExecutor:
               FROM staged)
         GROUP BY ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
                  forecast_line"""
-
-    def _spends(self) -> str:
-        """Every spend above zero the SQL read: line, pence, day ordinal, pool index, decision."""
-        rules = self.rules
-        return f"""
-        SELECT s.line, s.pence, d.ordinal AS day, s.pool_index, k.ident
-        FROM (SELECT line, pence, date_text, {rules.pool_index().sql("duckdb")} AS pool_index,
-                     approved_by, in_plan, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
-              FROM staged WHERE ok AND kind = 'spend' AND pence > 0) s
-        JOIN good_dates d ON s.date_text = d.date_text
-        JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule
-             AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan"""
 
     def _candidates(self) -> str:
         """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)."""

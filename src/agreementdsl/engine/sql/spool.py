@@ -39,32 +39,33 @@ class DuckSpool(ApprovalSpool):
         pools: list[str],
         con: duckdb.DuckDBPyConnection,
         work: str,
-        spends_sql: str,
+        candidates: str,
         counts: dict[tuple[int, int, int], int],
         checked: list[tuple[int, int, int, int, int]],
     ) -> None:
         super().__init__(pools)
         self.con = con
         self.work = work
-        # SELECT line, pence, day (ordinal), pool_index, ident of every spend the SQL read, in
-        # no particular order; `checked` holds the same for the rows the reference reader read.
-        self.spends_sql = spends_sql
+        # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan of every spend
+        # the SQL read; `checked` holds (line, pence, day ordinal, pool index, decision id) of
+        # the spends the reference reader read.
+        self.candidates = candidates
         self.counts = counts  # (pool index, day ordinal, ident) -> spends the SQL read
         self.checked = sorted(checked)
         self.count = sum(counts.values()) + len(checked)
         self._bounds: tuple[int, int] | None = None
-        # For `tally`: (pool index, rule, approvers, within plan) -> decision id, the good
-        # dates (text -> ordinal), and the SQL of every spend with those keys.
+        # For `tally`: (pool index, rule, approvers, within plan) -> decision id, and the good
+        # dates (text -> ordinal); the same as the tables decision_keys and good_dates.
         self.keys: dict[tuple[int, int, str, bool], int] = {}
         self.dates: dict[str, int] = {}
-        self.candidates = ""
 
     def _materialise(self) -> tuple[int, int] | None:
         if self._bounds is None:
-            # Written in any order (keeping insertion order costs memory at 10M rows); each chunk
-            # below is read back in line order.
+            # Written in any order (keeping insertion order costs memory at 10M rows), and with
+            # no join (a join over the ledger's scan is slower than the scan and the write
+            # together); each chunk below is joined to its decision and read back in line order.
             self.con.execute("SET preserve_insertion_order = false")
-            self.con.execute(f"CREATE TABLE spends AS {self.spends_sql}")
+            self.con.execute(f"CREATE TABLE spends AS {self.candidates}")
             self.con.execute("SET preserve_insertion_order = true")
             found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchall()[0]
             self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
@@ -77,8 +78,11 @@ class DuckSpool(ApprovalSpool):
         pending = list(self.checked)
         for start in range(low, high + 1, _LINES) if high >= low else ():
             chunk = self.con.execute(
-                "SELECT line, pence, day, pool_index, ident FROM spends "
-                "WHERE line >= ? AND line < ? ORDER BY line",
+                "SELECT s.line, s.pence, d.ordinal AS day, s.pool_index, k.ident FROM spends s "
+                "JOIN good_dates d ON s.date_text = d.date_text "
+                "JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                "WHERE s.line >= ? AND s.line < ? ORDER BY s.line",
                 [start, start + _LINES],
             ).fetchnumpy()
             before = [c for c in pending if c[0] < start + _LINES]
