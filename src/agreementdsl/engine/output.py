@@ -67,14 +67,19 @@ def _approval_lines(
         min(result.as_of, result.year.last_day).toordinal(),
     )
     table = result.approvals.table
-    fragments: dict[int, str] = {}
     dates: dict[int, str] = {}
-    skip = [only_breaches and d.compliant for d, _, _ in table]
+    # A compliant spend under --approvals breaches has the empty fragment: skipped below at no
+    # cost to the rows that are listed.
+    fragments: dict[int, str] = (
+        {i: "" for i, (d, _, _) in enumerate(table) if d.compliant} if only_breaches else {}
+    )
     for row, amount, ordinal, pool_index, ident in result.approvals.records():
-        if pool_index != index or ordinal < first or ordinal > last or skip[ident]:
+        if pool_index != index or ordinal < first or ordinal > last:
             continue
         tail = fragments.get(ident)
-        if tail is None:
+        if not tail:
+            if tail == "":
+                continue
             decision = table[ident][0]
             parts = {
                 "required": list(decision.required),
