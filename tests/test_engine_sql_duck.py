@@ -258,10 +258,10 @@ def test_plain_csv_rows_keep_their_line_numbers(tmp_path: Path, lines: list[str]
 def test_a_large_ledger_works_in_a_database_file_with_the_same_result(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agreementdsl.engine.sql import duck
+    from agreementdsl.engine.sql import duck, spool
 
     monkeypatch.setattr(duck, "_FILE_BYTES", 0)
-    monkeypatch.setattr(duck, "_SPOOL_LINES", 7)  # many chunks copied to the spool
+    monkeypatch.setattr(spool, "_LINES", 7)  # many chunks handed over from the spends table
     same(compile_file(HEREFORDSHIRE), LEDGER)
 
 
@@ -306,3 +306,28 @@ def test_ids_written_in_capitals_are_read_alike_by_both_engines(tmp_path: Path) 
         outputs.append(buffer.getvalue())
     assert outputs[0] == outputs[1]
     assert '"recorded": ["board"]' in outputs[0]
+
+
+def test_the_first_breaches_listed_are_the_same_over_many_groups_and_two_years(
+    tmp_path: Path,
+) -> None:
+    """The text lists a pool's first 20 breaches: the DuckDB executor finds them by a scan of
+    its own, among rows of two years, of many days, approvers and elements, some of them read
+    by the reference reader (a `£` amount), so they must be the same rows as the reference's."""
+    approvers = ["board", "", "mh-manager", "executives;board", "ld-manager"]
+    elements = ["council", "pct-provider", "pct-commissioning"]
+    lines = ["date,pool,element,kind,amount,approved_by,in_plan"]
+    for i in range(400):
+        day = f"{2005 + (i % 3 == 0)}-{(i % 9) + 4:02d}-{(i % 27) + 1:02d}"
+        amount = f"£{(i * 7919) % 400000},00.5" if i % 11 == 0 else f"{(i * 7919) % 400000}.00"
+        lines.append(
+            f"{day},mental-health,{elements[i % 3]},spend,{amount},{approvers[i % 5]},"
+            f"{'true' if i % 4 else 'false'}"
+        )
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    ir = compile_file(HEREFORDSHIRE)
+    for as_of in (date(2006, 3, 31), date(2006, 12, 31), date(2005, 9, 30)):
+        _, text = outputs(ir, path, "duckdb", as_of=as_of)
+        assert "… and" in text  # more breaches than the 20 listed
+        same(ir, path, as_of=as_of)

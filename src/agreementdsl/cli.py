@@ -142,7 +142,7 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
 
 
 @main.command("run")
-@click.argument("agreement", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("agreement", type=click.Path(path_type=Path))
 @click.option(
     "--ledger",
     "ledger_arg",
@@ -189,6 +189,20 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--explain", is_flag=True, help="Show the working of every figure, clause by clause.")
+@click.option(
+    "--explain-row",
+    "explain_row",
+    type=int,
+    metavar="N",
+    help="Show the working of ledger row N (its physical line): how it was read, the rule "
+    "that applies, who may approve, the decision; from the reference executor.",
+)
+@click.option(
+    "--approvals",
+    type=click.Choice(["all", "breaches"]),
+    help="Which spends to list: every one, or those breaching delegated authority "
+    "(default: breaches for text, all for JSON).",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when any row is rejected.")
 @click.option(
     "--years",
@@ -225,8 +239,13 @@ def run_command(
     engine: str,
     sheet: str | None,
     database: str | None,
+    approvals: str | None,
+    explain_row: int | None,
 ) -> None:
     """Run an agreement over a ledger: position, settlement, approvals, reports, disputes.
+
+    AGREEMENT may be a folder: every agreement in it (its .yaml files but *.test.yaml) runs
+    over the one ledger, read once, each pool's rows going to the agreement that has the pool.
 
     Exit status: 0 results printed (rejected rows included), 1 the run cannot give results (the
     agreement has errors, a required column is missing, a file cannot be read) or --strict met a
@@ -256,6 +275,20 @@ def run_command(
         raise click.UsageError(
             "--years runs each year in turn: drop --year, --exit-on, --disputes and --measures"
         )
+    if approvals is not None and (years is not None or exit_on is not None):
+        raise click.UsageError("--approvals goes with a run of one year: drop --years or --exit-on")
+    if explain_row is not None and (years is not None or exit_on is not None):
+        raise click.UsageError(
+            "--explain-row goes with a run of one year: drop --years or --exit-on"
+        )
+    if agreement.is_dir():
+        if years or exit_on or disputes or measures or explain_row is not None:
+            raise click.UsageError(
+                "a folder of agreements runs one year of each: drop --years, --exit-on, "
+                "--disputes, --measures and --explain-row"
+            )
+        _run_many(agreement, ledger, year, day, fmt, explain, strict, engine, sheet, approvals)
+        return
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
@@ -269,7 +302,7 @@ def run_command(
     if years is not None:
         _run_years(ir, ledger, years, day, fmt, explain, strict)
         return
-    progress: _Progress | None = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    progress = _Progress(ledger, fmt)
     with _run_errors(progress):
         result = run_ledger(
             ir,
@@ -284,15 +317,76 @@ def run_command(
             sheet=sheet,
             database=database,
         )
+    working = None
+    if explain_row is not None:
+        from .engine.rowexplain import explain_row as explain_one
+
+        with _run_errors():
+            working = explain_one(ir, ledger, explain_row, sheet)
     try:
         out = sys.stdout
+        listed = approvals or ("all" if fmt == "json" else "breaches")
         if fmt == "json":
-            write_json(result, out)
+            write_json(result, out, listed, working.to_json() if working else None)
         else:
-            write_text(result, out, click.style if out.isatty() else None)
+            write_text(result, out, click.style if out.isatty() else None, listed)
+            if working is not None:
+                from .engine.rowexplain import write_row_text
+
+                write_row_text(working, out)
     finally:
         result.close()
     sys.exit(1 if strict and result.rejected else 0)
+
+
+def _run_many(
+    folder: Path,
+    ledger: Path,
+    year: str | None,
+    as_of: date | None,
+    fmt: str,
+    explain: bool,
+    strict: bool,
+    engine: str,
+    sheet: str | None,
+    approvals: str | None,
+) -> None:
+    """`run FOLDER --ledger L`: every agreement in the folder over one ledger, read once."""
+    from .api import load
+    from .compile import compile_agreement
+    from .diagnostics import format_text_report
+    from .engine.multi import agreement_files, run_many, write_many_json, write_many_text
+
+    irs: dict[str, Any] = {}
+    broken = 0
+    for path in agreement_files(folder):
+        loaded = load(path)
+        if loaded.errors or loaded.agreement is None or loaded.source is None:
+            sources = {loaded.path: loaded.source} if loaded.source else {}
+            click.echo(format_text_report(loaded.errors, sources), err=True)
+            click.echo(f"cannot run {path}: it has {len(loaded.errors)} error(s)", err=True)
+            broken += 1
+            continue
+        irs[path.name] = compile_agreement(loaded.agreement, loaded.source.text)
+    if broken:
+        sys.exit(1)
+    progress = _Progress(ledger, fmt)
+    with _run_errors(progress):
+        many = run_many(
+            irs, ledger, year=year, as_of=as_of, explain=explain, progress=progress,
+            engine=engine, sheet=sheet,
+        )  # fmt: skip
+    try:
+        listed = approvals or ("all" if fmt == "json" else "breaches")
+        if fmt == "json":
+            write_many_json(many, sys.stdout, listed)
+        else:
+            style = click.style if sys.stdout.isatty() else None
+            write_many_text(many, sys.stdout, style, listed)
+    finally:
+        many.close()
+    rejected = len(many.totals.rejected)
+    sys.exit(1 if strict and rejected else 0)
 
 
 @contextmanager
@@ -362,7 +456,7 @@ def _run_years(
 ) -> None:
     from .engine.years import run_years, write_years_json, write_years_text
 
-    progress = _Progress(ledger) if fmt == "text" or sys.stderr.isatty() else None
+    progress = _Progress(ledger, fmt)
     with _run_errors(progress):
         result = run_years(ir, ledger, years, as_of=as_of, explain=explain, progress=progress)
     try:
@@ -376,20 +470,83 @@ def _run_years(
 
 
 class _Progress:
-    """Rows read so far, on standard error, for ledgers big enough to take a while."""
+    """A progress bar on standard error (tqdm) for a run that takes more than a couple of
+    seconds: only when standard error is a terminal, and never with --format json.
 
-    def __init__(self, ledger: Path) -> None:
-        self.show = sys.stderr.isatty() and ledger.is_file() and ledger.stat().st_size > 8_000_000
-        self.rows = 0
+    Executors report rows read (`update`) or, when they cannot count rows as they go (DuckDB),
+    the fraction of the ledger done (`fraction`). AGREEMENTDSL_PROGRESS_DELAY sets the seconds
+    before the bar appears (default 2)."""
+
+    def __init__(self, ledger: Path, fmt: str = "text") -> None:
+        self.bar: Any = None
+        self.total = 0
+        if fmt != "text" or not sys.stderr.isatty():
+            return
+        import os
+        import shutil
+
+        from tqdm import tqdm
+
+        try:
+            delay = float(os.environ.get("AGREEMENTDSL_PROGRESS_DELAY", "2"))
+        except ValueError:
+            delay = 2.0
+        self.total = _estimated_rows(ledger)
+        self.bar = tqdm(
+            total=self.total or None,
+            desc="reading ledger",
+            unit=" rows",
+            unit_scale=True,
+            delay=delay,
+            file=sys.stderr,
+            leave=False,
+            # a terminal that reports no size (a bare pty) gets 80x24, not a hidden bar
+            ncols=min(100, shutil.get_terminal_size().columns),
+            nrows=shutil.get_terminal_size().lines,
+        )
+        # Redrawn every half second once the delay has passed, so that a run whose executor
+        # reports nothing for a while (the parallel row loop, a long SQL statement) shows it.
+        import threading
+
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, args=(delay,), daemon=True)
+        self._ticker.start()
+
+    def _tick(self, delay: float) -> None:
+        if self._stop.wait(delay):
+            return
+        while not self._stop.is_set():
+            bar = self.bar
+            if bar is not None:
+                bar.refresh()
+            self._stop.wait(0.5)
 
     def update(self, rows: int) -> None:
-        self.rows += rows
-        if self.show:
-            click.echo(f"\rreading ledger: {self.rows:,} rows", err=True, nl=False)
+        if self.bar is not None:
+            self.bar.update(rows)
+
+    def fraction(self, done: float) -> None:
+        if self.bar is not None and self.total:
+            self.bar.update(max(0, int(done * self.total) - self.bar.n))
 
     def done(self) -> None:
-        if self.show and self.rows:
-            click.echo(f"\rread {self.rows:,} rows" + " " * 10, err=True)
+        if self.bar is not None:
+            self._stop.set()
+            self._ticker.join()
+            self.bar.close()
+            self.bar = None
+
+
+def _estimated_rows(ledger: Path) -> int:
+    """Rows in a ledger file, guessed from its size and its first 64 KiB (0: not known)."""
+    try:
+        size = ledger.stat().st_size
+        with ledger.open("rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return 0
+    lines = head.count(b"\n")
+    return max(1, size * lines // len(head)) if lines and head else 0
 
 
 @main.command("render")

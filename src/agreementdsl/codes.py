@@ -141,6 +141,7 @@ TITLES: dict[str, str] = {
     "P008": "The file to write is a folder or a special file",
     "P009": "The file to write is outside the output folder",
     "X001": "The workbook has no sheet of that name",
+    "X002": "A pool id in two agreements of a folder run",
 }
 
 

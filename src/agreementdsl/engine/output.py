@@ -45,15 +45,22 @@ def approval_json(result: RunResult, item: Classified) -> dict[str, object]:
     return out
 
 
-def _approval_lines(result: RunResult, pool: PoolResult) -> Iterator[str]:
+APPROVALS = ("all", "breaches")  # which spends `run` lists: --approvals
+
+
+def _approval_lines(
+    result: RunResult, pool: PoolResult, only_breaches: bool = False
+) -> Iterator[str]:
     """The pool's approvals as JSON text, one line each, built from cached fragments.
 
     With --explain every line is built in full; otherwise the part that depends only on the
     decision is encoded once per distinct decision, which keeps a million spends quick.
+    `only_breaches` leaves out the spends that comply (--approvals breaches).
     """
     if result.explain:
         for item in _approvals(result, pool):
-            yield json.dumps(approval_json(result, item), ensure_ascii=False)
+            if not (only_breaches and item.decision.compliant):
+                yield json.dumps(approval_json(result, item), ensure_ascii=False)
         return
     index = result.approvals.pools.index(pool.pool["id"])
     first, last = (
@@ -61,13 +68,19 @@ def _approval_lines(result: RunResult, pool: PoolResult) -> Iterator[str]:
         min(result.as_of, result.year.last_day).toordinal(),
     )
     table = result.approvals.table
-    fragments: dict[int, str] = {}
     dates: dict[int, str] = {}
+    # A compliant spend under --approvals breaches has the empty fragment: skipped below at no
+    # cost to the rows that are listed.
+    fragments: dict[int, str] = (
+        {i: "" for i, (d, _, _) in enumerate(table) if d.compliant} if only_breaches else {}
+    )
     for row, amount, ordinal, pool_index, ident in result.approvals.records():
         if pool_index != index or ordinal < first or ordinal > last:
             continue
         tail = fragments.get(ident)
-        if tail is None:
+        if not tail:
+            if tail == "":
+                continue
             decision = table[ident][0]
             parts = {
                 "required": list(decision.required),
@@ -128,8 +141,18 @@ def _brought_forward(pool: PoolResult) -> dict[str, Any]:
     }
 
 
-def write_json(result: RunResult, out: IO[str]) -> None:
-    """One JSON object; approvals are streamed from the spool so memory stays flat."""
+def write_json(
+    result: RunResult,
+    out: IO[str],
+    approvals: str = "all",
+    explain_row: dict[str, object] | None = None,
+) -> None:
+    """One JSON object; approvals are streamed from the spool so memory stays flat.
+
+    `approvals` is "all" (every spend, the contract of LANGUAGE.md §11) or "breaches" (only
+    the spends that breach delegated authority; each pool then says so in `approvals_listed`).
+    """
+    only_breaches = _approvals_option(approvals) == "breaches"
     dumps = json.dumps
     head = {
         "agreement": result.ir["agreement"]["id"],
@@ -151,10 +174,12 @@ def write_json(result: RunResult, out: IO[str]) -> None:
         out.write(",\n    {" if i else "\n    {")
         for key, value in _pool_head(pool).items():
             out.write(f"\n      {dumps(key)}: {dumps(value, ensure_ascii=False)},")
+        if only_breaches:
+            out.write('\n      "approvals_listed": "breaches",')
         out.write('\n      "approvals": [')
         any_lines = False
         batch: list[str] = []
-        for line in _approval_lines(result, pool):
+        for line in _approval_lines(result, pool, only_breaches):
             batch.append(line)
             if len(batch) >= 4096:
                 out.write(("," if any_lines else "") + "\n        " + ",\n        ".join(batch))
@@ -183,12 +208,26 @@ def write_json(result: RunResult, out: IO[str]) -> None:
     out.write("\n  ]")
     if result.outcomes is not None:
         out.write(f',\n  "outcomes": {dumps(result.outcomes, ensure_ascii=False)}')
+    if explain_row is not None:  # run --explain-row N
+        out.write(f',\n  "explain_row": {dumps(explain_row, ensure_ascii=False)}')
     out.write("\n}\n")
 
 
+def _approvals_option(approvals: str) -> str:
+    if approvals not in APPROVALS:
+        raise ValueError(f"approvals must be one of {', '.join(APPROVALS)}, not {approvals!r}")
+    return approvals
+
+
 # ---------------------------------------------------------------- text
-def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
-    """A summary people can read: per pool the figures, breaches, reports and disputes."""
+def write_text(
+    result: RunResult, out: IO[str], style: Any = None, approvals: str = "breaches"
+) -> None:
+    """A summary people can read: per pool the figures, breaches, reports and disputes.
+
+    `approvals` "breaches" (the default) counts the spends and lists the first 20 breaches;
+    "all" lists every spend of the year to the as-of date, compliant or not."""
+    every = _approvals_option(approvals) == "all"
     s = style or (lambda text, **_: text)
     ir = result.ir
     rows = result.totals
@@ -202,7 +241,7 @@ def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
     for warning in result.warnings:
         out.write(s(f"warning: {v(warning)}", fg="yellow") + "\n")
     for pool in result.pools:
-        _pool_text(result, pool, out, s)
+        _pool_text(result, pool, out, s, every)
     if result.rejected:
         out.write("\n" + s(f"Rejected rows ({len(result.rejected)})", bold=True) + "\n")
         for r in result.rejected[:50]:
@@ -222,7 +261,9 @@ def write_text(result: RunResult, out: IO[str], style: Any = None) -> None:
             )
 
 
-def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
+def _pool_text(
+    result: RunResult, pool: PoolResult, out: IO[str], s: Any, every: bool = False
+) -> None:
     out.write("\n" + s(f"{v(pool.pool['name'])} ({v(pool.pool['id'])})", bold=True) + "\n")
     for warning in pool.warnings:
         out.write(s(f"  warning: {v(warning)}", fg="yellow") + "\n")
@@ -283,6 +324,8 @@ def _pool_text(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> Non
     _explain(pool, out, s)
     _breaches(result, pool, out, s)
     _split_orders(pool, out, s)
+    if every:
+        _every_approval(result, pool, out, s)
     _reports(result, pool, out, s)
     if pool.disputes:
         out.write("  disputes open\n")
@@ -347,6 +390,20 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
     if total_breaches > len(breaches):
         out.write(
             f"    … and {total_breaches - len(breaches):,} more (use --format json for all)\n"
+        )
+
+
+def _every_approval(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
+    """--approvals all: every spend of the year to the as-of date, in row order, streamed."""
+    out.write("  every spend\n")
+    for item in _approvals(result, pool):
+        d = item.decision
+        recorded = " and ".join(map(v, d.recorded)) if d.recorded else "nobody"
+        mark = "ok    " if d.compliant else s("BREACH", fg="red")
+        needs = " and ".join(map(v, d.required)) or "no rule"
+        out.write(
+            f"    {mark} row {item.row:<7} {item.day} {format_money(item.amount):>16}  "
+            f"needs {needs}, approved by {recorded}\n"
         )
 
 

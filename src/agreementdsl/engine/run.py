@@ -126,6 +126,7 @@ def execute_ledger(
     engine: str = "auto",
     sheet: str | None = None,
     database: str | None = None,
+    authorities: dict[str, Authority] | None = None,
 ) -> Executed:
     """Read and classify every row of the ledger once.
 
@@ -133,7 +134,8 @@ def execute_ledger(
     (the rules as SQL) or "auto" (DuckDB for large ledgers and for Parquet or workbooks,
     PostgreSQL for a `postgresql://` ledger or with `database`); see engine/sql/choose.py.
     A `str` ledger is a `postgresql://…?table=…` URL; `database` is the URL of a database to
-    load a ledger file into.
+    load a ledger file into. `authorities` (pool id -> Authority) stands in for those the IR's
+    roles give (engine/multi.py: several agreements' pools, each judged with its own roles).
     """
     try:
         chosen = choose_engine(engine, ledger, sheet, database)
@@ -142,8 +144,9 @@ def execute_ledger(
     if isinstance(ledger, str):
         return _execute_database(ir, ledger, progress)
     _regular(ledger)
-    roles = frozenset(r["id"] for r in ir["roles"])
-    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    if authorities is None:
+        roles = frozenset(r["id"] for r in ir["roles"])
+        authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
     element_partners = {
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }

@@ -2,17 +2,22 @@
 
 It stands behind the same `Executor` interface as the reference RowExecutor and leaves the same
 `Totals`, so the analysis, settlement and the JSON contract that follow are shared code. The SQL
-(generate.py) validates and parses the rows it can be sure of, aggregates by pool, element and
-day, and picks each spend's rule; the rows it is not sure of go through the reference reader's
-`check`, and each distinct (pool, rule, recorded approvers, within plan) is judged once by the
-pool's `Authority`, as the reference does, so both executors agree by construction where the
-SQL declines and the differential test holds them to it everywhere else.
+(generate.py) validates and parses the rows it can be sure of and picks each spend's rule; here
+it runs as one aggregating pass over the ledger (nothing written per row), summing the usable
+rows by pool, kind, element, partner, date and, for spends, rule, recorded approvers and within
+plan. The rows it is not sure of go through the reference reader's `check`, and each distinct
+(pool, rule, recorded approvers, within plan) is judged once by the pool's `Authority`, as the
+reference does, so both executors agree by construction where the SQL declines and the
+differential test holds them to it everywhere else. The spends stay in DuckDB (spool.py).
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 import tempfile
-from array import array
+import threading
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,13 +26,13 @@ import duckdb
 import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
-from ..executor import _KINDS, _PLAN, ApprovalSpool, PoolTotals, Totals
-from ..ledger import LedgerReader, Rejected, Txn
+from ..executor import _KINDS, _PLAN, PoolTotals, Totals
+from ..ledger import LedgerReader, Rejected
 from . import sources
-from .generate import GOOD, GOOD_TEXT, Rules
+from .generate import TEXTS, Rules
+from .spool import DuckSpool
 
-_EPOCH = date(1970, 1, 1).toordinal()
-_SPOOL_LINES = 1 << 19  # ledger lines per chunk when the spends are copied to the spool
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FILE_BYTES = 8 << 20  # from this size of ledger DuckDB works in a database file
 
 
@@ -47,67 +52,241 @@ class DuckDBExecutor:
         self.memory_limit = memory_limit
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
-        with tempfile.TemporaryDirectory(prefix="agreementdsl-duckdb-") as work:
-            # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
-            # rows: less time and a third less memory than in memory with spilling).
-            large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
-            con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
-            try:
-                con.execute(f"SET memory_limit = '{self.memory_limit}'")
-                con.execute(f"SET temp_directory = '{work}'")
-                return self._run(con, reader)
-            finally:
-                con.close()
+        work = tempfile.mkdtemp(prefix="agreementdsl-duckdb-")
+        # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
+        # rows: less time and a third less memory than in memory with spilling).
+        large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
+        con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET temp_directory = '{work}'")
+            # The connection and its folder now belong to the spool, closed with the result.
+            return self._run(con, reader, work, progress)
+        except BaseException:
+            con.close()
+            shutil.rmtree(work, ignore_errors=True)
+            raise
 
-    def _run(self, con: duckdb.DuckDBPyConnection, reader: LedgerReader) -> Totals:
+    def _run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        reader: LedgerReader,
+        work: str,
+        progress: object = None,
+    ) -> Totals:
         sql = self.rules.statements()
+        staged = f"CREATE VIEW staged AS {sql['staged'].sql('duckdb')}"
         rejected, width = sources.load(con, reader, self.sheet)
         try:
-            con.execute(f"CREATE TABLE staged AS {sql['staged'].sql('duckdb')}")
+            con.execute(staged)
+            groups = _watched(con, self._pass(), progress)
             if sources.rejected_widths(con):
                 # A row of the wrong width: read the file by lines so every number is right.
-                con.execute("DROP TABLE staged")
+                con.execute("DROP VIEW staged")
                 con.execute("DROP VIEW raw_rows")
                 sources.by_lines(con, reader.path, sources.header(reader.path))
-                con.execute(f"CREATE TABLE staged AS {sql['staged'].sql('duckdb')}")
+                con.execute(staged)
+                groups = con.execute(self._pass()).fetchall()
         except duckdb.Error:
             # DuckDB could not read the file as plain lines (say, it is not UTF-8): the
             # reference reader's raw pass reads it instead, or says why it cannot.
+            con.execute("DROP VIEW IF EXISTS staged")
             con.execute("DROP VIEW IF EXISTS raw_rows")
             rejected, width = sources.python_rows(con, reader), 0
-            con.execute(f"CREATE TABLE staged AS {sql['staged'].sql('duckdb')}")
-        con.execute(f"CREATE TABLE dates AS {sql['dates'].sql('duckdb')}")
-        read = len(rejected)  # rows the reading layer rejected never reach `staged`
-        checked: list[Txn] = []
-        for line, broken, *texts in con.execute(sql["doubtful"].sql("duckdb")).fetchall():
-            if broken is not None:
-                rejected.append(
-                    Rejected(
-                        line, "L010", f"the row has {broken} fields but the header has {width}"
-                    )
-                )
+            con.execute(staged)
+            groups = con.execute(self._pass()).fetchall()
+        names = list(self.authorities)
+        pools = {pid: PoolTotals() for pid in names}
+        ordinals: dict[str, int | None] = {}
+        keys: dict[tuple[int, int, str, bool], int] = {}
+        counts: dict[tuple[int, int, int], int] = defaultdict(int)
+        spool_table: list[tuple[Decision, FieldTuple, bool]] = []
+        days: set[int] = set()
+        read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
+        for (
+            ok,
+            index,
+            kind,
+            element,
+            partner,
+            text,
+            approvers,
+            plan,
+            rule,
+            line,
+            pence,
+            n,
+        ) in groups:
+            read += n
+            if not ok:
+                doubtful += n
                 continue
-            result = reader.check(line, *texts)
+            ordinal = ordinals.get(text, -1)
+            if ordinal == -1:
+                ordinal = ordinals[text] = _iso_ordinal(text)
+            if ordinal is None:
+                doubtful += n  # not a date: the reference reader decides these rows
+                continue
+            days.add(ordinal)
+            totals, day, pence = pools[names[index]], date.fromordinal(ordinal), int(pence)
+            if kind == "spend":
+                totals.element_net[(element, day)] += pence
+                if rule is not None:
+                    key = (index, rule, approvers, plan)
+                    ident = keys.get(key)
+                    if ident is None:
+                        ident = keys[key] = self._judge(spool_table, *key)
+                    counts[(index, ordinal, ident)] += n
+            elif kind == "income":
+                totals.element_net[(element, day)] -= pence
+            elif kind == "forecast":
+                totals.forecasts.append((day, line, pence))
+            else:
+                totals.received[(partner, day)] += pence
+        checked: list[tuple[int, int, int, int, int]] = []
+        if doubtful:
+            bad = [t for t, o in ordinals.items() if o is None]
+            self._doubtful(con, reader, width, bad, rejected, pools, spool_table, checked, days)
+        rejected.sort(key=lambda r: r.row)
+        for totals in pools.values():
+            totals.forecasts.sort(key=lambda f: f[1])
+        good = [(t, o) for t, o in ordinals.items() if o is not None]
+        self._tables(con, keys, good)
+        spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
+        spool.keys, spool.dates = keys, dict(good)
+        spool.table.extend(spool_table)
+        return Totals(
+            pools,
+            spool,
+            read,
+            read - len(rejected),
+            rejected,
+            [date.fromordinal(d) for d in sorted(days)],
+        )
+
+    def _pass(self) -> str:
+        """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
+        element, partner, date and (for spends above zero) rule, approvers and within plan."""
+        rules = self.rules
+        pool_index = rules.pool_index().sql("duckdb")
+        rule = rules.rule_number().sql("duckdb")
+        spend = "ok AND kind = 'spend' AND pence > 0"
+        return f"""
+        SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
+               forecast_line, sum(pence) AS pence, count(*) AS n
+        FROM (SELECT ok,
+                CASE WHEN ok THEN {pool_index} END AS pool_index,
+                CASE WHEN ok THEN kind END AS kind,
+                CASE WHEN ok AND kind IN ('spend', 'income') THEN element END AS element,
+                CASE WHEN ok AND kind = 'contribution' THEN partner END AS partner,
+                CASE WHEN ok THEN date_text END AS date_text,
+                CASE WHEN {spend} THEN approved_by END AS approved_by,
+                CASE WHEN {spend} THEN in_plan END AS in_plan,
+                CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
+                CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
+                pence
+              FROM staged)
+        GROUP BY ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
+                 forecast_line"""
+
+    def _candidates(self) -> str:
+        """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)."""
+        rules = self.rules
+        return f"""
+        SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan
+        FROM (SELECT line, pence, date_text, {rules.pool_index().sql("duckdb")} AS pool_index,
+                     approved_by, in_plan, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
+              FROM staged WHERE ok AND kind = 'spend' AND pence > 0)"""
+
+    def _judge(
+        self,
+        table: list[tuple[Decision, FieldTuple, bool]],
+        index: int,
+        rule_number: int,
+        approvers: str,
+        in_plan: bool,
+    ) -> int:
+        """Judge one distinct (pool, rule, recorded approvers, within plan); its decision id."""
+        authority = self.authorities[list(self.authorities)[index]]
+        rule = authority.rules[rule_number - 1] if rule_number else None
+        recorded = tuple(a.strip() for a in approvers.split(";") if a.strip())
+        table.append((authority.judge(rule, recorded), (), bool(in_plan)))
+        return len(table) - 1
+
+    def _tables(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        keys: dict[tuple[int, int, str, bool], int],
+        dates: list[tuple[str, int]],
+    ) -> None:
+        """The judged keys and the good dates, for the spool to read the spends with."""
+        columns = list(zip(*[(*k, ident) for k, ident in keys.items()], strict=True)) or [()] * 5
+        _table(con, "decision_keys", ("pool_index", "rule", "approved_by", "in_plan", "ident"),
+               columns, (np.int64, np.int64, object, bool, np.int64))  # fmt: skip
+        columns = list(zip(*dates, strict=True)) or [(), ()]
+        _table(con, "good_dates", ("date_text", "ordinal"), columns, (object, np.int64))
+
+    def _doubtful(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        reader: LedgerReader,
+        width: int,
+        bad_dates: list[str],
+        rejected: list[Rejected],
+        pools: dict[str, PoolTotals],
+        table: list[tuple[Decision, FieldTuple, bool]],
+        checked: list[tuple[int, int, int, int, int]],
+        days: set[int],
+    ) -> None:
+        """The rows the SQL declined, decided by the reference reader's `check`."""
+        _table(con, "bad_dates", ("date_text",), [bad_dates], (object,))
+        texts = ", ".join(TEXTS)
+        names = list(self.authorities)
+        found = con.execute(
+            f"SELECT line, broken, {texts} FROM staged WHERE NOT ok "
+            "OR date_text IN (SELECT date_text FROM bad_dates) ORDER BY line"
+        ).fetchall()
+        for line, broken, *texts_ in found:
+            if broken is not None:
+                message = f"the row has {broken} fields but the header has {width}"
+                rejected.append(Rejected(line, "L010", message))
+                continue
+            result = reader.check(line, *texts_)
             if isinstance(result, Rejected):
                 rejected.append(result)
-            elif self._fast(reader, texts):
+                continue
+            if self._fast(reader, texts_):
                 # The reference executor reads this row on its fast path, where conditions see
                 # supplier and category as written (its careful path strips them).
-                checked.append(result._replace(supplier=texts[8], category=texts[9]))
+                result = result._replace(supplier=texts_[8], category=texts_[9])
+            ordinal = result.day.toordinal()
+            days.add(ordinal)
+            totals = pools[result.pool]
+            if result.kind in ("spend", "income"):
+                signed = result.amount if result.kind == "spend" else -result.amount
+                totals.element_net[(result.element, result.day)] += signed
+                if result.kind == "spend" and result.amount > 0:
+                    authority = self.authorities[result.pool]
+                    who = result.partner or self.rules.pools[names.index(result.pool)].elements.get(
+                        result.element, ""
+                    )
+                    fields: FieldTuple = (
+                        ("category", result.category),
+                        ("element", result.element),
+                        ("kind", "spend"),
+                        ("partner", who),
+                        ("supplier", result.supplier),
+                    )
+                    decision = authority.decide(
+                        result.amount, result.in_plan, fields, result.approved_by
+                    )
+                    table.append((decision, (), result.in_plan))
+                    pool_index = names.index(result.pool)
+                    checked.append((line, result.amount, ordinal, pool_index, len(table) - 1))
+            elif result.kind == "forecast":
+                totals.forecasts.append((result.day, line, result.amount))
             else:
-                checked.append(result)
-        self._checked(con, checked)
-        con.execute(f"CREATE VIEW good AS {sql['good'].sql('duckdb')}")
-        rejected.sort(key=lambda r: r.row)
-        staged = con.execute("SELECT count(*) FROM staged").fetchone()
-        read += staged[0] if staged else 0
-        pools = self._pools(con, sql)
-        spool = self._spool(con, sql)
-        days = [row[0] for row in con.execute(sql["days"].sql("duckdb")).fetchall()]
-        totals = Totals(pools, spool, read, read - len(rejected), rejected, days)
-        totals.suppliers, totals.supplier_names = self.suppliers, self.supplier_names
-        totals.payers, totals.payer_names = self.payers, self.payer_names
-        return totals
+                totals.received[(result.partner, result.day)] += result.amount
 
     def _fast(self, reader: LedgerReader, texts: list[str]) -> bool:
         """Whether RowExecutor.execute takes its fast path for these texts (the same tests)."""
@@ -130,134 +309,53 @@ class DuckDBExecutor:
             or (partner and partner not in reader.partners)
         )
 
-    def _checked(self, con: duckdb.DuckDBPyConnection, rows: list[Txn]) -> None:
-        """The rows the reference reader accepted, as a table shaped like the SQL's own."""
-        columns = ", ".join(
-            f"{n} {t}"
-            for n, t in zip(
-                (*GOOD, *GOOD_TEXT),
-                (
-                    "BIGINT",
-                    "DATE",
-                    "VARCHAR",
-                    "VARCHAR",
-                    "BIGINT",
-                    "VARCHAR",
-                    "VARCHAR",
-                    "VARCHAR",
-                    "BOOLEAN",
-                    "VARCHAR",
-                    "VARCHAR",
-                ),
-                strict=True,
-            )
-        )
-        con.execute(f"CREATE TABLE checked_rows ({columns})")
-        if not rows:
-            return
-        data = {
-            "line": np.array([t.row for t in rows], dtype=np.int64),
-            "day": np.array([t.day.isoformat() for t in rows], dtype=object),
-            "pool": np.array([t.pool for t in rows], dtype=object),
-            "kind": np.array([t.kind for t in rows], dtype=object),
-            "pence": np.array([t.amount for t in rows], dtype=np.int64),
-            "element": np.array([t.element for t in rows], dtype=object),
-            "partner": np.array([t.partner for t in rows], dtype=object),
-            "approved_by": np.array([";".join(t.approved_by) for t in rows], dtype=object),
-            "in_plan": np.array([t.in_plan for t in rows], dtype=bool),
-            "supplier": np.array([t.supplier for t in rows], dtype=object),
-            "category": np.array([t.category for t in rows], dtype=object),
-        }
-        con.register("checked_batch", data)
-        con.execute(
-            "INSERT INTO checked_rows SELECT line, CAST(day AS DATE), pool, kind, pence, element, "
-            "partner, approved_by, in_plan, supplier, category FROM checked_batch"
-        )
-        con.unregister("checked_batch")
 
-    def _pools(self, con: duckdb.DuckDBPyConnection, sql: dict[str, Any]) -> dict[str, PoolTotals]:
-        pools = {pid: PoolTotals() for pid in self.authorities}
-        for pool, element, day, net in con.execute(sql["net"].sql("duckdb")).fetchall():
-            pools[pool].element_net[(element, day)] += int(net)
-        for pool, day, line, pence in con.execute(sql["forecasts"].sql("duckdb")).fetchall():
-            pools[pool].forecasts.append((day, line, int(pence)))
-        for pool, partner, day, pence in con.execute(sql["received"].sql("duckdb")).fetchall():
-            pools[pool].received[(partner, day)] += int(pence)
-        return pools
+def _watched(con: duckdb.DuckDBPyConnection, sql: str, progress: object) -> list[Any]:
+    """Run the pass, telling `progress.fraction` how far DuckDB has got (polled from a thread:
+    the statement itself reports nothing until it ends)."""
+    report = getattr(progress, "fraction", None)
+    if report is None:
+        return con.execute(sql).fetchall()
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar would go to stdout
+    stop = threading.Event()
 
-    def _spool(self, con: duckdb.DuckDBPyConnection, sql: dict[str, Any]) -> ApprovalSpool:
-        """Every spend above zero, classified, copied to the spool in ledger order."""
-        names = list(self.authorities)
-        spool = ApprovalSpool(names)
-        # No ORDER BY: the rows come in ledger order but for those the reference reader
-        # accepted, and each chunk copied to the spool below is sorted by line.
-        con.execute(f"CREATE TABLE spends AS {sql['spends'].sql('duckdb')}")
-        keys = con.execute(
-            "SELECT DISTINCT pool_index, rule, approved_by, in_plan FROM spends"
-        ).fetchall()
-        idents = []
-        for ident, (pool_index, rule_number, approved_by, in_plan) in enumerate(keys):
-            authority = self.authorities[names[pool_index]]
-            rule = authority.rules[rule_number - 1] if rule_number else None
-            recorded = tuple(a.strip() for a in approved_by.split(";") if a.strip())
-            decision: Decision = authority.judge(rule, recorded)
-            fields: FieldTuple = ()
-            spool.table.append((decision, fields, bool(in_plan)))
-            idents.append(ident)
-        con.register(
-            "decision_keys",
-            {
-                "pool_index": np.array([k[0] for k in keys], dtype=np.int64),
-                "rule": np.array([k[1] for k in keys], dtype=np.int64),
-                "approved_by": np.array([k[2] for k in keys], dtype=object),
-                "in_plan": np.array([bool(k[3]) for k in keys], dtype=bool),
-                "ident": np.array(idents, dtype=np.int64),
-            },
-        )
-        con.execute("CREATE TABLE decisions AS SELECT * FROM decision_keys")
-        con.unregister("decision_keys")
-        con.execute(
-            "CREATE TABLE suppliers AS SELECT supplier, "
-            "CAST(row_number() OVER (ORDER BY supplier) - 1 AS BIGINT) AS sid "
-            "FROM (SELECT DISTINCT COALESCE(supplier, '') AS supplier FROM spends)"
-        )
-        self.supplier_names = [
-            str(name)
-            for (name,) in con.execute("SELECT supplier FROM suppliers ORDER BY sid").fetchall()
-        ]
-        self.suppliers = array("L")
-        con.execute(
-            "CREATE TABLE payers AS SELECT who, "
-            "CAST(row_number() OVER (ORDER BY who) - 1 AS BIGINT) AS pid "
-            "FROM (SELECT DISTINCT COALESCE(who, '') AS who FROM spends)"
-        )
-        self.payer_names = [
-            str(name) for (name,) in con.execute("SELECT who FROM payers ORDER BY pid").fetchall()
-        ]
-        self.payers = array("L")
-        bounds = con.execute("SELECT min(line), max(line) FROM spends").fetchone()
-        if bounds is None or bounds[0] is None:
-            return spool
-        low, high = int(bounds[0]), int(bounds[1])
-        for start in range(low, high + 1, _SPOOL_LINES):
-            chunk = con.execute(
-                "SELECT s.line, s.pence, s.day, s.pool_index, d.ident, u.sid, w.pid FROM spends s "
-                "JOIN decisions d ON s.pool_index = d.pool_index AND s.rule = d.rule "
-                "AND s.approved_by = d.approved_by AND s.in_plan = d.in_plan "
-                "JOIN suppliers u ON COALESCE(s.supplier, '') = u.supplier "
-                "JOIN payers w ON COALESCE(s.who, '') = w.who "
-                "WHERE s.line >= ? AND s.line < ? ORDER BY s.line",
-                [start, start + _SPOOL_LINES],
-            ).fetchnumpy()
-            if not len(chunk["line"]):
-                continue
-            ordinals = chunk["day"].astype("datetime64[D]").astype(np.int64) + _EPOCH
-            spool.rows.frombytes(chunk["line"].astype(np.int64).tobytes())
-            spool.amounts.frombytes(chunk["pence"].astype(np.int64).tobytes())
-            spool.days.frombytes(ordinals.astype(np.int64).tobytes())
-            spool.pool_ids.frombytes(chunk["pool_index"].astype(np.uint16).tobytes())
-            spool.decisions.frombytes(chunk["ident"].astype(np.uint64).tobytes())
-            self.suppliers.frombytes(chunk["sid"].astype(np.uint64).tobytes())
-            self.payers.frombytes(chunk["pid"].astype(np.uint64).tobytes())
-            spool.flush()
-        return spool
+    def poll() -> None:
+        while not stop.wait(0.25):
+            done = con.query_progress()
+            if done >= 0:
+                report(done / 100)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        stop.set()
+        watcher.join()
+        report(1.0)
+
+
+def _table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    names: tuple[str, ...],
+    columns: list[Any],
+    types: tuple[Any, ...],
+) -> None:
+    """A small table from Python columns, handed over as numpy arrays (no row-by-row insert)."""
+    data = {n: np.array(list(c), dtype=t) for n, c, t in zip(names, columns, types, strict=True)}
+    con.register(f"{name}_data", data)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_data")
+    con.unregister(f"{name}_data")
+
+
+def _iso_ordinal(text: str) -> int | None:
+    """The day of an ISO date written `YYYY-MM-DD` in ASCII digits (years 0001 to 9999), as the
+    SQL's own date check judges it; None for anything else (the reference reader decides)."""
+    if not _ISO.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text).toordinal()
+    except ValueError:
+        return None

@@ -188,50 +188,19 @@ class Rules:
         return both(*parts)
 
     @staticmethod
-    def digits() -> Node:
-        """The amount's text without sign, £ and thousands commas (`-£1,250.5` → `1250.5`)."""
-        text: Node = col("amount_text")
-        for mark in ("-", "£", ","):
-            text = exp.func("REPLACE", text, lit(mark), lit(""))
-        return text
-
-    @staticmethod
     def pence() -> Node:
-        """BIGINT pence of an amount that matched AMOUNT_RE: its digits with the point taken out
-        and zeros added to make two decimals (`1250.5` → `125050`), signed."""
-        digits = col("digits")
-        dot = exp.StrPosition(this=digits, substr=lit("."))
-        size = exp.Length(this=digits)
-        bare = exp.func("REPLACE", digits, lit("."), lit(""))
-
-        def at(offset: int) -> Node:
-            return exp.EQ(this=dot, expression=exp.Sub(this=size, expression=lit(offset)))
-
-        def pad(zeros: str) -> Node:
-            return exp.DPipe(this=bare, expression=lit(zeros), safe=True)
-
-        text = case(
-            [
-                (
-                    exp.EQ(this=dot, expression=lit(0)),
-                    exp.DPipe(this=digits, expression=lit("00"), safe=True),
-                ),
-                (at(2), bare),
-                (at(1), pad("0")),
-            ],
-            pad("00"),
-        )
-        negative = exp.EQ(this=substr(col("amount_text"), 1, 1), expression=lit("-"))
-        sign = case([(negative, lit(-1))], lit(1))
-        return exp.Mul(this=sign, expression=exp.cast(text, "BIGINT"))
+        """BIGINT pence of an amount that matched AMOUNT_RE (`12500` or `12500.00`: digits, and
+        a point only before exactly two of them): the digits without the point, times 100 where
+        there is no point. Nothing else is needed: any other form is left to the reference."""
+        text = col("amount_text")
+        bare = exp.cast(exp.func("REPLACE", text, lit("."), lit("")), "BIGINT")
+        no_point = exp.EQ(this=exp.StrPosition(this=text, substr=lit(".")), expression=lit(0))
+        return exp.Mul(this=bare, expression=exp.paren(case([(no_point, lit(100))], lit(1))))
 
     def stage(self) -> exp.Select:
         """Every raw row once: `ok` (all but the date checked), the parsed values of an ok row,
         the texts the reference reader needs for any other (short texts: cheap to keep)."""
-        prepared = exp.select("*", exp.alias_(self.digits(), "digits")).from_("raw_rows")
-        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_(
-            exp.alias_(exp.paren(prepared), "prepared")
-        )
+        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_("raw_rows")
         ok = col("ok")
 
         def when_ok(value: Node, name: str) -> Node:

@@ -1,0 +1,241 @@
+"""The working of one ledger row (`run --explain-row N`), from the reference executor's own steps.
+
+Whatever engine ran the totals, the row is read again by the reference reader (`LedgerReader`:
+the fields as the file holds them, then `check`, with its code and message for a bad row), and a
+spend is classified by the pool's `Authority` as the reference executor classifies it: the rule
+that applies (each earlier rule and why it does not), who may approve, and the decision, each
+step citing the clause it comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..money import format_money, format_pounds
+from .approvals import Authority, FieldTuple
+from .executor import _KINDS, _PLAN
+from .ledger import COLUMNS, LedgerReader, RawRow, Rejected, Txn
+from .run import RunError, Working
+
+
+@dataclass
+class RowWorking:
+    """One row's working: its texts, how they were read, and what the row does."""
+
+    row: int
+    texts: dict[str, str] | None  # None: no such row in the ledger
+    rejected: Rejected | None = None
+    steps: list[Working] = field(default_factory=list)
+    decision: dict[str, object] | None = None  # a spend's approval, as in the JSON approvals
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "row": self.row,
+            "fields": self.texts,
+            "rejected": self.rejected.to_json() if self.rejected else None,
+            "working": [w.to_json() for w in self.steps],
+            "approval": self.decision,
+        }
+
+
+def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = None) -> RowWorking:
+    """The working of ledger row `row` (its physical line; in a workbook, its sheet row)."""
+    if row < 1:
+        raise RunError(
+            f"--explain-row {row} is not a row number", usage=True, hint="rows count from 1"
+        )
+    shapes = _shapes(ir)
+    reader = LedgerReader(ledger, shapes, frozenset(p["id"] for p in ir["partners"]))
+    found = _find(reader, row, sheet)
+    if found is None:
+        header = " (row 1 is the header)" if row == 1 else ""
+        return RowWorking(
+            row, None, steps=[Working(f"row {row}{header}", "no ledger row has this number")]
+        )
+    if isinstance(found, Rejected):
+        return RowWorking(
+            row, None, found, [Working("read the row", f"{found.code} {found.message}")]
+        )
+    texts = dict(zip(COLUMNS, found[1], strict=True))
+    result = reader.check(row, *found[1])
+    out = RowWorking(row, texts)
+    if isinstance(result, Rejected):
+        out.rejected = result
+        out.steps.append(
+            Working("check the row (LANGUAGE.md §9)", f"{result.code} {result.message}")
+        )
+        return out
+    if _fast_path(reader, found[1]):
+        # the reference executor reads such a row on its fast path, where conditions see
+        # supplier and category as written (its careful path strips them)
+        result = result._replace(supplier=texts["supplier"], category=texts["category"])
+    out.steps.append(Working("check the row (LANGUAGE.md §9)", _read(result)))
+    pool = next(p for p in ir["pools"] if p["id"] == result.pool)
+    if result.kind == "spend" and result.amount > 0:
+        _spend(ir, pool, result, out)
+    else:
+        out.steps.append(Working(_what(result), _effect(result)))
+    return out
+
+
+def _shapes(ir: dict[str, Any]) -> dict[str, Any]:
+    from .run import _shapes as shapes
+
+    return shapes(ir)
+
+
+def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | None:
+    """Row `row` of the ledger as the reference reader yields it (None: no such row)."""
+    suffix = reader.path.suffix.lower()
+    items: Iterable[RawRow | Rejected]
+    if suffix == ".parquet":
+        return _parquet_row(reader, row)
+    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+        from .sql.sources import _workbook
+
+        items = _workbook(reader, sheet)
+    else:
+        items = reader
+    for item in items:
+        number = item.row if isinstance(item, Rejected) else item[0]
+        if number == row:
+            return item
+        if number > row:
+            return None
+    return None
+
+
+def _parquet_row(reader: LedgerReader, row: int) -> RawRow | None:
+    """Row N of a Parquet ledger (the (N-1)th record, as the DuckDB executor numbers them)."""
+    import duckdb
+
+    from .sql.sources import _ident, _quote
+
+    con = duckdb.connect()
+    try:
+        source = f"read_parquet({_quote(str(reader.path))}, file_row_number=true)"
+        names = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        actual = {n.strip().lower(): n for n in names if n != "file_row_number"}
+        reader._columns(list(actual))
+        picks = [
+            f"coalesce(CAST({_ident(actual[c])} AS VARCHAR), '')" if c in actual else "''"
+            for c in COLUMNS
+        ]
+        found = con.execute(
+            f"SELECT {', '.join(picks)} FROM {source} WHERE file_row_number = ?", [row - 2]
+        ).fetchall()
+    finally:
+        con.close()
+    return (row, tuple(str(v) for v in found[0])) if found else None
+
+
+def _fast_path(reader: LedgerReader, texts: tuple[str, ...]) -> bool:
+    """Whether the reference executor's loop reads these texts on its fast path (its tests)."""
+    day, pool, kind, amount, element, partner, _, plan, _, _ = texts
+    shape = reader.pools.get(pool)
+    whole, dot, frac = amount.partition(".")
+    return not (
+        reader.parse_date(day) is None
+        or shape is None
+        or kind not in _KINDS
+        or plan not in _PLAN
+        or not (
+            whole.isdigit()
+            and whole.isascii()
+            and len(whole) < 13
+            and (not dot or (len(frac) == 2 and frac.isdigit() and frac.isascii()))
+        )
+        or (element and element not in shape.elements)
+        or (not element and kind == "spend" and shape.requires_element)
+        or (partner and partner not in reader.partners)
+    )
+
+
+def _read(txn: Txn) -> str:
+    parts = [f"{txn.kind} of {format_money(txn.amount)} on {txn.day} in pool `{txn.pool}`"]
+    if txn.element:
+        parts.append(f"element `{txn.element}`")
+    if txn.partner:
+        parts.append(f"partner `{txn.partner}`")
+    if txn.kind == "spend":
+        parts.append("within plan" if txn.in_plan else "not marked within plan")
+        recorded = ", ".join(txn.approved_by) or "nobody"
+        parts.append(f"approved by {recorded}")
+    return "; ".join(parts)
+
+
+def _what(txn: Txn) -> str:
+    return {
+        "spend": "a spend of nothing or less needs no approval",
+        "income": "income reduces the pool's net expenditure (LANGUAGE.md §4)",
+        "contribution": "a contribution received from a partner (LANGUAGE.md §9)",
+        "forecast": "a forecast of the outturn (LANGUAGE.md §6)",
+    }[txn.kind]
+
+
+def _effect(txn: Txn) -> str:
+    day = txn.day.isoformat()
+    if txn.kind == "spend":
+        return (
+            f"net expenditure {'+' if txn.amount >= 0 else ''}{format_money(txn.amount)} on {day}"
+        )
+    if txn.kind == "income":
+        return f"net expenditure −{format_money(txn.amount)} on {day}"
+    if txn.kind == "contribution":
+        return f"{txn.partner} paid {format_money(txn.amount)} on {day}"
+    return f"forecast outturn {format_money(txn.amount)} as of {day}"
+
+
+def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) -> None:
+    """The rule that applies, who may approve, and the decision (as RowExecutor._decide)."""
+    roles = frozenset(r["id"] for r in ir["roles"])
+    authority = Authority(pool, roles)
+    elements = {e["id"]: e["partner"] for e in pool["elements"]}
+    fields: FieldTuple = (
+        ("category", txn.category),
+        ("element", txn.element),
+        ("kind", "spend"),
+        ("partner", txn.partner or elements.get(txn.element, "")),
+        ("supplier", txn.supplier),
+    )
+    decision = authority.decide(txn.amount, txn.in_plan, fields, txn.approved_by)
+    out.steps.append(
+        Working(
+            f"net expenditure of pool `{txn.pool}`",
+            f"+{format_money(txn.amount)} on {txn.day.isoformat()}",
+        )
+    )
+    for line in authority.why_not_lower(decision, txn.amount, txn.in_plan, fields):
+        out.steps.append(Working("delegated authority (LANGUAGE.md §5)", line))
+    if decision.rule is None:
+        out.steps.append(
+            Working("delegated authority (LANGUAGE.md §5)", "no spending rule applies")
+        )
+    verdict = "complies" if decision.compliant else "BREACHES delegated authority"
+    source = f"{decision.rule.file}:{decision.rule.line}" if decision.rule else None
+    recorded = " and ".join(decision.recorded) or "nobody"
+    out.steps.append(Working(f"approved by {recorded}", verdict, source))
+    out.decision = {
+        "row": txn.row,
+        "date": txn.day.isoformat(),
+        "amount": format_pounds(txn.amount),
+        "required": list(decision.required),
+        "recorded": list(decision.recorded),
+        "compliant": decision.compliant,
+        **({"rule": source} if source else {}),
+    }
+
+
+def write_row_text(working: RowWorking, out: Any) -> None:
+    """The working as text: the row's fields, then each step."""
+    from ..terminal import visible as v
+
+    out.write(f"\nRow {working.row} (read again by the reference executor)\n")
+    if working.texts is not None:
+        shown = ", ".join(f"{k}={v(t)!r}" for k, t in working.texts.items() if t)
+        out.write(f"  fields: {shown}\n")
+    for step in working.steps:
+        out.write(f"  {v(step.text())}\n")

@@ -1,0 +1,178 @@
+"""The DuckDB executor's approvals: every spend's decision, kept in DuckDB until it is wanted.
+
+The executor classifies spends in one aggregating pass and judges each distinct (pool, rule,
+recorded approvers, within plan) once; no spend is copied out of DuckDB for the analysis. This
+spool answers what the outputs ask of the reference's `ApprovalSpool`:
+
+- `tally` (the text summary): the counts come from the pass's groups, and only the first few
+  breaches are read from the ledger again (one filtered scan with a top-N);
+- `columns` / `records` / iteration (the JSON contract's every approval): the spends are written
+  once to a narrow table of integers, then handed over a chunk of lines at a time, in row order.
+
+The rows the reference reader had to decide (`checked`) are few; they are kept in Python and
+merged in by row number.
+"""
+
+from __future__ import annotations
+
+import shutil
+from array import array
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from ..approvals import Decision, FieldTuple
+from ..executor import _TYPES, ApprovalSpool, Classified
+from ..summary import Tally
+
+_LINES = 1 << 19  # ledger lines per chunk handed over
+
+
+class DuckSpool(ApprovalSpool):
+    """An `ApprovalSpool` whose spends stay in DuckDB (see the module's docstring)."""
+
+    def __init__(
+        self,
+        pools: list[str],
+        con: duckdb.DuckDBPyConnection,
+        work: str,
+        candidates: str,
+        counts: dict[tuple[int, int, int], int],
+        checked: list[tuple[int, int, int, int, int]],
+    ) -> None:
+        super().__init__(pools)
+        self.con = con
+        self.work = work
+        # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan of every spend
+        # the SQL read; `checked` holds (line, pence, day ordinal, pool index, decision id) of
+        # the spends the reference reader read.
+        self.candidates = candidates
+        self.counts = counts  # (pool index, day ordinal, ident) -> spends the SQL read
+        self.checked = sorted(checked)
+        self.count = sum(counts.values()) + len(checked)
+        self._bounds: tuple[int, int] | None = None
+        # For `tally`: (pool index, rule, approvers, within plan) -> decision id, and the good
+        # dates (text -> ordinal); the same as the tables decision_keys and good_dates.
+        self.keys: dict[tuple[int, int, str, bool], int] = {}
+        self.dates: dict[str, int] = {}
+
+    def _materialise(self) -> tuple[int, int] | None:
+        if self._bounds is None:
+            # Written in any order (keeping insertion order costs memory at 10M rows), and with
+            # no join (a join over the ledger's scan is slower than the scan and the write
+            # together); each chunk below is joined to its decision and read back in line order.
+            self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute(f"CREATE TABLE spends AS {self.candidates}")
+            self.con.execute("SET preserve_insertion_order = true")
+            found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchall()[0]
+            self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
+        return self._bounds
+
+    def columns(self) -> Iterator[list[array[int]]]:
+        """The spends a chunk of ledger lines at a time: [rows, pence, day ordinals, pool
+        indexes, decision ids], in row order."""
+        low, high = self._materialise() or (0, -1)
+        pending = list(self.checked)
+        for start in range(low, high + 1, _LINES) if high >= low else ():
+            chunk = self.con.execute(
+                "SELECT s.line, s.pence, d.ordinal AS day, s.pool_index, k.ident FROM spends s "
+                "JOIN good_dates d ON s.date_text = d.date_text "
+                "JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                "WHERE s.line >= ? AND s.line < ? ORDER BY s.line",
+                [start, start + _LINES],
+            ).fetchnumpy()
+            before = [c for c in pending if c[0] < start + _LINES]
+            pending = pending[len(before) :]
+            yield _merge(chunk, before)
+        if pending:
+            yield _merge(None, pending)
+
+    def tally(self, pool: str, first_day: date, last_day: date, keep: int) -> Tally:
+        """As `summary.tally`: the counts from the groups, the first breaches by one scan."""
+        index = self.pools.index(pool)
+        first, last = first_day.toordinal(), last_day.toordinal()
+        breaching = [not decision.compliant for decision, _, _ in self.table]
+        spends = breaches = 0
+        for (pool_index, ordinal, ident), n in self.counts.items():
+            if pool_index == index and first <= ordinal <= last:
+                spends += n
+                breaches += n if breaching[ident] else 0
+        mine = [
+            c for c in self.checked if c[3] == index and first <= c[2] <= last and breaching[c[4]]
+        ]
+        spends += sum(1 for c in self.checked if c[3] == index and first <= c[2] <= last)
+        breaches += len(mine)
+        found: list[tuple[int, int, int, int, int]] = list(mine[:keep])
+        if keep and breaches > len(mine):
+            found += self._first_breaches(index, first, last, breaching, keep)
+        found.sort()
+        kept = tuple(self._classified(*c) for c in found[:keep])
+        return Tally(spends, breaches, kept)
+
+    def _first_breaches(
+        self, index: int, first: int, last: int, breaching: list[bool], keep: int
+    ) -> list[tuple[int, int, int, int, int]]:
+        """The pool's first `keep` breaches the SQL read: one filtered scan with a top-N (an
+        ORDER BY: DuckDB does not promise a LIMIT alone keeps the first rows of a file)."""
+        keys = [k for k, ident in self.keys.items() if k[0] == index and breaching[ident]]
+        days = [t for t, o in self.dates.items() if first <= o <= last]
+        if not keys or not days:
+            return []
+        params: list[object] = [index, *days]
+        tests = []
+        for _, rule, approvers, in_plan in keys:
+            tests.append("(rule = ? AND approved_by = ? AND in_plan = ?)")
+            params += [rule, approvers, in_plan]
+        rows = self.con.execute(
+            f"SELECT line, pence, date_text, rule, approved_by, in_plan FROM ({self.candidates}) "
+            f"WHERE pool_index = ? AND date_text IN ({', '.join('?' * len(days))}) "
+            f"AND ({' OR '.join(tests)}) ORDER BY line LIMIT {int(keep)}",
+            params,
+        ).fetchall()
+        return [
+            (line, pence, self.dates[text], index, self.keys[(index, rule, approvers, in_plan)])
+            for line, pence, text, rule, approvers, in_plan in rows
+        ]
+
+    def _classified(self, row: int, pence: int, ordinal: int, pool: int, ident: int) -> Classified:
+        decision, fields, in_plan = self.table[ident]
+        return Classified(
+            int(row), int(pence), date.fromordinal(int(ordinal)), self.pools[int(pool)],
+            decision, fields, in_plan,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        super().close()
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _merge(
+    chunk: dict[str, Any] | None, rows: list[tuple[int, int, int, int, int]]
+) -> list[array[int]]:
+    """A chunk from DuckDB and the checked rows of the same lines, in row order."""
+    names = ("line", "pence", "day", "pool_index", "ident")
+    if chunk is not None and len(chunk["line"]):
+        parts = [np.asarray(chunk[n], dtype=np.int64) for n in names]
+    else:
+        parts = [np.zeros(0, dtype=np.int64) for _ in names]
+    if rows:
+        extra = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        parts = [np.concatenate([p, extra[:, i]]) for i, p in enumerate(parts)]
+        order = np.argsort(parts[0], kind="stable")
+        parts = [p[order] for p in parts]
+    out = []
+    for (typecode, _), part in zip(_TYPES, parts, strict=True):
+        column = array(typecode)
+        column.frombytes(part.astype(np.dtype(typecode)).tobytes())
+        out.append(column)
+    return out
+
+
+Judged = tuple[Decision, FieldTuple, bool]

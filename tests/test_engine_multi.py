@@ -1,0 +1,125 @@
+"""`run FOLDER --ledger L`: every agreement of a folder over one ledger, read once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = """date,pool,element,kind,amount,approved_by,in_plan
+2005-05-01,mental-health,council,spend,1000.00,mh-manager,true
+2005-06-01,west-mh,council,spend,300000.00,board,true
+2005-07-01,west-mh,council,income,500.50,,
+2005-08-01,nowhere,council,spend,10.00,,
+2005-09-01,learning-disabilities,council,spend,2000.00,ld-manager,true
+2006-03-31,mental-health,council,spend,twelve,,
+"""
+
+
+def region(tmp_path: Path) -> tuple[Path, Path]:
+    """Two agreements (east: Herefordshire; west: the same clauses with pools `west-mh` and
+    `west-ld`), a scenario file that is not an agreement, and a ledger holding both areas."""
+    folder = tmp_path / "region"
+    folder.mkdir()
+    text = HEREFORDSHIRE.read_text("utf-8")
+    (folder / "east.yaml").write_text(text, "utf-8")
+    west = (
+        text.replace("  id: herefordshire-mh-ld", "  id: west-mh-ld")
+        .replace("\n  mental-health:", "\n  west-mh:")
+        .replace("pool: mental-health", "pool: west-mh")
+        .replace("\n  learning-disabilities:", "\n  west-ld:")
+    )
+    (folder / "west.yaml").write_text(west, "utf-8")
+    (folder / "east.test.yaml").write_text("not: an agreement\n", "utf-8")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER, "utf-8")
+    return folder, ledger
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["run", *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_one_result_per_agreement_with_hand_worked_figures(tmp_path: Path, engine: str) -> None:
+    folder, ledger = region(tmp_path)
+    code, out = run(str(folder), "--ledger", str(ledger), "--format", "json", "--engine", engine)
+    assert code == 0, out
+    data = json.loads(out)
+    # 6 rows: row 5's pool is no agreement's; row 7's amount is not a number (L003).
+    assert data["ledger"] == {"read": 6, "used": 4, "rejected": 1, "unassigned": 1}
+    assert [(r["row"], r["code"]) for r in data["unassigned"]] == [(5, "L002")]
+    assert list(data["agreements"]) == ["east.yaml", "west.yaml"]
+    east, west = data["agreements"]["east.yaml"], data["agreements"]["west.yaml"]
+    assert east["agreement"] == "herefordshire-mh-ld" and west["agreement"] == "west-mh-ld"
+    for result in (east, west):
+        assert result["as_of"] == "2005-09-01"  # the last usable date of the ledger
+        assert [(r["row"], r["code"]) for r in result["rejected"]] == [(7, "L003")]
+    pools = {p["pool"]: p for r in (east, west) for p in r["pools"]}
+    assert {k: p["actual"] for k, p in pools.items()} == {
+        "mental-health": "1000.00",
+        "learning-disabilities": "2000.00",
+        "west-mh": "299499.50",  # £300,000.00 spent less £500.50 income
+        "west-ld": "0.00",
+    }
+    approvals = {k: [(a["row"], a["compliant"]) for a in p["approvals"]] for k, p in pools.items()}
+    assert approvals == {
+        "mental-health": [(2, True)],  # up to £50,000 within plan: mh-manager
+        "learning-disabilities": [(6, True)],  # up to £25,000 within plan: ld-manager
+        "west-mh": [(3, False)],  # above £250,000: executives, not the board
+        "west-ld": [],
+    }
+    assert pools["west-mh"]["approvals"][0]["required"] == ["executives"]
+
+
+def test_each_agreement_gets_what_its_own_run_gives(tmp_path: Path) -> None:
+    folder, ledger = region(tmp_path)
+    _, out = run(str(folder), "--ledger", str(ledger), "--format", "json")
+    many = json.loads(out)["agreements"]
+    _, alone = run(str(folder / "east.yaml"), "--ledger", str(ledger), "--format", "json")
+    single = json.loads(alone)
+    assert many["east.yaml"]["pools"] == single["pools"]
+    # alone, the west rows are rejected as no pool of the agreement; in the folder run they are
+    # west's, and only row 5 is nobody's
+    assert [r["row"] for r in single["rejected"]] == [3, 4, 5, 7]
+
+
+def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path) -> None:
+    folder, ledger = region(tmp_path)
+    code, out = run(str(folder), "--ledger", str(ledger))
+    assert code == 0
+    assert out.startswith("2 agreements over one ledger: 6 rows read, 1 in no agreement's pool\n")
+    assert out.index("== east.yaml ==") < out.index("== west.yaml ==")
+    assert "Rows in no agreement's pool (1)\n         row 5  L002  pool 'nowhere'" in out
+    assert "    row 3            £300,000.00  needs executives, approved by board\n" in out
+    code, _ = run(str(folder), "--ledger", str(ledger), "--strict")
+    assert code == 1  # row 7 (and row 5) rejected
+
+
+def test_a_pool_in_two_agreements_stops_the_run(tmp_path: Path) -> None:
+    folder, ledger = region(tmp_path)
+    (folder / "west.yaml").write_text(HEREFORDSHIRE.read_text("utf-8"), "utf-8")
+    code, out = run(str(folder), "--ledger", str(ledger))
+    assert code == 1
+    assert "error[X002]: pool `mental-health` is in both east.yaml and west.yaml" in out
+
+
+def test_a_folder_without_agreements_or_with_a_broken_one(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER, "utf-8")
+    code, out = run(str(empty), "--ledger", str(ledger))
+    assert code == 2 and "the folder holds no agreement" in out
+    (empty / "bad.yaml").write_text("agreement: [\n", "utf-8")
+    code, out = run(str(empty), "--ledger", str(ledger))
+    assert code == 1 and "cannot run" in out
+    code, out = run(str(empty), "--ledger", str(ledger), "--years", "2005/06..2005/06")
+    assert code == 2

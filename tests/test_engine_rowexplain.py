@@ -1,0 +1,103 @@
+"""`run --explain-row N`: one row's working, from the reference executor, whatever the engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = ROOT / "agreements" / "herefordshire-2005-06.csv"
+
+
+def run(*args: str, ledger: Path = LEDGER) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), "--ledger", str(ledger), *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_breach_is_explained_clause_by_clause(engine: str) -> None:
+    # Row 71: £300,000.00 of mental-health spend approved by the board alone. The clause
+    # (herefordshire.yaml:52-54): up to £50,000 within plan mh-manager; up to £250,000 board;
+    # above executives. So the first two do not apply, the third does, and board is not enough.
+    code, out = run("--engine", engine, "--explain-row", "71")
+    assert code == 0
+    row = out[out.index("Row 71 (read again by the reference executor)") :].splitlines()
+    assert row[2:] == [
+        "  check the row (LANGUAGE.md §9) → spend of £300,000.00 on 2005-06-01 in pool "
+        "`mental-health`; element `council`; within plan; approved by board",
+        "  net expenditure of pool `mental-health` → +£300,000.00 on 2005-06-01",
+        "  delegated authority (LANGUAGE.md §5) → `up to £50,000 within plan: mh-manager` "
+        f"({_rel()}:52) does not apply: £300,000.00 is above £50,000",
+        "  delegated authority (LANGUAGE.md §5) → `up to £250,000: board` "
+        f"({_rel()}:53) does not apply: £300,000.00 is above £250,000",
+        "  delegated authority (LANGUAGE.md §5) → `above: executives` "
+        f"({_rel()}:54) applies: requires executives",
+        "  delegated authority (LANGUAGE.md §5) → recorded board does not meet required "
+        "executives: executives may be approved only by executives",
+        f"  approved by board ({_rel()}:54) → BREACHES delegated authority",
+    ]
+
+
+def _rel() -> str:
+    """How the clauses' file is named in spans (as the agreement was given to `run`)."""
+    _, out = run("--format", "json", "--explain-row", "71")
+    rule = json.loads(out)["explain_row"]["approval"]["rule"]
+    return str(rule).rsplit(":", 1)[0]
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+@pytest.mark.parametrize("row", [71, 137, 204, 6])
+def test_the_rows_approval_is_the_runs(engine: str, row: int) -> None:
+    code, out = run("--format", "json", "--engine", engine, "--explain-row", str(row))
+    assert code == 0
+    data = json.loads(out)
+    listed = [a for p in data["pools"] for a in p["approvals"] if a["row"] == row]
+    assert [data["explain_row"]["approval"]] == listed
+    assert data["explain_row"]["rejected"] is None
+
+
+def test_a_rejected_row_says_why(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2005-06-01,mental-health,council,spend,100.00,mh-manager\n"
+        "2005-06-02,mental-health,council,spend,twelve,mh-manager\n",
+        "utf-8",
+    )
+    code, out = run("--format", "json", "--explain-row", "3", ledger=ledger)
+    assert code == 0
+    data = json.loads(out)
+    assert data["rejected"] == [data["explain_row"]["rejected"]]
+    assert data["explain_row"]["rejected"]["code"] == "L003"
+    assert data["explain_row"]["approval"] is None
+    # an income row says what it does to the figures
+    ledger.write_text(
+        "date,pool,element,kind,amount\n2005-06-01,mental-health,council,income,250.50\n", "utf-8"
+    )
+    code, out = run("--explain-row", "2", ledger=ledger)
+    assert (
+        "income reduces the pool's net expenditure (LANGUAGE.md §4) → net expenditure −£250.50 on 2005-06-01"
+        in out
+    )
+
+
+def test_rows_that_are_not_there() -> None:
+    assert "no ledger row has this number" in run("--explain-row", "1")[1]
+    assert "row 99999 → no ledger row has this number" in run("--explain-row", "99999")[1]
+    code, out = run("--explain-row", "0")
+    assert code == 2 and "--explain-row 0 is not a row number" in out
+
+
+def test_explain_gives_the_same_working_on_duckdb() -> None:
+    for fmt in ("text", "json"):
+        reference = run("--explain", "--format", fmt, "--engine", "reference")
+        duckdb = run("--explain", "--format", fmt, "--engine", "duckdb")
+        assert reference == duckdb
+        assert reference[0] == 0
+        assert ("why settlement" if fmt == "text" else '"explain"') in reference[1]

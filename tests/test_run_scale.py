@@ -1,0 +1,120 @@
+"""`run` at scale: --approvals all|breaches, and the progress bar (a terminal only, never piped
+and never with --format json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from agreementdsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+HEREFORDSHIRE = ROOT / "agreements" / "herefordshire.yaml"
+LEDGER = ROOT / "agreements" / "herefordshire-2005-06.csv"
+# The example ledger's breaches of delegated authority (its text summary lists them all: four
+# in mental health, one in learning disabilities), and its spends in each pool.
+BREACHES = {
+    "mental-health": [(71, "300000.00"), (137, "40000.00"), (151, "2500.00"), (280, "10000.00")],
+    "learning-disabilities": [(204, "400000.00")],
+}
+SPENDS = {"mental-health": 243, "learning-disabilities": 160}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER), *args])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_json_lists_every_spend_unless_asked_for_breaches(engine: str) -> None:
+    code, out = run("--format", "json", "--engine", engine)
+    assert code == 0
+    every = {p["pool"]: p for p in json.loads(out)["pools"]}
+    assert {k: len(p["approvals"]) for k, p in every.items()} == SPENDS
+    assert all("approvals_listed" not in p for p in every.values())  # the contract as it was
+    code, out = run("--format", "json", "--engine", engine, "--approvals", "breaches")
+    assert code == 0
+    only = {p["pool"]: p for p in json.loads(out)["pools"]}
+    for pool, breaches in BREACHES.items():
+        assert only[pool]["approvals_listed"] == "breaches"
+        assert [(a["row"], a["amount"]) for a in only[pool]["approvals"]] == breaches
+        # the same entries, byte for byte, as in the full list
+        assert only[pool]["approvals"] == [
+            a for a in every[pool]["approvals"] if not a["compliant"]
+        ]
+        # everything else in the pool is unchanged
+        rest = {k: v for k, v in only[pool].items() if k not in ("approvals", "approvals_listed")}
+        assert rest == {k: v for k, v in every[pool].items() if k != "approvals"}
+
+
+def test_text_lists_breaches_by_default_and_every_spend_when_asked() -> None:
+    code, default = run()
+    assert code == 0
+    assert "243 spends, 4 breaching" in default and "every spend" not in default
+    code, every = run("--approvals", "all")
+    assert code == 0
+    assert every.count("\n    ok     row ") == sum(SPENDS.values()) - 5
+    breach_lines = [line for line in every.splitlines() if line.startswith("    BREACH row ")]
+    assert [line.split()[2] for line in breach_lines] == ["71", "137", "151", "280", "204"]
+    assert (
+        "    BREACH row 71      2005-06-01      £300,000.00  needs executives, approved by board"
+        in every
+    )
+    # the default text's lines are all there, in the same order
+    lines = iter(every.splitlines())
+    assert all(line in lines for line in default.splitlines())
+
+
+def test_approvals_goes_with_one_year_only() -> None:
+    code, out = run("--years", "2005/06..2006/07", "--approvals", "all")
+    assert code == 2
+    assert "--approvals goes with a run of one year" in out
+
+
+# ---------------------------------------------------------------- progress bar
+def _run_with_stderr(stderr: str, *args: str) -> str:
+    """Run the command in a child process with stderr a pty or a pipe; what stderr received."""
+    env = {**os.environ, "AGREEMENTDSL_PROGRESS_DELAY": "0"}
+    command = [sys.executable, "-m", "agreementdsl.cli", "run", str(HEREFORDSHIRE), "--ledger"]
+    command += [str(LEDGER), *args]
+    if stderr == "pipe":
+        done = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
+        return done.stderr.decode()
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    received = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    assert child.stdout is not None
+    child.stdout.read()
+    assert child.wait(timeout=120) == 0
+    os.close(leader)
+    return received.decode(errors="replace")
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_terminal_gets_a_progress_bar(engine: str) -> None:
+    assert "reading ledger" in _run_with_stderr("pty", "--engine", engine)
+
+
+def test_no_progress_bar_when_piped_or_for_json() -> None:
+    assert _run_with_stderr("pipe") == ""
+    assert "reading ledger" not in _run_with_stderr("pty", "--format", "json")
