@@ -37,10 +37,24 @@ def test_a_partner_short_of_what_is_due_is_flagged(tmp_path: Path) -> None:
         "9000000.00",
         "975000.00",
     )
-    # the third instalment is not met, and 30 days from 1 October have passed
+    # the third instalment is met in part (£2,350,000 of £3,325,000 on 3 October), and 30 days
+    # from 1 October have passed: 61 days late by 31 December, £975,000 of it outstanding
     assert hpct["late"] == [
-        {"due_on": "2005-10-01", "amount": "3325000.00", "paid_on": None, "days_late": 61}
+        {
+            "due_on": "2005-10-01",
+            "amount": "3325000.00",
+            "paid_on": None,
+            "days_late": 61,
+            "paid": "2350000.00",
+            "outstanding": "975000.00",
+            "last_paid_on": "2005-10-03",
+        }
     ]
+    assert any(
+        "hpct's instalment of £3,325,000.00 due on 2005-10-01 is paid in part: £2,350,000.00 of "
+        "it by 2005-10-03, £975,000.00 outstanding, 61 days after the time allowed" in w
+        for w in data["warnings"]
+    )
     assert (hc["shortfall"], hc["late"]) == ("0.00", [])
     assert any(
         "hpct has paid £9,000,000.00 of the £9,975,000.00 due by 2005-12-31, £975,000.00 short" in w
@@ -61,7 +75,15 @@ def test_a_late_instalment_is_flagged_and_annual_terms_are_read(tmp_path: Path) 
     # due 1 April 2005 (a Friday); the tenth working day after it is 15 April (Easter 2005 fell
     # in March, so no bank holiday comes between); paid 2 May: 17 days late
     assert hpct["late"] == [
-        {"due_on": "2005-04-01", "amount": "13300000.00", "paid_on": "2005-05-02", "days_late": 17}
+        {
+            "due_on": "2005-04-01",
+            "amount": "13300000.00",
+            "paid_on": "2005-05-02",
+            "days_late": 17,
+            "paid": "13300000.00",
+            "outstanding": "0.00",
+            "last_paid_on": None,
+        }
     ]
     assert hc["late"] == []
 
@@ -71,3 +93,18 @@ def test_a_ledger_without_contributions_is_not_checked(tmp_path: Path) -> None:
     data = run_json(ir, tmp_path, _rows(), date(2005, 12, 31), HEADER)
     assert pool_of(data, "mental-health")["contributions"] is None
     assert not any("short" in w for w in data["warnings"])
+
+
+def test_an_instalment_with_nothing_towards_it_is_not_yet_paid(tmp_path: Path) -> None:
+    # hpct pays the first two instalments exactly; nothing reaches the third by 31 December
+    ir = compile_file(HEREFORDSHIRE)
+    rows = _rows(("2005-04-01", "3325000.00", "hpct"), ("2005-07-01", "3325000.00", "hpct"))
+    data = run_json(ir, tmp_path, rows, date(2005, 12, 31), HEADER)
+    hpct = pool_of(data, "mental-health")["contributions"][0]
+    assert [(i["paid"], i["outstanding"], i["last_paid_on"]) for i in hpct["late"]] == [
+        ("0.00", "3325000.00", None)
+    ]
+    assert any(
+        "hpct's instalment of £3,325,000.00 due on 2005-10-01 is not yet paid, 61 days after" in w
+        for w in data["warnings"]
+    )

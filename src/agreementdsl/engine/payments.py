@@ -36,7 +36,9 @@ class Paid:
             "due_to_date": format_pounds(self.due_to_date),
             "received": format_pounds(self.received),
             "shortfall": format_pounds(self.shortfall),
-            "late": [{k: v for k, v in item.items() if k != "pence"} for item in self.late],
+            "late": [
+                {k: v for k, v in item.items() if not k.endswith("pence")} for item in self.late
+            ],
         }
 
 
@@ -68,6 +70,7 @@ def contributions_paid(
             if who == partner and year.first_day <= day <= last
         )
         due_so_far = 0
+        total_paid = sum(p for _, p in paid)
         late = []
         for due_on, part in zip(days, parts, strict=True):
             if due_on > as_of:
@@ -77,6 +80,9 @@ def contributions_paid(
             settled = _day_reaching(paid, due_so_far)
             unpaid_too_long = settled is None and deadline < as_of
             if unpaid_too_long or (settled is not None and settled > deadline):
+                # What reached this instalment, once the earlier ones were met: all of it when
+                # settled, else part (the payments so far less the earlier instalments) or none.
+                towards = part if settled else max(0, min(part, total_paid - due_so_far + part))
                 late.append(
                     {
                         "due_on": due_on.isoformat(),
@@ -84,10 +90,19 @@ def contributions_paid(
                         "pence": part,
                         "paid_on": settled.isoformat() if settled else None,
                         "days_late": ((settled or as_of) - deadline).days,
+                        "paid": format_pounds(towards),
+                        "outstanding": format_pounds(part - towards),
+                        "last_paid_on": _last_day(paid) if towards and not settled else None,
+                        "towards_pence": towards,
                     }
                 )
-        out.append(Paid(partner, amount, due_so_far, sum(p for _, p in paid), late))
+        out.append(Paid(partner, amount, due_so_far, total_paid, late))
     return out
+
+
+def _last_day(paid: list[tuple[date, int]]) -> str:
+    """The day of the latest payment (the list is in date order)."""
+    return paid[-1][0].isoformat()
 
 
 def _day_reaching(paid: list[tuple[date, int]], total: int) -> date | None:
@@ -110,9 +125,19 @@ def warnings_for(pool_id: str, found: list[Paid], as_of: date) -> list[str]:
                 f"{format_money(p.due_to_date)} due by {as_of}, {format_money(p.shortfall)} short"
             )
         for item in p.late:
-            when = f"on {item['paid_on']}" if item["paid_on"] else "not yet"
-            out.append(
-                f"pool `{pool_id}`: {p.partner}'s instalment of {format_money(item['pence'])} due on "
-                f"{item['due_on']} was paid {when}, {item['days_late']} days after the time allowed"
+            head = (
+                f"pool `{pool_id}`: {p.partner}'s instalment of {format_money(item['pence'])} due "
+                f"on {item['due_on']}"
             )
+            if item["paid_on"]:
+                state = f"was paid on {item['paid_on']}"
+            elif item["last_paid_on"]:
+                state = (
+                    f"is paid in part: {format_money(item['towards_pence'])} of it by "
+                    f"{item['last_paid_on']}, "
+                    f"{format_money(item['pence'] - item['towards_pence'])} outstanding"
+                )
+            else:
+                state = "is not yet paid"
+            out.append(f"{head} {state}, {item['days_late']} days after the time allowed")
     return out
