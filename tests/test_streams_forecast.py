@@ -207,7 +207,7 @@ def test_diff_reports_a_stream_changed_and_the_method(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(old), str(new)])
     assert result.exit_code in (0, 1), result.output
     assert (
-        "dc's Disabled Facilities Grant stream changes from £2,150,000 (£2,150,000) to £2,250,000 (£2,250,000)"
+        "dc's stream dfg (Disabled Facilities Grant) changes from £2,150,000 (£2,150,000) to £2,250,000 (£2,250,000)"
         in result.output
     )
     assert "dc's contribution in total changes from £5,210,000 to £5,310,000" in result.output
@@ -345,7 +345,7 @@ def test_diff_reports_a_stream_added_and_an_of_which_part_changed(tmp_path: Path
     )
     new.write_text(changed, "utf-8")
     result = CliRunner().invoke(main, ["diff", str(old), str(new)])
-    assert "dc contributes a new ibcf stream, £100,000 (£100,000)" in result.output
+    assert "dc contributes a new stream ibcf, £100,000 (£100,000)" in result.output
     assert "dc's contribution in total changes from £5,210,000 to £5,310,000" in result.output
     assert (
         "the NHS minimum contribution to adult social care in 2024/25 changes from £4,226,400 to £4,300,000"

@@ -29,7 +29,11 @@ def streams(
     new = {s["stream"]: s for s in b["streams"]}
 
     def called(s: dict[str, Any]) -> str:
-        return f"{s['name']} stream" if s["stream"] else "contribution as one sum"
+        # `dcc's stream own (the Council's own funding)`: a name may begin with an article
+        if not s["stream"]:
+            return "contribution as one sum"
+        named = s["name"] and s["name"] != s["stream"]
+        return f"stream {s['stream']} ({s['name']})" if named else f"stream {s['stream']}"
 
     for sid, st in new.items():
         was = old.get(sid)
