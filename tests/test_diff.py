@@ -254,3 +254,47 @@ def test_git_outside_a_repository_says_so_in_one_line(
     assert result.exit_code == 2
     assert "is not inside a git repository" in result.output
     assert "fatal" not in result.output
+
+
+def test_impact_counts_contributions_beside_the_risk_share(tmp_path: Path) -> None:
+    # hc's 2005/06 mental-health contribution rises £100,000 (£4.1m to £4.2m). Over the example
+    # ledger the pool's outturn is £18,140,000: the overspend falls from £740,000 to £640,000.
+    # The host bears the first £280,000 either way; the rest is shared by contribution:
+    # before £460,000 × 4.1/17.4 = £108,390.80 to hc (hpct £351,609.20), after £360,000 ×
+    # 4.2/17.5 = £86,400.00 (hpct £273,600.00). So hc pays £100,000 more in contributions and
+    # £21,990.80 less on the risk share: £78,009.20 more in all; hpct £78,009.20 less.
+    new = tmp_path / "herefordshire.yaml"
+    new.write_text(
+        HEREFORDSHIRE.replace(
+            '2005/06: { hpct: "£13,300,000", hc: "£4,100,000" }',
+            '2005/06: { hpct: "£13,300,000", hc: "£4,200,000" }',
+        ),
+        "utf-8",
+    )
+    ledger = str(ROOT / "agreements" / "herefordshire-2005-06.csv")
+    code, out = run(
+        "diff", str(ROOT / "agreements" / "herefordshire.yaml"), str(new), "--impact", ledger
+    )
+    assert code == 0
+    assert (
+        "hc pays £78,009.20 more in 2005/06 (Mental Health Services Pooled Fund): "
+        "£21,990.80 less on the risk share, £100,000.00 more in contributions" in out
+    )
+    assert (
+        "hpct pays £78,009.20 less in 2005/06 (Mental Health Services Pooled Fund)\n" in out + "\n"
+    )
+    code, out = run(
+        "diff",
+        "--format",
+        "json",
+        str(ROOT / "agreements" / "herefordshire.yaml"),
+        str(new),
+        "--impact",
+        ledger,
+    )
+    effects = {e["partner"]: e for e in json.loads(out)["impact"]}
+    assert effects["hc"]["amount"] == "78009.20"
+    assert effects["hc"]["parts"] == {
+        "on the risk share": "-21990.80",
+        "in contributions": "100000.00",
+    }

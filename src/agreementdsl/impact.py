@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .money import format_money
+from .money import format_money, format_pounds, parse_amount
 from .terminal import visible
 
 
@@ -17,22 +17,36 @@ from .terminal import visible
 class Effect:
     partner: str
     year: str
-    pence: (
-        int  # positive: the partner pays more (bears more overspend or gets less underspend back)
-    )
+    # positive: the partner pays more (bears more overspend, gets less underspend back,
+    # contributes more, or is charged more unapproved spend)
+    pence: int
     where: str  # the pool, and the scenario when there is one
+    parts: tuple[tuple[str, int], ...] = ()  # (what, pence) when more than one thing moved
 
     def words(self) -> str:
-        more = "more" if self.pence > 0 else "less"
-        return f"{self.partner} pays {format_money(abs(self.pence))} {more} in {self.year} ({self.where})"
+        total = _more_or_less(self.pence) if self.pence else "the same in all"
+        text = f"{self.partner} pays {total} in {self.year} ({self.where})"
+        if len(self.parts) > 1 or (self.parts and self.parts[0][0] != RISK):
+            text += ": " + ", ".join(f"{_more_or_less(p)} {what}" for what, p in self.parts)
+        return text
 
     def to_json(self) -> dict[str, Any]:
         return {
             "partner": self.partner,
             "year": self.year,
-            "amount": f"{self.pence / 100:.2f}",
+            "amount": format_pounds(self.pence),
             "where": self.where,
+            "parts": {what: format_pounds(p) for what, p in self.parts},
         }
+
+
+RISK = "on the risk share"
+CONTRIBUTION = "in contributions"
+UNAPPROVED = "as unapproved spend borne outside the risk share"
+
+
+def _more_or_less(pence: int) -> str:
+    return f"{format_money(abs(pence))} {'more' if pence > 0 else 'less'}"
 
 
 def _payments(pool: Any) -> dict[str, int]:
@@ -43,17 +57,39 @@ def _payments(pool: Any) -> dict[str, int]:
     return {p: sign * v for p, v in pool.settlement.shares.items()}
 
 
+def _contributions(pool: Any) -> dict[str, int]:
+    """Each partner's contribution to the pool for the year, as the agreement states it."""
+    for stated in pool.pool["contributions"]:
+        if stated["year"] == pool.year.label:
+            return {c["partner"]: parse_amount(c["amount"]) for c in stated["partners"]}
+    return {}
+
+
+def _charged(pool: Any) -> dict[str, int]:
+    """Unapproved spend each partner bears outside the risk share (where the pool says so)."""
+    return dict(pool.borne.by_partner) if pool.borne is not None else {}
+
+
 def _effects(old_pools: list[Any], new_pools: list[Any], label: str) -> list[Effect]:
     effects = []
     old = {p.pool["id"]: p for p in old_pools}
     for pool in new_pools:
-        before = _payments(old[pool.pool["id"]]) if pool.pool["id"] in old else {}
-        after = _payments(pool)
-        for partner in sorted(set(before) | set(after)):
-            delta = after.get(partner, 0) - before.get(partner, 0)
-            if delta:
+        was = old.get(pool.pool["id"])
+        parts = []
+        for what, of in ((RISK, _payments), (CONTRIBUTION, _contributions), (UNAPPROVED, _charged)):
+            before, after = (of(was) if was is not None else {}), of(pool)
+            parts.append((what, before, after))
+        partners = sorted({p for _, b, a in parts for p in (*b, *a)})
+        for partner in partners:
+            moved = tuple(
+                (what, a.get(partner, 0) - b.get(partner, 0))
+                for what, b, a in parts
+                if a.get(partner, 0) != b.get(partner, 0)
+            )
+            delta = sum(p for _, p in moved)
+            if moved:
                 where = f"{pool.pool['name']}{', ' + label if label else ''}"
-                effects.append(Effect(partner, pool.year.label, delta, where))
+                effects.append(Effect(partner, pool.year.label, delta, where, moved))
     return effects
 
 
