@@ -389,3 +389,43 @@ def test_an_output_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert result.output.startswith("error[P001]: cannot create the folder")
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_budget_line_rounds_to_the_penny_and_follows_the_pool_profile() -> None:
+    from agreementdsl.report.figures import budget_profile
+
+    plain: dict[str, Any] = {"forecast_method": None, "budgets": []}
+    # £19,900,000 in twelfths: two months are £3,316,666.666…, drawn as £3,316,666.67 (not .66)
+    planned, profiled = budget_profile(plain, "2024/25", 1_990_000_000)
+    assert (planned[1], planned[11], profiled) == (331_666_667, 1_990_000_000, False)
+    # the block contract paid in April: 100% in the first month of a pool profile by month
+    block = {
+        "forecast_method": {
+            "method": "profile",
+            "by": "month",
+            "profile": [{"element": None, "months": ["100"] + ["0"] * 11}],
+        },
+        "budgets": [],
+    }
+    planned, profiled = budget_profile(block, "2024/25", 1_000_000_00)
+    assert (planned[0], planned[5], profiled) == (1_000_000_00, 1_000_000_00, True)
+    # by element: community £8,000,000 all in April, reablement £7,000,000 in twelfths
+    by_element = {
+        "forecast_method": {
+            "method": "profile",
+            "by": "element",
+            "profile": [{"element": "community", "months": ["100"] + ["0"] * 11}],
+        },
+        "budgets": [
+            {
+                "year": "2024/25",
+                "elements": [
+                    {"element": "community", "amount": "8000000.00"},
+                    {"element": "reablement", "amount": "7000000.00"},
+                ],
+            }
+        ],
+    }
+    planned, _ = budget_profile(by_element, "2024/25", 1_500_000_000)
+    # April: £8,000,000 + £583,333.33 (7m ÷ 12, …333.33…); June: £8,000,000 + £1,750,000
+    assert (planned[0], planned[2]) == (858_333_333, 975_000_000)

@@ -22,6 +22,7 @@ from .figures import (
     Clause,
     Figure,
     Month,
+    budget_profile,
     clause,
     contributions_span,
     engine_json,
@@ -190,9 +191,10 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
         actual_line = [(0.0, 0)] + [(float(i + 1), m.cumulative) for i, m in enumerate(rows)]
         lines = []
         if budget is not None:
-            lines.append(
-                svg.Line("budget (straight line)", [(0.0, 0), (12.0, budget)], svg.PALETTE[5])
-            )
+            planned, profiled = budget_profile(view.ir, pool.year.label, budget)
+            points = [(0.0, 0)] + [(float(k), p) for k, p in enumerate(planned, start=1)]
+            name = "budget as profiled" if profiled else "budget (straight line)"
+            lines.append(svg.Line(name, points, svg.PALETTE[5]))
         lines.append(svg.Line("actual to date", actual_line, svg.PALETTE[0]))
         markers = []
         forecast = view.head["forecast"]
