@@ -419,3 +419,24 @@ def test_the_early_warning_under_latest_forecast_spends_on_but_keeps_the_forecas
         "on the latest forecast it does not fire this year",
         "on the latest forecast it fires on 2023-08-31; the report would be due 2023-09-07",
     ]
+
+
+def test_own_elements_are_forecast_by_the_pools_profile_mid_year(tmp_path: Path) -> None:
+    # To 30 September 2023: the block contract's £8,000,000 in April (profiled 100% in April),
+    # reablement £600,000 and grants £200,000 each month. By the profile: community £8,000,000
+    # ÷ 100% = £8,000,000 (on budget), reablement £3,600,000 ÷ 6/12 = £7,200,000 (£200,000
+    # over its £7,000,000), grants £1,200,000 ÷ 6/12 = £2,400,000 (£400,000 over £2,000,000):
+    # forecast £17,600,000 against £17,000,000, an overspend of £600,000, all on the
+    # Council's own schemes, so `first 100% of pool by own elements net` puts it all on dc.
+    # (At each element's run-rate the block contract would read £16,000,000, £8,000,000 over,
+    # and the ICB would bear £558,139.53 of a Council overspend.)
+    rows = [APRIL[0]] + [
+        [f"2023-{m:02d}-20", "bcf", element, "spend", amount, "", "icb-finance;dc-finance"]
+        for m in range(4, 10)
+        for element, amount in (("reablement", "600000.00"), ("adaptations", "200000.00"))
+    ]
+    data = run_json(compile_text(worked_bcf()), tmp_path, rows, date(2023, 9, 30), HEADER)
+    pool = pool_of(data, "bcf")
+    assert pool["forecast"] == "17600000.00"
+    assert pool["variance"] == {"kind": "overspend", "amount": "600000.00"}
+    assert pool["settlement"]["shares"] == {"icb": "0.00", "dc": "600000.00"}

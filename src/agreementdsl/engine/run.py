@@ -14,7 +14,8 @@ from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, RowExecutor, Totals
-from .forecast import profile_parts
+from .forecast import Part, profile_parts, profiled
+from .forecast import _cumulative as cumulative
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .orders import SplitOrder, split_orders
 from .orders import warning as order_warning
@@ -518,19 +519,31 @@ def _element_gaps(
     pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date
 ) -> list[tuple[str, int]]:
     """(partner, outturn less budget) for each budgeted element: before the year's last day an
-    element's outturn is its own run-rate (LANGUAGE.md §4)."""
+    element's outturn is forecast as the pool's is, element by element: by the pool's budget
+    profile where its forecast method is `profile` (the element's own months, or the pool's
+    months when the profile is by month), else by the element's own run-rate (LANGUAGE.md §4;
+    an element has no forecast rows, so `latest forecast` also takes its run-rate)."""
     budgets = _element_budgets(pool, year.label)
+    method = pool.get("forecast_method") or {"method": "run-rate"}
+    ends = [end for end in year.month_ends() if end <= as_of]
     gaps = []
     for element in pool["elements"]:
-        if element["id"] not in budgets:
+        eid = element["id"]
+        if eid not in budgets:
             continue
-        position = Position(year, Series(data.element(element["id"])), budgets[element["id"]])
+        net = Series(data.element(eid))
+        position = Position(year, net, budgets[eid])
         if as_of >= year.last_day:
             outturn = position.actual(as_of)
+        elif method["method"] == "profile" and ends:
+            months = {p["element"]: p["months"] for p in method["profile"]}
+            planned = months.get(None if method["by"] == "month" else eid, "even")
+            part = Part(eid, net, budgets[eid], cumulative(planned))
+            outturn = profiled([part], year.first_day, ends)[0]
         else:
             rate = position.run_rate(as_of)
-            outturn = rate.pence if rate else budgets[element["id"]]
-        gaps.append((element["partner"], outturn - budgets[element["id"]]))
+            outturn = rate.pence if rate else budgets[eid]
+        gaps.append((element["partner"], outturn - budgets[eid]))
     return gaps
 
 
