@@ -440,3 +440,36 @@ def test_own_elements_are_forecast_by_the_pools_profile_mid_year(tmp_path: Path)
     assert pool["forecast"] == "17600000.00"
     assert pool["variance"] == {"kind": "overspend", "amount": "600000.00"}
     assert pool["settlement"]["shares"] == {"icb": "0.00", "dc": "600000.00"}
+
+
+def test_the_what_if_at_the_forecast_settles_as_run_does(tmp_path: Path) -> None:
+    # The same ledger as above: run settles the £600,000 overspend all on dc. The report's
+    # what-if, given the ledger's element parts, must give the same shares at that outturn; the
+    # standalone what-if has no ledger, so it says it shares that step by contribution.
+    from agreementdsl.engine.run import _element_parts, _own_parts, run_ledger
+    from agreementdsl.report.whatif import what_if, write_text
+
+    rows = [APRIL[0]] + [
+        [f"2023-{m:02d}-20", "bcf", element, "spend", amount, "", "icb-finance;dc-finance"]
+        for m in range(4, 10)
+        for element, amount in (("reablement", "600000.00"), ("adaptations", "200000.00"))
+    ]
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", "utf-8")
+    ir = compile_text(worked_bcf())
+    result = run_ledger(ir, ledger, as_of=date(2023, 9, 30))
+    try:
+        pool = next(p for p in result.pools if p.pool["id"] == "bcf")
+        sums = result.totals.pools["bcf"]
+        parts = _element_parts(pool.pool, sums, pool.year, result.as_of)
+        own = _own_parts(pool.pool, sums, pool.year, result.as_of)
+    finally:
+        result.close()
+    at = 1_760_000_000
+    found = what_if(ir, "bcf", "2023/24", at, at, element_parts=parts, own_parts=own)
+    assert [p.shares for p in found.points] == [{"icb": 0, "dc": 60_000_000}]
+    assert found.notes == []
+    plain = what_if(ir, "bcf", "2023/24", at, at)
+    # without element parts: £600,000 by contribution 12,000,000 : 5,000,000
+    assert [p.shares for p in plain.points] == [{"icb": 42_352_941, "dc": 17_647_059}]
+    assert "shared by contribution here" in write_text(plain)

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..compile import risk_share_for
-from ..engine.run import PoolResult, RunResult, _element_parts
+from ..engine.run import PoolResult, RunResult, _element_parts, _own_parts
 from ..money import format_money, format_pounds
 from ..render.environment import environment
 from . import svg
@@ -155,9 +155,13 @@ def _pool_view(
             if result.as_of >= pool.year.last_day:
                 outturn = head["actual"].pence if head["actual"] else outturn
             low, high = _whatif_range(budget, outturn, marks)
-            parts = _element_parts(ir_pool, result.totals.pools[pid], pool.year, result.as_of)
+            sums = result.totals.pools[pid]
+            parts = _element_parts(ir_pool, sums, pool.year, result.as_of)
+            own = _own_parts(ir_pool, sums, pool.year, result.as_of)
             now = (outturn,) if outturn is not None else ()
-            whatif = what_if(result.ir, pid, pj["year"], low, high, element_parts=parts, also=now)
+            whatif = what_if(
+                result.ir, pid, pj["year"], low, high, element_parts=parts, also=now, own_parts=own
+            )
         except WhatIfError as exc:
             whatif_error = f"{exc.code}: {exc.message}"
     view = PoolView(

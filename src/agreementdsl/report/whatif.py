@@ -60,6 +60,7 @@ class WhatIf:
     partners: list[str]
     kinks: list[Kink]
     points: list[Point] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how steps the range cannot work were taken
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -87,6 +88,7 @@ class WhatIf:
                 }
                 for p in self.points
             ],
+            "notes": self.notes,
         }
 
 
@@ -156,8 +158,10 @@ def year_context(
     pool: dict[str, Any],
     year: str,
     element_parts: Callable[[str], dict[str, int]] | None = None,
+    own_parts: Callable[[str, bool], dict[str, int]] | None = None,
 ) -> YearContext:
-    """The settlement context of the pool's year, built from the compiled IR alone."""
+    """The settlement context of the pool's year, built from the compiled IR alone (and, for
+    `by element` and `by own elements` steps, the elements' parts of a ledger when given)."""
     for stated in pool["contributions"]:
         if stated["year"] == year:
             contributions = {c["partner"]: parse_amount(c["amount"]) for c in stated["partners"]}
@@ -166,6 +170,7 @@ def year_context(
                 contributions,
                 pool["host"],
                 element_parts or (lambda _direction: {}),
+                own_parts=own_parts or (lambda _direction, _gross: {}),
             )
     stated_years = ", ".join(y["year"] for y in pool["contributions"]) or "none"
     raise WhatIfError(
@@ -221,6 +226,7 @@ def what_if(
     by_overspend: bool = False,
     element_parts: Callable[[str], dict[str, int]] | None = None,
     also: tuple[int, ...] = (),
+    own_parts: Callable[[str, bool], dict[str, int]] | None = None,
 ) -> WhatIf:
     """Settle the pool's year at every level from `low` to `high` (outturns, or overspends).
 
@@ -234,8 +240,23 @@ def what_if(
         raise WhatIfError(
             "R004", f"pool `{pool_id}` has no risk_share: nothing says who pays", None
         )
-    ctx = year_context(ir, pool, year, element_parts)
+    ctx = year_context(ir, pool, year, element_parts, own_parts)
     budget = ctx.pool_total
+    by_elements = sorted(
+        {
+            step["text"]
+            for section in pool["risk_share"].values()
+            for step in section["steps"]
+            if step["allocation"]["type"] in ("by-element", "by-own-elements")
+        }
+    )
+    notes = []
+    if by_elements and element_parts is None:
+        notes.append(
+            f"{', '.join(f'`{t}`' for t in by_elements)}: shared by contribution here, as the engine "
+            "does when no element moved that way; without a ledger no element has a variance "
+            "(the report works these steps from the ledger's elements)"
+        )
     if by_overspend:
         low, high = budget + low, budget + high
     if low < 0:
@@ -283,7 +304,7 @@ def what_if(
             pt.kink,
         )
     return WhatIf(
-        ir["agreement"]["id"], pool_id, pool["name"], year, budget, partners, inside, points
+        ir["agreement"]["id"], pool_id, pool["name"], year, budget, partners, inside, points, notes
     )
 
 
@@ -316,6 +337,8 @@ def write_text(result: WhatIf) -> str:
             f"  {format_money(k.outturn)}  {k.text}" + (f" ({k.source})" if k.source else "")
             for k in result.kinks
         ]
+    if result.notes:
+        lines += ["", "notes:", *(f"  {n}" for n in result.notes)]
     from ..terminal import visible
 
     return "\n".join(visible(line) for line in lines) + "\n"  # names as text, never escapes
