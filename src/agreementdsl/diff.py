@@ -77,7 +77,7 @@ class _Differ(PoolDiffer):
     # ------------------------------------------------------------ the whole agreement
     def provisions(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         """Settlement terms, version and the clauses of `provisions:`, in plain English."""
-        from .checks.provisions import MATTERS
+        from .checks.provisions import EXPIRY, MATTERS
 
         a, b = old["agreement"], new["agreement"]
         when = lambda d: d["text"] if d else "30 days (the default)"  # noqa: E731
@@ -95,7 +95,7 @@ class _Differ(PoolDiffer):
         )
         pa = old.get("provisions") or {"matters": {}, "notices": {}, "signatories": {}}
         pb = new.get("provisions") or {"matters": {}, "notices": {}, "signatories": {}}
-        for key, title, words in MATTERS:
+        for key, title, words in (*MATTERS, EXPIRY):
             before, after = pa["matters"].get(key), pb["matters"].get(key)
             path = f"provisions.{key}"
             if before is None and after is not None:

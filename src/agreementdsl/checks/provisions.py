@@ -28,6 +28,41 @@ MATTERS: tuple[tuple[str, str, str], ...] = (
     ("force_majeure", "Force majeure", "events beyond the Partners' control"),
 )
 NOTICES = "each Partner's address for notices"
+# A matter only where a pool carries a balance forward out of the agreement's last Financial Year
+# (no year of the agreement receives it): drafted as its own clause, or a placeholder.
+EXPIRY = (
+    "expiry_balances",
+    "Balances at expiry",
+    "how a balance carried forward from the last Financial Year is dealt with at the Expiry Date",
+)
+
+
+def carried_out_of_last_year(agreement: m.Agreement) -> list[str]:
+    """The pools whose risk share for the agreement's last Financial Year carries a balance
+    forward (`carried forward`), which no later year of the agreement receives."""
+    from datetime import date
+
+    from ..calendar import parse_month_day, year_containing
+
+    start = parse_month_day(agreement.financial_year_start or "")
+    try:
+        expiry = date.fromisoformat(agreement.expiry or "")
+    except ValueError:
+        return []
+    if start is None:
+        return []
+    last = year_containing(expiry, *start).label
+    out = []
+    for pool in agreement.pools:
+        stated = [w for y, w in pool.risk_share_years if y <= last]
+        waterfall = stated[-1] if stated else pool.risk_share
+        if waterfall is not None and any(
+            isinstance(step.allocation, m.CarriedForward)
+            for section in waterfall.sections
+            for step in section.steps
+        ):
+            out.append(pool.id)
+    return out
 
 
 def check(agreement: m.Agreement) -> list[Diagnostic]:
@@ -62,6 +97,19 @@ def missing(agreement: m.Agreement) -> list[Diagnostic]:
                     f"add `{key}:` under `provisions:`",
                 )
             )
+    carried = carried_out_of_last_year(agreement)
+    if carried and EXPIRY[0] not in provisions.matters:
+        diags.append(
+            warning(
+                "W410",
+                where,
+                f"the agreement does not state {EXPIRY[2]} (pool{'s' * (len(carried) > 1)} "
+                f"{', '.join(f'`{c}`' for c in carried)} carr{'y' if len(carried) > 1 else 'ies'} "
+                "one forward from that year); `render` drafts it as a placeholder",
+                f"add `{EXPIRY[0]}:` under `provisions:` (for example: carried into a successor "
+                "agreement, or shared in proportion to the contributions)",
+            )
+        )
     partners = [p.id for p in agreement.partners]
     missing = [p for p in partners if p not in provisions.notices]
     if missing:

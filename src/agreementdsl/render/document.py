@@ -255,6 +255,18 @@ class Builder:
             "Underspend": "the amount by which the contributions to a Pooled Fund for a Financial Year exceed its Final Outturn for that year (or, for a report before it is known, its Forecast Outturn)",
             "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
         }
+        pools = self.ir["pools"]
+        if any((p.get("unapproved_spend") or {}).get("borne_by") == "partner" for p in pools):
+            # the engine leaves such spend out of the pool's net expenditure (engine/unapproved.py)
+            terms["Final Outturn"] += (
+                ", leaving out any expenditure that a Partner bears outside the risk share under the Schedule for that Pooled Fund"
+            )
+        if any(_carries(p) for p in pools):
+            # a balance carried forward is a first call on the next year's pool (engine/years.py)
+            for term in ("Overspend", "Underspend"):
+                terms[term] += (
+                    ", the contributions being increased by any Underspend carried forward to that year, and reduced by any Overspend carried forward to it, as the Schedule for that Pooled Fund provides"
+                )
         from .schedule import term_labels, year_words
 
         short = [w for w in (year_words(self, y) for y in term_labels(self.ir)) if "period" in w]
@@ -404,6 +416,19 @@ class Builder:
         return Schedule(
             pool["name"], f"schedule:{pool['id']}", schedule_parts(self, pool), _src(pool)
         )
+
+
+def _carries(pool: dict[str, Any]) -> bool:
+    """Whether any of the pool's risk shares carries a balance forward to the next year."""
+    waterfalls = [pool.get("risk_share") or {}]
+    waterfalls += [y["waterfall"] for y in pool.get("risk_share_years") or []]
+    return any(
+        step["allocation"]["type"] == "carried-forward"
+        for waterfall in waterfalls
+        for section in waterfall.values()
+        if isinstance(section, dict)
+        for step in section.get("steps", [])
+    )
 
 
 def forecast_outturn(ir: dict[str, Any]) -> str:

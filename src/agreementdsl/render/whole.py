@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..checks.provisions import MATTERS, NOTICES
+from ..checks.provisions import EXPIRY, MATTERS, NOTICES
 
 if TYPE_CHECKING:
     from .document import Builder, Section, Table
@@ -54,7 +54,7 @@ def sentence(text: str) -> str:
 
 def _matter(b: Builder, key: str) -> str:
     text = (b.ir.get("provisions") or {}).get("matters", {}).get(key)
-    words = next(w for k, _t, w in MATTERS if k == key)
+    words = next(w for k, _t, w in (*MATTERS, EXPIRY) if k == key)
     return sentence(capitalise_terms(text, _titles(b))) if text else placeholder(words)
 
 
@@ -100,12 +100,43 @@ def whole_agreement_clauses(b: Builder) -> list[Section]:
         clause = Section(title, f"clause:{key.replace('_', '-')}")
         clause.blocks.append(Para(_matter(b, key)))
         clauses.append(clause)
+    if carried_at_expiry(b.ir):
+        b.new_clause()
+        clause = Section(EXPIRY[1], "clause:expiry-balances")
+        clause.blocks.append(Para(_matter(b, EXPIRY[0])))
+        clauses.append(clause)
     funds = non_pooled(b)
     if funds is not None:
         clauses.append(funds)
     clauses.append(notices(b))
     clauses.append(precedence(b))
     return clauses
+
+
+def carried_at_expiry(ir: dict[str, Any]) -> bool:
+    """Whether a pool's risk share for the agreement's last Financial Year carries a balance
+    forward (the IR's counterpart of checks.provisions.carried_out_of_last_year)."""
+    from datetime import date
+
+    from ..calendar import parse_month_day, year_containing
+    from ..compile import risk_share_for
+
+    head = ir["agreement"]
+    start = parse_month_day(head.get("financial_year_start") or "")
+    try:
+        expiry = date.fromisoformat(head.get("expiry") or "")
+    except ValueError:
+        return False
+    if start is None:
+        return False
+    last = year_containing(expiry, *start).label
+    return any(
+        step["allocation"]["type"] == "carried-forward"
+        for pool in ir["pools"]
+        for section in (risk_share_for(pool, last) or {}).values()
+        if isinstance(section, dict)
+        for step in section.get("steps", [])
+    )
 
 
 def non_pooled(b: Builder) -> Section | None:
