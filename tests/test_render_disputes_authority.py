@@ -33,13 +33,14 @@ def test_the_mental_health_ladder_reads_as_a_lawyer_expects() -> None:
         "notice is served."
     )
     assert (
-        "The Partner that served the dispute notice shall refer the dispute, on the day the "
-        "notice is served, to the Mental Health Pooled Budget Manager, who shall seek to "
+        "The Partner that served the dispute notice (or, if it does not, any other Partner in "
+        "dispute) shall refer the dispute, on the day the notice is served, to the Mental Health Pooled Budget Manager, who shall seek to "
         "resolve it within 10 (ten) Working Days of the day it is referred." in paras[1]
     )
     assert paras[4].endswith(
         "If it is not resolved within that time, the Partner that served the dispute notice "
-        "shall refer it, on the day after that time ends, to mediation."
+        "(or, if it does not, any other Partner in dispute) shall refer it, on the day after "
+        "that time ends, to mediation."
     )
     assert (
         "Model Mediation Procedure of the Centre for Effective Dispute Resolution (CEDR)"

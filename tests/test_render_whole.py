@@ -286,11 +286,14 @@ def test_a_bcf_agreement_follows_the_national_template_layout() -> None:
     assert numbered["22"] == "Termination"
     assert numbered["23"] == "Dispute resolution"
     # no gap, no repeat; clauses 11 to 21 hold the risk share and the provisions, and what does
-    # not fit there (here: Notices, once Balances at expiry, as its pools carry underspends out
-    # of 2024/25, took clause 21)
-    # follows clause 23
-    assert [n for n, _ in headings] == [str(i) for i in range(1, 25)]
-    assert numbered["21"] == "Balances at expiry" and numbered["24"] == "Notices"
+    # not fit there follows clause 23 (here Notices and General, once Balances at expiry, as
+    # the pools carry underspends out of 2024/25, took clause 21)
+    assert [n for n, _ in headings] == [str(i) for i in range(1, 26)]
+    assert (numbered["21"], numbered["24"], numbered["25"]) == (
+        "Balances at expiry",
+        "Notices",
+        "General",
+    )
     assert "carried into the Better Care Fund Pooled Funds of the agreement the Partners make" in md
     assert re.findall(r"^## (Schedule \d+: .+)$", md, flags=re.M) == [
         "Schedule 1: Contributions and schemes",
@@ -489,3 +492,20 @@ def test_a_balance_carried_out_of_the_last_year_is_a_matter_of_its_own(tmp_path:
         r"## \d+\. Balances at expiry\n\n\*\*\d+\.1\*\* Shared in proportion to the contributions for 2005/06\.",
         drafted,
     )
+
+
+def test_every_draft_has_governing_law_and_the_general_terms() -> None:
+    for name in ("herefordshire", "durham-ld", "bcf-wealdshire"):
+        md = _md(Path(f"agreements/{name}.yaml").resolve())
+        general = md[md.index(". General\n") :]
+        for words in (
+            "governed by the law of England and Wales",
+            "not about a single Pooled Fund",
+            "the whole agreement between the Partners",
+            "invalid or unenforceable",
+            "does not waive that right",
+            "without the written consent of each other Partner",
+            "Contracts (Rights of Third Parties) Act 1999",
+            "any number of counterparts",
+        ):
+            assert words in general.split("\n## ")[0], (name, words)

@@ -109,6 +109,7 @@ def whole_agreement_clauses(b: Builder) -> list[Section]:
     if funds is not None:
         clauses.append(funds)
     clauses.append(notices(b))
+    clauses.append(general(b))
     clauses.append(precedence(b))
     return clauses
 
@@ -180,6 +181,29 @@ def notices(b: Builder) -> Section:
         for p in b.ir["partners"]
     ]
     s.blocks.append(Table(["Partner", "Address for notices"], rows))
+    return s
+
+
+GENERAL = (
+    "This Agreement is governed by the law of England and Wales, and the courts of England and Wales have exclusive jurisdiction over any dispute about it that is not resolved under this Agreement.",
+    "A dispute between the Partners about this Agreement that is not about a single Pooled Fund shall be resolved by the procedure this Agreement sets out for disputes about a Pooled Fund, applied as if it were about the first Pooled Fund for which a Schedule sets one out.",
+    "This Agreement is the whole agreement between the Partners about the arrangements it sets out, and replaces any earlier agreement or understanding between them about those arrangements.",
+    "If any part of this Agreement is found invalid or unenforceable, the rest of it continues in force.",
+    "A failure or delay by a Partner in exercising a right under this Agreement does not waive that right, and a waiver of one breach is not a waiver of any other.",
+    "No Partner may assign or transfer any of its rights or obligations under this Agreement without the written consent of each other Partner, except to a body to which its functions pass by law.",
+    "A person who is not a Partner has no right under the Contracts (Rights of Third Parties) Act 1999 to enforce any term of this Agreement.",
+    "This Agreement may be signed in any number of counterparts, each of which is an original and all of which together make one agreement.",
+)
+
+
+def general(b: Builder) -> Section:
+    """Governing law, disputes outside a Pooled Fund, and the usual general terms."""
+    from .document import Para, Section
+
+    b.new_clause()
+    s = Section("General", "clause:general")
+    for text in GENERAL:
+        s.blocks.append(Para(text))
     return s
 
 
