@@ -150,7 +150,10 @@ def test_several_years_carry_only_the_pools_own_underspend(ledger: Path) -> None
 def test_the_schedule_says_who_bears_unapproved_spend(tmp_path: Path) -> None:
     with_line = _schedule(BORNE, tmp_path)
     without = _schedule(HEREFORDSHIRE, tmp_path)
-    assert "shall be borne by the Partner against which it is recorded" in with_line
+    assert (
+        "shall be borne by the Partner for which it is recorded in the Pooled Fund's accounts"
+        in with_line
+    )
     assert "shall not be expenditure of the Pooled Fund for the purposes of the risk share" in (
         with_line
     )

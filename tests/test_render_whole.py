@@ -265,7 +265,7 @@ def test_render_git_takes_the_version_history_from_the_log(tmp_path: Path) -> No
     md = (tmp_path / "out" / "a.md").read_text("utf-8")
     assert md.startswith("> DRAFT version 2 generated from")
     assert re.search(r"\| 1 \| 2005-02-01 \| First draft for the Board \([0-9a-f]{7,}\) \|", md)
-    assert "| 2 |  | not yet committed |" in md
+    assert "| 2 |  | this draft: changes since the last version |" in md
 
 
 def test_render_git_outside_a_repository_is_a_usage_error(tmp_path: Path) -> None:

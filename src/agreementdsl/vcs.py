@@ -146,6 +146,10 @@ def history_from_git(path: Path) -> list[dict[str, Any]]:
         versions.append({"version": str(number), "date": day, "change": f"{subject} ({commit})"})
     if _git("status", "--porcelain", "--", rel, cwd=top).strip():
         versions.append(
-            {"version": str(len(versions) + 1), "date": None, "change": "not yet committed"}
+            {
+                "version": str(len(versions) + 1),
+                "date": None,
+                "change": "this draft: changes since the last version",
+            }
         )
     return versions

@@ -225,7 +225,15 @@ def version_history(versions: list[dict[str, Any]]) -> Table | None:
 
     if not versions:
         return None
-    rows = [[v["version"], v["date"] or "", v["change"] or ""] for v in versions]
+    from .words import date_words
+
+    def when(text: str | None) -> str:
+        try:
+            return date_words(text) if text else ""
+        except ValueError:
+            return text or ""  # a date the agreement wrote in another form, as written
+
+    rows = [[v["version"], when(v["date"]), v["change"] or ""] for v in versions]
     return Table(["Version", "Date", "Changes"], rows)
 
 
