@@ -163,7 +163,7 @@ def test_dated_line_version_history_and_execution(tmp_path: Path) -> None:
     md = _md(path)
     assert md.startswith("> DRAFT version 1.0 generated from")
     assert "**Dated:** 21 March 2005" in md
-    assert "| 0.9 | 2005-02-01 | First draft for the Board |" in md
+    assert "| 0.9 | 1 February 2005 | First draft for the Board |" in md
     assert "**Signed for and on behalf of A Primary Care Trust**" in md
     assert "Position: Chief Executive" in md
     assert "Position: \\[to be agreed: the office of the signatory\\]" in md
@@ -264,7 +264,7 @@ def test_render_git_takes_the_version_history_from_the_log(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     md = (tmp_path / "out" / "a.md").read_text("utf-8")
     assert md.startswith("> DRAFT version 2 generated from")
-    assert re.search(r"\| 1 \| 2005-02-01 \| First draft for the Board \([0-9a-f]{7,}\) \|", md)
+    assert re.search(r"\| 1 \| 1 February 2005 \| First draft for the Board \([0-9a-f]{7,}\) \|", md)
     assert "| 2 |  | this draft: changes since the last version |" in md
 
 
