@@ -110,6 +110,22 @@ def missing(agreement: m.Agreement) -> list[Diagnostic]:
                 "agreement, or shared in proportion to the contributions)",
             )
         )
+    keeps = [
+        p.id
+        for p in agreement.pools
+        if not ((p.exit and p.exit.assets) or (agreement.exit and agreement.exit.assets))
+    ]
+    if keeps:
+        diags.append(
+            warning(
+                "W410",
+                where,
+                "the agreement does not state what each Partner keeps on exit of what was "
+                f"bought or employed for pool{'s' * (len(keeps) > 1)} "
+                f"{', '.join(f'`{k}`' for k in keeps)}; `render` drafts it as a placeholder",
+                "add `assets:` under `termination:` (of the agreement, or of the pool)",
+            )
+        )
     partners = [p.id for p in agreement.partners]
     missing = [p for p in partners if p not in provisions.notices]
     if missing:

@@ -428,6 +428,14 @@ def _exit(b: Builder, pool: dict[str, Any], s: Section) -> None:
                 source=_src(terms),
             )
         )
+    else:  # the termination clause promises this Part says what each Partner keeps
+        s.blocks.append(
+            Para(
+                "On exit, as to what the Partners bought or employ for the Pooled Fund: "
+                "[to be agreed: what each Partner keeps of the assets bought and the contracts "
+                "let for the Pooled Fund, and who employs the staff working for it]"
+            )
+        )
 
 
 def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> str:
