@@ -264,7 +264,9 @@ def test_render_git_takes_the_version_history_from_the_log(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     md = (tmp_path / "out" / "a.md").read_text("utf-8")
     assert md.startswith("> DRAFT version 2 generated from")
-    assert re.search(r"\| 1 \| 1 February 2005 \| First draft for the Board \([0-9a-f]{7,}\) \|", md)
+    assert re.search(
+        r"\| 1 \| 1 February 2005 \| First draft for the Board \([0-9a-f]{7,}\) \|", md
+    )
     assert "| 2 |  | this draft: changes since the last version |" in md
 
 

@@ -64,15 +64,13 @@ def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = 
     out = RowWorking(row, texts)
     if isinstance(result, Rejected):
         out.rejected = result
-        out.steps.append(
-            Working("check the row (LANGUAGE.md §9)", f"{result.code} {result.message}")
-        )
+        out.steps.append(Working("check the row", f"{result.code} {result.message}"))
         return out
     if _fast_path(reader, found[1]):
         # the reference executor reads such a row on its fast path, where conditions see
         # supplier and category as written (its careful path strips them)
         result = result._replace(supplier=texts["supplier"], category=texts["category"])
-    out.steps.append(Working("check the row (LANGUAGE.md §9)", _read(result)))
+    out.steps.append(Working("check the row", _read(result)))
     pool = next(p for p in ir["pools"] if p["id"] == result.pool)
     if result.kind == "spend" and result.amount > 0:
         _spend(ir, pool, result, out)
@@ -170,9 +168,9 @@ def _read(txn: Txn) -> str:
 def _what(txn: Txn) -> str:
     return {
         "spend": "a spend of nothing or less needs no approval",
-        "income": "income reduces the pool's net expenditure (LANGUAGE.md §4)",
-        "contribution": "a contribution received from a partner (LANGUAGE.md §9)",
-        "forecast": "a forecast of the outturn (LANGUAGE.md §6)",
+        "income": "income reduces the pool's net expenditure",
+        "contribution": "a contribution received from a partner",
+        "forecast": "a forecast of the outturn",
     }[txn.kind]
 
 
@@ -209,11 +207,9 @@ def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) 
         )
     )
     for line in authority.why_not_lower(decision, txn.amount, txn.in_plan, fields):
-        out.steps.append(Working("delegated authority (LANGUAGE.md §5)", line))
+        out.steps.append(Working("delegated authority", line))
     if decision.rule is None:
-        out.steps.append(
-            Working("delegated authority (LANGUAGE.md §5)", "no spending rule applies")
-        )
+        out.steps.append(Working("delegated authority", "no spending rule applies"))
     verdict = "complies" if decision.compliant else "BREACHES delegated authority"
     source = f"{decision.rule.file}:{decision.rule.line}" if decision.rule else None
     recorded = " and ".join(decision.recorded) or "nobody"
