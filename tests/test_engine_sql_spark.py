@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agreementdsl.engine.sql.generate import render
-from engine_support import compile_file
+from engine_support import compile_file, compile_text
 from test_engine_approvals import clauses, compile_clause
 from test_engine_sql_duck import HEREFORDSHIRE, LEDGER, ledgers, outputs
 from test_engine_sql_postgres import BAD_ROWS
@@ -125,3 +125,17 @@ def test_spark_and_the_reference_write_the_same_bytes(
     path = tmp_path_factory.mktemp("ledger") / "ledger.csv"
     path.write_bytes(ledger)
     same(ir, path, as_of=as_of)
+
+
+def test_unapproved_spend_borne_by_partners_as_the_reference(spark: Any, tmp_path: Path) -> None:
+    from test_engine_unapproved import BORNE
+    from test_engine_unapproved import LEDGER as BORNE_LEDGER
+
+    ir = compile_text(BORNE, "herefordshire.yaml")
+    path = tmp_path / "ledger.csv"
+    path.write_text(BORNE_LEDGER, "utf-8")
+    data = json.loads(same(ir, path))
+    assert data["pools"][1]["unapproved_spend"]["partners"] == {
+        "hpct": "40000.00",
+        "hc": "350000.00",
+    }

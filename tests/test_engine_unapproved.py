@@ -95,6 +95,10 @@ def test_duckdb_gives_the_same(ledger: Path) -> None:
     assert ld(BORNE, ledger, "duckdb") == ld(BORNE, ledger)
 
 
+def test_postgres_gives_the_same(ledger: Path, pg_cluster: str) -> None:
+    assert ld(BORNE, ledger, "postgres", database=pg_cluster) == ld(BORNE, ledger)
+
+
 def test_explain_cites_the_line_and_the_text_shows_the_charges(ledger: Path) -> None:
     ir = compile_text(BORNE, "herefordshire.yaml")
     result = run_ledger(ir, ledger, explain=True)

@@ -98,6 +98,8 @@ class Authority:
             role: frozenset([role, *higher]) for role, higher in pool_ir["stand_ins"].items()
         }
         self.only_named: bool = pool_ir["only_named_approvers"]
+        # `unapproved spend: borne by the partner`: the executors total such spend apart
+        self.bears_unapproved = (pool_ir.get("unapproved_spend") or {}).get("borne_by") == "partner"
         self.joint: dict[str, tuple[str, ...]] = {
             role: tuple(members) for role, members in pool_ir.get("joint_roles", {}).items()
         }

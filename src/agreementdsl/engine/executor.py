@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from .approvals import Authority, Decision, FieldTuple
 from .ledger import LedgerReader, Rejected, Txn
@@ -148,19 +148,14 @@ class Totals:
     suppliers: array[int] = field(default_factory=lambda: array("L"))
     supplier_names: list[str] = field(default_factory=list)
     supplier_index: dict[str, int] = field(default_factory=dict, repr=False)
-    # Likewise each spooled spend's partner (the row's, else its element's; "" for none): whom
-    # `unapproved spend: borne by the partner` charges (engine/unapproved.py).
-    payers: array[int] = field(default_factory=lambda: array("L"))
-    payer_names: list[str] = field(default_factory=list)
-    payer_index: dict[str, int] = field(default_factory=dict, repr=False)
-
-    def payer_id(self, partner: str) -> int:
-        """The index of a partner id in payer_names (added when new)."""
-        found = self.payer_index.get(partner)
-        if found is None:
-            found = self.payer_index[partner] = len(self.payer_names)
-            self.payer_names.append(partner)
-        return found
+    # A pool with `unapproved spend: borne by the partner`: its spends not compliant with
+    # delegated authority, totalled by (pool index, day ordinal, element, partner) as
+    # [pence, spends]; the partner is the row's, else its element's ("" for none). Every
+    # executor fills it the same way; engine/unapproved.py charges them.
+    unapproved: dict[tuple[int, int, str, str], list[int]] = field(default_factory=dict)
+    # The split orders (engine/orders.py), where the executor found them itself (the SQL
+    # executors, by a query); None: found from `suppliers` beside the spool.
+    split_orders: list[Any] | None = None
 
     def supplier_id(self, text: str) -> int:
         """The index of a supplier's text in supplier_names (added when new)."""
@@ -186,6 +181,7 @@ class _PoolPlan:
     limits: list[int]
     authority: Authority
     uses: tuple[bool, bool, bool, bool]  # category, element, partner, supplier in conditions
+    bears: bool  # `unapproved spend: borne by the partner`
 
 
 _PLAN = {"true": True, "false": False, "": False, "yes": True, "no": False, "1": True, "0": False}
@@ -208,7 +204,14 @@ class RowExecutor:
             uses = ("category" in used, "element" in used, "partner" in used, "supplier" in used)
             elements = self.element_partners[pid]
             plans[pid] = _PoolPlan(
-                i, pools[pid], elements, bool(elements), authority.limits, authority, uses
+                i,
+                pools[pid],
+                elements,
+                bool(elements),
+                authority.limits,
+                authority,
+                uses,
+                authority.bears_unapproved,
             )
         return plans
 
@@ -227,7 +230,8 @@ class RowExecutor:
         rows_out, amounts_out, days_out = spool.rows, spool.amounts, spool.days
         pools_out, decisions_out = spool.pool_ids, spool.decisions
         suppliers_out, supplier_ids = totals.suppliers, totals.supplier_index
-        payers_out, payer_ids = totals.payers, totals.payer_index
+        unapproved = totals.unapproved
+        table = spool.table
         for item in reader:
             read += 1
             if tick is not None and not read & 0xFFFF:
@@ -273,11 +277,7 @@ class RowExecutor:
                 if isinstance(checked, Rejected):
                     rejected.append(checked)
                     continue
-                self._fold_checked(checked, plans[checked.pool], spool, ordinals)
-                if checked.kind == "spend" and checked.amount > 0:
-                    totals.suppliers.append(totals.supplier_id(checked.supplier))
-                    who = checked.partner or plans[checked.pool].elements.get(checked.element, "")
-                    totals.payers.append(totals.payer_id(who))
+                self._fold_checked(checked, plans[checked.pool], spool, ordinals, totals)
                 continue
             amount = int(whole) * 100 + (int(frac) if dot else 0)
             if kind == "spend":
@@ -320,11 +320,9 @@ class RowExecutor:
                     if sid is None:
                         sid = totals.supplier_id(supplier)
                     suppliers_out.append(sid)
-                    who = partner or plan.elements.get(element, "")
-                    pid = payer_ids.get(who)
-                    if pid is None:
-                        pid = totals.payer_id(who)
-                    payers_out.append(pid)
+                    if plan.bears and not table[ident][0].compliant:
+                        who = partner or plan.elements.get(element, "")
+                        bear(unapproved, (plan.index, ordinal, element, who), amount)
                     if len(rows_out) >= _CHUNK:
                         spool.flush()
             elif kind == "income":
@@ -354,6 +352,7 @@ class RowExecutor:
         plan: _PoolPlan,
         spool: ApprovalSpool,
         ordinals: dict[date, int],
+        totals: Totals,
     ) -> None:
         """A row that took the careful path, now known good (rare: no decision caching)."""
         if txn.kind in ("spend", "income"):
@@ -371,11 +370,16 @@ class RowExecutor:
                     txn.category,
                     spool,
                 )
+                ordinal = ordinals.setdefault(txn.day, txn.day.toordinal())
                 spool.rows.append(txn.row)
                 spool.amounts.append(txn.amount)
-                spool.days.append(ordinals.setdefault(txn.day, txn.day.toordinal()))
+                spool.days.append(ordinal)
                 spool.pool_ids.append(plan.index)
                 spool.decisions.append(ident)
+                totals.suppliers.append(totals.supplier_id(txn.supplier))
+                if plan.bears and not spool.table[ident][0].compliant:
+                    who = txn.partner or plan.elements.get(txn.element, "")
+                    bear(totals.unapproved, (plan.index, ordinal, txn.element, who), txn.amount)
         elif txn.kind == "forecast":
             plan.totals.forecasts.append((txn.day, txn.row, txn.amount))
         else:
@@ -405,3 +409,18 @@ class RowExecutor:
         decision = plan.authority.decide(amount, in_plan, fields, approved)
         spool.table.append((decision, fields, in_plan))
         return len(spool.table) - 1
+
+
+def bear(
+    unapproved: dict[tuple[int, int, str, str], list[int]],
+    key: tuple[int, int, str, str],
+    pence: int,
+    spends: int = 1,
+) -> None:
+    """Add unapproved spend to `Totals.unapproved` (pool index, day ordinal, element, partner)."""
+    found = unapproved.get(key)
+    if found is None:
+        unapproved[key] = [pence, spends]
+    else:
+        found[0] += pence
+        found[1] += spends

@@ -3,23 +3,25 @@
 A spending limit applies to the whole commitment. Several spends of one pool to one supplier on
 one day, each within a limited rule (`up to £X`), whose total is more than the highest limit
 among the rules they fell under, look like one order split to stay within an officer's authority
-(docs/running.md, R020). Suppliers are matched as written, ignoring case and spaces at the ends
-or repeated inside; a spend with no supplier is never grouped. A ledger has no order reference
-that `run` reads, so the grouping is by supplier and day only.
+(docs/running.md, R020). Suppliers are matched as written, ignoring the case of the letters A to
+Z and spaces at the ends or repeated inside; a spend with no supplier is never grouped. A ledger
+has no order reference that `run` reads, so the grouping is by supplier and day only.
 
-Both executors leave each spooled spend's supplier beside the spool (`Totals.suppliers`), and
-this one function reads them, so the reference and DuckDB executors give the same groups.
+The reference executor leaves each spooled spend's supplier beside the spool
+(`Totals.suppliers`) and `split_orders` groups them here; the SQL executors run `SPLIT_SQL`,
+which groups by the same key, and `from_rows` builds the same groups from its rows.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ..money import format_money, format_pounds
-from .approvals import Rule
+from .approvals import Authority, Rule
 from .executor import Totals
 
 CODE = "R020"
@@ -75,26 +77,140 @@ def warning(pool: str, found: list[SplitOrder]) -> str:
     )
 
 
-def _key(text: str) -> str:
-    return " ".join(text.split()).casefold()
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FOLD = str.maketrans(_UPPER, _UPPER.lower())
+
+
+def supplier_name(text: str) -> str:
+    """A supplier as written, without spaces at the ends or repeated inside."""
+    return " ".join(part for part in text.split(" ") if part)
+
+
+def supplier_key(text: str) -> str:
+    """What suppliers are matched by: the name without spaces at the ends or repeated inside,
+    and the letters A to Z in lower case. Only the space and the letters A to Z, so that every
+    SQL engine matches exactly as this does (`TRIM`, `REGEXP_REPLACE(' +')`, `TRANSLATE`)."""
+    return supplier_name(text).translate(_FOLD)
+
+
+def limited_rules(authorities: dict[str, Authority]) -> dict[tuple[int, int], tuple[int, Rule]]:
+    """(pool index, rule number) -> (rank, rule) of every rule with a limit: ranked within its
+    pool by (limit, number) from 1, so the highest rank in a group is the rule whose limit the
+    group is measured against (the higher limit, then the later rule)."""
+    out: dict[tuple[int, int], tuple[int, Rule]] = {}
+    for index, authority in enumerate(authorities.values()):
+        limited = sorted((r for r in authority.rules if r.limit is not None), key=_rank)
+        for rank, rule in enumerate(limited, start=1):
+            out[(index, rule.number)] = (rank, rule)
+    return out
+
+
+def from_rows(
+    rows: Iterable[Sequence[Any]],
+    pools: list[str],
+    authorities: dict[str, Authority],
+) -> list[SplitOrder]:
+    """The split orders from the spends a SQL executor found in them (`SPLIT_SQL`): rows of
+    (pool index, supplier key, day, line, pence, supplier, rank) ordered by the first four."""
+    ranked = {(i, rank): rule for (i, _), (rank, rule) in limited_rules(authorities).items()}
+    out = []
+    group: list[Sequence[Any]] = []
+
+    def close() -> None:
+        if group:
+            pool, _, day, _, _, supplier, _ = group[0]
+            rule = ranked[(int(pool), max(int(g[6]) for g in group))]
+            assert rule.limit is not None
+            out.append(
+                SplitOrder(
+                    pools[int(pool)],
+                    supplier_name(supplier),
+                    _day(day),
+                    array("q", (int(g[3]) for g in group)),
+                    array("q", (int(g[4]) for g in group)),
+                    rule.limit,
+                    rule.number,
+                    f"{rule.file}:{rule.line}",
+                )
+            )
+            group.clear()
+
+    for row in rows:
+        if group and tuple(group[0][:3]) != tuple(row[:3]):
+            close()
+        group.append(row)
+    close()
+    return sorted(out, key=lambda o: (pools.index(o.pool), o.day, o.rows[0]))
+
+
+def _day(value: Any) -> date:
+    """A day as a SQL engine gives it: a DATE, or a day ordinal."""
+    return value if isinstance(value, date) else date.fromordinal(int(value))
+
+
+# The split orders over a relation `spend_rows` (line, pence, day, pool_index, rule, supplier:
+# every spend above zero, with the number of the spending rule it fell under) and a table
+# `rule_limits` (pool_index, rule, rank, limit_pence: see `limited_rules`), the same on DuckDB,
+# PostgreSQL and Spark: the spends of each pool, supplier key and day under a limited rule, where
+# there are two or more and their total passes the highest limit among them.
+_KEY = (
+    f"TRIM(REGEXP_REPLACE(TRANSLATE(s.supplier, '{_UPPER}', '{_UPPER.lower()}'), ' +', ' ', 'g'))"
+)
+SPLIT_SQL = f"""
+WITH keyed AS (
+  SELECT s.line, s.pence, s.day, s.pool_index, s.supplier, {_KEY} AS skey, r.rank, r.limit_pence
+  FROM spend_rows AS s
+  JOIN rule_limits AS r ON s.pool_index = r.pool_index AND s.rule = r.rule
+), flagged AS (
+  SELECT pool_index, skey, day FROM keyed WHERE skey <> ''
+  GROUP BY pool_index, skey, day
+  HAVING COUNT(*) >= 2 AND SUM(pence) > MAX(limit_pence)
+)
+SELECT k.pool_index, k.skey, k.day, k.line, k.pence, k.supplier, k.rank
+FROM keyed AS k
+JOIN flagged AS f ON k.pool_index = f.pool_index AND k.skey = f.skey AND k.day = f.day
+ORDER BY k.pool_index, k.skey, k.day, k.line
+"""
+
+
+def split_sql(dialect: str) -> str:
+    """`SPLIT_SQL` for one engine (generated from one sqlglot tree)."""
+    import sqlglot
+
+    return sqlglot.parse_one(SPLIT_SQL, read="postgres").sql(dialect)
+
+
+def rule_limit_rows(authorities: dict[str, Authority]) -> list[tuple[int, int, int, int]]:
+    """The rows of `rule_limits`: (pool index, rule number, rank, limit in pence)."""
+    return [
+        (index, number, rank, rule.limit or 0)
+        for (index, number), (rank, rule) in limited_rules(authorities).items()
+    ]
 
 
 def split_orders(totals: Totals) -> list[SplitOrder]:
     """Every split order in the ledger, whatever its date, by pool, day and first row.
 
-    Vectorised (numpy): the spends under a limited rule that name a supplier are sorted by
-    pool, supplier, day and row, and each run of equal (pool, supplier, day) is one group.
+    A SQL executor finds them with `SPLIT_SQL`; for the reference executor they are found here
+    from the supplier it leaves beside each spooled spend, in bounded memory (numpy): the spends
+    under a limited rule that name a supplier are keyed by (pool, supplier key, day) packed in
+    one integer; a first pass over the spool keeps only those keys, sorted in place, to find
+    the keys shared by two or more spends; a second keeps just the spends with those keys.
     """
+    if totals.split_orders is not None:
+        return list(totals.split_orders)
     spool = totals.approvals
-    if not len(totals.suppliers) or len(totals.suppliers) != spool.count:
+    if not spool.count:
         return []
+    if len(totals.suppliers) != spool.count:
+        raise AssertionError("the executor left no supplier beside each spend")
     import numpy as np  # here, not at the top: numpy would slow every command's start-up
 
     key_ids: dict[str, int] = {"": 0}
-    supplier_key = np.array(
-        [key_ids.setdefault(_key(t), len(key_ids)) for t in totals.supplier_names], dtype=np.int64
+    supplier_key_of = np.array(
+        [key_ids.setdefault(supplier_key(t), len(key_ids)) for t in totals.supplier_names],
+        dtype=np.int64,
     )
-    # Rank 1.. of each limited rule by (limit, number), 0 for a spend under no limit.
     limited = sorted(
         {
             (d.rule.limit, d.rule.number, d.rule.pool): d.rule
@@ -115,83 +231,84 @@ def split_orders(totals: Totals) -> list[SplitOrder]:
         dtype=np.int64,
     )
     rank_limit = np.array([0, *(k[0] for k, _ in limited)], dtype=np.int64)
-    every_supplier = np.frombuffer(totals.suppliers, dtype=np.uint64)
-    kept: list[list[Any]] = [[], [], [], [], [], [], []]
-    position = 0
-    for rows, amounts, days, pools, idents in spool.columns():
-        size = len(rows)
-        sids = every_supplier[position : position + size].astype(np.int64)
-        position += size
-        ranks = ident_rank[np.frombuffer(idents, dtype=np.uint64).astype(np.int64)]
-        keys = supplier_key[sids]
-        wanted = (ranks > 0) & (keys > 0)
-        for i, column in enumerate(
-            (
-                np.frombuffer(pools, dtype=np.uint16).astype(np.int64),
-                keys,
-                np.frombuffer(days, dtype=np.int64),
-                np.frombuffer(rows, dtype=np.int64),
-                np.frombuffer(amounts, dtype=np.int64),
-                ranks,
-                sids,
-            )
-        ):
-            kept[i].append(column[wanted])
-    if not any(len(c) for c in kept[0]):
+    first_day = min(totals.days).toordinal() if totals.days else 0
+    last_day = max(totals.days).toordinal() if totals.days else 0
+    width = (len(key_ids), last_day - first_day + 1)
+    if len(spool.pools) * width[0] * width[1] >= 1 << 62:
+        raise AssertionError("too many suppliers and days to key split orders")
+    every_supplier = np.frombuffer(
+        totals.suppliers, dtype=np.dtype(f"u{totals.suppliers.itemsize}")
+    )
+
+    def keyed() -> Any:
+        """Per chunk of the spool: (wanted mask, packed keys of all its spends, its columns)."""
+        position = 0
+        for columns in spool.columns():
+            size = len(columns[0])
+            sids = every_supplier[position : position + size].astype(np.int64)
+            position += size
+            idents = np.frombuffer(columns[4], dtype=np.dtype(f"u{columns[4].itemsize}"))
+            ranks = ident_rank[idents.astype(np.int64)]
+            keys = supplier_key_of[sids]
+            pools = np.frombuffer(columns[3], dtype=np.uint16).astype(np.int64)
+            days = np.frombuffer(columns[2], dtype=np.int64) - first_day
+            packed = (pools * width[0] + keys) * width[1] + days
+            yield (ranks > 0) & (keys > 0), packed, ranks, sids, columns
+
+    # pass 1: the keys shared by two or more wanted spends
+    parts = [packed[wanted] for wanted, packed, _, _, _ in keyed()]
+    every = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    del parts
+    every.sort()
+    shared = np.unique(every[1:][every[1:] == every[:-1]])
+    del every
+    if not len(shared):
         return []
-    pool_c, key_c, day_c, row_c, amount_c, rank_c, sid_c = (np.concatenate(c) for c in kept)
-    kept.clear()  # the chunks' copies: freed before the sort makes its own
-    order = _grouping_order(np, pool_c, key_c, day_c, row_c)
-    # one column at a time, so each unsorted column is freed as its sorted copy is made
-    pool_c = pool_c[order]
-    key_c = key_c[order]
-    day_c = day_c[order]
-    row_c = row_c[order]
-    amount_c = amount_c[order]
-    rank_c = rank_c[order]
-    sid_c = sid_c[order]
-    del order
-    change = (np.diff(pool_c) != 0) | (np.diff(key_c) != 0) | (np.diff(day_c) != 0)
-    starts = np.concatenate(([0], np.flatnonzero(change) + 1))
-    counts = np.diff(np.concatenate((starts, [len(pool_c)])))
+    # pass 2: just the spends with those keys
+    kept: list[list[Any]] = [[], [], [], [], []]
+    for wanted, packed, ranks, sids, columns in keyed():
+        take = wanted & np.isin(packed, shared, assume_unique=False)
+        if not take.any():
+            continue
+        kept[0].append(packed[take])
+        kept[1].append(np.frombuffer(columns[0], dtype=np.int64)[take])
+        kept[2].append(np.frombuffer(columns[1], dtype=np.int64)[take])
+        kept[3].append(ranks[take])
+        kept[4].append(sids[take])
+    key_c, row_c, amount_c, rank_c, sid_c = (np.concatenate(c) for c in kept)
+    order = np.argsort(key_c, kind="stable")  # the spool is in row order: rows stay in order
+    key_c, row_c, amount_c, rank_c, sid_c = (
+        c[order] for c in (key_c, row_c, amount_c, rank_c, sid_c)
+    )
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(key_c) != 0) + 1))
+    counts = np.diff(np.concatenate((starts, [len(key_c)])))
     group_totals = np.add.reduceat(amount_c, starts)
     group_ranks = np.maximum.reduceat(rank_c, starts)
     flagged = np.flatnonzero((counts >= 2) & (group_totals > rank_limit[group_ranks]))
     out = []
-    first_of, count_of = starts[flagged], counts[flagged]
-    pools_of, days_of, sids_of = (c[first_of].tolist() for c in (pool_c, day_c, sid_c))
-    rules_of = [limited[r - 1][1] for r in group_ranks[flagged].tolist()]
-    row_bytes, amount_bytes = row_c.tobytes(), amount_c.tobytes()
-    names = [" ".join(t.split()) for t in totals.supplier_names]
-    for first, count, pool, day, sid, rule in zip(
-        first_of.tolist(), count_of.tolist(), pools_of, days_of, sids_of, rules_of, strict=True
+    for first, count, rank in zip(
+        starts[flagged].tolist(),
+        counts[flagged].tolist(),
+        group_ranks[flagged].tolist(),
+        strict=True,
     ):
-        part = slice(first * 8, (first + count) * 8)
+        rule = limited[rank - 1][1]
+        packed = int(key_c[first])
+        pool = packed // (width[0] * width[1])
+        day = packed % width[1] + first_day
         out.append(
             SplitOrder(
                 spool.pools[pool],
-                names[sid],
+                supplier_name(totals.supplier_names[int(sid_c[first])]),
                 date.fromordinal(day),
-                array("q", row_bytes[part]),
-                array("q", amount_bytes[part]),
+                array("q", row_c[first : first + count].tobytes()),
+                array("q", amount_c[first : first + count].tobytes()),
                 _rank(rule)[0],
                 rule.number,
                 f"{rule.file}:{rule.line}",
             )
         )
     return sorted(out, key=lambda o: (spool.pools.index(o.pool), o.day, o.rows[0]))
-
-
-def _grouping_order(np: Any, pool: Any, key: Any, day: Any, row: Any) -> Any:
-    """The order that sorts spends by pool, supplier, day, then row. The columns are in ledger
-    order, so a stable sort of (pool, supplier, day) packed into one integer keeps the rows in
-    order; when they do not fit in 62 bits, a four-key lexsort (slower) does it."""
-    first_day = int(day.min())
-    widths = [int(c.max()).bit_length() for c in (key, day - first_day)]
-    if int(pool.max()).bit_length() + sum(widths) <= 62:
-        packed = ((pool << widths[0]) | key) << widths[1] | (day - first_day)
-        return np.argsort(packed, kind="stable")
-    return np.lexsort((row, day, key, pool))
 
 
 def _rank(rule: Rule) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from .approvals import Decision
-from .executor import ApprovalSpool, PoolTotals, RowExecutor, Totals
+from .executor import ApprovalSpool, PoolTotals, RowExecutor, Totals, bear
 from .ledger import LedgerReader, Rejected
 
 MIN_BYTES = 64 << 20  # below this a second process costs more than it saves (measured)
@@ -160,8 +160,7 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
         "table": table,
         "suppliers": totals.suppliers.tobytes(),
         "supplier_names": totals.supplier_names,
-        "payers": totals.payers.tobytes(),
-        "payer_names": totals.payer_names,
+        "unapproved": totals.unapproved,
     }
 
 
@@ -204,6 +203,8 @@ class ParallelExecutor:
         return self._merge(halves)
 
     def _merge(self, halves: list[dict[str, Any]]) -> Totals:
+        import numpy as np  # here, not at the top: numpy would slow every command's start-up
+
         names = list(self.executor.authorities)
         pools = {pid: PoolTotals() for pid in names}
         spool = ApprovalSpool(names)
@@ -211,8 +212,7 @@ class ParallelExecutor:
         days: set[Any] = set()
         suppliers: array[int] = array("L")
         supplier_names: list[str] = []  # each half's names in turn (a name may repeat)
-        payers: array[int] = array("L")
-        payer_names: list[str] = []
+        unapproved: dict[tuple[int, int, str, str], list[int]] = {}
         read = 0
         for half in halves:
             for pid, (net, forecasts, received) in half["pools"].items():
@@ -229,19 +229,15 @@ class ParallelExecutor:
             file = open(half["spool"], "rb")  # noqa: SIM115 (the spool closes it)
             os.unlink(half["spool"])  # the open file lives on until the spool closes it
             spool.adopt(file, half["chunks"], table)
-            ids = array("L")
-            ids.frombytes(half["suppliers"])
-            offset = len(supplier_names)
-            suppliers.extend(i + offset for i in ids)
+            kind = np.dtype(f"u{suppliers.itemsize}")
+            ids = np.frombuffer(half["suppliers"], dtype=kind) + len(supplier_names)
+            suppliers.frombytes(ids.astype(kind).tobytes())
             supplier_names.extend(half["supplier_names"])
-            ids = array("L")
-            ids.frombytes(half["payers"])
-            offset = len(payer_names)
-            payers.extend(i + offset for i in ids)
-            payer_names.extend(half["payer_names"])
+            for key, (pence, spends) in half["unapproved"].items():
+                bear(unapproved, key, pence, spends)
         totals = Totals(pools, spool, read, read - len(rejected), rejected, sorted(days))
         totals.suppliers, totals.supplier_names = suppliers, supplier_names
-        totals.payers, totals.payer_names = payers, payer_names
+        totals.unapproved = unapproved
         for t in pools.values():
             t.element_net = defaultdict(int, t.element_net)
         return totals

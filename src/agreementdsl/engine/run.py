@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from ..files import FileRefused, require_regular
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
-from .executor import ApprovalSpool, Executor, RowExecutor, Totals
+from .executor import ApprovalSpool, Executor, PoolTotals, RowExecutor, Totals
 from .forecast import Part, profile_parts, profiled
 from .forecast import _cumulative as cumulative
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
@@ -182,7 +183,7 @@ def _execute_database(ir: dict[str, Any], url: str, progress: object) -> Execute
         ledger_path(source), _shapes(ir), frozenset(p["id"] for p in ir["partners"])
     )
     totals = PostgresExecutor(ir, authorities, source).execute(reader, progress)
-    return Executed(totals, authorities, list(reader.warnings))
+    return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
 
 
 def _regular(*paths: Path | None) -> None:
@@ -348,13 +349,10 @@ def _pool(
     explain: bool,
     brought_forward: int | None = None,
 ) -> PoolResult:
-    data = totals.pools[pool["id"]]
     contributions, budget_working = _contributions(pool, year.label)
     budget = sum(contributions.values()) if contributions is not None else None
     charged = borne(ir, pool, totals, year.first_day, min(as_of, year.last_day))
-    if charged is not None:  # spend the partners bear leaves the pool (engine/unapproved.py)
-        for day, pence in charged.by_day.items():
-            data.net[day] -= pence
+    data = pool_data(totals, pool["id"], charged)
     position = pool_position(pool, year, data, budget)
     actual = position.actual(as_of)
     forecast = position.forecast(as_of)
@@ -635,6 +633,18 @@ def _settle(
         )
     )
     return direction, variance, result, work
+
+
+def pool_data(totals: Totals, pool_id: str, charged: Borne | None) -> PoolTotals:
+    """The pool's ledger totals as its position reads them: without the unapproved spend its
+    partners bear (engine/unapproved.py), which leaves the pool's net expenditure."""
+    data = totals.pools[pool_id]
+    if charged is None or not charged.by_element:
+        return data
+    net = defaultdict(int, data.element_net)
+    for key, pence in charged.by_element.items():
+        net[key] -= pence
+    return PoolTotals(net, data.forecasts, data.received)
 
 
 def pool_position(

@@ -25,6 +25,7 @@ class Borne:
     source: str  # where the line is written, file:line
     by_partner: dict[str, int] = field(default_factory=dict)  # pence, in `partners:` order
     by_day: dict[date, int] = field(default_factory=dict)
+    by_element: dict[tuple[str, date], int] = field(default_factory=dict)  # (element, day)
     spends: int = 0  # how many (each is in `approvals`, not compliant)
 
     @property
@@ -51,23 +52,18 @@ def borne(
         return None
     span = line["span"]
     out = Borne(f"{span['file']}:{span['line']}")
-    spool = totals.approvals
-    if len(totals.payers) != spool.count:
-        raise AssertionError("the executor left no partner beside each spend")
-    index = spool.pools.index(pool["id"])
-    breaching = [not decision.compliant for decision, _, _ in spool.table]
+    index = totals.approvals.pools.index(pool["id"])
     low, high = first.toordinal(), last.toordinal()
     charged: dict[str, int] = {}
-    for (_, amount, ordinal, pool_index, ident), payer in zip(
-        spool.records(), totals.payers, strict=True
-    ):
-        if pool_index != index or not breaching[ident] or not low <= ordinal <= high:
+    for (pool_index, ordinal, element, who), (pence, spends) in sorted(totals.unapproved.items()):
+        if pool_index != index or not low <= ordinal <= high:
             continue
-        who = totals.payer_names[payer] or pool["host"]
-        charged[who] = charged.get(who, 0) + amount
+        who = who or pool["host"]
+        charged[who] = charged.get(who, 0) + pence
         day = date.fromordinal(ordinal)
-        out.by_day[day] = out.by_day.get(day, 0) + amount
-        out.spends += 1
+        out.by_day[day] = out.by_day.get(day, 0) + pence
+        out.by_element[(element, day)] = out.by_element.get((element, day), 0) + pence
+        out.spends += spends
     order = [p["id"] for p in ir["partners"]]
     out.by_partner = {p: charged[p] for p in order if p in charged}
     return out

@@ -14,7 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..compile import risk_share_for
-from ..engine.run import PoolResult, RunResult, _element_parts, _own_parts
+from ..engine.run import PoolResult, RunResult, _element_parts, _own_parts, pool_data
 from ..money import format_money, format_pounds
 from ..render.environment import environment
 from . import svg
@@ -155,7 +155,7 @@ def _pool_view(
             if result.as_of >= pool.year.last_day:
                 outturn = head["actual"].pence if head["actual"] else outturn
             low, high = _whatif_range(budget, outturn, marks)
-            sums = result.totals.pools[pid]
+            sums = pool_data(result.totals, pid, pool.borne)
             parts = _element_parts(ir_pool, sums, pool.year, result.as_of)
             own = _own_parts(ir_pool, sums, pool.year, result.as_of)
             now = (outturn,) if outturn is not None else ()

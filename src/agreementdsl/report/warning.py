@@ -17,7 +17,7 @@ from typing import Any
 from ..engine.forecast import project_parts
 from ..engine.position import Position, Series
 from ..engine.reports import Due, schedule
-from ..engine.run import PoolResult, RunResult, pool_position
+from ..engine.run import PoolResult, RunResult, pool_data, pool_position
 from ..money import format_money, parse_amount, round_half_away
 
 
@@ -38,7 +38,7 @@ class EarlyWarning:
 def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
     """The pool's year with every month after the as-of date spent at the current run-rate."""
     year, as_of = pool.year, result.as_of
-    data = result.totals.pools[pool.pool["id"]]
+    data = pool_data(result.totals, pool.pool["id"], pool.borne)
     ends = [d for d in year.month_ends() if d <= as_of]
     if not ends or as_of >= year.last_day or pool.budget is None:
         return None
@@ -65,7 +65,7 @@ def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
 def _projected_by_profile(result: RunResult, pool: PoolResult, ends: list[date]) -> Position:
     """The year projected by the pool's budget profile: each part goes on spending as its profile
     plans, so its forecast holds."""
-    year, data = pool.year, result.totals.pools[pool.pool["id"]]
+    year, data = pool.year, pool_data(result.totals, pool.pool["id"], pool.borne)
     known = [f for f in data.forecasts if f[0] <= result.as_of]
     position = pool_position(pool.pool, year, data, pool.budget)
     parts = position.profile

@@ -26,8 +26,9 @@ import duckdb
 import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
-from ..executor import _KINDS, _PLAN, PoolTotals, Totals
-from ..ledger import LedgerReader, Rejected
+from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
+from ..ledger import LedgerReader, Rejected, Txn
+from ..orders import SplitOrder, from_rows, rule_limit_rows, split_sql
 from . import sources
 from .generate import TEXTS, Rules
 from .spool import DuckSpool
@@ -50,6 +51,7 @@ class DuckDBExecutor:
         self.authorities = authorities
         self.sheet = sheet
         self.memory_limit = memory_limit
+        self._checked_txns: list[Txn] = []  # the checked spends, beside `checked` (_doubtful)
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         work = tempfile.mkdtemp(prefix="agreementdsl-duckdb-")
@@ -102,6 +104,8 @@ class DuckDBExecutor:
         counts: dict[tuple[int, int, int], int] = defaultdict(int)
         spool_table: list[tuple[Decision, FieldTuple, bool]] = []
         days: set[int] = set()
+        bearing = [a.bears_unapproved for a in self.authorities.values()]
+        unapproved: dict[tuple[int, int, str, str], list[int]] = {}
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
         for (
             ok,
@@ -137,6 +141,9 @@ class DuckDBExecutor:
                     if ident is None:
                         ident = keys[key] = self._judge(spool_table, *key)
                     counts[(index, ordinal, ident)] += n
+                    if bearing[index] and not spool_table[ident][0].compliant:
+                        who = partner or self.rules.pools[index].elements.get(element, "")
+                        bear(unapproved, (index, ordinal, element, who), pence, n)
             elif kind == "income":
                 totals.element_net[(element, day)] -= pence
             elif kind == "forecast":
@@ -144,18 +151,28 @@ class DuckDBExecutor:
             else:
                 totals.received[(partner, day)] += pence
         checked: list[tuple[int, int, int, int, int]] = []
+        suppliers: list[str] = []  # of the checked spends
         if doubtful:
             bad = [t for t, o in ordinals.items() if o is None]
-            self._doubtful(con, reader, width, bad, rejected, pools, spool_table, checked, days)
+            self._doubtful(
+                con, reader, width, bad, rejected, pools, spool_table, checked, days, suppliers
+            )
+            for (_, pence, ordinal, index, ident), txn in zip(
+                checked, self._checked_txns, strict=True
+            ):
+                if bearing[index] and not spool_table[ident][0].compliant:
+                    who = txn.partner or self.rules.pools[index].elements.get(txn.element, "")
+                    bear(unapproved, (index, ordinal, txn.element, who), pence)
         rejected.sort(key=lambda r: r.row)
         for totals in pools.values():
             totals.forecasts.sort(key=lambda f: f[1])
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
+        split = self._split_orders(con, checked, suppliers, spool_table)
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
         spool.keys, spool.dates = keys, dict(good)
         spool.table.extend(spool_table)
-        return Totals(
+        out = Totals(
             pools,
             spool,
             read,
@@ -163,6 +180,45 @@ class DuckDBExecutor:
             rejected,
             [date.fromordinal(d) for d in sorted(days)],
         )
+        out.unapproved, out.split_orders = unapproved, split
+        return out
+
+    def _split_orders(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        checked: list[tuple[int, int, int, int, int]],
+        suppliers: list[str],
+        table: list[tuple[Decision, FieldTuple, bool]],
+    ) -> list[SplitOrder]:
+        """The split orders (engine/orders.py), by the query every SQL executor runs, over the
+        spends the SQL read and those the reference reader checked."""
+        limits = rule_limit_rows(self.authorities)
+        if not limits:
+            return []
+        limit_names = ("pool_index", "rule", "rank", "limit_pence")
+        _table(con, "rule_limits", limit_names, list(zip(*limits, strict=True)), (np.int64,) * 4)
+        rows = [
+            (line, pence, ordinal, index, decision.rule.number if decision.rule else 0, supplier)
+            for (line, pence, ordinal, index, ident), supplier in zip(
+                checked, suppliers, strict=True
+            )
+            for decision in (table[ident][0],)
+        ]
+        names = ("line", "pence", "day", "pool_index", "rule", "supplier")
+        columns = list(zip(*rows, strict=True)) or [()] * 6
+        _table(con, "checked_spends", names, columns, (np.int64,) * 5 + (object,))
+        rules = self.rules
+        con.execute(
+            f"""CREATE VIEW spend_rows AS
+            SELECT s.line, s.pence, d.ordinal AS day, {rules.pool_index().sql("duckdb")}
+                   AS pool_index, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule,
+                   s.supplier
+            FROM staged s JOIN good_dates d ON s.date_text = d.date_text
+            WHERE s.ok AND s.kind = 'spend' AND s.pence > 0
+            UNION ALL SELECT line, pence, day, pool_index, rule, supplier FROM checked_spends"""
+        )
+        found = con.execute(split_sql("duckdb")).fetchall()
+        return from_rows(found, list(self.authorities), self.authorities)
 
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
@@ -171,6 +227,9 @@ class DuckDBExecutor:
         pool_index = rules.pool_index().sql("duckdb")
         rule = rules.rule_number().sql("duckdb")
         spend = "ok AND kind = 'spend' AND pence > 0"
+        bears = any(a.bears_unapproved for a in self.authorities.values())
+        # a pool whose unapproved spend its partners bear needs each spend's partner
+        partner_kinds = "'contribution', 'spend'" if bears else "'contribution'"
         return f"""
         SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
                forecast_line, sum(pence) AS pence, count(*) AS n
@@ -178,7 +237,7 @@ class DuckDBExecutor:
                 CASE WHEN ok THEN {pool_index} END AS pool_index,
                 CASE WHEN ok THEN kind END AS kind,
                 CASE WHEN ok AND kind IN ('spend', 'income') THEN element END AS element,
-                CASE WHEN ok AND kind = 'contribution' THEN partner END AS partner,
+                CASE WHEN ok AND kind IN ({partner_kinds}) THEN partner END AS partner,
                 CASE WHEN ok THEN date_text END AS date_text,
                 CASE WHEN {spend} THEN approved_by END AS approved_by,
                 CASE WHEN {spend} THEN in_plan END AS in_plan,
@@ -237,8 +296,11 @@ class DuckDBExecutor:
         table: list[tuple[Decision, FieldTuple, bool]],
         checked: list[tuple[int, int, int, int, int]],
         days: set[int],
+        suppliers: list[str],
     ) -> None:
-        """The rows the SQL declined, decided by the reference reader's `check`."""
+        """The rows the SQL declined, decided by the reference reader's `check`; each checked
+        spend's supplier and transaction are kept beside `checked`."""
+        self._checked_txns = []
         _table(con, "bad_dates", ("date_text",), [bad_dates], (object,))
         texts = ", ".join(TEXTS)
         names = list(self.authorities)
@@ -283,6 +345,8 @@ class DuckDBExecutor:
                     table.append((decision, (), result.in_plan))
                     pool_index = names.index(result.pool)
                     checked.append((line, result.amount, ordinal, pool_index, len(table) - 1))
+                    suppliers.append(result.supplier)
+                    self._checked_txns.append(result)
             elif result.kind == "forecast":
                 totals.forecasts.append((result.day, line, result.amount))
             else:

@@ -393,6 +393,7 @@ class Rules:
                 "approved_by",
                 "in_plan",
                 "supplier",
+                "element",
                 exp.alias_(self.payer(), "who"),
                 exp.alias_(self.pool_index(), "pool_index"),
                 exp.alias_(exp.func("COALESCE", self.rule_number(), lit(0)), "rule"),

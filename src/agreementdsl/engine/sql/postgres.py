@@ -42,6 +42,7 @@ import numpy as np
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
 from ..ledger import COLUMNS, OPTIONAL, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
+from ..orders import SplitOrder, from_rows, rule_limit_rows, split_sql
 from . import shared
 from .generate import GOOD, GOOD_TEXT, TEXTS, Rules
 
@@ -249,7 +250,32 @@ class PostgresExecutor:
         spool = self._spool(con, cur, sql)
         cur.execute(sql["days"])
         days = [row[0] for row in cur.fetchall()]
-        return Totals(pools, spool, read, read - len(rejected), rejected, days)
+        totals = Totals(pools, spool, read, read - len(rejected), rejected, days)
+        query = shared.unapproved_sql(self.authorities)
+        if query is not None:
+            cur.execute(query)
+            totals.unapproved = shared.unapproved(cur.fetchall(), spool.table)
+        totals.split_orders = self._split_orders(cur)
+        return totals
+
+    def _split_orders(self, cur: Any) -> list[SplitOrder]:
+        """The split orders (engine/orders.py), by the query every SQL executor runs."""
+        limits = rule_limit_rows(self.authorities)
+        if not limits:
+            return []
+        cur.execute(
+            "CREATE TEMP TABLE rule_limits (pool_index BIGINT, rule BIGINT, rank BIGINT, "
+            "limit_pence BIGINT)"
+        )
+        with cur.copy("COPY rule_limits FROM STDIN") as copy:
+            for row in limits:
+                copy.write_row(row)
+        cur.execute(
+            "CREATE TEMP VIEW spend_rows AS "
+            "SELECT line, pence, day, pool_index, rule, supplier FROM spends"
+        )
+        cur.execute(split_sql("postgres"))
+        return from_rows(cur.fetchall(), list(self.authorities), self.authorities)
 
     # ------------------------------------------------------------ reading
     def _relation(self, con: Any, cur: Any, reader: LedgerReader) -> list[Rejected]:

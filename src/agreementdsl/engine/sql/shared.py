@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
-from ..executor import _KINDS, _PLAN, ApprovalSpool
+from ..executor import _KINDS, _PLAN, ApprovalSpool, bear
 from ..ledger import LedgerReader, Rejected, Txn
 
 EPOCH = date(1970, 1, 1).toordinal()
@@ -134,3 +134,30 @@ def fill_spool(spool: ApprovalSpool, chunk: Sequence[Sequence[Any]]) -> None:
     spool.pool_ids.frombytes(columns[3].astype(np.uint16).tobytes())
     spool.decisions.frombytes(columns[4].astype(np.uint64).tobytes())
     spool.flush()
+
+
+def unapproved_sql(authorities: dict[str, Authority]) -> str | None:
+    """The spends of the pools whose unapproved spend their partners bear, totalled by pool,
+    day, element, partner and decision, over `spends` and `decisions` (None: no such pool)."""
+    bearing = [str(i) for i, a in enumerate(authorities.values()) if a.bears_unapproved]
+    if not bearing:
+        return None
+    return (
+        "SELECT s.pool_index, s.day, s.element, s.who, d.ident, SUM(s.pence), COUNT(*) "
+        "FROM spends s JOIN decisions d ON s.pool_index = d.pool_index AND s.rule = d.rule "
+        "AND s.approved_by = d.approved_by AND s.in_plan = d.in_plan "
+        f"WHERE s.pool_index IN ({', '.join(bearing)}) "
+        "GROUP BY s.pool_index, s.day, s.element, s.who, d.ident"
+    )
+
+
+def unapproved(
+    rows: Iterable[Sequence[Any]], table: list[tuple[Decision, FieldTuple, bool]]
+) -> dict[tuple[int, int, str, str], list[int]]:
+    """`Totals.unapproved` from the rows of `unapproved_sql`: the spends not compliant."""
+    out: dict[tuple[int, int, str, str], list[int]] = {}
+    for pool_index, day, element, who, ident, pence, spends in rows:
+        if not table[int(ident)][0].compliant:
+            key = (int(pool_index), day.toordinal(), element, who)
+            bear(out, key, int(pence), int(spends))
+    return out

@@ -24,6 +24,7 @@ from typing import Any
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
 from ..ledger import LedgerError, LedgerReader, Rejected
+from ..orders import SplitOrder, from_rows, rule_limit_rows, split_sql
 from . import shared, sources
 from .generate import GOOD, GOOD_TEXT, TEXTS, Rules
 
@@ -97,7 +98,8 @@ class SparkExecutor:
                     frame.unpersist()
                 for name in ("raw_rows", "staged", "dates", "checked_rows", "good", "spends"):
                     spark.catalog.dropTempView(name)
-                spark.catalog.dropTempView("decisions")
+                for name in ("decisions", "rule_limits", "spend_rows"):
+                    spark.catalog.dropTempView(name)
 
     def _run(
         self,
@@ -134,7 +136,26 @@ class SparkExecutor:
         pools = self._pools(spark, sql)
         spool = self._spool(spark, work, sql, view)
         days = [r[0] for r in spark.sql(sql["days"]).collect()]
-        return Totals(pools, spool, read, read - len(rejected), rejected, days)
+        totals = Totals(pools, spool, read, read - len(rejected), rejected, days)
+        query = shared.unapproved_sql(self.authorities)
+        if query is not None:
+            found = [tuple(r) for r in spark.sql(query).collect()]
+            totals.unapproved = shared.unapproved(found, spool.table)
+        totals.split_orders = self._split_orders(spark)
+        return totals
+
+    def _split_orders(self, spark: Any) -> list[SplitOrder]:
+        """The split orders (engine/orders.py), by the query every SQL executor runs."""
+        limits = rule_limit_rows(self.authorities)
+        if not limits:
+            return []
+        schema = "pool_index BIGINT, rule BIGINT, rank BIGINT, limit_pence BIGINT"
+        spark.createDataFrame(limits, schema).createOrReplaceTempView("rule_limits")
+        spark.sql(
+            "SELECT line, pence, day, pool_index, rule, supplier FROM spends"
+        ).createOrReplaceTempView("spend_rows")
+        found = [tuple(r) for r in spark.sql(split_sql("spark")).collect()]
+        return from_rows(found, list(self.authorities), self.authorities)
 
     def _pools(self, spark: Any, sql: dict[str, str]) -> dict[str, PoolTotals]:
         pools = {pid: PoolTotals() for pid in self.authorities}
