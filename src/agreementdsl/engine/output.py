@@ -281,7 +281,10 @@ def _pool_text(
             + "\n"
         )
     if pool.settlement is not None:
-        out.write("  settlement\n")
+        if result.as_of >= pool.year.last_day:
+            out.write("  settlement\n")
+        else:  # the year has not ended: the shares are of the forecast outturn
+            out.write("  settlement, indicative (on the forecast outturn)\n")
         for partner, pence in pool.settlement.shares.items():
             out.write(f"    {v(partner):<10}{format_money(pence):>18}\n")
         if pool.settlement.carried_forward:
