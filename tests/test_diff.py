@@ -298,3 +298,22 @@ def test_impact_counts_contributions_beside_the_risk_share(tmp_path: Path) -> No
         "on the risk share": "-21990.80",
         "in contributions": "100000.00",
     }
+
+
+def test_who_holds_a_joint_role_is_a_material_change(tmp_path: Path) -> None:
+    """Adding a member to a joint role changes whose approval a spend needs: diff says so."""
+    text = (ROOT / "agreements" / "bcf-wealdshire.yaml").read_text("utf-8")
+    line = "  dfg-lead:           { title: County Disabled Facilities Grant Lead Officer, partner: wcc }\n"
+    assert line in text
+    joint = "  leads: { title: the Finance Leads, members: [icb-director, director-adults] }\n"
+    wider = "  leads: { title: the Finance Leads, members: [icb-director, director-adults, dfg-lead] }\n"
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(text.replace(line, line + joint), "utf-8")
+    new.write_text(text.replace(line, line + wider), "utf-8")
+    code, out = run("diff", str(old), str(new))
+    assert code == 0, out
+    assert (
+        "[material] Roles, leads: who hold it jointly changes from icb-director, director-adults "
+        "to icb-director, director-adults, dfg-lead"
+    ) in out
+    assert "True" not in out and "False" not in out

@@ -315,3 +315,52 @@ def test_coverage_counts_exit_steps_apart_from_the_years_steps(workspace: Path) 
     assert "mental-health: exit overspend step" not in out
     assert "mental-health: exit underspend step 1 `rest by contribution`" in out
     assert "mental-health: overspend step 1 `first £280,000 to host`" in out
+
+
+BORNE_LINE = "      unapproved spend: borne by the partner\n"
+
+
+def test_unapproved_spend_and_received_are_expectations_and_outturn_stays_approved(
+    tmp_path: Path,
+) -> None:
+    """With `unapproved spend: borne by the partner`, an outturn scenario's balancing spend is
+    not unapproved spend; what partners bear and receive can be expected; an unknown
+    expectation fails its scenario (never a pass with an exit code of 1)."""
+    text = (ROOT / "agreements" / "herefordshire.yaml").read_text("utf-8")
+    borne = text.replace(
+        "      above: executives and board\n", "      above: executives and board\n" + BORNE_LINE
+    )
+    assert borne != text
+    (tmp_path / "hfd.yaml").write_text(borne, "utf-8")
+    # £9,300,000 budget; an outturn of £9,500,000 is a £200,000 overspend of which row 1's
+    # £300,000 (ld-manager alone, needs executives and board) is borne by hc outside the pool:
+    # the pool's own outturn is £9,500,000 less nothing (the balancing row is approved), and
+    # hc bears £300,000 on top.
+    (tmp_path / "hfd.test.yaml").write_text(
+        """scenarios:
+  - name: outturn with one unapproved spend
+    pool: learning-disabilities
+    year: 2005/06
+    outturn: "£9,500,000"
+    transactions:
+      - { date: 2005-06-02, element: council, amount: "300000.00", approved_by: ld-manager }
+      - { date: 2005-06-03, kind: contribution, partner: hpct, amount: "750000.00" }
+    expect:
+      actual: "£9,200,000"
+      underspend: "£100,000"
+      unapproved_spend: { hc: "£300,000" }
+      received: { hpct: "£750,000" }
+  - name: an unknown expectation is not passed
+    pool: learning-disabilities
+    transaction: { date: 2005-06-02, element: council, amount: "300000.00", approved_by: ld-manager }
+    expect:
+      unapproved_spending: { hc: "£300,000" }
+""",
+        "utf-8",
+    )
+    code, out = run("test", str(tmp_path))
+    assert code == 1
+    assert "✓ outturn with one unapproved spend" in out
+    assert "✗ an unknown expectation is not passed" in out
+    assert "not checked: not an expectation `test` knows (T005)" in out
+    assert "2 scenarios: 1 passed, 1 failed" in out

@@ -68,6 +68,8 @@ class _Differ(PoolDiffer):
         self, where: str, path: str, label: str, old: Any, new: Any, material: bool, show: Any = str
     ) -> None:
         if old != new:
+            if show is str and isinstance(old, bool | None) and isinstance(new, bool | None):
+                show = _yes_no  # never "True" or "False" in a sentence
             before = show(old) if old is not None else "nothing"
             after = show(new) if new is not None else "nothing"
             self.changed(
@@ -259,6 +261,25 @@ class _Differ(PoolDiffer):
             b["partner"],
             True,
         )
+        # a joint role: who must act together (changes whose approval a spend needs)
+        members = lambda m: ", ".join(m) if m else "no one (not a joint role)"  # noqa: E731
+        self.field(
+            where,
+            f"roles.{b['id']}.members",
+            "who hold it jointly",
+            a.get("members") or [],
+            b.get("members") or [],
+            True,
+            show=members,
+        )
+        self.field(
+            where,
+            f"roles.{b['id']}.statutory",
+            "whether it is a statutory body",
+            bool(a.get("statutory")),
+            bool(b.get("statutory")),
+            True,
+        )
 
     def outcome(self, a: dict[str, Any], b: dict[str, Any]) -> None:
         where = f"Outcomes, {b['id']}"
@@ -288,6 +309,10 @@ class _Differ(PoolDiffer):
             b["measure"],
             False,
         )
+
+
+def _yes_no(value: Any) -> str:
+    return "yes" if value else "no"
 
 
 def diff_irs(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

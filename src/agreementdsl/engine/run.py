@@ -431,10 +431,11 @@ def _pool(
             0,
             Working(
                 f"unapproved spend: {charged.spends} "
-                + ("spend not compliant with delegated authority is borne by its partner"
-                   if charged.spends == 1
-                   else "spends not compliant with delegated authority are borne by their "
-                   "partners")
+                + (
+                    "spend not compliant with delegated authority is borne by its partner"
+                    if charged.spends == 1
+                    else "spends not compliant with delegated authority are borne by their partners"
+                )
                 + " outside the risk share and left out",
                 f"{format_money(charged.total)}" + (f" ({charges})" if charges else ""),
                 charged.source,

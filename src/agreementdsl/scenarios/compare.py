@@ -35,8 +35,11 @@ def compare(
         )
 
     for key, expected in expect.items():
-        if key not in EXPECT_KEYS:
-            continue  # reported as T005 at its line
+        if key not in EXPECT_KEYS:  # reported as T005 at its line; the scenario cannot pass
+            span = result.scenario.expect_spans.get(key, result.scenario.span)
+            message = "not checked: not an expectation `test` knows (T005)"
+            result.failures.append(Failure(key, _show(expected), message, span))
+            continue
         span = result.scenario.expect_spans.get(key, result.scenario.span)
         actual = result.actual.get(key)
         try:
@@ -114,13 +117,21 @@ def _actual(run: RunResult, pool: PoolResult, approvals: list[Any]) -> dict[str,
         for s in pool.disputes
     }
     out["rejected"] = [r.code for r in run.rejected]
+    if pool.borne is not None:
+        out["unapproved_spend"] = {
+            p: format_money(v, always_pence=False) for p, v in pool.borne.by_partner.items()
+        }
+    if pool.paid:
+        out["received"] = {
+            paid.partner: format_money(paid.received, always_pence=False) for paid in pool.paid
+        }
     return out
 
 
 def _same(key: str, expected: Any, actual: Any, run: RunResult, pool: PoolResult) -> bool:
     if key in ("budget", "actual", "forecast", "overspend", "underspend", "carried_forward"):
         return actual is not None and money_value(expected) == money_value(actual)
-    if key == "settlement":
+    if key in ("settlement", "unapproved_spend", "received"):
         if not isinstance(expected, dict) or actual is None:
             return False
         named = {p: money_value(v) for p, v in expected.items()}

@@ -151,7 +151,9 @@ def run_scenario(
         result.error = f"the scenario's inputs cannot be used: {exc}"
         return result
     with tempfile.TemporaryDirectory(prefix="agreementdsl-scenario-") as tmp:
-        ledger = scenario.ledger or _write_ledger(Path(tmp), rows, scenario, pools[pool_id], year)
+        ledger = scenario.ledger or _write_ledger(
+            Path(tmp), rows, scenario, pools[pool_id], year, [r["id"] for r in ir["roles"]]
+        )
         disputes = (
             _write_disputes(Path(tmp), scenario.disputes, pool_id) if scenario.disputes else None
         )
@@ -259,7 +261,12 @@ def _as_of(scenario: Scenario, rows: list[dict[str, str]], year: Any) -> date | 
 
 
 def _write_ledger(
-    folder: Path, rows: list[dict[str, str]], scenario: Scenario, pool: dict[str, Any], year: Any
+    folder: Path,
+    rows: list[dict[str, str]],
+    scenario: Scenario,
+    pool: dict[str, Any],
+    year: Any,
+    roles: list[str],
 ) -> Path:
     rows = list(rows)
     if scenario.outturn is not None:
@@ -284,6 +291,9 @@ def _write_ledger(
                 "element": element,
                 "kind": kind,
                 "amount": format_pounds(abs(gap)),
+                # approved by every role, so the balancing spend is never unapproved spend (which
+                # a pool may take out of its outturn); it is left out of `approvals`
+                "approved_by": ";".join(roles) if kind == "spend" else "",
             }
         )
     path = folder / "ledger.csv"

@@ -49,6 +49,8 @@ EXPECT_KEYS = FIGURE_KEYS | {
     "raised",
     "disputes",
     "rejected",
+    "unapproved_spend",
+    "received",
 }
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
