@@ -66,3 +66,22 @@ def test_joint_and_statutory_roles_are_drafted_as_what_they_are() -> None:
         '**"Health and Wellbeing Board"** means the body of that name established under section '
         "194 of the Health and Social Care Act 2012, and not by this Agreement;"
     ) in md
+
+
+def test_a_missing_joint_member_is_named_in_the_working() -> None:
+    from agreementdsl.engine.approvals import Authority
+
+    ir = compile_text(_agreement(), "joint.yaml")
+    pool = next(p for p in ir["pools"] if p["id"] == "mh")
+    authority = Authority(pool, frozenset(r["id"] for r in ir["roles"]))
+    fields = (("category", ""), ("element", "nhs"), ("kind", "spend"), ("partner", "pct"))
+    fields += (("supplier", ""),)
+    decision = authority.decide(10_000_000, False, fields, ("pct-finance",))
+    assert not decision.compliant
+    (line,) = authority._shortfall(decision)
+    assert "finance-leads may be approved by finance-leads or hwb, or by pct-finance and " in line
+    assert line.endswith(
+        "finance-leads is held by pct-finance and council-finance together: council-finance "
+        "has not approved"
+    )
+    assert "no authority" not in line

@@ -218,10 +218,13 @@ class Authority:
 
     def _accepted(self, need: str) -> str:
         others = sorted(self.stand_ins.get(need, frozenset()) - {need}, key=self.ranks.__getitem__)
+        members = self.joint.get(need)
+        together = f"{' and '.join(members)} together" if members else None
         if not others:
-            return f"only by {need}"
+            return f"by {need} or by {together}" if together else f"only by {need}"
         names = [need, *others]
-        return "by " + ", ".join(names[:-1]) + " or " + names[-1]
+        listed = "by " + ", ".join(names[:-1]) + " or " + names[-1]
+        return f"{listed}, or by {together}" if together else listed
 
     def _reason(self, rule: Rule, amount: int, in_plan: bool, fields: Fields) -> str:
         if not rule.covers(amount) and rule.limit is not None:
@@ -257,7 +260,17 @@ class Authority:
             line += " (the clause ends `only named approvers`)"
         elif outranked:
             line += " (an officer stands in only for a lower officer of its own partner)"
-        powerless = [r for r in decision.recorded if r not in self.ranks]
+        for need in dict.fromkeys(decision.required):
+            members = self.joint.get(need, ())
+            present = [m for m in members if m in decision.recorded]
+            missing = [m for m in members if m not in decision.recorded]
+            if present and missing:
+                line += (
+                    f"; {need} is held by {' and '.join(members)} together: "
+                    f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} not approved"
+                )
+        joint_members = {m for need in decision.required for m in self.joint.get(need, ())}
+        powerless = [r for r in decision.recorded if r not in self.ranks and r not in joint_members]
         if powerless:
             line += f"; {', '.join(powerless)} has no authority in this pool (its spending clause never names it)"
         return [line]
