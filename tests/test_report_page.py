@@ -429,3 +429,31 @@ def test_the_budget_line_rounds_to_the_penny_and_follows_the_pool_profile() -> N
     planned, _ = budget_profile(by_element, "2024/25", 1_500_000_000)
     # April: £8,000,000 + £583,333.33 (7m ÷ 12, …333.33…); June: £8,000,000 + £1,750,000
     assert (planned[0], planned[2]) == (858_333_333, 975_000_000)
+
+
+def test_unapproved_spend_and_contributions_received_are_on_the_page(tmp_path: Path) -> None:
+    """The pool's unapproved spend borne by partners and its contributions received against
+    those due appear as the engine gives them; a profiled budget is labelled so."""
+    from test_engine_unapproved import BORNE
+    from test_engine_unapproved import LEDGER as BORNE_LEDGER
+
+    agreement, ledger = tmp_path / "hfd.yaml", tmp_path / "ledger.csv"
+    agreement.write_text(BORNE, "utf-8")
+    ledger.write_text(
+        BORNE_LEDGER + "2005-04-01,learning-disabilities,,contribution,750000.00,hpct,,\n",
+        "utf-8",
+    )
+    page = _report(tmp_path / "out", inputs=[str(agreement), "--ledger", str(ledger)])
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text("utf-8")))
+    assert "Unapproved spend borne by partners, outside the risk share" in text
+    assert "3 spends not compliant with delegated authority, £390,000.00 in all" in text
+    assert "(hpct) £40,000.00" in text and "(hc) £350,000.00" in text
+    assert "Contributions received against those due" in text
+    # hpct's £3,000,000 for the year, by the agreement's instalments; £750,000 received
+    data = _engine(inputs=[str(agreement), "--ledger", str(ledger)])
+    hpct = next(c for c in data["pools"][1]["contributions"] if c["partner"] == "hpct")
+    assert hpct["received"] == "750000.00"
+    row = f"(hpct) {format_money(parse_amount(hpct['due']))} " + format_money(
+        parse_amount(hpct["due_to_date"])
+    )
+    assert row + " £750,000.00" in text

@@ -58,6 +58,7 @@ class PoolView:
     clauses: dict[str, Clause] = field(default_factory=dict)
     forecast_line: bool = False  # the cumulative chart draws a path to the forecast outturn
     forecast_how: str = ""  # how the engine reached that forecast (§6: a forecast row, run-rate)
+    profiled: bool = False  # the budget to date follows the agreement's budget profile
 
 
 def _figure(pool_id: str, name: str, value: str | None, where: Clause | None) -> Figure | None:
@@ -198,6 +199,7 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
             planned, profiled = budget_profile(view.ir, pool.year.label, budget)
             points = [(0.0, 0)] + [(float(k), p) for k, p in enumerate(planned, start=1)]
             name = "budget as profiled" if profiled else "budget (straight line)"
+            view.profiled = profiled
             lines.append(svg.Line(name, points, svg.PALETTE[5]))
         lines.append(svg.Line("actual to date", actual_line, svg.PALETTE[0]))
         markers = []
