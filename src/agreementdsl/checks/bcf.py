@@ -147,7 +147,7 @@ def _covered(agreement: m.Agreement, f: Framework, span: Span) -> list[Diagnosti
         warning(
             "W957",
             span,
-            f"{f.named} covers {', '.join(f.years)}, not {', '.join(outside)}, so the national rules of those years are not checked",
+            f"{f.named} covers {', '.join(f.years)}, not {', '.join(outside)}, so the national rules of {'that year are' if len(outside) == 1 else 'those years are'} not checked",
             "name the framework that covers every year of the plan, or split the agreement by framework",
         )
     ]

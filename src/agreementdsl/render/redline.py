@@ -35,12 +35,37 @@ def mark_words(old: str, new: str) -> str:
         return new
     a, b = TOKEN.findall(old), TOKEN.findall(new)
     out = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _coalesced(
+        difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes(), a
+    ):
         if op == "equal":
             out.append("".join(b[j1:j2]))
         else:
             out.append(deleted("".join(a[i1:i2])) + inserted("".join(b[j1:j2])))
     return "".join(out)
+
+
+def _coalesced(
+    opcodes: list[tuple[str, int, int, int, int]], words: list[str]
+) -> list[tuple[str, int, int, int, int]]:
+    """Changes with at most two words of agreement between them become one change, so a
+    reader sees "two hundred and eighty-two" struck and "three hundred and twenty-seven"
+    inserted, never a word-salad such as "twothree hundred and eighty-twotwenty-seven"."""
+    out: list[tuple[str, int, int, int, int]] = []
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        between = (
+            op == "equal"
+            and 0 < index < len(opcodes) - 1
+            and sum(1 for w in words[i1:i2] if not w.isspace()) <= 2
+        )
+        if (op != "equal" or between) and out and out[-1][0] == "replace":
+            _, a1, _, b1, _ = out[-1]
+            out[-1] = ("replace", a1, i2, b1, j2)
+        elif op != "equal":
+            out.append(("replace", i1, i2, j1, j2))
+        else:
+            out.append((op, i1, i2, j1, j2))
+    return out
 
 
 def _signature(block: Para | Table) -> str:
