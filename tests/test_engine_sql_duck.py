@@ -331,3 +331,27 @@ def test_the_first_breaches_listed_are_the_same_over_many_groups_and_two_years(
         _, text = outputs(ir, path, "duckdb", as_of=as_of)
         assert "… and" in text  # more breaches than the 20 listed
         same(ir, path, as_of=as_of)
+
+
+def test_the_breaches_are_read_by_one_filtered_scan_not_by_copying_every_spend() -> None:
+    """`--approvals breaches` on DuckDB: the breaching spends of a pool, found by a scan that
+    keeps only their decisions, are those of the full list; the spends are never all copied
+    out of DuckDB (the table every approval is read from is not made)."""
+    from agreementdsl.engine.run import execute_ledger
+
+    ir = compile_file(HEREFORDSHIRE)
+    executed = execute_ledger(ir, LEDGER, engine="duckdb")
+    spool = executed.totals.approvals
+    try:
+        breaching = {i for i, (d, _, _) in enumerate(spool.table) if not d.compliant}
+        assert breaching
+        for pool in range(len(spool.pools)):
+            found = list(spool.records_for(breaching, pool))
+            assert found and all(r[3] == pool and r[4] in breaching for r in found)
+            assert spool._bounds is None  # nothing materialised
+            every = [r for r in spool.records() if r[4] in breaching and r[3] == pool]
+            assert found == every
+            spool._bounds = None  # as if fresh, for the next pool's scan
+            spool.con.execute("DROP TABLE spends")
+    finally:
+        spool.close()

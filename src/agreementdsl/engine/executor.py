@@ -100,6 +100,15 @@ class ApprovalSpool:
         for columns in self.columns():
             yield from zip(*columns, strict=True)
 
+    def records_for(
+        self, idents: set[int], pool: int | None = None
+    ) -> Iterator[tuple[int, int, int, int, int]]:
+        """`records` of the spends whose decision is one of `idents` (say, the breaches), of
+        one pool (its index) or of all."""
+        for record in self.records():
+            if record[4] in idents and (pool is None or record[3] == pool):
+                yield record
+
     def __iter__(self) -> Iterator[Classified]:
         for row, amount, ordinal, pool, ident in self.records():
             decision, fields, in_plan = self.table[ident]

@@ -74,7 +74,13 @@ def _approval_lines(
     fragments: dict[int, str] = (
         {i: "" for i, (d, _, _) in enumerate(table) if d.compliant} if only_breaches else {}
     )
-    for row, amount, ordinal, pool_index, ident in result.approvals.records():
+    spool = result.approvals
+    records = (
+        spool.records_for({i for i, (d, _, _) in enumerate(table) if not d.compliant}, index)
+        if only_breaches
+        else spool.records()
+    )
+    for row, amount, ordinal, pool_index, ident in records:
         if pool_index != index or ordinal < first or ordinal > last:
             continue
         tail = fragments.get(ident)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..align import align
@@ -46,7 +47,7 @@ def mark_words(old: str, new: str) -> str:
 
 
 def _coalesced(
-    opcodes: list[tuple[str, int, int, int, int]], words: list[str]
+    opcodes: Sequence[tuple[str, int, int, int, int]], words: list[str]
 ) -> list[tuple[str, int, int, int, int]]:
     """Changes with at most two words of agreement between them become one change, so a
     reader sees "two hundred and eighty-two" struck and "three hundred and twenty-seven"

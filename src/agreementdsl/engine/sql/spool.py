@@ -91,6 +91,41 @@ class DuckSpool(ApprovalSpool):
         if pending:
             yield _merge(None, pending)
 
+    def records_for(
+        self, idents: set[int], pool: int | None = None
+    ) -> Iterator[tuple[int, int, int, int, int]]:
+        """`records` of the spends whose decision is one of `idents`: one filtered scan of the
+        ledger (the spends are not all copied out, as `records` would)."""
+        if self._bounds is not None:  # the spends are already in a table: read it
+            yield from super().records_for(idents, pool)
+            return
+        keys = [k for k, ident in self.keys.items() if ident in idents and pool in (None, k[0])]
+        found: list[tuple[int, int, int, int, int]] = []
+        if keys:
+            columns = list(zip(*[(*k, self.keys[k]) for k in keys], strict=True))
+            data = {
+                "pool_index": np.array(columns[0], dtype=np.int64),
+                "rule": np.array(columns[1], dtype=np.int64),
+                "approved_by": np.array(columns[2], dtype=object),
+                "in_plan": np.array(columns[3], dtype=bool),
+                "ident": np.array(columns[4], dtype=np.int64),
+            }
+            self.con.register("wanted_keys", data)
+            try:
+                found = self.con.execute(
+                    f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
+                    f"FROM ({self.candidates}) s "
+                    "JOIN good_dates d ON s.date_text = d.date_text "
+                    "JOIN wanted_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                    "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                    "ORDER BY s.line"
+                ).fetchall()
+            finally:
+                self.con.unregister("wanted_keys")
+        checked = [c for c in self.checked if c[4] in idents and pool in (None, c[3])]
+        for record in sorted([*found, *checked]):
+            yield tuple(int(v) for v in record)  # type: ignore[misc]
+
     def tally(self, pool: str, first_day: date, last_day: date, keep: int) -> Tally:
         """As `summary.tally`: the counts from the groups, the first breaches by one scan."""
         index = self.pools.index(pool)
