@@ -15,7 +15,7 @@ which groups by the same key, and `from_rows` builds the same groups from its ro
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -105,79 +105,120 @@ def limited_rules(authorities: dict[str, Authority]) -> dict[tuple[int, int], tu
     return out
 
 
-def from_rows(
-    rows: Iterable[Sequence[Any]],
-    pools: list[str],
-    authorities: dict[str, Authority],
+def from_columns(
+    columns: dict[str, Any], pools: list[str], authorities: dict[str, Authority]
 ) -> list[SplitOrder]:
-    """The split orders from the spends a SQL executor found in them (`SPLIT_SQL`): rows of
-    (pool index, supplier key, day, line, pence, supplier, rank) ordered by the first four."""
+    """The split orders from the spends a SQL executor found in them (`SPLIT_ROWS`): columns
+    pool_index, skey, day, line, pence, rank and supplier (given on each group's first row),
+    ordered by the first four."""
+    import numpy as np  # here, not at the top: numpy would slow every command's start-up
+
     ranked = {(i, rank): rule for (i, _), (rank, rule) in limited_rules(authorities).items()}
+    size = len(columns["line"])
+    if not size:
+        return []
+    pool_c = np.asarray(columns["pool_index"], dtype=np.int64)
+    line_c = np.asarray(columns["line"], dtype=np.int64)
+    pence_c = np.asarray(columns["pence"], dtype=np.int64)
+    rank_c = np.asarray(columns["rank"], dtype=np.int64)
+    keys, days, suppliers = columns["skey"], columns["day"], columns["supplier"]
+    keys = np.asarray(keys, dtype=np.int64 if _integers(keys) else object)
+    days = np.asarray(days, dtype=np.int64 if _integers(days) else object)
+    change = np.ones(size, dtype=bool)
+    change[1:] = (pool_c[1:] != pool_c[:-1]) | (keys[1:] != keys[:-1]) | (days[1:] != days[:-1])
+    starts = np.flatnonzero(change)
+    counts = np.diff(np.append(starts, size))
+    tops = np.maximum.reduceat(rank_c, starts)
     out = []
-    group: list[Sequence[Any]] = []
-
-    def close() -> None:
-        if group:
-            pool, _, day, _, _, supplier, _ = group[0]
-            rule = ranked[(int(pool), max(int(g[6]) for g in group))]
-            assert rule.limit is not None
-            out.append(
-                SplitOrder(
-                    pools[int(pool)],
-                    supplier_name(supplier),
-                    _day(day),
-                    array("q", (int(g[3]) for g in group)),
-                    array("q", (int(g[4]) for g in group)),
-                    rule.limit,
-                    rule.number,
-                    f"{rule.file}:{rule.line}",
-                )
+    names: dict[str, str] = {}
+    line_bytes, pence_bytes = line_c.tobytes(), pence_c.tobytes()
+    for first, count, top in zip(starts.tolist(), counts.tolist(), tops.tolist(), strict=True):
+        pool = int(pool_c[first])
+        rule = ranked[(pool, top)]
+        assert rule.limit is not None
+        part = slice(first * 8, (first + count) * 8)
+        out.append(
+            SplitOrder(
+                pools[pool],
+                names.get(suppliers[first])
+                or names.setdefault(suppliers[first], supplier_name(str(suppliers[first]))),
+                _day(days[first]),
+                array("q", line_bytes[part]),
+                array("q", pence_bytes[part]),
+                rule.limit,
+                rule.number,
+                f"{rule.file}:{rule.line}",
             )
-            group.clear()
-
-    for row in rows:
-        if group and tuple(group[0][:3]) != tuple(row[:3]):
-            close()
-        group.append(row)
-    close()
+        )
     return sorted(out, key=lambda o: (pools.index(o.pool), o.day, o.rows[0]))
+
+
+def _integers(values: Any) -> bool:
+    """Whether a column holds integers (day ordinals, key ids), not dates or texts."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return True
+    return len(values) > 0 and isinstance(values[0], int | np.integer)
+
+
+def from_rows(
+    rows: Sequence[Sequence[Any]], pools: list[str], authorities: dict[str, Authority]
+) -> list[SplitOrder]:
+    """`from_columns` for rows (pool_index, skey, day, line, pence, rank, supplier)."""
+    names = ("pool_index", "skey", "day", "line", "pence", "rank", "supplier")
+    columns = {n: [row[i] for row in rows] for i, n in enumerate(names)}
+    return from_columns(columns, pools, authorities)
 
 
 def _day(value: Any) -> date:
     """A day as a SQL engine gives it: a DATE, or a day ordinal."""
-    return value if isinstance(value, date) else date.fromordinal(int(value))
+    if isinstance(value, date):
+        return value
+    if hasattr(value, "item"):  # a numpy scalar
+        value = value.item()
+        if isinstance(value, date):
+            return value
+    return date.fromordinal(int(value))
 
 
-# The split orders over a relation `spend_rows` (line, pence, day, pool_index, rule, supplier:
-# every spend above zero, with the number of the spending rule it fell under) and a table
-# `rule_limits` (pool_index, rule, rank, limit_pence: see `limited_rules`), the same on DuckDB,
-# PostgreSQL and Spark: the spends of each pool, supplier key and day under a limited rule, where
+# The split orders, the same on DuckDB, PostgreSQL and Spark, in two statements over a relation
+# `spend_rows` (line, pence, day, pool_index, rule, supplier: every spend above zero, with the
+# number of the spending rule it fell under) and a table `rule_limits` (pool_index, rule, rank,
+# limit_pence: see `limited_rules`). SPLIT_KEYED, which each engine keeps as a table (so the
+# ledger is read once for it), is the spends under a limited rule that name a supplier, with
+# their supplier key; SPLIT_ROWS, over it, the spends of each pool, supplier key and day where
 # there are two or more and their total passes the highest limit among them.
 _KEY = (
     f"TRIM(REGEXP_REPLACE(TRANSLATE(s.supplier, '{_UPPER}', '{_UPPER.lower()}'), ' +', ' ', 'g'))"
 )
-SPLIT_SQL = f"""
-WITH keyed AS (
-  SELECT s.line, s.pence, s.day, s.pool_index, s.supplier, {_KEY} AS skey, r.rank, r.limit_pence
-  FROM spend_rows AS s
-  JOIN rule_limits AS r ON s.pool_index = r.pool_index AND s.rule = r.rule
-), flagged AS (
-  SELECT pool_index, skey, day FROM keyed WHERE skey <> ''
+SPLIT_KEYED = f"""
+SELECT s.line, s.pence, s.day, s.pool_index, s.supplier, {_KEY} AS skey, r.rank, r.limit_pence
+FROM spend_rows AS s
+JOIN rule_limits AS r ON s.pool_index = r.pool_index AND s.rule = r.rule
+WHERE {_KEY} <> ''
+"""
+SPLIT_ROWS = """
+WITH flagged AS (
+  SELECT pool_index, skey, day, MIN(line) AS first_line FROM split_keyed
   GROUP BY pool_index, skey, day
   HAVING COUNT(*) >= 2 AND SUM(pence) > MAX(limit_pence)
 )
-SELECT k.pool_index, k.skey, k.day, k.line, k.pence, k.supplier, k.rank
-FROM keyed AS k
+SELECT k.pool_index, k.skey, k.day, k.line, k.pence, k.rank,
+       CASE WHEN k.line = f.first_line THEN k.supplier END AS supplier
+FROM split_keyed AS k
 JOIN flagged AS f ON k.pool_index = f.pool_index AND k.skey = f.skey AND k.day = f.day
 ORDER BY k.pool_index, k.skey, k.day, k.line
 """
 
 
-def split_sql(dialect: str) -> str:
-    """`SPLIT_SQL` for one engine (generated from one sqlglot tree)."""
+def split_sql(dialect: str) -> tuple[str, str]:
+    """(SPLIT_KEYED, SPLIT_ROWS) for one engine, each generated from one sqlglot tree."""
     import sqlglot
 
-    return sqlglot.parse_one(SPLIT_SQL, read="postgres").sql(dialect)
+    return tuple(  # type: ignore[return-value]
+        sqlglot.parse_one(text, read="postgres").sql(dialect) for text in (SPLIT_KEYED, SPLIT_ROWS)
+    )
 
 
 def rule_limit_rows(authorities: dict[str, Authority]) -> list[tuple[int, int, int, int]]:

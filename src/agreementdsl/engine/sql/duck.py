@@ -28,7 +28,7 @@ import numpy as np
 from ..approvals import Authority, Decision, FieldTuple
 from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
-from ..orders import SplitOrder, from_rows, rule_limit_rows, split_sql
+from ..orders import SplitOrder, from_columns, limited_rules, rule_limit_rows, supplier_key
 from . import sources
 from .generate import TEXTS, Rules
 from .spool import DuckSpool
@@ -106,6 +106,7 @@ class DuckDBExecutor:
         days: set[int] = set()
         bearing = [a.bears_unapproved for a in self.authorities.values()]
         unapproved: dict[tuple[int, int, str, str], list[int]] = {}
+        raw: list[tuple[int, str, str, int, int, int]] = []  # split-order groups as written
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
         for (
             ok,
@@ -118,9 +119,16 @@ class DuckDBExecutor:
             plan,
             rule,
             line,
+            supplier,
             pence,
             n,
+            top,
+            main,
         ) in groups:
+            if not main:  # the split-order grouping set
+                if supplier is not None and top is not None:
+                    raw.append((index, supplier, text, n, int(pence), top))
+                continue
             read += n
             if not ok:
                 doubtful += n
@@ -168,7 +176,7 @@ class DuckDBExecutor:
             totals.forecasts.sort(key=lambda f: f[1])
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
-        split = self._split_orders(con, checked, suppliers, spool_table)
+        split = self._split_orders(con, raw, dict(good), checked, suppliers, spool_table)
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
         spool.keys, spool.dates = keys, dict(good)
         spool.table.extend(spool_table)
@@ -186,43 +194,127 @@ class DuckDBExecutor:
     def _split_orders(
         self,
         con: duckdb.DuckDBPyConnection,
+        raw: list[tuple[int, str, str, int, int, int]],
+        dates: dict[str, int],
         checked: list[tuple[int, int, int, int, int]],
         suppliers: list[str],
         table: list[tuple[Decision, FieldTuple, bool]],
     ) -> list[SplitOrder]:
-        """The split orders (engine/orders.py), by the query every SQL executor runs, over the
-        spends the SQL read and those the reference reader checked."""
-        limits = rule_limit_rows(self.authorities)
-        if not limits:
+        """The split orders (engine/orders.py). The pass counted the spends under a limited
+        rule by pool, supplier as written and date; here those groups, and the spends the
+        reference reader checked, are merged by supplier key, and only when some group passes
+        its limit is the ledger read again, for the rows of those groups alone."""
+        limited = limited_rules(self.authorities)
+        if not limited:
             return []
-        limit_names = ("pool_index", "rule", "rank", "limit_pence")
-        _table(con, "rule_limits", limit_names, list(zip(*limits, strict=True)), (np.int64,) * 4)
-        rows = [
-            (line, pence, ordinal, index, decision.rule.number if decision.rule else 0, supplier)
-            for (line, pence, ordinal, index, ident), supplier in zip(
-                checked, suppliers, strict=True
-            )
-            for decision in (table[ident][0],)
+        rank_limit = {(i, rank): rule.limit for (i, _), (rank, rule) in limited.items()}
+        merged: dict[tuple[int, str, int], list[int]] = {}  # count, pence, top rank
+        written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
+        keys: dict[str, str] = {}
+        for index, supplier, text, n, pence, top in raw:
+            ordinal = dates.get(text)
+            if ordinal is None:
+                continue  # not a date: its rows were checked by the reference reader
+            key = keys.get(supplier)
+            if key is None:
+                key = keys[supplier] = supplier_key(supplier)
+            if not key:
+                continue
+            group = (index, key, ordinal)
+            found = merged.setdefault(group, [0, 0, 0])
+            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
+            written[group].append((supplier, text))
+        extra: list[tuple[tuple[int, str, int], int, int, int, str]] = []
+        for (line, pence, ordinal, index, ident), supplier in zip(checked, suppliers, strict=True):
+            rule = table[ident][0].rule
+            ranked = limited.get((index, rule.number)) if rule is not None else None
+            key = supplier_key(supplier)
+            if ranked is None or not key:
+                continue
+            group = (index, key, ordinal)
+            found = merged.setdefault(group, [0, 0, 0])
+            found[0], found[1], found[2] = found[0] + 1, found[1] + pence, max(found[2], ranked[0])
+            extra.append((group, line, pence, ranked[0], supplier))
+        flagged = {
+            g
+            for g, (n, pence, top) in merged.items()
+            if n >= 2 and pence > (rank_limit[(g[0], top)] or 0)
+        }
+        if not flagged:
+            return []
+        # The raw (pool, supplier as written, date) of each flagged group, with the group's
+        # key id and day, so the rows come back as integers (no text per row).
+        key_names = sorted({g[1] for g in flagged})
+        key_id = {k: i for i, k in enumerate(key_names)}
+        texts = sorted({supplier for g in flagged for supplier, _ in written[g]})
+        text_id = {t: i for i, t in enumerate(texts)}
+        wanted = [
+            (g[0], supplier, text, key_id[g[1]], g[2], text_id[supplier])
+            for g in flagged
+            for supplier, text in written[g]
         ]
-        names = ("line", "pence", "day", "pool_index", "rule", "supplier")
-        columns = list(zip(*rows, strict=True)) or [()] * 6
-        _table(con, "checked_spends", names, columns, (np.int64,) * 5 + (object,))
+        names = ("pool_index", "supplier", "date_text", "key_id", "ordinal", "text_id")
+        types = (np.int64, object, object, np.int64, np.int64, np.int64)
+        _table(con, "split_wanted", names, list(zip(*wanted, strict=True)), types)
         rules = self.rules
-        con.execute(
-            f"""CREATE VIEW spend_rows AS
-            SELECT s.line, s.pence, d.ordinal AS day, {rules.pool_index().sql("duckdb")}
-                   AS pool_index, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule,
-                   s.supplier
-            FROM staged s JOIN good_dates d ON s.date_text = d.date_text
-            WHERE s.ok AND s.kind = 'spend' AND s.pence > 0
-            UNION ALL SELECT line, pence, day, pool_index, rule, supplier FROM checked_spends"""
-        )
-        found = con.execute(split_sql("duckdb")).fetchall()
-        return from_rows(found, list(self.authorities), self.authorities)
+        fetched: dict[str, Any] = con.execute(
+            f"""SELECT x.line, x.pence, x.pool_index, w.key_id, w.ordinal, w.text_id, x.rule
+                FROM (
+                  SELECT s.line, s.pence, s.supplier, s.date_text,
+                         {rules.pool_index().sql("duckdb")} AS pool_index,
+                         COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
+                  FROM staged s
+                  WHERE s.ok AND s.kind = 'spend' AND s.pence > 0 AND s.supplier <> ''
+                    AND s.date_text IN (SELECT date_text FROM split_wanted)
+                    AND s.supplier IN (SELECT supplier FROM split_wanted)) x
+                JOIN split_wanted w ON x.pool_index = w.pool_index
+                  AND x.supplier = w.supplier AND x.date_text = w.date_text"""
+        ).fetchnumpy()
+        con.execute("DROP TABLE split_wanted")
+        # Each row's rank (0: under no limit, left out) by a lookup on (pool, rule).
+        pools_c = np.asarray(fetched["pool_index"], dtype=np.int64)
+        rule_c = np.asarray(fetched["rule"], dtype=np.int64)
+        width = int(rule_c.max(initial=0)) + 1
+        rank_of = np.zeros((len(self.authorities), width), dtype=np.int64)
+        for (index, number), (rank, _) in limited.items():
+            if number < width:
+                rank_of[index, number] = rank
+        rank_c = rank_of[pools_c, rule_c] if len(rule_c) else rule_c
+        key_c = np.asarray(fetched["key_id"], dtype=np.int64)
+        day_c = np.asarray(fetched["ordinal"], dtype=np.int64)
+        supplier_c = np.array([*texts, ""], dtype=object)[
+            np.asarray(fetched["text_id"], dtype=np.int64)
+        ]
+        line_c = np.asarray(fetched["line"], dtype=np.int64)
+        pence_c = np.asarray(fetched["pence"], dtype=np.int64)
+        mine = [e for e in extra if e[0] in flagged]
+        if mine:
+            pools_c = np.concatenate([pools_c, [e[0][0] for e in mine]])
+            key_c = np.concatenate([key_c, [key_id[e[0][1]] for e in mine]])
+            day_c = np.concatenate([day_c, [e[0][2] for e in mine]])
+            line_c = np.concatenate([line_c, [e[1] for e in mine]])
+            pence_c = np.concatenate([pence_c, [e[2] for e in mine]])
+            rank_c = np.concatenate([rank_c, [e[3] for e in mine]])
+            supplier_c = np.concatenate([supplier_c, np.array([e[4] for e in mine], dtype=object)])
+        keep = rank_c > 0  # a spend of the same supplier and day under no limit is not grouped
+        order = np.lexsort((line_c[keep], day_c[keep], key_c[keep], pools_c[keep]))
+        columns = {
+            "pool_index": pools_c[keep][order],
+            "skey": key_c[keep][order],
+            "day": day_c[keep][order],
+            "line": line_c[keep][order],
+            "pence": pence_c[keep][order],
+            "rank": rank_c[keep][order],
+            "supplier": supplier_c[keep][order],
+        }
+        return from_columns(columns, list(self.authorities), self.authorities)
 
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
-        element, partner, date and (for spends above zero) rule, approvers and within plan."""
+        element, partner, date and (for spends above zero) rule, approvers and within plan;
+        and, in a second grouping set of the same scan, the spends under a limited rule that
+        name a supplier, counted and summed by pool, supplier as written and date, with the
+        highest rank of their rules (for split orders, engine/orders.py)."""
         rules = self.rules
         pool_index = rules.pool_index().sql("duckdb")
         rule = rules.rule_number().sql("duckdb")
@@ -230,23 +322,37 @@ class DuckDBExecutor:
         bears = any(a.bears_unapproved for a in self.authorities.values())
         # a pool whose unapproved spend its partners bear needs each spend's partner
         partner_kinds = "'contribution', 'spend'" if bears else "'contribution'"
+        ranks = [
+            f"WHEN pool_index = {i} AND rule = {n} THEN {rank}"
+            for i, n, rank, _ in rule_limit_rows(self.authorities)
+        ]
+        rank = f"CASE {' '.join(ranks)} END" if ranks else "NULL"
+        first = (
+            "ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule, "
+            "forecast_line"
+        )
         return f"""
-        SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
-               forecast_line, sum(pence) AS pence, count(*) AS n
-        FROM (SELECT ok,
-                CASE WHEN ok THEN {pool_index} END AS pool_index,
-                CASE WHEN ok THEN kind END AS kind,
-                CASE WHEN ok AND kind IN ('spend', 'income') THEN element END AS element,
-                CASE WHEN ok AND kind IN ({partner_kinds}) THEN partner END AS partner,
-                CASE WHEN ok THEN date_text END AS date_text,
-                CASE WHEN {spend} THEN approved_by END AS approved_by,
-                CASE WHEN {spend} THEN in_plan END AS in_plan,
-                CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
-                CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
-                pence
-              FROM staged)
-        GROUP BY ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
-                 forecast_line"""
+        SELECT {first}, supplier_g, sum(pence) AS pence, count(*) AS n,
+               max(limit_rank) AS top, GROUPING(supplier_g) AS main
+        FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> '' THEN supplier END
+                       AS supplier_g
+              FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
+                    FROM (SELECT ok,
+                            CASE WHEN ok THEN {pool_index} END AS pool_index,
+                            CASE WHEN ok THEN kind END AS kind,
+                            CASE WHEN ok AND kind IN ('spend', 'income') THEN element END
+                                AS element,
+                            CASE WHEN ok AND kind IN ({partner_kinds}) THEN partner END
+                                AS partner,
+                            CASE WHEN ok THEN date_text END AS date_text,
+                            CASE WHEN {spend} THEN approved_by END AS approved_by,
+                            CASE WHEN {spend} THEN in_plan END AS in_plan,
+                            CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
+                            CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
+                            supplier,
+                            pence
+                          FROM staged)))
+        GROUP BY GROUPING SETS (({first}), (pool_index, supplier_g, date_text))"""
 
     def _candidates(self) -> str:
         """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)."""

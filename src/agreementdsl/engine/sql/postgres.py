@@ -274,7 +274,9 @@ class PostgresExecutor:
             "CREATE TEMP VIEW spend_rows AS "
             "SELECT line, pence, day, pool_index, rule, supplier FROM spends"
         )
-        cur.execute(split_sql("postgres"))
+        keyed, rows = split_sql("postgres")
+        cur.execute(f"CREATE TEMP TABLE split_keyed AS {keyed}")
+        cur.execute(rows)
         return from_rows(cur.fetchall(), list(self.authorities), self.authorities)
 
     # ------------------------------------------------------------ reading

@@ -154,7 +154,14 @@ class SparkExecutor:
         spark.sql(
             "SELECT line, pence, day, pool_index, rule, supplier FROM spends"
         ).createOrReplaceTempView("spend_rows")
-        found = [tuple(r) for r in spark.sql(split_sql("spark")).collect()]
+        keyed, rows = split_sql("spark")
+        frame = spark.sql(keyed).cache()
+        try:
+            frame.createOrReplaceTempView("split_keyed")
+            found = [tuple(r) for r in spark.sql(rows).collect()]
+        finally:
+            spark.catalog.dropTempView("split_keyed")
+            frame.unpersist()
         return from_rows(found, list(self.authorities), self.authorities)
 
     def _pools(self, spark: Any, sql: dict[str, str]) -> dict[str, PoolTotals]:
