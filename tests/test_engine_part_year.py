@@ -301,14 +301,17 @@ def test_a_profile_is_rescaled_to_the_term(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- exit, --years
 def test_exit_in_the_first_period_takes_the_budget_to_date_of_the_period(tmp_path: Path) -> None:
     ledger = tmp_path / "ledger.csv"
+    rows = [*ROWS, ["2003-08-29", POOL, "", "forecast", "25000000.00", "", "", ""]]
     ledger.write_text(
-        ",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in ROWS) + "\n", "utf-8"
+        ",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in rows) + "\n", "utf-8"
     )
     result = exit_settlement(compile_file(DURHAM_FILE), ledger, date(2003, 12, 31), explain=True)
     try:
         data = exit_json(result)
     finally:
         result.close()
+    # the rows before commencement are named on exit too (forecast rows among them)
+    assert any(w.startswith("R030") and "£50,000.00" in w for w in data["warnings"])
     pool = data["pools"][0]
     # £19,482,500 × 122 ÷ 213 days (1 September 2003 to 31 March 2004; 122 to 31 December)
     # = £11,158,990.6103…, half up £11,158,990.61
@@ -353,3 +356,19 @@ def test_duckdb_gives_the_same_first_period(tmp_path: Path) -> None:
     duck = result_json(run_ledger(ir, ledger, as_of=AS_OF, engine="duckdb"))
     assert json.dumps(duck) == json.dumps(reference)
     assert pool_of(duck, POOL)["forecast"] == "11632098.77"
+
+
+# ---------------------------------------------------------------- report
+def test_the_report_pages_budget_line_runs_over_the_periods_months() -> None:
+    from agreementdsl.report.figures import budget_profile
+
+    ir = compile_file(DURHAM_FILE)
+    term = agreement_term(ir["agreement"], _fy(2003))
+    planned, profiled = budget_profile(ir["pools"][0], "2003/04", 1_948_250_000, term)
+    # £19,482,500 ÷ 7 = £2,783,214.2857… a month: £2,783,214.29 by 30 September
+    assert (len(planned), planned[0], planned[-1], profiled) == (
+        7,
+        278_321_429,
+        1_948_250_000,
+        False,
+    )

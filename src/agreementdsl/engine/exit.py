@@ -110,7 +110,10 @@ def exit_settlement(
     year = year_containing(exit_on, *start)
     result = run_ledger(ir, ledger, year=year.label, as_of=exit_on, explain=explain)
     pools = [_pool(ir, pool_result, exit_on, partner) for pool_result in result.pools]
-    warnings = [w for p in result.pools for w in p.warnings if "forecast" not in w]
+    # the forecast is not the exit's, but rows outside the agreement's term (R030) are
+    warnings = [
+        w for p in result.pools for w in p.warnings if "forecast" not in w or w.startswith("R030")
+    ]
     if notice is not None and not notice["in_time"]:
         warnings.insert(
             0,
