@@ -372,3 +372,22 @@ def test_the_report_pages_budget_line_runs_over_the_periods_months() -> None:
         1_948_250_000,
         False,
     )
+
+
+# ---------------------------------------------------------------- outcomes
+def test_no_measurement_is_missing_for_a_quarter_before_commencement(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        ",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in ROWS) + "\n", "utf-8"
+    )
+    measures = tmp_path / "measures.csv"
+    measures.write_text("outcome,period,value\nld-single-coordinator,2003/04 Q2,92\n", "utf-8")
+    result = run_ledger(
+        compile_file(DURHAM_FILE), ledger, measures=measures, as_of=date(2004, 1, 15)
+    )
+    outcomes = result_json(result)["outcomes"]
+    coordinator = [
+        (o["period"], o["status"]) for o in outcomes if o["id"] == "ld-single-coordinator"
+    ]
+    # April–June 2003 is before the agreement: no Q1; Q2 (its September) measured; Q3 missing
+    assert coordinator == [("2003/04 Q2", "met"), ("2003/04 Q3", "missing")]

@@ -289,7 +289,13 @@ def year_results(
     if measures is not None:
         found_m, bad_m = read_measures(measures, {o["id"] for o in ir["outcomes"]})
         rejected += bad_m
-        outcomes = judge([o for o in ir["outcomes"] if o["target"]], found_m, run_year, as_of)
+        outcomes = judge(
+            [o for o in ir["outcomes"] if o["target"]],
+            found_m,
+            run_year,
+            as_of,
+            agreement_term(ir["agreement"], run_year),
+        )
     carried = brought_forward or {}
     results = [
         _pool(ir, p, totals, run_year, as_of, open_disputes, explain, carried.get(p["id"]))
