@@ -86,6 +86,7 @@ TITLES: dict[str, str] = {
     "R011": "`serve` is read-only",
     "R012": "`serve` cannot listen on the port",
     "R020": "Spends to one supplier on one day together pass a limit each stays within (a split order)",
+    "R030": "Expenditure or a forecast dated in the run year outside the agreement's term",
     "W003": "Two agreements share an id",
     "W401": "A matter regulation 7(3) of SI 2000/617 requires is not stated",
     "W402": "`nhs-act-2006-s75` with a commencement before 1 March 2007",

@@ -2,7 +2,8 @@
 
 The position is taken at the exit date. Each pool's budget to that date is its budget for the
 year in proportion to the days of the year that have passed (the exit date included), rounded
-half up to the penny; the balance is net expenditure to the exit date less that budget, an
+half up to the penny (of the agreement's part of the year, from commencement, in a year it
+commenced part-way through: engine/term.py); the balance is net expenditure to the exit date less that budget, an
 overspend when positive. The balance is shared by the pool's exit waterfall (`termination:
 on_exit`, the pool's own or the agreement's), or by its risk share for the year where the
 agreement states none. The latest day on which notice could be given for the exit date follows
@@ -109,7 +110,10 @@ def exit_settlement(
     year = year_containing(exit_on, *start)
     result = run_ledger(ir, ledger, year=year.label, as_of=exit_on, explain=explain)
     pools = [_pool(ir, pool_result, exit_on, partner) for pool_result in result.pools]
-    warnings = [w for p in result.pools for w in p.warnings if "forecast" not in w]
+    # the forecast is not the exit's, but rows outside the agreement's term (R030) are
+    warnings = [
+        w for p in result.pools for w in p.warnings if "forecast" not in w or w.startswith("R030")
+    ]
     if notice is not None and not notice["in_time"]:
         warnings.insert(
             0,
@@ -206,17 +210,19 @@ def _pool(ir: dict[str, Any], pr: Any, exit_on: date, partner: str | None) -> Ex
     if pr.budget is None:
         return ExitPool(pool, None, None, pr.actual, None, None, None, origin, assets, work)
     year = pr.year
-    days = (year.last_day - year.first_day).days + 1
-    elapsed = (min(exit_on, year.last_day) - year.first_day).days + 1
+    term = pr.period  # the year, or the agreement's part of it: its budget is for that part
+    days = (term.last_day - term.first_day).days + 1
+    elapsed = (min(exit_on, term.last_day) - term.first_day).days + 1
     to_date = (pr.budget * elapsed * 2 + days) // (2 * days)  # half up, in whole pence
+    of = year.label if term.is_whole_year else term.words()
     work.append(
         Working(
-            f"budget to {exit_on}: {format_money(pr.budget)} × {elapsed}/{days} days of {year.label}",
+            f"budget to {exit_on}: {format_money(pr.budget)} × {elapsed}/{days} days of {of}",
             format_money(to_date),
         )
     )
     work.append(
-        Working(f"net expenditure from {year.first_day} to {exit_on}", format_money(pr.actual))
+        Working(f"net expenditure from {term.first_day} to {exit_on}", format_money(pr.actual))
     )
     contributions = {
         c["partner"]: parse_amount(c["amount"])

@@ -7,18 +7,24 @@ expenditure to that month end divided by the share planned to it (so an even pro
 run-rate, and a block payment planned for April projects no overspend); a part with nothing
 planned yet adds its budget to what it has spent. Rows of no element, and elements the profile
 does not name, follow an even profile. The total is rounded half away from zero to the penny.
+
+Where the agreement covers only part of the year (engine/term.py), the budget is for that part,
+so the profile is rescaled to it: each month of the part keeps its planned share (a month
+covered in part, that part of its share), and the shares are scaled to add up to 100% over the
+part. A profile that plans nothing in the part is taken as even over it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from ..money import format_money, round_half_away
 from .position import Series
+from .term import Term
 
 EVEN = [Fraction(k, 12) for k in range(1, 13)]
 
@@ -30,7 +36,7 @@ class Part:
     name: str
     net: Series
     budget: int
-    cumulative: list[Fraction]  # twelve, April first
+    cumulative: list[Fraction]  # one a month of the term (twelve, April first, for a year)
 
 
 def _cumulative(months: Any) -> list[Fraction]:
@@ -43,6 +49,32 @@ def _cumulative(months: Any) -> list[Fraction]:
     return out
 
 
+def to_term(cumulative: list[Fraction], term: Term | None) -> list[Fraction]:
+    """A year's cumulative profile (twelve shares, April first) rescaled to the term's months."""
+    if term is None or term.is_whole_year:
+        return cumulative
+    starts = [term.year.first_day, *(d + timedelta(days=1) for d in term.year.month_end_dates)]
+    planned = []
+    for month in term.months:
+        i = max(k for k in range(12) if starts[k] <= month.first)
+        own = cumulative[i] - (cumulative[i - 1] if i else Fraction(0))
+        planned.append(own * month.weight)
+    whole = sum(planned, Fraction(0))
+    if whole <= 0:  # nothing planned in the term: even over its months
+        planned, whole = [m.weight for m in term.months], term.length
+    out, running = [], Fraction(0)
+    for share in planned:
+        running += share / whole
+        out.append(running)
+    return out
+
+
+def cumulative_for(months: Any, term: Term | None = None) -> list[Fraction]:
+    """The cumulative shares a profile (`even`, or its monthly percentages) plans by each month
+    end of the term (the whole year where no term is given)."""
+    return to_term(_cumulative(months), term)
+
+
 def profile_parts(
     method: dict[str, Any],
     net: dict[date, int],
@@ -50,14 +82,15 @@ def profile_parts(
     budget: int | None,
     element_budgets: dict[str, int],
     elements: list[str],
+    term: Term | None = None,
 ) -> list[Part] | None:
-    """The parts of the pool's profile for the year (None unless the method is `profile`)."""
+    """The parts of the pool's profile for the year, or the agreement's term within it (None
+    unless the method is `profile`)."""
     if method["method"] != "profile":
         return None
     if method["by"] == "month":
-        return [
-            Part("the pool", Series(net), budget or 0, _cumulative(method["profile"][0]["months"]))
-        ]
+        planned = cumulative_for(method["profile"][0]["months"], term)
+        return [Part("the pool", Series(net), budget or 0, planned)]
     named = {p["element"]: p["months"] for p in method["profile"]}
     parts = []
     rest = dict(net)
@@ -66,10 +99,15 @@ def profile_parts(
         for day, pence in own.items():
             rest[day] = rest.get(day, 0) - pence
         parts.append(
-            Part(eid, Series(own), element_budgets.get(eid, 0), _cumulative(named.get(eid, "even")))
+            Part(
+                eid,
+                Series(own),
+                element_budgets.get(eid, 0),
+                cumulative_for(named.get(eid, "even"), term),
+            )
         )
     if any(rest.values()):
-        parts.append(Part("rows of no element", Series(rest), 0, EVEN))
+        parts.append(Part("rows of no element", Series(rest), 0, to_term(EVEN, term)))
     return parts
 
 

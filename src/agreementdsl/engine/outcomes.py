@@ -10,6 +10,7 @@ from typing import Any
 
 from ..calendar import FinancialYear, parse_period_label
 from .ledger import Rejected, side_rows
+from .term import Term
 
 _COMPARE = {
     ">=": lambda v, t: v >= t,
@@ -77,9 +78,17 @@ def _number(text: str) -> bool:
 
 
 def judge(
-    outcomes: list[dict[str, Any]], measures: list[Measurement], year: FinancialYear, as_of: date
+    outcomes: list[dict[str, Any]],
+    measures: list[Measurement],
+    year: FinancialYear,
+    as_of: date,
+    term: Term | None = None,
 ) -> list[dict[str, object]]:
-    """Each measurement of the run year met or missed; each due period without one missing."""
+    """Each measurement of the run year met or missed; each due period without one missing.
+    Where the agreement covers only part of the year (`term`, engine/term.py), only the quarters
+    it touches are due, each once its part of the quarter has ended, and the year's measurement
+    once the part has ended."""
+    term = term or Term.whole(year)
     out: list[dict[str, object]] = []
     for outcome in outcomes:
         target = outcome["target"]
@@ -100,9 +109,13 @@ def judge(
         reported = {m.quarter for m in mine}
         due: list[tuple[int | None, date]]
         if outcome["reported"] == "quarterly":
-            due = [(q, end) for q, end in enumerate(year.quarter_ends(), start=1) if end <= as_of]
+            due = [
+                (year.quarter_of(first), last)
+                for first, last, _ in term.periods("quarterly")
+                if last <= as_of
+            ]
         else:
-            due = [(None, year.last_day)] if year.last_day <= as_of else []
+            due = [(None, term.last_day)] if term.last_day <= as_of else []
         for quarter, _end in due:
             if quarter not in reported:
                 label = year.label + (f" Q{quarter}" if quarter else "")

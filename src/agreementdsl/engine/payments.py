@@ -5,16 +5,26 @@ largest-remainder method) on the first day of each month, quarter or the year it
 agreement's `payments:` says (quarterly by default), and is paid on time when the partner's
 `contribution` rows in the year have reached the instalments due so far within the days allowed
 (`within`, 30 days by default). Only a pool whose ledger records contributions is checked.
+
+Where the agreement covers only part of the year (engine/term.py), the contribution stated for
+that year is for that part, and it falls due over the part only: one instalment for each month,
+quarter or year that the part touches, due on the first day of it within the part (the first on
+the commencement), each in proportion to the months of the part it holds. Durham's first
+period, 1 September 2003 to 31 March 2004, paid quarterly, has instalments on 1 September (one
+month: 1/7), 1 October and 1 January (three months each: 3/7). Contribution rows dated in the
+financial year before commencement are payments in advance and count towards the instalments.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from ..calendar import FinancialYear, add_duration, parse_duration
 from ..money import format_money, format_pounds, split_largest_remainder
+from .term import Term, as_term
 
 
 @dataclass(frozen=True)
@@ -42,28 +52,38 @@ class Paid:
         }
 
 
-def instalment_days(year: FinancialYear, cadence: str) -> list[date]:
-    """The first day of each period of the year: the days instalments fall due."""
-    ends = year.period_ends(cadence)
-    return [year.first_day] + [end + timedelta(days=1) for end in ends[:-1]]
+def instalment_days(year: FinancialYear | Term, cadence: str) -> list[date]:
+    """The first day of each period of the year (or of the term within it): the days
+    instalments fall due."""
+    return [first for first, _, _ in as_term(year).periods(cadence)]
+
+
+def instalment_weights(year: FinancialYear | Term, cadence: str) -> list[Fraction]:
+    """The months of the term each instalment's period holds: the instalments' proportions
+    (equal in a whole year)."""
+    return [months for _, _, months in as_term(year).periods(cadence)]
 
 
 def contributions_paid(
     terms: dict[str, Any],
     contributions: dict[str, int],
     received: dict[tuple[str, date], int],
-    year: FinancialYear,
+    year: FinancialYear | Term,
     as_of: date,
 ) -> list[Paid]:
-    """Each contributing partner's position on `as_of` (received counts rows dated in the year)."""
-    days = instalment_days(year, terms["cadence"])
+    """Each contributing partner's position on `as_of` (received counts rows dated in the
+    financial year, before commencement included)."""
+    term = as_term(year)
+    year = term.year
+    days = instalment_days(term, terms["cadence"])
+    weights = instalment_weights(term, terms["cadence"])
     allowance = parse_duration(terms["within"])
     last = min(as_of, year.last_day)
     out = []
     for partner, amount in contributions.items():
         if amount <= 0:
             continue
-        parts = split_largest_remainder(amount, [1] * len(days))
+        parts = split_largest_remainder(amount, weights)
         paid = sorted(
             (day, pence)
             for (who, day), pence in received.items()

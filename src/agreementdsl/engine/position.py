@@ -2,7 +2,9 @@
 
 Net expenditure is spend less income (contributions and forecasts are not expenditure). The
 forecast outturn on a day is the latest forecast row on or before it within the year, else the
-run-rate at the last month end (LANGUAGE.md §6).
+run-rate at the last month end (LANGUAGE.md §6). Where the agreement covers only part of the
+year (engine/term.py), "the year" is that part: its net expenditure counts from commencement,
+its run-rate divides by the months of it elapsed and projects over its months.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from ..calendar import FinancialYear
 from ..money import format_money, round_half_away
+from .term import Term, months_words
 
 
 class Series:
@@ -57,34 +60,42 @@ class Position:
         forecasts: list[tuple[date, int, int]] | None = None,
         method: str = "run-rate",
         profile: list[Any] | None = None,
+        term: Term | None = None,
     ) -> None:
         self.year = year
+        self.term = term or Term.whole(year)
         self.net = net
         self.budget = budget
         self.method = method  # run-rate, profile or latest forecast (engine.forecast)
         self.profile = profile
-        in_year = [f for f in forecasts or [] if year.first_day <= f[0] <= year.last_day]
+        in_year = [f for f in forecasts or [] if self.term.contains(f[0])]
         self.forecasts = sorted(in_year)  # by day, then row: the later row wins a tie
 
     def actual(self, as_of: date) -> int:
-        """Net expenditure from the year's start to the as-of date (or the year's end)."""
+        """Net expenditure from the term's start to the as-of date (or the term's end)."""
         return self.spent_to(as_of)
 
     def spent_to(self, day: date) -> int:
-        """Net expenditure from the year's start to `day` (nothing before the year starts)."""
-        if day < self.year.first_day:
+        """Net expenditure from the term's start to `day` (nothing before the term starts)."""
+        if day < self.term.first_day:
             return 0
-        return self.net.between(self.year.first_day, min(day, self.year.last_day))
+        return self.net.between(self.term.first_day, min(day, self.term.last_day))
 
     def run_rate(self, day: date) -> Forecast | None:
-        """Net to the last month end on or before `day`, × 12 ÷ months elapsed (None before it)."""
-        ends = [d for d in self.year.month_ends() if d <= day]
+        """Net to the last month end on or before `day`, × the term's months (12 for a whole
+        year) ÷ the months of it elapsed (None before the first month end)."""
+        ends = [d for d in self.term.month_ends() if d <= day]
         if not ends:
             return None
-        months = len(ends)
+        months = self.term.months_elapsed(ends[-1])
+        length = self.term.length
         spent = self.spent_to(ends[-1])
-        pence = round_half_away(Fraction(spent * 12, months))
-        how = f"run-rate: {format_money(spent)} net to {ends[-1]} × 12 ÷ {months} = {format_money(pence)}"
+        pence = round_half_away(Fraction(spent) * length / months)
+        of = "" if self.term.is_whole_year else f" months of {self.term.words()}"
+        how = (
+            f"run-rate: {format_money(spent)} net to {ends[-1]} × {months_words(length)} ÷ "
+            f"{months_words(months)}{of} = {format_money(pence)}"
+        )
         return Forecast(pence, how)
 
     def forecast(self, day: date) -> Forecast | None:
@@ -92,11 +103,11 @@ class Position:
         data nor budget)."""
         rows = [f for f in self.forecasts if f[0] <= day] if self.method != "profile" else []
         if self.method == "profile" and self.profile is not None:
-            ends = [d for d in self.year.month_ends() if d <= day]
+            ends = [d for d in self.term.month_ends() if d <= day]
             if ends:
                 from .forecast import profiled  # forecast builds on this module's Series
 
-                pence, how = profiled(self.profile, self.year.first_day, ends)
+                pence, how = profiled(self.profile, self.term.first_day, ends)
                 return Forecast(pence, how)
         elif self.method == "latest forecast" and not rows and self.budget is not None:
             return Forecast(

@@ -3,6 +3,10 @@
 Deadlines count from the end of each period (month, financial-year quarter, year); a triggered
 duty is due within its deadline of the day its trigger starts to hold. Triggers are tested at
 each month end and on each forecast row, and compared exactly (LANGUAGE.md §6).
+
+Where the agreement covers only part of the year (engine/term.py), the periods are those of the
+part: no period that ends before commencement or begins after expiry has a report, a period
+holding the expiry ends on it, and triggers are tested at the part's month ends only.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from ..calendar import Duration, FinancialYear, add_duration
+from ..calendar import Duration, add_duration
 from ..money import format_money, parse_amount
 from .position import Position
+from .term import Term
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,8 @@ def _deadline(duty: dict[str, Any]) -> Duration:
     return Duration(duty["deadline"]["count"], duty["deadline"]["unit"])
 
 
-def _period_ends(year: FinancialYear, cadence: str) -> list[date]:
-    if cadence == "monthly":
-        return year.month_ends()
-    if cadence == "quarterly":
-        return year.quarter_ends()
-    return [year.last_day]
+def _period_ends(term: Term, cadence: str) -> list[date]:
+    return term.period_ends(cadence if cadence in ("monthly", "quarterly") else "annual")
 
 
 def _holds(trigger: dict[str, Any], position: Position, day: date) -> tuple[bool, str]:
@@ -79,8 +80,8 @@ def _holds(trigger: dict[str, Any], position: Position, day: date) -> tuple[bool
 
 
 def test_days(position: Position, as_of: date) -> list[date]:
-    """Month ends and forecast-row days within the year, on or before the as-of date."""
-    days = {d for d in position.year.month_ends() if d <= as_of}
+    """Month ends and forecast-row days within the term, on or before the as-of date."""
+    days = {d for d in position.term.month_ends() if d <= as_of}
     days.update(f[0] for f in position.forecasts if f[0] <= as_of)
     return sorted(days)
 
@@ -92,7 +93,7 @@ def schedule(duties: list[dict[str, Any]], position: Position, as_of: date) -> l
         source = f"{duty['span']['file']}:{duty['span']['line']}"
         deadline = _deadline(duty)
         if duty["trigger"] is None:
-            for end in _period_ends(position.year, duty["cadence"]):
+            for end in _period_ends(position.term, duty["cadence"]):
                 why = f"{duty['cadence']} period ending {end}, within {duty['deadline']['text']}"
                 out.append(
                     Due(

@@ -15,8 +15,7 @@ from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, PoolTotals, RowExecutor, Totals
-from .forecast import Part, profile_parts, profiled
-from .forecast import _cumulative as cumulative
+from .forecast import Part, cumulative_for, profile_parts, profiled
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
 from .orders import SplitOrder, split_orders
 from .orders import warning as order_warning
@@ -28,6 +27,7 @@ from .position import Forecast, Position, Series
 from .reports import Due, schedule
 from .settlement import Settlement, YearContext, no_settlement, settle
 from .sql.choose import EngineError, choose_engine
+from .term import Term, agreement_term, as_term
 from .unapproved import Borne, borne
 
 LATE_ROWS_DAYS = 31  # rows this long after the as-of date suggest the wrong as-of date
@@ -84,6 +84,14 @@ class PoolResult:
     paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
     borne: Borne | None = None  # unapproved spend the partners bear (the pool's line says so)
     split_orders: list[SplitOrder] = field(default_factory=list)  # of the year, to the as-of date
+    # The agreement's period within the year (engine/term.py): the whole year unless the
+    # agreement commences or expires inside it.
+    term: Term | None = None
+
+    @property
+    def period(self) -> Term:
+        """The term the pool's figures are of (the whole year where none was set)."""
+        return self.term or Term.whole(self.year)
 
 
 @dataclass
@@ -281,7 +289,13 @@ def year_results(
     if measures is not None:
         found_m, bad_m = read_measures(measures, {o["id"] for o in ir["outcomes"]})
         rejected += bad_m
-        outcomes = judge([o for o in ir["outcomes"] if o["target"]], found_m, run_year, as_of)
+        outcomes = judge(
+            [o for o in ir["outcomes"] if o["target"]],
+            found_m,
+            run_year,
+            as_of,
+            agreement_term(ir["agreement"], run_year),
+        )
     carried = brought_forward or {}
     results = [
         _pool(ir, p, totals, run_year, as_of, open_disputes, explain, carried.get(p["id"]))
@@ -349,14 +363,15 @@ def _pool(
     explain: bool,
     brought_forward: int | None = None,
 ) -> PoolResult:
+    term = agreement_term(ir["agreement"], year)
     contributions, budget_working = _contributions(pool, year.label)
     budget = sum(contributions.values()) if contributions is not None else None
-    charged = borne(ir, pool, totals, year.first_day, min(as_of, year.last_day))
+    charged = borne(ir, pool, totals, term.first_day, min(as_of, term.last_day))
     data = pool_data(totals, pool["id"], charged)
-    position = pool_position(pool, year, data, budget)
+    position = pool_position(pool, term, data, budget)
     actual = position.actual(as_of)
     forecast = position.forecast(as_of)
-    year_ended = as_of >= year.last_day
+    year_ended = as_of >= term.last_day
     outturn = actual if year_ended else (forecast.pence if forecast else None)
     warnings = []
     if not year_ended and forecast is not None and budget is not None and forecast.pence < actual:
@@ -371,20 +386,23 @@ def _pool(
             f"row(s) to {as_of} are not used (the latest, row {ignored[-1][1]}, forecasts "
             f"{format_money(ignored[-1][2])}); name `forecast: latest forecast` to use them"
         )
+    outside = outside_term(pool["id"], term, data)
+    if outside:
+        warnings.append(outside)
     if (
         budget is not None
-        and as_of >= year.first_day
-        and not any(year.first_day <= d <= min(as_of, year.last_day) for d in data.net)
+        and as_of >= term.first_day
+        and not any(term.first_day <= d <= min(as_of, term.last_day) for d in data.net)
         and not position.forecasts
     ):
         warnings.append(
             f"pool `{pool['id']}` has no expenditure and no forecast in {year.label} up to {as_of}: "
             "its forecast outturn and settlement are of an empty ledger"
         )
-    elements = _elements(pool, data, year, as_of)
+    elements = _elements(pool, data, term, as_of)
     paid = None
     if contributions is not None and data.received:
-        paid = contributions_paid(pool["payments"], contributions, data.received, year, as_of)
+        paid = contributions_paid(pool["payments"], contributions, data.received, term, as_of)
         warnings.extend(payment_warnings(pool["id"], paid, as_of))
     variance_kind = variance = settlement = None
     work: dict[str, list[Working]] = {}
@@ -393,16 +411,21 @@ def _pool(
             f"pool `{pool['id']}` states no contributions for {year.label}: no budget, forecast, variance or settlement"
         )
     else:
+        whose = (
+            "the year's contributions"
+            if term.is_whole_year
+            else f"the contributions for {term.words()}"
+        )
         work["budget"] = [
             *budget_working,
-            Working("budget: the total of the year's contributions", format_money(budget)),
+            Working(f"budget: the total of {whose}", format_money(budget)),
         ]
         assert outturn is not None
         available = budget + (brought_forward or 0)
         if brought_forward:
             work["budget"].append(_brought_forward_working(brought_forward, year, available))
         variance_kind, variance, settlement, settle_work = _settle(
-            ir, pool, contributions, available, outturn, year, as_of, data
+            ir, pool, contributions, available, outturn, term, as_of, data
         )
         work["settlement"] = settle_work
         basis = (
@@ -421,7 +444,7 @@ def _pool(
         ]
     work["actual"] = [
         Working(
-            f"net expenditure (spend less income) from {year.first_day} to {min(as_of, year.last_day)}",
+            f"net expenditure (spend less income) from {term.first_day} to {min(as_of, term.last_day)}",
             format_money(actual),
         )
     ]
@@ -468,6 +491,7 @@ def _pool(
         brought_forward=brought_forward,
         paid=paid,
         borne=charged,
+        term=term,
     )
 
 
@@ -484,28 +508,70 @@ def _brought_forward_working(signed: int, year: FinancialYear, available: int) -
 
 
 def _months(position: Position, as_of: date) -> list[dict[str, object]]:
-    """Net expenditure in each month of the year that has begun by the as-of date."""
+    """Net expenditure in each month of the term (the year, or the agreement's part of it)
+    that has begun by the as-of date."""
     out: list[dict[str, object]] = []
-    start = position.year.first_day
-    for end in position.year.month_ends():
+    for month in position.term.months:
+        start, end = month.first, month.last
         if start > as_of:
             break
         spent = position.spent_to(min(end, as_of)) - position.spent_to(start - timedelta(days=1))
         out.append(
             {"month": start.strftime("%Y-%m"), "to": end.isoformat(), "net": format_pounds(spent)}
         )
-        start = end + timedelta(days=1)
     return out
 
 
-def _elements(
-    pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date
-) -> list[dict[str, object]]:
-    budgets = _element_budgets(pool, year.label)
+def outside_term(pool_id: str, term: Term, data: Any) -> str | None:
+    """Warning R030 for expenditure and forecast rows dated in the financial year but outside
+    the agreement's term: they are valid rows (counted in `rows.used`) but not the pool's, so
+    they are left out of its figures, and named here so that none is left out unseen."""
+    if term.is_whole_year:
+        return None
+    year, net_by_day = term.year, data.net
+    parts = []
+    for label, first, last in (
+        (
+            f"before the agreement commenced on {term.first_day}",
+            year.first_day,
+            term.first_day - timedelta(days=1),
+        ),
+        (f"after it expired on {term.last_day}", term.last_day + timedelta(days=1), year.last_day),
+    ):
+        if first > last:
+            continue
+        days = sorted(d for d, pence in net_by_day.items() if first <= d <= last and pence)
+        rows = sorted(f[1] for f in data.forecasts if first <= f[0] <= last)
+        if not days and not rows:
+            continue
+        what = []
+        if days:
+            net = sum(net_by_day[d] for d in days)
+            span = (
+                f"on {days[0]}"
+                if len(days) == 1
+                else f"on {len(days)} days from {days[0]} to {days[-1]}"
+            )
+            what.append(f"net expenditure of {format_money(net)} {span}")
+        if rows:
+            listed = ", ".join(str(r) for r in rows[:10]) + (", …" if len(rows) > 10 else "")
+            what.append(f"{len(rows)} forecast row{'s' if len(rows) > 1 else ''} (row {listed})")
+        parts.append(f"{' and '.join(what)} dated {label}")
+    if not parts:
+        return None
+    return (
+        f"R030 pool `{pool_id}`: {'; '.join(parts)}: left out of its figures for {year.label}, "
+        f"which are of {term.words()} (the rows are counted as used; correct their dates, or "
+        "book them outside the pool)"
+    )
+
+
+def _elements(pool: dict[str, Any], data: Any, term: Term, as_of: date) -> list[dict[str, object]]:
+    budgets = _element_budgets(pool, term.label)
     rows = []
     for element in pool["elements"]:
         net = data.element(element["id"])
-        position = Position(year, Series(net), budgets.get(element["id"]))
+        position = Position(term.year, Series(net), budgets.get(element["id"]), term=term)
         rows.append(
             {
                 "element": element["id"],
@@ -519,30 +585,32 @@ def _elements(
 
 
 def _element_gaps(
-    pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date
+    pool: dict[str, Any], data: Any, year: FinancialYear | Term, as_of: date
 ) -> list[tuple[str, int]]:
     """(partner, outturn less budget) for each budgeted element: before the year's last day an
     element's outturn is forecast as the pool's is, element by element: by the pool's budget
     profile where its forecast method is `profile` (the element's own months, or the pool's
     months when the profile is by month), else by the element's own run-rate (LANGUAGE.md §4;
-    an element has no forecast rows, so `latest forecast` also takes its run-rate)."""
-    budgets = _element_budgets(pool, year.label)
+    an element has no forecast rows, so `latest forecast` also takes its run-rate). `year` is
+    the agreement's term within the year (a bare financial year: the whole of it)."""
+    term = as_term(year)
+    budgets = _element_budgets(pool, term.label)
     method = pool.get("forecast_method") or {"method": "run-rate"}
-    ends = [end for end in year.month_ends() if end <= as_of]
+    ends = [end for end in term.month_ends() if end <= as_of]
     gaps = []
     for element in pool["elements"]:
         eid = element["id"]
         if eid not in budgets:
             continue
         net = Series(data.element(eid))
-        position = Position(year, net, budgets[eid])
-        if as_of >= year.last_day:
+        position = Position(term.year, net, budgets[eid], term=term)
+        if as_of >= term.last_day:
             outturn = position.actual(as_of)
         elif method["method"] == "profile" and ends:
             months = {p["element"]: p["months"] for p in method["profile"]}
             planned = months.get(None if method["by"] == "month" else eid, "even")
-            part = Part(eid, net, budgets[eid], cumulative(planned))
-            outturn = profiled([part], year.first_day, ends)[0]
+            part = Part(eid, net, budgets[eid], cumulative_for(planned, term))
+            outturn = profiled([part], term.first_day, ends)[0]
         else:
             rate = position.run_rate(as_of)
             outturn = rate.pence if rate else budgets[eid]
@@ -550,7 +618,7 @@ def _element_gaps(
     return gaps
 
 
-def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear | Term, as_of: date) -> Any:
     """direction -> partner -> the variance of its elements that moved that way (gross)."""
     gaps = _element_gaps(pool, data, year, as_of)
 
@@ -565,7 +633,7 @@ def _element_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: 
     return parts
 
 
-def _own_parts(pool: dict[str, Any], data: Any, year: FinancialYear, as_of: date) -> Any:
+def _own_parts(pool: dict[str, Any], data: Any, year: FinancialYear | Term, as_of: date) -> Any:
     """(direction, gross) -> partner -> its own part of the variance: gross counts only its
     elements that moved that way, net sets off those that moved the other way (never below 0)."""
     gaps = _element_gaps(pool, data, year, as_of)
@@ -589,7 +657,7 @@ def _settle(
     contributions: dict[str, int],
     budget: int,
     outturn: int,
-    year: FinancialYear,
+    year: Term,
     as_of: date,
     data: Any,
 ) -> tuple[str, int, Settlement, list[Working]]:
@@ -653,16 +721,21 @@ def pool_data(totals: Totals, pool_id: str, charged: Borne | None) -> PoolTotals
 
 
 def pool_position(
-    pool: dict[str, Any], year: FinancialYear, data: Any, budget: int | None
+    pool: dict[str, Any], year: FinancialYear | Term, data: Any, budget: int | None
 ) -> Position:
-    """The pool's position for the year, its forecast by the method the pool names."""
+    """The pool's position for the year (or the agreement's term within it: engine/term.py),
+    its forecast by the method the pool names."""
+    term = as_term(year)
     method = pool.get("forecast_method") or {"method": "run-rate"}
     parts = profile_parts(
         method,
         data.net,
         data.element,
         budget,
-        _element_budgets(pool, year.label),
+        _element_budgets(pool, term.label),
         [e["id"] for e in pool["elements"]],
+        term,
     )
-    return Position(year, Series(data.net), budget, data.forecasts, method["method"], parts)
+    return Position(
+        term.year, Series(data.net), budget, data.forecasts, method["method"], parts, term
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..engine.output import write_json
 from ..engine.run import RunResult
+from ..engine.term import Term
 from ..money import format_money, parse_amount
 
 
@@ -82,42 +83,50 @@ class Month:
     budget_to_date: int  # the straight-line budget profile to this month's end
 
 
-def budget_profile(pool: dict[str, Any], year: str, budget: int | None) -> tuple[list[int], bool]:
+def budget_profile(
+    pool: dict[str, Any], year: str, budget: int | None, term: Term | None = None
+) -> tuple[list[int], bool]:
     """The budget planned to each month end of the year (12 figures, to the penny, halves away
     from nil), and whether it follows the pool's own profile: its `profile` forecast method by
-    month or by element (elements by their budgets for the year), else twelfths of the budget."""
+    month or by element (elements by their budgets for the year), else twelfths of the budget.
+    With the agreement's `term` within the year (engine/term.py), one figure a month of it."""
     from fractions import Fraction
 
-    from ..engine.forecast import EVEN, _cumulative
+    from ..engine.forecast import EVEN, cumulative_for, to_term
     from ..engine.run import _element_budgets
     from ..money import round_half_away
 
     method = pool.get("forecast_method") or {"method": "run-rate"}
-    plans: list[tuple[int, list[Fraction]]] = [(budget or 0, EVEN)]
+    plans: list[tuple[int, list[Fraction]]] = [(budget or 0, to_term(EVEN, term))]
+    profiled = False
     if method["method"] == "profile" and method["by"] == "month":
-        plans = [(budget or 0, _cumulative(method["profile"][0]["months"]))]
+        plans = [(budget or 0, cumulative_for(method["profile"][0]["months"], term))]
+        profiled = method["profile"][0]["months"] != "even"
     elif method["method"] == "profile":
         named = {p["element"]: p["months"] for p in method["profile"]}
         by_element = _element_budgets(pool, year)
         if by_element:
-            plans = [(b, _cumulative(named.get(e, "even"))) for e, b in by_element.items()]
-    profiled = plans[0][1] is not EVEN or len(plans) > 1
+            plans = [(b, cumulative_for(named.get(e, "even"), term)) for e, b in by_element.items()]
+            profiled = len(by_element) > 1 or named.get(next(iter(by_element)), "even") != "even"
+    count = len(plans[0][1])
     return [
-        round_half_away(sum((b * c[k] for b, c in plans), Fraction(0))) for k in range(12)
+        round_half_away(sum((b * c[k] for b, c in plans), Fraction(0))) for k in range(count)
     ], profiled
 
 
-def months(pool_json: dict[str, Any], pool: dict[str, Any], budget: int | None) -> list[Month]:
+def months(
+    pool_json: dict[str, Any], pool: dict[str, Any], budget: int | None, term: Term | None = None
+) -> list[Month]:
     """The year's months so far: net, cumulative net and the budget planned to each month end."""
     pool_id = pool["id"]
     where = clause(pool, "schedule")
     out = []
     running = 0
-    planned, _ = budget_profile(pool, pool_json["year"], budget)
+    planned, _ = budget_profile(pool, pool_json["year"], budget, term)
     for k, m in enumerate(pool_json["months"], start=1):
         net = Figure(f"pools.{pool_id}.months.{m['month']}.net", m["net"], where)
         running += net.pence
-        profile = planned[k - 1] if k <= 12 else (budget or 0)
+        profile = planned[k - 1] if k <= len(planned) else (budget or 0)
         label = date.fromisoformat(str(m["to"])).strftime("%b")
         out.append(Month(label, m["month"], net, running, profile))
     return out

@@ -153,12 +153,12 @@ def _pool_view(
             ctx = year_context(result.ir, ir_pool, pj["year"])
             marks = [k.outturn for k in kinks(ir_pool, ctx)]
             outturn = head["forecast"].pence if head["forecast"] else None
-            if result.as_of >= pool.year.last_day:
+            if result.as_of >= pool.period.last_day:
                 outturn = head["actual"].pence if head["actual"] else outturn
             low, high = _whatif_range(budget, outturn, marks)
             sums = pool_data(result.totals, pid, pool.borne)
-            parts = _element_parts(ir_pool, sums, pool.year, result.as_of)
-            own = _own_parts(ir_pool, sums, pool.year, result.as_of)
+            parts = _element_parts(ir_pool, sums, pool.period, result.as_of)
+            own = _own_parts(ir_pool, sums, pool.period, result.as_of)
             now = (outturn,) if outturn is not None else ()
             whatif = what_if(
                 result.ir, pid, pj["year"], low, high, element_parts=parts, also=now, own_parts=own
@@ -171,7 +171,7 @@ def _pool_view(
         head,
         shares,
         carried,
-        months(pj, ir_pool, budget),
+        months(pj, ir_pool, budget, pool.period),
         elements,
         breaches,
         len(every_breach),
@@ -188,7 +188,9 @@ def _pool_view(
 
 def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Markup]:
     pid = view.ir["id"]
-    labels = [e.strftime("%b") for e in pool.year.month_ends()]
+    term = pool.period  # the year, or the agreement's part of it (engine/term.py)
+    labels = [e.strftime("%b") for e in term.month_ends()]
+    last = float(len(labels))
     charts: dict[str, Markup] = {}
     budget = view.head["budget"].pence if view.head["budget"] else None
     rows = view.month_rows
@@ -196,7 +198,7 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
         actual_line = [(0.0, 0)] + [(float(i + 1), m.cumulative) for i, m in enumerate(rows)]
         lines = []
         if budget is not None:
-            planned, profiled = budget_profile(view.ir, pool.year.label, budget)
+            planned, profiled = budget_profile(view.ir, pool.year.label, budget, term)
             points = [(0.0, 0)] + [(float(k), p) for k, p in enumerate(planned, start=1)]
             name = "budget as profiled" if profiled else "budget (straight line)"
             view.profiled = profiled
@@ -204,25 +206,25 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
         lines.append(svg.Line("actual to date", actual_line, svg.PALETTE[0]))
         markers = []
         forecast = view.head["forecast"]
-        ended = result.as_of >= pool.year.last_day
+        ended = result.as_of >= term.last_day
         if forecast is not None and not ended:
-            done = pool.year.months_elapsed(result.as_of)
+            done = len([e for e in term.month_ends() if e <= result.as_of])
             start = (float(done), rows[done - 1].cumulative) if done else (0.0, 0)
             lines.append(
                 svg.Line(
                     "path to the forecast outturn",
-                    [start, (12.0, forecast.pence)],
+                    [start, (last, forecast.pence)],
                     svg.PALETTE[1],
                     True,
                 )
             )
             view.forecast_line = True
             view.forecast_how = pool.forecast.how if pool.forecast else ""
-            markers.append((12.0, forecast.pence, f"forecast {format_money(forecast.pence)}"))
+            markers.append((last, forecast.pence, f"forecast {format_money(forecast.pence)}"))
         elif ended and view.head["actual"] is not None:
             markers.append(
                 (
-                    12.0,
+                    last,
                     view.head["actual"].pence,
                     f"outturn {format_money(view.head['actual'].pence)}",
                 )
@@ -242,8 +244,8 @@ def _charts(view: PoolView, pool: PoolResult, result: RunResult) -> dict[str, Ma
                 "Net expenditure by month",
                 [m.label for m in rows],
                 [m.net.pence for m in rows],
-                budget // 12 if budget is not None else None,
-                "budget ÷ 12",
+                budget // len(labels) if budget is not None else None,
+                f"budget ÷ {len(labels)}",
             )
         )
     if view.elements:

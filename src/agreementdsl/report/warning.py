@@ -2,7 +2,8 @@
 reporting trigger will fire.
 
 Under the default method the projection spends the §6 run-rate (net expenditure to the last month end ÷ months elapsed)
-in every month still to come, then asks the engine's own reporting schedule (engine.reports)
+in every month still to come (of the agreement's part of the year, where it commenced or
+expires inside it: engine/term.py), then asks the engine's own reporting schedule (engine.reports)
 which triggered duties that projected year would raise, and when. Forecast rows already in the
 ledger keep their §6 precedence: the latest one on or before a day is that day's forecast.
 """
@@ -36,43 +37,47 @@ class EarlyWarning:
 
 
 def _projected_position(result: RunResult, pool: PoolResult) -> Position | None:
-    """The pool's year with every month after the as-of date spent at the current run-rate."""
-    year, as_of = pool.year, result.as_of
+    """The pool's year (or the agreement's part of it) with every month after the as-of date
+    spent at the current run-rate."""
+    term, as_of = pool.period, result.as_of
+    year = term.year
     data = pool_data(result.totals, pool.pool["id"], pool.borne)
-    ends = [d for d in year.month_ends() if d <= as_of]
-    if not ends or as_of >= year.last_day or pool.budget is None:
+    ends = [d for d in term.month_ends() if d <= as_of]
+    if not ends or as_of >= term.last_day or pool.budget is None:
         return None
     method = (pool.pool.get("forecast_method") or {"method": "run-rate"})["method"]
     if method == "profile":
         return _projected_by_profile(result, pool, ends)
-    actual = Position(year, Series(data.net), pool.budget)
-    months = len(ends)
-    rate = Fraction(actual.spent_to(ends[-1]), months)  # pence a month, exactly
+    actual = Position(year, Series(data.net), pool.budget, term=term)
+    rate = actual.spent_to(ends[-1]) / term.months_elapsed(ends[-1])  # pence a month, exactly
     net = dict(data.net)
     running = actual.spent_to(as_of)
-    for k, end in enumerate(year.month_ends(), start=1):
-        if end <= as_of:
+    months = Fraction(0)
+    for month in term.months:
+        months += month.weight
+        if month.last <= as_of:
             continue
-        target = round_half_away(rate * k)
-        net[end] = net.get(end, 0) + target - running
+        target = round_half_away(rate * months)
+        net[month.last] = net.get(month.last, 0) + target - running
         running = target
     known = [f for f in data.forecasts if f[0] <= as_of]  # no forecast from after the as-of date
     # under `latest forecast` the spending goes on at the run-rate, but the forecast moves only
     # with forecast rows, and none after the as-of date is known
-    return Position(year, Series(net), pool.budget, known, method)
+    return Position(year, Series(net), pool.budget, known, method, term=term)
 
 
 def _projected_by_profile(result: RunResult, pool: PoolResult, ends: list[date]) -> Position:
     """The year projected by the pool's budget profile: each part goes on spending as its profile
     plans, so its forecast holds."""
-    year, data = pool.year, pool_data(result.totals, pool.pool["id"], pool.borne)
+    term, data = pool.period, pool_data(result.totals, pool.pool["id"], pool.borne)
+    year = term.year
     known = [f for f in data.forecasts if f[0] <= result.as_of]
-    position = pool_position(pool.pool, year, data, pool.budget)
+    position = pool_position(pool.pool, term, data, pool.budget)
     parts = position.profile
     if parts is None:
-        return Position(year, Series(data.net), pool.budget, known, position.method)
-    projected, net = project_parts(parts, year.first_day, ends, year.month_ends())
-    return Position(year, Series(net), pool.budget, known, position.method, projected)
+        return Position(year, Series(data.net), pool.budget, known, position.method, term=term)
+    projected, net = project_parts(parts, term.first_day, ends, term.month_ends())
+    return Position(year, Series(net), pool.budget, known, position.method, projected, term)
 
 
 def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
@@ -85,7 +90,7 @@ def early_warnings(result: RunResult, pool: PoolResult) -> list[EarlyWarning]:
     if projected is not None:
         future = [
             d
-            for d in schedule(duties, projected, pool.year.last_day)
+            for d in schedule(duties, projected, pool.period.last_day)
             if d.period_end > result.as_of
         ]
     out = []
@@ -129,7 +134,7 @@ def _note(
     if ahead is not None:
         return f"{at} it fires on {ahead.period_end}; the report would be due {ahead.due}"
     if not projected:
-        if result.as_of >= pool.year.last_day:
+        if result.as_of >= pool.period.last_day:
             return "the year has ended: no projection"
         if pool.budget is None:
             return "no budget for the year: no projection"
