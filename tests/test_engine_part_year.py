@@ -8,6 +8,7 @@ by hand from the ledger in the test.
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from fractions import Fraction
@@ -391,3 +392,27 @@ def test_no_measurement_is_missing_for_a_quarter_before_commencement(tmp_path: P
     ]
     # April–June 2003 is before the agreement: no Q1; Q2 (its September) measured; Q3 missing
     assert coordinator == [("2003/04 Q2", "met"), ("2003/04 Q3", "missing")]
+
+
+def test_the_run_names_the_period_its_figures_are_of(tmp_path: Path) -> None:
+    from agreementdsl.engine.output import write_text
+    from agreementdsl.engine.run import run_ledger
+
+    pool = pool_of(_run(tmp_path), POOL)
+    assert pool["period"] == {"from": "2003-09-01", "to": "2004-03-31"}
+    ledger = tmp_path / "ledger.csv"  # written by _run
+    result = run_ledger(compile_file(DURHAM_FILE), ledger, as_of=AS_OF)
+    try:
+        text = io.StringIO()
+        write_text(result, text)
+    finally:
+        result.close()
+    assert (
+        "  the period from 1 September 2003 to 31 March 2004 (this Agreement's part of "
+        "financial year 2003/04): the figures are of that period\n"
+    ) in text.getvalue()
+    # a whole year names no period
+    whole = pool_of(
+        run_json(compile_file(DURHAM_FILE), tmp_path, ROWS[:0], date(2004, 6, 30), HEADER), POOL
+    )
+    assert "period" not in whole

@@ -114,6 +114,20 @@ def _pool_head(pool: PoolResult) -> dict[str, Any]:
         {
             "pool": pool.pool["id"],
             "year": pool.year.label,
+        }
+        | (
+            # a part-year period (the agreement commences or expires within the year): the
+            # figures are of it
+            {
+                "period": {
+                    "from": pool.period.first_day.isoformat(),
+                    "to": pool.period.last_day.isoformat(),
+                }
+            }
+            if not pool.period.is_whole_year
+            else {}
+        )
+        | {
             "budget": format_pounds(pool.budget) if pool.budget is not None else None,
             "actual": format_pounds(pool.actual),
             "forecast": format_pounds(pool.forecast.pence)
@@ -271,6 +285,11 @@ def _pool_text(
     result: RunResult, pool: PoolResult, out: IO[str], s: Any, every: bool = False
 ) -> None:
     out.write("\n" + s(f"{v(pool.pool['name'])} ({v(pool.pool['id'])})", bold=True) + "\n")
+    if not pool.period.is_whole_year:
+        out.write(
+            f"  {pool.period.words()} (this Agreement's part of financial year "
+            f"{pool.year.label}): the figures are of that period\n"
+        )
     for warning in pool.warnings:
         out.write(s(f"  warning: {v(warning)}", fg="yellow") + "\n")
     money = lambda v: format_money(v) if v is not None else "—"  # noqa: E731
