@@ -1,4 +1,13 @@
-"""Cross-references as REF fields to bookmarked headings, and the table of contents field."""
+"""Cross-references as REF fields to bookmarks on the headings they name, and the table of
+contents field.
+
+A clause heading is numbered by Word's list, so a reference to it is `REF _Ref… \\w \\t \\h` to
+a bookmark on the whole heading: Word and LibreOffice both show its number without the full
+stop ("4"). A Schedule or Part heading's number is a SEQ field in its text ("Part " SEQ ": "
+title), and its bookmark holds that field alone, so a reference is `REF _Ref… \\h` and shows the
+bookmarked text, the plain number: "Part 3 of Schedule 1", never "Part Part 3:" (LibreOffice
+gives the prefix and suffix of a list number whatever the switches) or the heading's words.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,12 @@ class Target:
 
     number: str  # the number as a reference shows it: 4, 3, 1
     ref: str  # bookmark for REF fields
+    switches: str = "\\h"  # of the REF field: \h alone shows the bookmarked number itself
+
+    @property
+    def instruction(self) -> str:
+        """The REF field's instruction."""
+        return f"REF {self.ref} {self.switches}"
 
 
 @dataclass
@@ -27,11 +42,11 @@ class Bookmarks:
     numbered: dict[tuple[str, ...], Target] = field(default_factory=dict)  # ("part", "1", "3")
     next_id: int = 0
 
-    def add(self, label: str, number: str, *key: str) -> Target:
+    def add(self, label: str, number: str, *key: str, switches: str = "\\h") -> Target:
         """A target for the heading with this label (and this key by number), its bookmarks
         named in document order."""
         index = len(self.targets) + 1
-        target = Target(number, f"_Ref{index:09d}")
+        target = Target(number, f"_Ref{index:09d}", switches)
         self.targets[label] = target
         self.numbered.setdefault(key, target)
         return target
@@ -48,12 +63,22 @@ class Bookmarks:
                 paragraph._p.insert(0, start)
             paragraph._p.append(element("w:bookmarkEnd", id=str(self.next_id)))
 
+    def start(self, parent: Any, name: str) -> str:
+        """A bookmark's start appended to `parent`; returns its id, for `end`."""
+        self.next_id += 1
+        parent.append(element("w:bookmarkStart", id=str(self.next_id), name=name))
+        return str(self.next_id)
+
+    def end(self, parent: Any, mark_id: str) -> None:
+        """The end of the bookmark `start` began, appended to `parent`."""
+        parent.append(element("w:bookmarkEnd", id=mark_id))
+
 
 def bookmarks_for(doc: Document) -> Bookmarks:
     """A bookmark for every heading, named in document order, by the label references use."""
     marks = Bookmarks()
     for clause in doc.clauses:
-        marks.add(clause.label, clause.number, "clause", clause.number)
+        marks.add(clause.label, clause.number, "clause", clause.number, switches="\\w \\t \\h")
     for schedule in doc.schedules:
         marks.add(schedule.label, schedule.number, "schedule", schedule.number)
         for part in schedule.parts:
