@@ -425,6 +425,30 @@ def test_a_table_of_contents_field_with_a_cached_result(tmp_path: Path) -> None:
         assert entry.text == f"{clause.number}.\t{clause.title}"
 
 
+def test_a_removed_schedule_keeps_its_title_struck_in_the_contents(tmp_path: Path) -> None:
+    """In a redline, a removed Schedule's heading is "Schedule (removed):" and its title a
+    tracked deletion; its contents entry strikes the title too, rather than losing it, and
+    its number is text, so no SEQ field counts it."""
+    old = _doc(HEREFORDSHIRE)
+    new = _doc(HEREFORDSHIRE)
+    new.schedules = new.schedules[1:]
+    word = docx.Document(str(_write(tmp_path, redline(old, new))))
+    entries = [p for p in word.paragraphs if p.style.name.startswith("toc ")]
+    removed = [e for e in entries if "(removed)" in e.text]
+    assert [e.text for e in removed] == ["Schedule (removed): ", *["Part (removed): "] * 7]
+
+    def struck(paragraph: Any) -> str:
+        return "".join(t.text or "" for t in paragraph._p.iter(qn("w:delText")))
+
+    assert struck(removed[0]) == "Mental Health Services Pooled Fund"
+    assert struck(removed[3]) == "Risk share: Overspends and Underspends"
+    assert all(e._p.find(f"{qn('w:hyperlink')}/{qn('w:del')}") is not None for e in removed)
+    headings = [p for p in word.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    gone = [h for h in headings if h.text.startswith(("Schedule (removed)", "Part (removed)"))]
+    assert len(gone) == 8 and all(_fields(h._p) == [] for h in gone)
+    assert [struck(h) for h in gone] == [struck(e) for e in removed]
+
+
 # ---------------------------------------------------------------- quotes
 @pytest.mark.parametrize(
     ("straight", "typeset"),

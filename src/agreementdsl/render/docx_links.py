@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Document
+from .docx_changes import struck_run
 from .quotes import curly
 from .wordml import child, element, field_char, instruction_run, text_run
 
@@ -135,25 +136,33 @@ HEADING = re.compile(r"Heading([1-3])")  # the style ids of Word's Heading 1-3
 def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
     """A TOC field over heading levels 1-3 after the paragraph `after`. Its result lists every
     heading of the body as a field update in Word would: the number Word shows, then the text,
-    each entry a link to a bookmark on its heading (Word adds page numbers on update)."""
+    each entry a link to a bookmark on its heading (Word adds page numbers on update). In a
+    redline, words struck from a heading are struck in its entry too, so a removed Schedule
+    reads "Schedule (removed): ~~its title~~" rather than losing its title."""
     from docx.oxml.ns import qn
 
     from .docx_lists import ListReader
 
     lists = ListReader(word)
-    entries: list[tuple[int, str, str]] = []  # level, text, bookmark
+    entries: list[tuple[int, list[tuple[bool, str]], str]] = []  # level, pieces, bookmark
     for paragraph in word.paragraphs:
         shown = lists.prefix(paragraph)  # every paragraph, in order, so the count is Word's
         style = paragraph._p.style  # the style id, read directly (looking up names is slow)
         level = HEADING.fullmatch(style or "")
         if level is None:
             continue
-        text = shown + "".join(t.text or "" for t in paragraph._p.iter(qn("w:t")))
+        pieces: list[tuple[bool, str]] = [(False, shown)]  # (struck, text)
+        for text in paragraph._p.iter(qn("w:t"), qn("w:delText")):
+            struck = text.tag == qn("w:delText")
+            if pieces[-1][0] == struck:
+                pieces[-1] = (struck, pieces[-1][1] + (text.text or ""))
+            else:
+                pieces.append((struck, text.text or ""))
         name = f"_Toc{len(entries) + 1:09d}"
         marks.mark(paragraph, name)
-        entries.append((int(level[1]), text, name))
+        entries.append((int(level[1]), pieces, name))
     anchor = after._p
-    for i, (level_number, text, bookmark) in enumerate(entries):
+    for i, (level_number, pieces, bookmark) in enumerate(entries):
         paragraph = word.add_paragraph()
         paragraph._p.style = f"TOC{level_number}"  # the style "toc N", by id
         anchor.addnext(paragraph._p)
@@ -163,9 +172,14 @@ def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
             paragraph._p.append(instruction_run('TOC \\o "1-3" \\h'))
             paragraph._p.append(field_char("separate"))
         link = child(paragraph._p, "w:hyperlink", anchor=bookmark, history="1")
-        for n, piece in enumerate(curly(text).split("\t")):
-            if n:
-                child(child(link, "w:r"), "w:tab")
-            link.append(text_run(piece))
+        for struck, text in pieces:
+            if struck:
+                link.append(struck_run(curly(text)))
+                continue
+            for n, piece in enumerate(curly(text).split("\t")):
+                if n:
+                    child(child(link, "w:r"), "w:tab")
+                if piece:
+                    link.append(text_run(piece))
         if i == len(entries) - 1:
             paragraph._p.append(field_char("end"))
