@@ -4,13 +4,15 @@ quotes, a draft header, page numbers and, with `annotate`, a comment on each gen
 paragraph naming the line of the agreement it came from.
 
 - **Numbering** is Word's own (numbering.xml): the framework's clauses are one list (1., 1.1,
-  1.1.1), the Schedules another (Schedule 1:), and each Schedule's Parts and paragraphs a list
-  of their own (Part 1:, 1.1, 1.1.1) that starts again at 1. The numbers Word shows are the
-  numbers the Markdown and HTML print (the writer counts as Word counts and checks each one),
-  and a clause inserted in Word renumbers those after it.
-- **Cross-references** ("clause 4", "Part 3 of Schedule 1") are REF fields to a bookmark on
-  the heading they name, with the current number as the field's result, so the file reads
-  right before any field is updated.
+  1.1.1), and each Schedule's Parts and paragraphs a list of their own (1.1, 1.1.1) that
+  starts again at 1; a Schedule's or Part's own number is a SEQ field in its heading
+  ("Part " SEQ ": " title). The numbers Word shows are the numbers the Markdown and HTML
+  print (the writer counts as Word counts and checks each one), and a clause inserted in Word
+  renumbers those after it.
+- **Cross-references** ("clause 4", "Part 3 of Schedule 1") are REF fields, with the current
+  number as the field's result, so the file reads right before any field is updated: to a
+  bookmark on a clause heading, or around just the SEQ field of a Schedule or Part heading,
+  so that LibreOffice, recomputing them, reads "Part 3 of Schedule 1" too.
 - **Contents**: a TOC field over heading levels 1-3 whose result lists every heading; Word
   adds page numbers when the field is updated (F9), as only Word lays out the pages.
 - **Quotes**: straight quotes and apostrophes in the text become curly ones (‘ ’ “ ”); the file
