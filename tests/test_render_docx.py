@@ -449,6 +449,27 @@ def test_a_removed_schedule_keeps_its_title_struck_in_the_contents(tmp_path: Pat
     assert [struck(h) for h in gone] == [struck(e) for e in removed]
 
 
+def test_the_agreement_the_execution_and_each_schedule_start_a_page(tmp_path: Path) -> None:
+    """After the contents, "Background" starts a page (kept with the recital after it, never
+    left alone at the foot of the contents); so do the Execution heading and each Schedule's,
+    by "page break before", with no empty paragraph at the top of the page."""
+    doc = _doc(HEREFORDSHIRE)
+    word = docx.Document(str(_write(tmp_path, doc)))
+    starts = [p for p in word.paragraphs if p.paragraph_format.page_break_before]
+    assert [p.text for p in starts] == [
+        "Background",
+        "Execution",
+        *(f"Schedule {s.number}: {s.title}" for s in doc.schedules),
+    ]
+    assert starts[0].paragraph_format.keep_with_next
+    empty_breaks = [
+        p
+        for p in word.paragraphs
+        if not p.text.strip() and p._p.find(f".//{qn('w:br')}") is not None
+    ]
+    assert len(empty_breaks) == len(doc.parties)  # one before each partner's signature page
+
+
 # ---------------------------------------------------------------- quotes
 @pytest.mark.parametrize(
     ("straight", "typeset"),

@@ -56,7 +56,7 @@ from .docx_links import (
 from .docx_lists import CLAUSE_LEVELS, PART_LEVELS, ListReader, Numbering, level_text, num_pr
 from .markup import BOLD, DEL, END_DEL, END_INS, INS, bold_pieces, release
 from .quotes import curly
-from .wordml import LANGUAGE, child, complex_field, set_language
+from .wordml import LANGUAGE, child, complex_field, element, set_language
 from .writers import groups, plain_text
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -218,6 +218,20 @@ def _header_footer(word: Any, doc: Document) -> None:
     _field(footer, "PAGE")
     footer.add_run(" of ")
     _field(footer, "NUMPAGES")
+
+
+def _new_page(paragraph: Any) -> None:
+    """The paragraph (a w:p) starts a new page (Word's "page break before"), with no empty
+    paragraph left at the top of the page, as a page break of its own would leave."""
+    props = paragraph.get_or_add_pPr()
+    props._insert_pageBreakBefore(element("w:pageBreakBefore"))
+
+
+def _label(word: Any, text: str) -> None:
+    """A bold line that introduces what follows ("Background"), kept on its page."""
+    paragraph = word.add_paragraph()
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.add_run(text).bold = True
 
 
 # ---------------------------------------------------------------- boxes
@@ -432,11 +446,13 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
         f"**Commencement Date:** {doc.commencement}. **Expiry Date:** {doc.expiry}.",
     )
     if doc.history:
-        word.add_paragraph().add_run("Version history").bold = True
+        _label(word, "Version history")
         writer.table(doc.history)
     contents_at = contents_heading(word)
+    # the agreement itself starts on a page of its own after the contents
+    first = len(word.element.body)
     if doc.recitals:
-        word.add_paragraph().add_run("Background").bold = True
+        _label(word, "Background")
         for letter, recital in zip("ABCDEFGHIJ", doc.recitals, strict=False):
             _rich(word.add_paragraph(), f"({letter}) {recital}")
         _rich(word.add_paragraph(), "**It is agreed** as follows.")
@@ -444,16 +460,19 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
         writer.list = writer.lists.clauses
         writer.heading(1, clause.number, clause.title, clause.label, writer.lists.clauses)
         writer.blocks(clause.blocks)
+    if len(word.element.body) > first:
+        _new_page(word.element.body[first - 1])  # body[-1] is the section's properties
     if doc.execution:  # a page for the execution clause, then one per partner's block
-        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _rich(word.add_heading("", level=1), doc.execution.title)
+        heading = word.add_heading("", level=1)
+        _new_page(heading._p)
+        _rich(heading, doc.execution.title)
         for block in doc.execution.blocks:
             if isinstance(block, Para) and block.style == "signature-page":
                 word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
             writer.blocks([block])
     for schedule in doc.schedules:
-        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         runs = writer.counted(1, "Schedule", schedule.number, schedule.title, schedule.label)
+        _new_page(word.element.body[-2])  # each Schedule starts a page
         writer.note(runs, schedule.source)
         writer.list = writer.lists.new_list(writer.lists.parts_abstract, PART_LEVELS)
         writer.sequence["Part"] = 0  # each Schedule's Parts count from 1
