@@ -4,13 +4,15 @@ quotes, a draft header, page numbers and, with `annotate`, a comment on each gen
 paragraph naming the line of the agreement it came from.
 
 - **Numbering** is Word's own (numbering.xml): the framework's clauses are one list (1., 1.1,
-  1.1.1), the Schedules another (Schedule 1:), and each Schedule's Parts and paragraphs a list
-  of their own (Part 1:, 1.1, 1.1.1) that starts again at 1. The numbers Word shows are the
-  numbers the Markdown and HTML print (the writer counts as Word counts and checks each one),
-  and a clause inserted in Word renumbers those after it.
-- **Cross-references** ("clause 4", "Part 3 of Schedule 1") are REF fields to a bookmark on
-  the heading they name, with the current number as the field's result, so the file reads
-  right before any field is updated.
+  1.1.1), and each Schedule's Parts and paragraphs a list of their own (1.1, 1.1.1) that
+  starts again at 1; a Schedule's or Part's own number is a SEQ field in its heading
+  ("Part " SEQ ": " title). The numbers Word shows are the numbers the Markdown and HTML
+  print (the writer counts as Word counts and checks each one), and a clause inserted in Word
+  renumbers those after it.
+- **Cross-references** ("clause 4", "Part 3 of Schedule 1") are REF fields, with the current
+  number as the field's result, so the file reads right before any field is updated: to a
+  bookmark on a clause heading, or around just the SEQ field of a Schedule or Part heading,
+  so that LibreOffice, recomputing them, reads "Part 3 of Schedule 1" too.
 - **Contents**: a TOC field over heading levels 1-3 whose result lists every heading; Word
   adds page numbers when the field is updated (F9), as only Word lays out the pages.
 - **Quotes**: straight quotes and apostrophes in the text become curly ones (‘ ’ “ ”); the file
@@ -51,10 +53,10 @@ from .docx_links import (
     reference,
     shown,
 )
-from .docx_lists import PART_LEVELS, ListReader, Numbering, level_text, num_pr
+from .docx_lists import CLAUSE_LEVELS, PART_LEVELS, ListReader, Numbering, level_text, num_pr
 from .markup import BOLD, DEL, END_DEL, END_INS, INS, bold_pieces, release
 from .quotes import curly
-from .wordml import LANGUAGE, child, complex_field, set_language
+from .wordml import LANGUAGE, child, complex_field, element, set_language
 from .writers import groups, plain_text
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -67,7 +69,7 @@ NOTES_TITLE = "Drafting notes"
 def _styles(word: Any) -> None:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm, Pt, Twips
 
     normal = word.styles["Normal"]
     normal.font.name = "Times New Roman"
@@ -75,11 +77,11 @@ def _styles(word: Any) -> None:
     set_language(normal.element.get_or_add_rPr())
     defaults = word.styles.element.find(qn("w:docDefaults"))
     set_language(defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")))
-    for name, indent in (("Clause", 1.2), ("Clause 2", 2.4)):
+    for name, tied in (("Clause", CLAUSE_LEVELS[1]), ("Clause 2", CLAUSE_LEVELS[2])):
         style = word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = normal
-        style.paragraph_format.left_indent = Cm(indent)
-        style.paragraph_format.first_line_indent = Cm(-1.2)
+        style.paragraph_format.left_indent = Twips(tied.indent)  # as the list level's
+        style.paragraph_format.first_line_indent = Twips(-tied.hanging)
         style.paragraph_format.space_after = Pt(6)
     notice = word.styles.add_style("Draft Notice", WD_STYLE_TYPE.PARAGRAPH)
     notice.base_style = word.styles["Header"]
@@ -169,7 +171,7 @@ def _linked(paragraph: Any, para: Para, marks: Bookmarks) -> list[Any]:
             if target is None:
                 runs.extend(_plain_runs(paragraph, words))
             else:
-                complex_field(paragraph._p, f"REF {target.ref} \\w \\t \\h", target.number)
+                complex_field(paragraph._p, target.instruction, target.number)
         pos = end
     runs.extend(_plain_runs(paragraph, text[pos:]))
     return runs
@@ -218,6 +220,20 @@ def _header_footer(word: Any, doc: Document) -> None:
     _field(footer, "NUMPAGES")
 
 
+def _new_page(paragraph: Any) -> None:
+    """The paragraph (a w:p) starts a new page (Word's "page break before"), with no empty
+    paragraph left at the top of the page, as a page break of its own would leave."""
+    props = paragraph.get_or_add_pPr()
+    props._insert_pageBreakBefore(element("w:pageBreakBefore"))
+
+
+def _label(word: Any, text: str) -> None:
+    """A bold line that introduces what follows ("Background"), kept on its page."""
+    paragraph = word.add_paragraph()
+    paragraph.paragraph_format.keep_with_next = True
+    paragraph.add_run(text).bold = True
+
+
 # ---------------------------------------------------------------- boxes
 def _box_lines(block: Any) -> list[str]:
     """The lines of a block the writer has no kind for: its items, lines, paragraphs or text."""
@@ -262,6 +278,7 @@ class _Writer:
         self.marks = marks
         self.lists = Numbering(word)
         self.list = self.lists.clauses
+        self.sequence: dict[str, int] = {}  # the last number of each SEQ field written
 
     def note(self, runs: list[Any], source: str | None) -> None:
         if not (self.annotate and source and runs):
@@ -312,7 +329,8 @@ class _Writer:
             delete_mark(paragraph)
 
     def heading(self, level: int, number: str, title: str, label: str, num: int) -> Any:
-        """A numbered heading, bookmarked for references and the contents."""
+        """A clause heading, numbered by Word's list and bookmarked for references and the
+        contents."""
         paragraph = self.word.add_paragraph()
         paragraph._p.style = f"Heading{level}"  # by id: python-docx's lookup by name is slow
         levels = self.lists.levels[num]
@@ -325,6 +343,32 @@ class _Writer:
         if target is not None:
             self.marks.mark(paragraph, target.ref)
         return runs
+
+    def counted(self, level: int, word: str, number: str, title: str, label: str) -> Any:
+        """A Schedule or Part heading, "Schedule 1: title", its number a SEQ field with a
+        bookmark around the field alone, so that a reference (REF … \\h) shows just the number
+        in Word and LibreOffice alike. A Part heading is also in its Schedule's list, showing
+        nothing, so that its paragraphs are numbered from it (3.1, 3.1.1)."""
+        paragraph = self.word.add_paragraph()
+        paragraph._p.style = f"Heading{level}"
+        if word == "Part" and not (
+            number.isdigit() and self.lists.number(paragraph, self.list, 0, number)
+        ):
+            num_pr(paragraph, 0, 0)
+        paragraph.add_run(f"{word} ")
+        target = self.marks.targets.get(label)
+        if number.isdigit():  # "(removed)" in a redline is text
+            last = self.sequence.get(word, 0)
+            restart = f" \\r {number}" if last == 0 or int(number) != last + 1 else ""
+            self.sequence[word] = int(number)
+            mark = self.marks.start(paragraph._p, target.ref) if target else None
+            complex_field(paragraph._p, f"SEQ {word}{restart} \\* ARABIC", number)
+            if mark:
+                self.marks.end(paragraph._p, mark)
+        else:
+            _plain_runs(paragraph, curly(number))
+        paragraph.add_run(": ")
+        return _rich(paragraph, title)
 
     def table(self, table: Table) -> None:
         grid = self.word.add_table(rows=1, cols=len(table.headers), style="Table Grid")
@@ -402,11 +446,13 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
         f"**Commencement Date:** {doc.commencement}. **Expiry Date:** {doc.expiry}.",
     )
     if doc.history:
-        word.add_paragraph().add_run("Version history").bold = True
+        _label(word, "Version history")
         writer.table(doc.history)
     contents_at = contents_heading(word)
+    # the agreement itself starts on a page of its own after the contents
+    first = len(word.element.body)
     if doc.recitals:
-        word.add_paragraph().add_run("Background").bold = True
+        _label(word, "Background")
         for letter, recital in zip("ABCDEFGHIJ", doc.recitals, strict=False):
             _rich(word.add_paragraph(), f"({letter}) {recital}")
         _rich(word.add_paragraph(), "**It is agreed** as follows.")
@@ -414,23 +460,25 @@ def build_docx(doc: Document, annotate: bool = False) -> bytes:
         writer.list = writer.lists.clauses
         writer.heading(1, clause.number, clause.title, clause.label, writer.lists.clauses)
         writer.blocks(clause.blocks)
+    if len(word.element.body) > first:
+        _new_page(word.element.body[first - 1])  # body[-1] is the section's properties
     if doc.execution:  # a page for the execution clause, then one per partner's block
-        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _rich(word.add_heading("", level=1), doc.execution.title)
+        heading = word.add_heading("", level=1)
+        _new_page(heading._p)
+        _rich(heading, doc.execution.title)
         for block in doc.execution.blocks:
             if isinstance(block, Para) and block.style == "signature-page":
                 word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
             writer.blocks([block])
     for schedule in doc.schedules:
-        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        runs = writer.heading(
-            1, schedule.number, schedule.title, schedule.label, writer.lists.schedules
-        )
+        runs = writer.counted(1, "Schedule", schedule.number, schedule.title, schedule.label)
+        _new_page(word.element.body[-2])  # each Schedule starts a page
         writer.note(runs, schedule.source)
         writer.list = writer.lists.new_list(writer.lists.parts_abstract, PART_LEVELS)
+        writer.sequence["Part"] = 0  # each Schedule's Parts count from 1
         for part in schedule.parts:
             label = f"{schedule.label}/{part.label}"
-            writer.heading(2, part.number, part.title, label, writer.list)
+            writer.counted(2, "Part", part.number, part.title, label)
             writer.blocks(part.blocks)
     fill_contents(word, contents_at, marks)
     buffer = io.BytesIO()

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..terminal import xml_safe as xml_text
 from .markup import bold_pieces
+from .wordml import XML_SPACE, child, element
 
 AUTHOR = "agreementdsl"
 FIXED_TIME = datetime(2000, 1, 1)
@@ -47,6 +48,17 @@ def tracked(paragraph: Any, text: str, tag: str) -> None:
         run.append(body)
         change.append(run)
     paragraph._p.append(change)
+
+
+def struck_run(text: str) -> Any:
+    """A tracked deletion (`w:del`) of plain text, as words struck from a heading are in its
+    entry in the contents."""
+    change = element("w:del", id=str(Revisions.next_id), author=AUTHOR, date=stamp())
+    Revisions.next_id += 1
+    body = child(child(change, "w:r"), "w:delText")
+    body.set(XML_SPACE, "preserve")
+    body.text = xml_text(text)
+    return change
 
 
 def wholly_deleted(text: str) -> bool:

@@ -1,4 +1,13 @@
-"""Cross-references as REF fields to bookmarked headings, and the table of contents field."""
+"""Cross-references as REF fields to bookmarks on the headings they name, and the table of
+contents field.
+
+A clause heading is numbered by Word's list, so a reference to it is `REF _Ref… \\w \\t \\h` to
+a bookmark on the whole heading: Word and LibreOffice both show its number without the full
+stop ("4"). A Schedule or Part heading's number is a SEQ field in its text ("Part " SEQ ": "
+title), and its bookmark holds that field alone, so a reference is `REF _Ref… \\h` and shows the
+bookmarked text, the plain number: "Part 3 of Schedule 1", never "Part Part 3:" (LibreOffice
+gives the prefix and suffix of a list number whatever the switches) or the heading's words.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .document import Document
+from .docx_changes import struck_run
 from .quotes import curly
 from .wordml import child, element, field_char, instruction_run, text_run
 
@@ -17,6 +27,12 @@ class Target:
 
     number: str  # the number as a reference shows it: 4, 3, 1
     ref: str  # bookmark for REF fields
+    switches: str = "\\h"  # of the REF field: \h alone shows the bookmarked number itself
+
+    @property
+    def instruction(self) -> str:
+        """The REF field's instruction."""
+        return f"REF {self.ref} {self.switches}"
 
 
 @dataclass
@@ -27,11 +43,11 @@ class Bookmarks:
     numbered: dict[tuple[str, ...], Target] = field(default_factory=dict)  # ("part", "1", "3")
     next_id: int = 0
 
-    def add(self, label: str, number: str, *key: str) -> Target:
+    def add(self, label: str, number: str, *key: str, switches: str = "\\h") -> Target:
         """A target for the heading with this label (and this key by number), its bookmarks
         named in document order."""
         index = len(self.targets) + 1
-        target = Target(number, f"_Ref{index:09d}")
+        target = Target(number, f"_Ref{index:09d}", switches)
         self.targets[label] = target
         self.numbered.setdefault(key, target)
         return target
@@ -48,12 +64,22 @@ class Bookmarks:
                 paragraph._p.insert(0, start)
             paragraph._p.append(element("w:bookmarkEnd", id=str(self.next_id)))
 
+    def start(self, parent: Any, name: str) -> str:
+        """A bookmark's start appended to `parent`; returns its id, for `end`."""
+        self.next_id += 1
+        parent.append(element("w:bookmarkStart", id=str(self.next_id), name=name))
+        return str(self.next_id)
+
+    def end(self, parent: Any, mark_id: str) -> None:
+        """The end of the bookmark `start` began, appended to `parent`."""
+        parent.append(element("w:bookmarkEnd", id=mark_id))
+
 
 def bookmarks_for(doc: Document) -> Bookmarks:
     """A bookmark for every heading, named in document order, by the label references use."""
     marks = Bookmarks()
     for clause in doc.clauses:
-        marks.add(clause.label, clause.number, "clause", clause.number)
+        marks.add(clause.label, clause.number, "clause", clause.number, switches="\\w \\t \\h")
     for schedule in doc.schedules:
         marks.add(schedule.label, schedule.number, "schedule", schedule.number)
         for part in schedule.parts:
@@ -110,25 +136,33 @@ HEADING = re.compile(r"Heading([1-3])")  # the style ids of Word's Heading 1-3
 def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
     """A TOC field over heading levels 1-3 after the paragraph `after`. Its result lists every
     heading of the body as a field update in Word would: the number Word shows, then the text,
-    each entry a link to a bookmark on its heading (Word adds page numbers on update)."""
+    each entry a link to a bookmark on its heading (Word adds page numbers on update). In a
+    redline, words struck from a heading are struck in its entry too, so a removed Schedule
+    reads "Schedule (removed): ~~its title~~" rather than losing its title."""
     from docx.oxml.ns import qn
 
     from .docx_lists import ListReader
 
     lists = ListReader(word)
-    entries: list[tuple[int, str, str]] = []  # level, text, bookmark
+    entries: list[tuple[int, list[tuple[bool, str]], str]] = []  # level, pieces, bookmark
     for paragraph in word.paragraphs:
         shown = lists.prefix(paragraph)  # every paragraph, in order, so the count is Word's
         style = paragraph._p.style  # the style id, read directly (looking up names is slow)
         level = HEADING.fullmatch(style or "")
         if level is None:
             continue
-        text = shown + "".join(t.text or "" for t in paragraph._p.iter(qn("w:t")))
+        pieces: list[tuple[bool, str]] = [(False, shown)]  # (struck, text)
+        for text in paragraph._p.iter(qn("w:t"), qn("w:delText")):
+            struck = text.tag == qn("w:delText")
+            if pieces[-1][0] == struck:
+                pieces[-1] = (struck, pieces[-1][1] + (text.text or ""))
+            else:
+                pieces.append((struck, text.text or ""))
         name = f"_Toc{len(entries) + 1:09d}"
         marks.mark(paragraph, name)
-        entries.append((int(level[1]), text, name))
+        entries.append((int(level[1]), pieces, name))
     anchor = after._p
-    for i, (level_number, text, bookmark) in enumerate(entries):
+    for i, (level_number, pieces, bookmark) in enumerate(entries):
         paragraph = word.add_paragraph()
         paragraph._p.style = f"TOC{level_number}"  # the style "toc N", by id
         anchor.addnext(paragraph._p)
@@ -138,9 +172,14 @@ def fill_contents(word: Any, after: Any, marks: Bookmarks) -> None:
             paragraph._p.append(instruction_run('TOC \\o "1-3" \\h'))
             paragraph._p.append(field_char("separate"))
         link = child(paragraph._p, "w:hyperlink", anchor=bookmark, history="1")
-        for n, piece in enumerate(curly(text).split("\t")):
-            if n:
-                child(child(link, "w:r"), "w:tab")
-            link.append(text_run(piece))
+        for struck, text in pieces:
+            if struck:
+                link.append(struck_run(curly(text)))
+                continue
+            for n, piece in enumerate(curly(text).split("\t")):
+                if n:
+                    child(child(link, "w:r"), "w:tab")
+                if piece:
+                    link.append(text_run(piece))
         if i == len(entries) - 1:
             paragraph._p.append(field_char("end"))

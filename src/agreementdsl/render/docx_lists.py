@@ -1,9 +1,12 @@
 """Word's own multi-level numbering for the draft (numbering.xml), and reading it back.
 
-The framework's clauses are one list (1., 1.1, 1.1.1), the Schedules another (Schedule 1:),
-and each Schedule's Parts and paragraphs a list of their own (Part 1:, 1.1, 1.1.1) that starts
-again at 1. `Numbering` counts as Word counts, so the writer can check that the number Word
-will show is the document's; `ListReader` works out the numbers Word shows in any file.
+The framework's clauses are one list (1., 1.1, 1.1.1), and each Schedule's Parts and paragraphs
+a list of their own (1.1, 1.1.1) that starts again at 1. A Part heading is in its list, so that
+its paragraphs count from its number, but the list shows nothing for it: "Part 3" is written
+in the heading with the 3 a SEQ field (see `docx.py`), so that a reference can point at the
+number alone. Schedules are numbered by SEQ fields only. `Numbering` counts as Word counts, so
+the writer can check that the number Word will show is the document's; `ListReader` works out
+the numbers Word shows in any file.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 from .wordml import child, element
 
 HANG = 680  # 1.2 cm in twentieths of a point: where a clause's text starts after its number
+# the room for a third-level number: 1.5 cm, so that "1.1.32" or "12.10.10" in bold stands
+# clear of its text in any serif face (LibreOffice's Liberation Serif, Word's Times New Roman)
+WIDE = 850
 
 
 @dataclass(frozen=True)
@@ -32,14 +38,13 @@ class Level:
 CLAUSE_LEVELS = (
     Level("%1.", "tab", HANG, HANG),
     Level("%1.%2", "tab", HANG, HANG, bold=True, style="Clause"),
-    Level("%1.%2.%3", "tab", 2 * HANG, HANG, bold=True, style="Clause2"),
+    Level("%1.%2.%3", "tab", HANG + WIDE, WIDE, bold=True, style="Clause2"),
 )
 PART_LEVELS = (
-    Level("Part %1:", "space", 0, 0),
+    Level("", "nothing", 0, 0),  # the Part heading: counted, its number written as a field
     Level("%1.%2", "tab", HANG, HANG, bold=True),
-    Level("%1.%2.%3", "tab", 2 * HANG, HANG, bold=True),
+    Level("%1.%2.%3", "tab", HANG + WIDE, WIDE, bold=True),
 )
-SCHEDULE_LEVELS = (Level("Schedule %1:", "space", 0, 0),)
 
 
 def level_text(level: Level, counters: list[int]) -> str:
@@ -63,9 +68,7 @@ class Numbering:
         self.counters: dict[int, list[int]] = {}
         self.clauses_abstract = self._abstract(CLAUSE_LEVELS, "1A0C1A05")
         self.parts_abstract = self._abstract(PART_LEVELS, "1A0C1A06")
-        self.schedules_abstract = self._abstract(SCHEDULE_LEVELS, "1A0C1A07")
         self.clauses = self.new_list(self.clauses_abstract, CLAUSE_LEVELS)
-        self.schedules = self.new_list(self.schedules_abstract, SCHEDULE_LEVELS)
         for level_number, level in enumerate(CLAUSE_LEVELS):
             if level.style:  # a new paragraph in the style is numbered, as Word users expect
                 props = word.styles.get_by_id(level.style, 1).element.get_or_add_pPr()
@@ -92,6 +95,9 @@ class Numbering:
             child(lvl, "w:lvlText", val=level.text)
             child(lvl, "w:lvlJc", val="left")
             props = child(lvl, "w:pPr")
+            if level.suffix == "tab" and level.hanging:  # the tab after the number stops here
+                tabs = child(props, "w:tabs")
+                child(tabs, "w:tab", val="num", pos=str(level.indent))
             child(props, "w:ind", left=str(level.indent), hanging=str(level.hanging))
             if level.bold:
                 child(child(lvl, "w:rPr"), "w:b")
@@ -126,6 +132,8 @@ class Numbering:
         """Number the paragraph in the list if Word's number is `expected`; else leave it to
         the caller to write the number as text (and keep the style from numbering it)."""
         shown = self.next_number(num, ilvl)
+        if shown is not None and not self.levels[num][ilvl].text:  # counted, shown elsewhere
+            shown = str(self.counters[num][ilvl] + 1)
         if shown is None or shown.rstrip(".:") != expected.rstrip(".:"):
             num_pr(paragraph, 0, 0)
             return False
@@ -230,4 +238,4 @@ class ListReader:
             ),
             text,
         )
-        return shown + {"tab": "\t", "space": " "}.get(suffix, "")
+        return shown + {"tab": "\t", "space": " "}.get(suffix, "") if shown else ""
