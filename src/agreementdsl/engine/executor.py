@@ -165,6 +165,8 @@ class Totals:
     # The split orders (engine/orders.py), where the executor found them itself (the SQL
     # executors, by a query); None: found from `suppliers` beside the spool.
     split_orders: list[Any] | None = None
+    # Where those were found by counting: reads the rows of some of them (orders.with_rows).
+    split_rows: Any = None
 
     def supplier_id(self, text: str) -> int:
         """The index of a supplier's text in supplier_names (added when new)."""

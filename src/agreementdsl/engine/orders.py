@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -39,13 +39,31 @@ class SplitOrder:
     limit: int  # pence: the highest limit of the rules the spends fell under
     rule: int  # that rule's number in the pool's spending clause
     source: str  # where that rule is written, file:line
+    # How many spends, their total and the first row: from `rows` and `amounts` when those are
+    # given; an executor that found the group by counting (DuckDB) gives them instead and
+    # leaves `rows` and `amounts` empty until `with_rows` reads them (`loaded` is false).
+    spends: int = 0
+    pence: int = 0
+    first_row: int = 0
+    key: str = field(default="", compare=False)  # the supplier key (for reading the rows)
+
+    def __post_init__(self) -> None:
+        if len(self.rows):
+            object.__setattr__(self, "spends", len(self.rows))
+            object.__setattr__(self, "pence", sum(self.amounts))
+            object.__setattr__(self, "first_row", self.rows[0])
+
+    @property
+    def loaded(self) -> bool:
+        return len(self.rows) == self.spends
 
     @property
     def total(self) -> int:
-        return sum(self.amounts)
+        return self.pence
 
     def line(self) -> str:
         """The group in one line of text."""
+        assert self.loaded, "read the rows first (with_rows)"
         rows = ", ".join(str(r) for r in self.rows)
         return (
             f"{self.day} {self.supplier}: rows {rows} total {format_money(self.total)}, more "
@@ -53,6 +71,7 @@ class SplitOrder:
         )
 
     def to_json(self) -> dict[str, Any]:
+        assert self.loaded, "read the rows first (with_rows)"
         return {
             "code": CODE,
             "supplier": self.supplier,
@@ -229,8 +248,21 @@ def rule_limit_rows(authorities: dict[str, Authority]) -> list[tuple[int, int, i
     ]
 
 
-def split_orders(totals: Totals) -> list[SplitOrder]:
-    """Every split order in the ledger, whatever its date, by pool, day and first row.
+def with_rows(totals: Totals, orders: list[SplitOrder]) -> list[SplitOrder]:
+    """`orders` with their rows and amounts read (one read of the ledger for all that lack
+    them, by the executor that found them)."""
+    wanted = [o for o in orders if not o.loaded]
+    if not wanted:
+        return orders
+    if totals.split_rows is None:
+        raise AssertionError("the executor left split orders without a way to read their rows")
+    found = {(o.pool, o.day, o.first_row): o for o in totals.split_rows(wanted)}
+    return [o if o.loaded else found[(o.pool, o.day, o.first_row)] for o in orders]
+
+
+def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:
+    """Every split order in the ledger, whatever its date, by pool, day and first row; with
+    `rows` false, as the executor found them (perhaps counted only: see `with_rows`).
 
     A SQL executor finds them with `SPLIT_SQL`; for the reference executor they are found here
     from the supplier it leaves beside each spooled spend, in bounded memory (numpy): the spends
@@ -239,7 +271,8 @@ def split_orders(totals: Totals) -> list[SplitOrder]:
     the keys shared by two or more spends; a second keeps just the spends with those keys.
     """
     if totals.split_orders is not None:
-        return list(totals.split_orders)
+        found = list(totals.split_orders)
+        return with_rows(totals, found) if rows else found
     spool = totals.approvals
     if not spool.count:
         return []

@@ -11,6 +11,7 @@ from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
 from .executor import Classified
 from .funding import contributed, has_detail
+from .orders import with_rows
 from .run import PoolResult, RunResult
 from .summary import tally
 
@@ -173,6 +174,7 @@ def write_json(
     the spends that breach delegated authority; each pool then says so in `approvals_listed`).
     """
     only_breaches = _approvals_option(approvals) == "breaches"
+    _read_split_rows(result, None)
     dumps = json.dumps
     head = {
         "agreement": result.ir["agreement"]["id"],
@@ -211,7 +213,7 @@ def write_json(
         tail: dict[str, Any] = {
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],
-            "split_orders": [o.to_json() for o in pool.split_orders],
+            "split_orders": [o.to_json() for o in with_rows(result.totals, pool.split_orders)],
             "elements": pool.elements,
             "months": pool.months,
         }
@@ -248,6 +250,7 @@ def write_text(
     `approvals` "breaches" (the default) counts the spends and lists the first 20 breaches;
     "all" lists every spend of the year to the as-of date, compliant or not."""
     every = _approvals_option(approvals) == "all"
+    _read_split_rows(result, SPLIT_ORDERS_SHOWN)
     s = style or (lambda text, **_: text)
     ir = result.ir
     rows = result.totals
@@ -351,7 +354,7 @@ def _pool_text(
             out.write("    " + "   ".join(f"{c:<22}" for c in cells[i : i + 4]).rstrip() + "\n")
     _explain(pool, out, s)
     _breaches(result, pool, out, s)
-    _split_orders(pool, out, s)
+    _split_orders(result, pool, out, s)
     if every:
         _every_approval(result, pool, out, s)
     _reports(result, pool, out, s)
@@ -370,13 +373,22 @@ EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
 SPLIT_ORDERS_SHOWN = 20
 
 
-def _split_orders(pool: PoolResult, out: IO[str], s: Any) -> None:
+def _read_split_rows(result: RunResult, first: int | None) -> None:
+    """Read the rows of every pool's split orders (or of its first few) in one go."""
+    wanted = [o for p in result.pools for o in p.split_orders[:first]]
+    filled = iter(with_rows(result.totals, wanted))
+    for pool in result.pools:
+        shown = len(pool.split_orders[:first])
+        pool.split_orders[:shown] = [next(filled) for _ in range(shown)]
+
+
+def _split_orders(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:
     """Each possible split order (R020), the first few; JSON lists every one."""
     found = pool.split_orders
     if not found:
         return
     out.write(s(f"  possible split orders (R020): {len(found)}", fg="yellow") + "\n")
-    for order in found[:SPLIT_ORDERS_SHOWN]:
+    for order in with_rows(result.totals, found[:SPLIT_ORDERS_SHOWN]):
         out.write(f"    {v(order.line())}\n")
     if len(found) > SPLIT_ORDERS_SHOWN:
         out.write(f"    … and {len(found) - SPLIT_ORDERS_SHOWN} more (use --format json for all)\n")

@@ -177,7 +177,7 @@ def execute_ledger(
     else:
         executor = ParallelExecutor(RowExecutor(authorities, element_partners))
     totals = executor.execute(reader, progress)
-    return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
+    return Executed(totals, authorities, list(reader.warnings), split_orders(totals, rows=False))
 
 
 def _execute_database(ir: dict[str, Any], url: str, progress: object) -> Executed:
@@ -191,7 +191,7 @@ def _execute_database(ir: dict[str, Any], url: str, progress: object) -> Execute
         ledger_path(source), _shapes(ir), frozenset(p["id"] for p in ir["partners"])
     )
     totals = PostgresExecutor(ir, authorities, source).execute(reader, progress)
-    return Executed(totals, authorities, list(reader.warnings), split_orders(totals))
+    return Executed(totals, authorities, list(reader.warnings), split_orders(totals, rows=False))
 
 
 def _regular(*paths: Path | None) -> None:

@@ -17,7 +17,9 @@ import re
 import shutil
 import tempfile
 import threading
+from array import array
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,14 @@ import numpy as np
 from ..approvals import Authority, Decision, FieldTuple
 from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
-from ..orders import SplitOrder, from_columns, limited_rules, rule_limit_rows, supplier_key
+from ..orders import (
+    SplitOrder,
+    from_columns,
+    limited_rules,
+    rule_limit_rows,
+    supplier_key,
+    supplier_name,
+)
 from . import sources
 from .generate import TEXTS, Rules
 from .spool import DuckSpool
@@ -106,7 +115,7 @@ class DuckDBExecutor:
         days: set[int] = set()
         bearing = [a.bears_unapproved for a in self.authorities.values()]
         unapproved: dict[tuple[int, int, str, str], list[int]] = {}
-        raw: list[tuple[int, str, str, int, int, int]] = []  # split-order groups as written
+        raw: list[tuple[int, str, str, int, int, int, int]] = []  # split-order groups as written
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
         for (
             ok,
@@ -124,10 +133,11 @@ class DuckDBExecutor:
             n,
             top,
             main,
+            first_line,
         ) in groups:
             if not main:  # the split-order grouping set
                 if supplier is not None and top is not None:
-                    raw.append((index, supplier, text, n, int(pence), top))
+                    raw.append((index, supplier, text, n, int(pence), top, first_line))
                 continue
             read += n
             if not ok:
@@ -176,7 +186,9 @@ class DuckDBExecutor:
             totals.forecasts.sort(key=lambda f: f[1])
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
-        split = self._split_orders(con, raw, dict(good), checked, suppliers, spool_table)
+        split, reader_of_rows = self._split_orders(
+            con, raw, dict(good), checked, suppliers, spool_table
+        )
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
         spool.keys, spool.dates = keys, dict(good)
         spool.table.extend(spool_table)
@@ -188,60 +200,100 @@ class DuckDBExecutor:
             rejected,
             [date.fromordinal(d) for d in sorted(days)],
         )
-        out.unapproved, out.split_orders = unapproved, split
+        out.unapproved, out.split_orders, out.split_rows = unapproved, split, reader_of_rows
         return out
 
     def _split_orders(
         self,
         con: duckdb.DuckDBPyConnection,
-        raw: list[tuple[int, str, str, int, int, int]],
+        raw: list[tuple[int, str, str, int, int, int, int]],
         dates: dict[str, int],
         checked: list[tuple[int, int, int, int, int]],
         suppliers: list[str],
         table: list[tuple[Decision, FieldTuple, bool]],
-    ) -> list[SplitOrder]:
-        """The split orders (engine/orders.py). The pass counted the spends under a limited
-        rule by pool, supplier as written and date; here those groups, and the spends the
-        reference reader checked, are merged by supplier key, and only when some group passes
-        its limit is the ledger read again, for the rows of those groups alone."""
+    ) -> tuple[list[SplitOrder], Callable[[list[SplitOrder]], list[SplitOrder]]]:
+        """The split orders (engine/orders.py), counted: the pass counted and summed the
+        spends under a limited rule by pool, supplier as written and date; here those groups,
+        and the spends the reference reader checked, are merged by supplier key. The rows of a
+        group are read only when asked for (`with_rows`: one more read of the ledger, for the
+        groups asked for alone); with the function that reads them."""
         limited = limited_rules(self.authorities)
-        if not limited:
-            return []
-        rank_limit = {(i, rank): rule.limit for (i, _), (rank, rule) in limited.items()}
-        merged: dict[tuple[int, str, int], list[int]] = {}  # count, pence, top rank
+        names = list(self.authorities)
+        # group -> [count, pence, top rank, first line], and its first supplier as written
+        merged: dict[tuple[int, str, int], list[int]] = {}
+        first_text: dict[tuple[int, str, int], str] = {}
         written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
         keys: dict[str, str] = {}
-        for index, supplier, text, n, pence, top in raw:
+        extra: list[tuple[tuple[int, str, int], int, int, int, str]] = []
+
+        def add(
+            group: tuple[int, str, int], n: int, pence: int, top: int, line: int, text: str
+        ) -> None:
+            found = merged.get(group)
+            if found is None:
+                merged[group] = [n, pence, top, line]
+                first_text[group] = text
+                return
+            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
+            if line < found[3]:
+                found[3], first_text[group] = line, text
+
+        for index, supplier, text, n, pence, top, line in raw:
             ordinal = dates.get(text)
             if ordinal is None:
                 continue  # not a date: its rows were checked by the reference reader
             key = keys.get(supplier)
             if key is None:
                 key = keys[supplier] = supplier_key(supplier)
-            if not key:
-                continue
-            group = (index, key, ordinal)
-            found = merged.setdefault(group, [0, 0, 0])
-            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
-            written[group].append((supplier, text))
-        extra: list[tuple[tuple[int, str, int], int, int, int, str]] = []
+            if key:
+                add((index, key, ordinal), n, pence, top, line, supplier)
+                written[(index, key, ordinal)].append((supplier, text))
         for (line, pence, ordinal, index, ident), supplier in zip(checked, suppliers, strict=True):
             rule = table[ident][0].rule
             ranked = limited.get((index, rule.number)) if rule is not None else None
             key = supplier_key(supplier)
-            if ranked is None or not key:
-                continue
-            group = (index, key, ordinal)
-            found = merged.setdefault(group, [0, 0, 0])
-            found[0], found[1], found[2] = found[0] + 1, found[1] + pence, max(found[2], ranked[0])
-            extra.append((group, line, pence, ranked[0], supplier))
-        flagged = {
-            g
-            for g, (n, pence, top) in merged.items()
-            if n >= 2 and pence > (rank_limit[(g[0], top)] or 0)
-        }
-        if not flagged:
-            return []
+            if ranked is not None and key:
+                add((index, key, ordinal), 1, pence, ranked[0], line, supplier)
+                extra.append(((index, key, ordinal), line, pence, ranked[0], supplier))
+        ranked_rule = {(i, rank): rule for (i, _), (rank, rule) in limited.items()}
+        out = []
+        for group, (n, pence, top, line) in merged.items():
+            rule = ranked_rule[(group[0], top)]
+            assert rule.limit is not None
+            if n >= 2 and pence > rule.limit:
+                out.append(
+                    SplitOrder(
+                        names[group[0]],
+                        supplier_name(first_text[group]),
+                        date.fromordinal(group[2]),
+                        array("q"),
+                        array("q"),
+                        rule.limit,
+                        rule.number,
+                        f"{rule.file}:{rule.line}",
+                        spends=n,
+                        pence=pence,
+                        first_row=line,
+                        key=group[1],
+                    )
+                )
+        out.sort(key=lambda o: (names.index(o.pool), o.day, o.first_row))
+
+        def rows_of(orders: list[SplitOrder]) -> list[SplitOrder]:
+            groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
+            return self._split_rows(con, groups, written, extra, limited)
+
+        return out, rows_of
+
+    def _split_rows(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        flagged: set[tuple[int, str, int]],
+        written: dict[tuple[int, str, int], list[tuple[str, str]]],
+        extra: list[tuple[tuple[int, str, int], int, int, int, str]],
+        limited: dict[tuple[int, int], tuple[int, Any]],
+    ) -> list[SplitOrder]:
+        """The split orders of these groups with their rows: one read of the ledger."""
         # The raw (pool, supplier as written, date) of each flagged group, with the group's
         # key id and day, so the rows come back as integers (no text per row).
         key_names = sorted({g[1] for g in flagged})
@@ -333,7 +385,7 @@ class DuckDBExecutor:
         )
         return f"""
         SELECT {first}, supplier_g, sum(pence) AS pence, count(*) AS n,
-               max(limit_rank) AS top, GROUPING(supplier_g) AS main
+               max(limit_rank) AS top, GROUPING(supplier_g) AS main, min(line) AS first_line
         FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> '' THEN supplier END
                        AS supplier_g
               FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
@@ -349,6 +401,7 @@ class DuckDBExecutor:
                             CASE WHEN {spend} THEN in_plan END AS in_plan,
                             CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
                             CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
+                            line,
                             supplier,
                             pence
                           FROM staged)))
