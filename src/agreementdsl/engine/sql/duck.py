@@ -222,49 +222,43 @@ class DuckDBExecutor:
         # group -> [count, pence, top rank, first line], and its first supplier as written
         merged: dict[tuple[int, str, int], list[int]] = {}
         first_text: dict[tuple[int, str, int], str] = {}
-        written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
         keys: dict[str, str] = {}
         extra: list[tuple[tuple[int, str, int], int, int, int, str]] = []
-
-        def add(
-            group: tuple[int, str, int], n: int, pence: int, top: int, line: int, text: str
-        ) -> None:
-            found = merged.get(group)
-            if found is None:
-                merged[group] = [n, pence, top, line]
-                first_text[group] = text
-                return
-            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
-            if line < found[3]:
-                found[3], first_text[group] = line, text
-
-        for index, supplier, text, n, pence, top, line in raw:
-            ordinal = dates.get(text)
-            if ordinal is None:
-                continue  # not a date: its rows were checked by the reference reader
-            key = keys.get(supplier)
-            if key is None:
-                key = keys[supplier] = supplier_key(supplier)
-            if key:
-                add((index, key, ordinal), n, pence, top, line, supplier)
-                written[(index, key, ordinal)].append((supplier, text))
+        entries: list[tuple[tuple[int, str, int], int, int, int, int, str]] = [
+            ((index, key, ordinal), n, pence, top, line, supplier)
+            for index, supplier, text, n, pence, top, line in raw
+            if (ordinal := dates.get(text)) is not None  # else checked by the reference reader
+            if (key := keys.get(supplier) or keys.setdefault(supplier, supplier_key(supplier)))
+        ]
         for (line, pence, ordinal, index, ident), supplier in zip(checked, suppliers, strict=True):
             rule = table[ident][0].rule
             ranked = limited.get((index, rule.number)) if rule is not None else None
             key = supplier_key(supplier)
             if ranked is not None and key:
-                add((index, key, ordinal), 1, pence, ranked[0], line, supplier)
+                entries.append(((index, key, ordinal), 1, pence, ranked[0], line, supplier))
                 extra.append(((index, key, ordinal), line, pence, ranked[0], supplier))
+        for group, n, pence, top, line, supplier in entries:
+            found = merged.get(group)
+            if found is None:
+                merged[group] = [n, pence, top, line]
+                first_text[group] = supplier
+                continue
+            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
+            if line < found[3]:
+                found[3], first_text[group] = line, supplier
         ranked_rule = {(i, rank): rule for (i, _), (rank, rule) in limited.items()}
         out = []
+        shown: dict[str, str] = {}  # supplier as written -> as shown
         for group, (n, pence, top, line) in merged.items():
             rule = ranked_rule[(group[0], top)]
             assert rule.limit is not None
             if n >= 2 and pence > rule.limit:
+                text = first_text[group]
+                name = shown.get(text) or shown.setdefault(text, supplier_name(text))
                 out.append(
                     SplitOrder(
                         names[group[0]],
-                        supplier_name(first_text[group]),
+                        name,
                         date.fromordinal(group[2]),
                         array("q"),
                         array("q"),
@@ -281,6 +275,11 @@ class DuckDBExecutor:
 
         def rows_of(orders: list[SplitOrder]) -> list[SplitOrder]:
             groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
+            written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
+            for index, supplier, text, _, _, _, _ in raw:
+                ordinal, key = dates.get(text), keys.get(supplier)
+                if ordinal is not None and key and (index, key, ordinal) in groups:
+                    written[(index, key, ordinal)].append((supplier, text))
             return self._split_rows(con, groups, written, extra, limited)
 
         return out, rows_of

@@ -58,6 +58,10 @@ class DuckSpool(ApprovalSpool):
         # dates (text -> ordinal); the same as the tables decision_keys and good_dates.
         self.keys: dict[tuple[int, int, str, bool], int] = {}
         self.dates: dict[str, int] = {}
+        # the first breaches of every pool, by (first day, last day, how many): one scan
+        self._first: dict[
+            tuple[int, int, int], dict[int, list[tuple[int, int, int, int, int]]]
+        ] = {}
 
     def _materialise(self) -> tuple[int, int] | None:
         if self._bounds is None:
@@ -151,27 +155,53 @@ class DuckSpool(ApprovalSpool):
     def _first_breaches(
         self, index: int, first: int, last: int, breaching: list[bool], keep: int
     ) -> list[tuple[int, int, int, int, int]]:
-        """The pool's first `keep` breaches the SQL read: one filtered scan with a top-N (an
-        ORDER BY: DuckDB does not promise a LIMIT alone keeps the first rows of a file)."""
-        keys = [k for k, ident in self.keys.items() if k[0] == index and breaching[ident]]
-        days = [t for t, o in self.dates.items() if first <= o <= last]
-        if not keys or not days:
-            return []
-        params: list[object] = [index, *days]
-        tests = []
-        for _, rule, approvers, in_plan in keys:
-            tests.append("(rule = ? AND approved_by = ? AND in_plan = ?)")
-            params += [rule, approvers, in_plan]
-        rows = self.con.execute(
-            f"SELECT line, pence, date_text, rule, approved_by, in_plan FROM ({self.candidates}) "
-            f"WHERE pool_index = ? AND date_text IN ({', '.join('?' * len(days))}) "
-            f"AND ({' OR '.join(tests)}) ORDER BY line LIMIT {int(keep)}",
-            params,
-        ).fetchall()
-        return [
-            (line, pence, self.dates[text], index, self.keys[(index, rule, approvers, in_plan)])
-            for line, pence, text, rule, approvers, in_plan in rows
-        ]
+        """The pool's first `keep` breaches the SQL read. One filtered scan finds them for
+        every pool at once (the text asks pool by pool, with the same dates): the spends whose
+        decision breaches, joined to a small table of those decisions, numbered in line order
+        within their pool (an ORDER BY: DuckDB does not promise a LIMIT alone keeps the first
+        rows of a file)."""
+        cached = self._first.get((first, last, keep))
+        if cached is None:
+            cached = self._first[(first, last, keep)] = self._scan_breaches(
+                first, last, breaching, keep
+            )
+        return cached.get(index, [])
+
+    def _scan_breaches(
+        self, first: int, last: int, breaching: list[bool], keep: int
+    ) -> dict[int, list[tuple[int, int, int, int, int]]]:
+        keys = [(*k, ident) for k, ident in self.keys.items() if breaching[ident]]
+        if not keys:
+            return {}
+        columns = list(zip(*keys, strict=True))
+        data = {
+            "pool_index": np.array(columns[0], dtype=np.int64),
+            "rule": np.array(columns[1], dtype=np.int64),
+            "approved_by": np.array(columns[2], dtype=object),
+            "in_plan": np.array(columns[3], dtype=bool),
+            "ident": np.array(columns[4], dtype=np.int64),
+        }
+        self.con.register("breach_keys", data)
+        try:
+            rows = self.con.execute(
+                "SELECT line, pence, ordinal, pool_index, ident FROM ("
+                "  SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident, row_number() OVER "
+                "    (PARTITION BY s.pool_index ORDER BY s.line) AS n "
+                f"  FROM ({self.candidates}) s "
+                "  JOIN good_dates d ON s.date_text = d.date_text "
+                "  JOIN breach_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                "   AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                "  WHERE d.ordinal BETWEEN ? AND ?) WHERE n <= ? ORDER BY line",
+                [first, last, keep],
+            ).fetchall()
+        finally:
+            self.con.unregister("breach_keys")
+        out: dict[int, list[tuple[int, int, int, int, int]]] = {}
+        for line, pence, ordinal, pool, ident in rows:
+            out.setdefault(int(pool), []).append(
+                (int(line), int(pence), int(ordinal), int(pool), int(ident))
+            )
+        return out
 
     def _classified(self, row: int, pence: int, ordinal: int, pool: int, ident: int) -> Classified:
         decision, fields, in_plan = self.table[ident]
