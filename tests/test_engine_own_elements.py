@@ -98,6 +98,6 @@ def test_the_schedule_drafts_it() -> None:
     )
     md = render_markdown(build_document(ir))
     assert (
-        "shall be borne by each Partner as to the Overspend on the elements named against it" in md
+        "shall be borne by each Partner as to the Overspend on the Elements named against it" in md
     )
-    assert "disregarding any Underspend on its other elements" in md
+    assert "disregarding any Underspend on its other Elements" in md

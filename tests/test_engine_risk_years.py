@@ -125,14 +125,38 @@ def test_the_schedule_says_which_years_each_waterfall_governs(tmp_path: Path) ->
     ir = compile_text(YEARS, "herefordshire.yaml")
     [path] = render(ir, ["md"], tmp_path, "schedule")
     text = path.read_text("utf-8")
+    # each stated year covers itself; the last stated also every later year; no "earlier" year
     assert (
-        "Any Overspend of the Pooled Fund in the Financial Year 2005/06 and any earlier "
-        "Financial Year shall be dealt with as follows:" in text
+        "Any Overspend of the Pooled Fund in the Financial Year 2005/06 shall be dealt with as "
+        "follows:" in text
     )
     assert (
         "Any Overspend of the Pooled Fund in the Financial Year 2006/07 and each later "
         "Financial Year shall be dealt with as follows:" in text
     )
+    assert "any earlier Financial Year" not in text
+
+
+def test_years_of_the_term_before_the_first_stated_are_named(tmp_path: Path) -> None:
+    # The first waterfall stated for 2006/07 also governs 2005/06 (the engine applies it to a
+    # year before all those stated): the schedule names that year rather than "any earlier".
+    text = YEARS.replace("      2005/06: |\n", "      2006/07: |\n", 1).replace(
+        "      2006/07: |\n        overspend:\n          rest by contribution",
+        "      2007/08: |\n        overspend:\n          rest by contribution",
+    )
+    assert text.count("      2007/08: |") == 1
+    ir = compile_text(text, "herefordshire.yaml")
+    [path] = render(ir, ["md"], tmp_path, "schedule")
+    md = path.read_text("utf-8")
+    assert (
+        "Any Overspend of the Pooled Fund in the Financial Years 2005/06 and 2006/07 shall be "
+        "dealt with as follows:" in md
+    )
+    assert (
+        "Any Overspend of the Pooled Fund in the Financial Year 2007/08 and each later "
+        "Financial Year shall be dealt with as follows:" in md
+    )
+    assert "earlier" not in md.split("Risk share")[1].split("Delegated authority")[0]
 
 
 def test_diff_shows_the_change_year_by_year() -> None:

@@ -103,9 +103,9 @@ def test_settlement_is_on_the_final_outturn_within_the_stated_time(tmp_path: Pat
 
 def test_by_element_states_gross_and_its_fallback() -> None:
     md = _md(Path("agreements/bcf-wealdshire.yaml").resolve())
-    assert "A Partner's part is gross: only its elements with an overspend count" in md
+    assert "A Partner's part is gross: only its Elements with an overspend count" in md
     assert (
-        "Where no element has an overspend, this part is borne by the Partners in proportion to their contributions"
+        "Where no Element has an overspend, this part is borne by the Partners in proportion to their contributions"
         in md
     )
 
@@ -114,25 +114,25 @@ def test_a_matter_not_stated_is_a_placeholder_and_one_warning(tmp_path: Path) ->
     # An empty `provisions:` says the agreement is drafted whole: each matter warns once.
     path = _write(tmp_path, _without_provisions(BASELINE) + "provisions: {}\n")
     warnings = [d for d in load(path).diagnostics if d.code == "W410"]
-    assert len(warnings) == 11  # ten matters and the notices, once each
+    assert len(warnings) == 12  # ten matters, the Board's constitution and the notices, once each
     assert any("address for notices (none for pct, council)" in w.message for w in warnings)
     md = _md(path)
-    assert "**10.1** \\[to be agreed: how this Agreement is varied\\]" in md
+    assert "**11.1** \\[to be agreed: how this Agreement is varied\\]" in md
     assert "| A Council | \\[to be agreed: its address for notices\\] |" in md
     assert "> **Drafting notes.**" in md
-    assert md.count("> - W410") == 11
+    assert md.count("> - W410") == 12
     # With no `provisions:` at all (schedules only, as LANGUAGE.md's example), `check` is quiet
     # but the draft still has every placeholder and lists each in its drafting notes.
     bare = _write(tmp_path, _without_provisions(BASELINE))
     assert [d for d in load(bare).diagnostics if d.code == "W410"] == []
     bare_md = _md(bare)
-    assert "**10.1** \\[to be agreed: how this Agreement is varied\\]" in bare_md
-    assert bare_md.count("> - W410") == 11
+    assert "**11.1** \\[to be agreed: how this Agreement is varied\\]" in bare_md
+    assert bare_md.count("> - W410") == 12
 
 
 def test_a_stated_matter_is_drafted_as_its_clause(tmp_path: Path) -> None:
     md = _md(_write(tmp_path, BASELINE))
-    assert "## 10. Variation\n\n**10.1** Only in writing signed by each Partner." in md
+    assert "## 11. Variation\n\n**11.1** Only in writing signed by each Partner." in md
     assert "| A Primary Care Trust | 1 High Street, Anytown |" in md
     assert (
         "(C) Before entering into this Agreement the Partners consulted jointly, as regulation 4(2) of the Regulations requires, as follows: The people who use the services"
@@ -180,17 +180,17 @@ def test_render_boxes_the_warnings_in_md_html_and_word(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = (tmp_path / "out" / "a.html").read_text("utf-8")
     assert '<aside class="drafting-notes" role="note" aria-label="Drafting notes">' in html
-    assert html.count("<li>W410, line ") == 11
+    assert html.count("<li>W410: Not yet agreed: ") == 12
     word = docx.Document(str(tmp_path / "out" / "a.docx"))
     texts = [p.text for p in word.paragraphs]
     box = word.tables[0].cell(0, 0).paragraphs  # the shaded box, before the title
     assert box[0].text == "Drafting notes"
-    assert sum(p.text.startswith("W410, line ") for p in box) == 11
+    assert sum(p.text.startswith("W410: Not yet agreed: ") for p in box) == 12
     assert "Dated: [date to be inserted on completion]" in texts
     assert "Signed for and on behalf of A Council" in texts
     shown = docx_text(tmp_path / "out" / "a.docx").split("\n")  # with Word's own numbers
     assert any(
-        line.startswith("10.1") and line.endswith("[to be agreed: how this Agreement is varied]")
+        line.startswith("11.1") and line.endswith("[to be agreed: how this Agreement is varied]")
         for line in shown
     )
 
@@ -287,11 +287,16 @@ def test_a_bcf_agreement_follows_the_national_template_layout() -> None:
     assert numbered["10"] == "Financial contributions"
     assert numbered["22"] == "Termination"
     assert numbered["23"] == "Dispute resolution"
-    # no gap, no repeat; clauses 11 to 21 hold the risk share and the provisions, and what does
-    # not fit there follows clause 23 (here Notices and General, once Balances at expiry, as
-    # the pools carry underspends out of 2024/25, took clause 21)
-    assert [n for n, _ in headings] == [str(i) for i in range(1, 26)]
-    assert (numbered["21"], numbered["24"], numbered["25"]) == (
+    # no gap, no repeat; clauses 11 to 21 hold the risk share, the governance and the
+    # provisions, and what does not fit there follows clause 23 (here Balances at expiry, as the
+    # pools carry underspends out of 2024/25, then Notices and General)
+    assert [n for n, _ in headings] == [str(i) for i in range(1, 27)]
+    assert (numbered["11"], numbered["12"], numbered["21"]) == (
+        "Risk share, Overspends and Underspends",
+        "Governance",
+        "Force majeure",
+    )
+    assert (numbered["24"], numbered["25"], numbered["26"]) == (
         "Balances at expiry",
         "Notices",
         "General",
@@ -311,7 +316,7 @@ def test_a_bcf_agreement_follows_the_national_template_layout() -> None:
         in md
     )
     # the risk share's references reach the scheme specification in Schedule 1
-    assert "the elements named against it in Part 1 of Schedule 1" in md
+    assert "the Elements named against it in Part 1 of Schedule 1" in md
     html = render_html(build_document(_ir(path)))
     for pool in _ir(path)["pools"]:  # the report's links to a pool's Parts still land
         for part in ("risk", "authority", "reporting", "contributions"):
@@ -420,8 +425,14 @@ def test_the_word_file_holds_the_bcf_layout_and_the_settlement_wording(tmp_path:
         for t in texts
     )
     assert any("within 30 (thirty) days of the day on which the annual return" in t for t in texts)
-    assert "Signed for and on behalf of Wealdshire County Council" in texts
+    # the councils execute as a deed under their common seals; the ICB signs
+    assert (
+        "The common seal of Wealdshire County Council was affixed to this deed in the presence of:"
+        in texts
+    )
+    assert "Signed for and on behalf of NHS Wealdshire and Downs Integrated Care Board" in texts
     assert "Position: Chief Executive" in texts
+    assert "Position: Director of Law and Governance" in texts
 
 
 def test_non_pooled_funds_are_drafted_as_their_own_clause(tmp_path: Path) -> None:

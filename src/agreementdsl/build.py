@@ -474,7 +474,8 @@ def _versions(head: YNode | None) -> tuple[m.Version, ...]:
 
 
 def _provisions(node: YNode | None) -> m.Provisions | None:
-    """`provisions:` as texts by matter, with addresses and signatories by partner."""
+    """`provisions:` as texts by matter, with addresses, signatories and execution by partner,
+    the terms of an expert determination and each body's constitution."""
     if node is None or not node.is_map:
         return None
     matters = {k: " ".join(t.split()) for k, v in _items(node) if (t := _text(v)) is not None}
@@ -482,10 +483,21 @@ def _provisions(node: YNode | None) -> m.Provisions | None:
         pid: " ".join(t.split()) for pid, v in _items(node.get(key)) if (t := _text(v))
     }
     spans = {k: _key_span(v) for k, v in _items(node)}
-    for key in ("notices", "signatories"):
+    for key in ("notices", "signatories", "execution", "constitution"):
         spans |= {f"{key}.{pid}": _key_span(v) for pid, v in _items(node.get(key))}
+    constitution = {
+        rid: {k: " ".join(t.split()) for k, v in _items(terms) if (t := _text(v))}
+        for rid, terms in _items(node.get("constitution"))
+    }
     return m.Provisions(
-        matters, by_partner("notices"), by_partner("signatories"), _key_span(node), spans
+        matters,
+        by_partner("notices"),
+        by_partner("signatories"),
+        by_partner("execution"),
+        by_partner("expert"),
+        constitution,
+        _key_span(node),
+        spans,
     )
 
 

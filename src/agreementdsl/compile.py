@@ -417,11 +417,21 @@ def _pool(
 def _provisions(p: m.Provisions | None) -> dict[str, Any]:
     """The whole agreement's other clauses: texts by matter, addresses and signatories by partner."""
     if p is None:
-        return {"matters": {}, "notices": {}, "signatories": {}}
+        return {
+            "matters": {},
+            "notices": {},
+            "signatories": {},
+            "execution": {},
+            "expert": {},
+            "constitution": {},
+        }
     return {
         "matters": dict(sorted(p.matters.items())),
         "notices": dict(p.notices),
         "signatories": dict(p.signatories),
+        "execution": dict(p.execution),
+        "expert": dict(p.expert),
+        "constitution": {rid: dict(terms) for rid, terms in p.constitution.items()},
     }
 
 

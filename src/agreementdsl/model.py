@@ -390,12 +390,19 @@ class Provisions:
 
     `matters` maps a matter's key (consultation, variation, staff, …) to its text as written;
     `notices` maps a partner id to its address for notices; `signatories` a partner id to the
-    office of whoever signs for it.
+    office of whoever signs for it; `execution` a partner id to how it executes the agreement
+    (`seal`: as a deed under its common seal; `signature`, the default). `expert` holds the
+    terms of an expert determination (`appointed_by`, `fees`); `constitution` maps the id of a
+    body of the partnership to its terms (`membership`, `chair`, `quorum`, `voting`,
+    `meetings`), each text as written.
     """
 
     matters: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
     notices: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
     signatories: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    execution: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    expert: dict[str, str] = field(default_factory=dict, compare=True, hash=False)
+    constitution: dict[str, dict[str, str]] = field(default_factory=dict, compare=True, hash=False)
     span: Span | None = None
     key_spans: dict[str, Span] = field(default_factory=dict, compare=False, hash=False)
 

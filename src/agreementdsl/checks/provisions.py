@@ -28,6 +28,41 @@ MATTERS: tuple[tuple[str, str, str], ...] = (
     ("force_majeure", "Force majeure", "events beyond the Partners' control"),
 )
 NOTICES = "each Partner's address for notices"
+EXPERT = "who appoints the expert if the Partners in dispute do not agree one"
+# The terms of a body of the partnership's constitution: key, the matter in short words, and
+# the placeholder's words for a body (`{body}`: "the Section 31 Partnership Board").
+CONSTITUTION: tuple[tuple[str, str, str], ...] = (
+    ("membership", "its members", "who the members of {body} are, and who appoints them"),
+    ("chair", "who chairs it", "who chairs {body}"),
+    ("quorum", "its quorum", "the quorum of {body}, and whether each Partner must be present"),
+    (
+        "voting",
+        "how it decides",
+        "how decisions of {body} are made, and whether each Partner has a vote",
+    ),
+    ("meetings", "when it meets", "how often meetings of {body} are held, and who may call one"),
+)
+
+
+def bodies(agreement: m.Agreement) -> list[m.Role]:
+    """The bodies of the partnership the Partners establish (roles without `partner:` that are
+    not established by law): each needs a constitution."""
+    return [r for r in agreement.roles if r.partner is None and not r.statutory]
+
+
+def constitution_gaps(role: m.Role, terms: dict[str, str]) -> list[str]:
+    """The keys of a body's constitution that the agreement leaves to a placeholder. A role held
+    jointly (`members:`) needs none: its members are those roles, and they act together."""
+    if role.members:
+        return []
+    return [key for key, _words, _placeholder in CONSTITUTION if key not in terms]
+
+
+def uses_expert(agreement: m.Agreement) -> list[str]:
+    """The pools whose dispute ladder has an expert determination stage."""
+    return [p.id for p in agreement.pools if any(s.holder == "expert" for s in p.disputes)]
+
+
 # A matter only where a pool carries a balance forward out of the agreement's last Financial Year
 # (no year of the agreement receives it): drafted as its own clause, or a placeholder.
 EXPIRY = (
@@ -78,8 +113,13 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
 
 
 def unwarned(agreement: m.Agreement) -> list[Diagnostic]:
-    """The W410s `check` leaves out for an agreement with no `provisions:` (render notes them)."""
-    return missing(agreement) if agreement.provisions is None else []
+    """The W410s (and the W801s of a report to the Board only) that `check` leaves out for an
+    agreement with no `provisions:`; `render` notes them."""
+    from .terms import to_the_board_only
+
+    if agreement.provisions is not None:
+        return []
+    return missing(agreement) + to_the_board_only(agreement)
 
 
 def missing(agreement: m.Agreement) -> list[Diagnostic]:
@@ -126,6 +166,34 @@ def missing(agreement: m.Agreement) -> list[Diagnostic]:
                 "add `assets:` under `termination:` (of the agreement, or of the pool)",
             )
         )
+    experts = uses_expert(agreement)
+    if experts and "appointed_by" not in provisions.expert:
+        diags.append(
+            warning(
+                "W410",
+                where,
+                f"the agreement does not state {EXPERT} (the dispute ladder of pool"
+                f"{'s' * (len(experts) > 1)} {', '.join(f'`{e}`' for e in experts)} ends in "
+                "expert determination); `render` drafts it as a placeholder",
+                "add `expert: { appointed_by: … }` under `provisions:` (for example: the "
+                "President of the Chartered Institute of Public Finance and Accountancy)",
+            )
+        )
+    for role in bodies(agreement):
+        gaps = constitution_gaps(role, provisions.constitution.get(role.id, {}))
+        if gaps:
+            lacking = [w for k, w, _p in CONSTITUTION if k in gaps]
+            diags.append(
+                warning(
+                    "W410",
+                    provisions.key_spans.get(f"constitution.{role.id}", where),
+                    f"the agreement does not state the constitution of the {role.title} ("
+                    + ", ".join(lacking)
+                    + "); `render` drafts it as a placeholder",
+                    f"add `constitution: {{ {role.id}: {{ {': …, '.join(gaps)}: … }} }}` under "
+                    "`provisions:`",
+                )
+            )
     partners = [p.id for p in agreement.partners]
     missing = [p for p in partners if p not in provisions.notices]
     if missing:
@@ -142,12 +210,13 @@ def missing(agreement: m.Agreement) -> list[Diagnostic]:
 
 
 def _strangers(agreement: m.Agreement) -> list[Diagnostic]:
-    """E301 for an address or signatory given for an id that is not a partner."""
+    """E301 for an address, signatory or execution given for an id that is not a partner; E302
+    for a constitution given for a role that is not a body the Partners establish."""
     provisions = agreement.provisions or m.Provisions()
     where = provisions.span or agreement.key_spans.get("agreement", agreement.span)
     partners = [p.id for p in agreement.partners]
     diags = []
-    for key in ("notices", "signatories"):
+    for key in ("notices", "signatories", "execution"):
         for pid in getattr(provisions, key):
             if partners and pid not in partners:
                 diags.append(
@@ -158,4 +227,23 @@ def _strangers(agreement: m.Agreement) -> list[Diagnostic]:
                         f"use one of: {', '.join(partners)}",
                     )
                 )
+    names = [r.id for r in bodies(agreement)]
+    for rid in provisions.constitution:
+        if rid not in names and agreement.roles:
+            role = agreement.role(rid)
+            what = (
+                f"is an officer of `{role.partner.name}`, not a body of the partnership"
+                if role is not None and role.partner is not None
+                else "is established by law, and its constitution is not the Partners' to state"
+                if role is not None
+                else "is not a role of the agreement"
+            )
+            diags.append(
+                error(
+                    "E302",
+                    provisions.key_spans.get(f"constitution.{rid}", where),
+                    f"`{rid}` under `provisions.constitution` {what}",
+                    f"give a constitution for a body of the partnership: {', '.join(names) or 'none is defined'}",
+                )
+            )
     return diags

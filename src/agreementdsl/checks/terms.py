@@ -14,6 +14,8 @@ def check(agreement: m.Agreement) -> list[Diagnostic]:
         diags.extend(_reporting(pool, _bodies(agreement)))
         diags.extend(_disputes(pool))
     diags.extend(_outcomes(agreement))
+    if agreement.provisions is not None:  # drafted whole: see `to_the_board_only`
+        diags.extend(to_the_board_only(agreement))
     return diags
 
 
@@ -51,25 +53,68 @@ FINANCIAL_WORDS = frozenset(
 )
 
 
-def _bodies(agreement: m.Agreement) -> frozenset[str]:
-    """Roles that are bodies of the partnership (no `partner:`): they act for the partners
-    jointly, so a report to one is a report to the partners."""
-    return frozenset(r.id for r in agreement.roles if r.partner is None)
+def _bodies(agreement: m.Agreement) -> dict[str, str]:
+    """Roles that are bodies of the partnership (no `partner:`), by id, with their titles."""
+    return {r.id: r.title for r in agreement.roles if r.partner is None}
 
 
-def is_income_and_expenditure(duty: m.Duty, bodies: frozenset[str]) -> bool:
-    """A monthly or quarterly report about the pool's money, to the partners or to a body of
-    the partnership (reg 7's quarterly reports)."""
+def is_income_and_expenditure(duty: m.Duty) -> bool:
+    """A periodic (monthly or quarterly) report about the pool's money, to whomever it goes."""
     words = set(duty.report.lower().replace("-", " ").split())
     return (
         duty.trigger is None
         and duty.cadence in ("monthly", "quarterly")
-        and (duty.to.name == m.PARTNERS or duty.to.name in bodies)
         and bool(words & FINANCIAL_WORDS)
     )
 
 
-def _reporting(pool: m.Pool, bodies: frozenset[str] = frozenset()) -> list[Diagnostic]:
+def meets_regulation_7(duty: m.Duty) -> bool:
+    """Regulation 7's quarterly report of income and expenditure: sent to the partners
+    themselves, at least quarterly. A report to a body of the partnership (the Board) does not
+    meet it, even though the partners sit on that body: the regulation says "to the partners"."""
+    return is_income_and_expenditure(duty) and duty.to.name == m.PARTNERS
+
+
+def to_the_board_only(agreement: m.Agreement) -> list[Diagnostic]:
+    """W801 for each pool whose only periodic report of income and expenditure goes to a body
+    of the partnership (the Board), not to the partners as regulation 7 requires.
+
+    Like W410 (checks/provisions.py), `check` warns of it for an agreement drafted whole (one
+    with `provisions:`); an agreement of financial schedules only (LANGUAGE.md's own example,
+    whose mental health pool reports money monthly to the Board) is read within a whole
+    agreement that may hold the partners' report, so `check` stays quiet and `render` lists it
+    among the drafting notes, drafting that report as going to the Partners.
+    """
+    bodies = _bodies(agreement)
+    diags = []
+    for pool in agreement.pools:
+        if "reporting" in pool.unparsed or any(meets_regulation_7(d) for d in pool.reporting):
+            continue
+        to_bodies = [
+            d for d in pool.reporting if is_income_and_expenditure(d) and d.to.name in bodies
+        ]
+        if not to_bodies:
+            continue  # none at all: W801 of `_reporting`
+        first = to_bodies[0]
+        diags.append(
+            warning(
+                "W801",
+                pool.clause_spans.get("reporting", pool.span),
+                f"pool `{pool.id}`'s only {first.cadence} report of income and expenditure goes "
+                f"to the {bodies[first.to.name]} (`{first.to.name}`), not to the partners: a "
+                f"report to a body of the partnership alone does not meet {REGULATION_7} "
+                "(paragraphs (4) and (5): the pooled fund manager reports to the partners "
+                "quarterly on the pool's income and expenditure)",
+                "add `quarterly finance report to partners within 20 working days` and keep "
+                f"the {first.cadence} report to `{first.to.name}` beside it",
+            )
+        )
+    return diags
+
+
+def _reporting(pool: m.Pool, bodies: dict[str, str]) -> list[Diagnostic]:
+    """Durations and triggers; W801 where no periodic report of the pool's money goes to the
+    partners or to a body of the partnership (for the latter, see `to_the_board_only`); W802."""
     diags: list[Diagnostic] = []
     for duty in pool.reporting:
         diags.extend(_duration(duty.deadline))
@@ -89,14 +134,17 @@ def _reporting(pool: m.Pool, bodies: frozenset[str] = frozenset()) -> list[Diagn
         return diags
     to_partners = [d.cadence for d in pool.reporting if d.to.name == m.PARTNERS and d.cadence]
     anchor = pool.clause_spans.get("reporting", pool.span)
-    if not any(is_income_and_expenditure(d, bodies) for d in pool.reporting):
+    if not any(
+        meets_regulation_7(d) or (is_income_and_expenditure(d) and d.to.name in bodies)
+        for d in pool.reporting
+    ):
         diags.append(
             warning(
                 "W801",
                 anchor,
-                f"pool `{pool.id}` has no quarterly report of income and expenditure to the partners "
-                f"({REGULATION_7}: the pooled fund manager reports to the partners quarterly on "
-                "the pool's income and expenditure)",
+                f"pool `{pool.id}` has no quarterly report of income and expenditure to the "
+                f"partners ({REGULATION_7}: the pooled fund manager reports to the partners "
+                "quarterly on the pool's income and expenditure)",
                 "add e.g. `quarterly finance report to partners within 20 working days`",
             )
         )

@@ -256,6 +256,7 @@ class Builder:
             "Working Day": "any day other than a Saturday, a Sunday or a bank holiday in England",
         }
         pools = self.ir["pools"]
+        terms.update(ledger_terms(pools))
         if any((p.get("unapproved_spend") or {}).get("borne_by") == "partner" for p in pools):
             # the engine leaves such spend out of the pool's net expenditure (engine/unapproved.py)
             terms["Final Outturn"] += (
@@ -429,6 +430,35 @@ def _carries(pool: dict[str, Any]) -> bool:
         if isinstance(section, dict)
         for step in section.get("steps", [])
     )
+
+
+def _fields(node: dict[str, Any] | None) -> set[str]:
+    """The transaction fields a spending condition compares."""
+    if not node:
+        return set()
+    found = {node["field"]} if node.get("field") else set()
+    for child in [node.get("operand"), *(node.get("operands") or [])]:
+        found |= _fields(child)
+    return found
+
+
+def ledger_terms(pools: list[dict[str, Any]]) -> dict[str, str]:
+    """ "Element", "Category" and "Supplier", defined as the engine reads them, where the
+    Schedules use them: an Element where a pool has elements (or schemes), a Category where a
+    spending condition compares one, a Supplier wherever delegated authority is drafted (its
+    divided-commitment paragraph names suppliers)."""
+    ledger = "as recorded against it in the ledger of the Pooled Fund kept by its Host Partner"
+    used = {f for p in pools for rule in p["spending"] for f in _fields(rule["where"])}
+    terms = {}
+    if any(p["elements"] for p in pools):
+        terms["Element"] = (
+            "in relation to a Pooled Fund, a named part of its budget, named against a Partner and listed in its Schedule, to which each item of its expenditure is charged"
+        )
+    if "category" in used:
+        terms["Category"] = f"the category of an item of expenditure, {ledger}"
+    if any(p["spending"] for p in pools):
+        terms["Supplier"] = f"the person to whom an item of expenditure is paid, {ledger}"
+    return terms
 
 
 def forecast_outturn(ir: dict[str, Any]) -> str:

@@ -72,7 +72,7 @@ def forecast_method(b: Builder, pool: dict[str, Any], s: Section) -> None:
     if method["method"] == "latest forecast":
         text = f"{head} the latest forecast of the outturn made by the Pooled Fund Manager on or before that day or, where there is none, the budget."
     else:
-        by = "the Pooled Fund" if method["by"] == "month" else "each element"
+        by = "the Pooled Fund" if method["by"] == "month" else "each Element"
         text = (
             f"{head} found from the budget profile below: for {by}, the net expenditure to the end of the last month ended divided by the share of the budget profiled to that month end "
             "(or, where nothing is profiled to it, the budget plus that net expenditure), added together; before the first month end it is the budget."

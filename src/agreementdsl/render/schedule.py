@@ -11,11 +11,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..compile import source_of as _src
+from .disputes import MEDIATION_PROCEDURES, disputes, mediation_words
 from .funding import forecast_method, of_which, stream_rows
 from .words import count_words, percent_words
 
 if TYPE_CHECKING:
     from .document import Builder, Section, Table
+
+__all__ = ["MEDIATION_PROCEDURES", "disputes", "mediation_words", "schedule_parts"]
 
 
 def schedule_parts(b: Builder, pool: dict[str, Any]) -> list[Section]:
@@ -71,7 +74,7 @@ def specification(b: Builder, pool: dict[str, Any]) -> Section:
     if pool["elements"]:
         s.blocks.append(
             Para(
-                "The Pooled Fund is managed in the following elements, each named against a Partner:"
+                "The Pooled Fund is managed in the following Elements, each named against a Partner:"
             )
         )
         rows = [[e["name"], e["id"], b.short(e["partner"])] for e in pool["elements"]]
@@ -91,7 +94,7 @@ def _schemes(b: Builder, pool: dict[str, Any], s: Section) -> None:
         return
     s.blocks.append(
         Para(
-            "The Pooled Fund funds the following schemes. Each scheme is an element of the Pooled Fund named against the Partner that commissions it, and its planned expenditure for a Financial Year is that element's budget."
+            "The Pooled Fund funds the following schemes. Each scheme is an Element named against the Partner that commissions it, and its planned expenditure for a Financial Year is that Element's budget."
         )
     )
     for number, scheme in enumerate(pool["schemes"], start=1):
@@ -204,7 +207,7 @@ def contributions(b: Builder, pool: dict[str, Any]) -> Section:
         names = {e["id"]: e["name"] for e in pool["elements"]}
         s.blocks.append(
             Para(
-                f"For {year_words(b, budget['year'])} the Pooled Fund is budgeted by element as follows:",
+                f"For {year_words(b, budget['year'])} the Pooled Fund is budgeted by Element as follows:",
                 source=_src(budget),
             )
         )
@@ -276,7 +279,7 @@ def _bcf_facts(b: Builder, pool: dict[str, Any], s: Section) -> None:
     if facts["dfg"]:
         s.blocks.append(
             Para(
-                "This Pooled Fund holds the Disabled Facilities Grant. Each element's budget is the allocation passed to the Partner named against it."
+                "This Pooled Fund holds the Disabled Facilities Grant. Each Element's budget is the allocation passed to the Partner named against it."
             )
         )
 
@@ -288,7 +291,10 @@ def risk(b: Builder, pool: dict[str, Any]) -> Section:
     risk_share = pool["risk_share"] or {}
     by_year = pool.get("risk_share_years") or []
     stated = (
-        [(year_span_words(by_year, i), y["waterfall"]) for i, y in enumerate(by_year)]
+        [
+            (year_span_words(by_year, i, term_labels(b.ir)), y["waterfall"])
+            for i, y in enumerate(by_year)
+        ]
         if by_year
         else [("in a Financial Year", risk_share)]
     )
@@ -382,24 +388,27 @@ def bands(b: Builder, steps: list[dict[str, Any]], direction: str) -> list[str]:
     return out
 
 
-def year_span_words(by_year: list[dict[str, Any]], i: int) -> str:
-    """The years a risk share stated per year governs: `in the Financial Year 2005/06`, `in
-    the Financial Years 2006/07 and 2007/08`, `in the Financial Year 2008/09 and each later
-    Financial Year`."""
+def year_span_words(by_year: list[dict[str, Any]], i: int, term: list[str] | None = None) -> str:
+    """The years a risk share stated per year governs, each named: `in the Financial Year
+    2005/06`, `in the Financial Years 2006/07 and 2007/08`, `in the Financial Year 2008/09 and
+    each later Financial Year`. A stated year covers itself, up to the next stated; the last
+    also every later year. The first stated also governs the years of the agreement's `term`
+    before it (as the engine applies it), and those are named too, never "any earlier year"."""
     first = int(by_year[i]["from"][:4])
     label = lambda start: f"{start}/{(start + 1) % 100:02d}"  # noqa: E731
+    before = [y for y in term or [] if int(y[:4]) < first] if i == 0 else []
     if i == len(by_year) - 1:
         if i == 0:
-            return "in any Financial Year"
-        return f"in the Financial Year {label(first)} and each later Financial Year"
-    last = int(by_year[i + 1]["from"][:4]) - 1
-    if i == 0:
-        return (
-            f"in the Financial Year {label(last)} and any earlier Financial Year"
-            if last == first
-            else f"in the Financial Years up to and including {label(last)}"
+            return "in any Financial Year"  # the one waterfall governs every year
+        years = [*before, label(first)]
+        named = (
+            f"the Financial Year {years[0]}"
+            if len(years) == 1
+            else f"the Financial Years {', '.join(years[:-1])} and {years[-1]}"
         )
-    years = [label(y) for y in range(first, last + 1)]
+        return f"in {named} and each later Financial Year"
+    last = int(by_year[i + 1]["from"][:4]) - 1
+    years = [*before, *(label(y) for y in range(first, last + 1))]
     if len(years) == 1:
         return f"in the Financial Year {years[0]}"
     return f"in the Financial Years {', '.join(years[:-1])} and {years[-1]}"
@@ -450,10 +459,10 @@ def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> 
         else:
             values = [f'"{v}"' for v in node["values"]]
         subject = {
-            "element": "the element",
+            "element": "the Element",
             "partner": "the Partner",
-            "supplier": "the supplier",
-            "category": "the category",
+            "supplier": "the Supplier",
+            "category": "the Category",
             "kind": "the kind",
         }[field]
         joined = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
@@ -522,64 +531,61 @@ def reporting(b: Builder, pool: dict[str, Any]) -> Section:
     from .document import Para
 
     s = _section(b, pool, "reporting", "Monitoring and reporting")
+    statutory = next((d for d in pool["reporting"] if regulation_7_report(d)), None)
+    board = _board(b, pool)
+    if statutory is None:
+        # regulation 7 asks the report of the Partners: a finance report the clause sends only
+        # to a body of the partnership is drafted as going to them, that body also receiving it
+        # (and the drafting notes say so: W801)
+        bodies = {r["id"] for r in b.ir["roles"] if not r["partner"]}
+        statutory = next(
+            (d for d in pool["reporting"] if regulation_7_report(d, bodies)),
+            None,
+        )
+        if statutory is not None:
+            board = b.role(statutory["to"])
     for duty in pool["reporting"]:
         deadline = count_words(duty["deadline"]["count"], duty["deadline"]["unit"])
         trigger = str(b.phrases.trigger(duty["trigger"])) if duty["trigger"] else ""
-        text = str(b.phrases.duty(duty, b.role(duty["to"]), deadline, trigger))
+        cadence = duty["cadence"]
+        recipient = b.role("partners") if duty is statutory else b.role(duty["to"])
+        text = str(b.phrases.duty(duty, recipient, deadline, trigger))
+        if duty is statutory:
+            text += " " + str(b.phrases.regulation_7(cadence, board))
         s.blocks.append(Para(text, source=_src(duty)))
+    if statutory is None and pool["reporting"]:
+        # check warns (W801); the draft must not read as meeting regulation 7 when it does not
+        s.blocks.append(Para(str(b.phrases.regulation_7_missing(_board(b, pool)))))
     forecast_method(b, pool, s)
     return _not_used(s)
 
 
-def disputes(b: Builder, pool: dict[str, Any]) -> Section:
-    from .document import Para
+def regulation_7_report(duty: dict[str, Any], to: set[str] | None = None) -> bool:
+    """A duty that is regulation 7's report of income and expenditure to the Partners (the
+    IR's counterpart of checks.terms.meets_regulation_7); with `to`, such a report sent to one
+    of those roles instead."""
+    from ..checks.terms import FINANCIAL_WORDS
 
-    s = _section(b, pool, "disputes", "Dispute resolution")
-    stages = pool["disputes"]
-    if stages:
-        s.blocks.append(Para(str(b.phrases.dispute_notice())))
-    procedures = []
-    for i, stage in enumerate(stages):
-        if stage["kind"] == "role":
-            holder = b.role(stage["role"])
-        elif stage["kind"] == "mediation":
-            holder, procedure = mediation_words(stage["holder"])
-            procedures.append(procedure)
-        else:
-            holder = "expert determination by an independent expert agreed by the Partners"
-        limit = (
-            count_words(stage["limit"]["count"], stage["limit"]["unit"]) if stage["limit"] else ""
-        )
-        officer = stage["role"] and (b.roles.get(stage["role"]) or {}).get("partner")
-        text = b.phrases.stage(stage, i == 0, holder, limit, "who" if officer else "which")
-        s.blocks.append(Para(str(text), source=_src(stage)))
-    for procedure in procedures[:1]:
-        s.blocks.append(Para(str(b.phrases.mediation_terms(procedure))))
-    if stages:
-        s.blocks.append(Para(str(b.phrases.final_forum(stages[-1]["kind"]))))
-        s.blocks.append(Para(str(b.phrases.performance_continues())))
-    return _not_used(s)
+    words = set(duty["report"].lower().replace("-", " ").split())
+    return (
+        duty["trigger"] is None
+        and duty["cadence"] in ("monthly", "quarterly")
+        and (duty["to"] in to if to is not None else duty["to"] == "partners")
+        and bool(words & FINANCIAL_WORDS)
+    )
 
 
-# Mediators whose model procedure the drafting names (`mediation by CEDR`).
-MEDIATION_PROCEDURES = {
-    "cedr": "the Model Mediation Procedure of the Centre for Effective Dispute Resolution (CEDR) "
-    "current when the dispute is referred",
-}
-
-
-def mediation_words(written: str) -> tuple[str, str]:
-    """(the stage's holder, the procedure) for `mediation` or `mediation by NAME`."""
-    name = written.removeprefix("mediation").strip().removeprefix("by").strip()
-    procedure = MEDIATION_PROCEDURES.get(name.casefold())
-    if procedure is not None:
-        return "mediation", procedure
-    if name:
-        return (
-            f"mediation by {name}",
-            f"the procedure of {name} current when the dispute is referred",
-        )
-    return "mediation", "a procedure agreed by the Partners in dispute"
+def _board(b: Builder, pool: dict[str, Any]) -> str:
+    """The body of the partnership the pool reports to (its first), else the agreement's
+    first body that is not held jointly; "" when there is none."""
+    bodies = [
+        r["id"]
+        for r in b.ir["roles"]
+        if not r["partner"] and not r.get("members") and not r.get("statutory")
+    ]
+    named = [d["to"] for d in pool["reporting"] if d["to"] in bodies]
+    chosen = named[0] if named else (bodies[0] if bodies else None)
+    return b.role(chosen) if chosen else ""
 
 
 TARGET_WORDS = {

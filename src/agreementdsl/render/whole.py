@@ -11,6 +11,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..checks.provisions import EXPIRY, MATTERS, NOTICES
+from .notes import drafting_note, drafting_notes
+
+__all__ = ["drafting_note", "drafting_notes"]
 
 if TYPE_CHECKING:
     from .document import Builder, Section, Table
@@ -91,8 +94,12 @@ def recitals(b: Builder) -> list[str]:
 def whole_agreement_clauses(b: Builder) -> list[Section]:
     """The clauses after the operative ones, in the order a local authority's solicitor expects."""
     from .document import Para, Section
+    from .governance import governance
 
     clauses: list[Section] = []
+    board = governance(b)
+    if board is not None:
+        clauses.append(board)
     for key, title, _words in MATTERS:
         if key == "consultation":
             continue
@@ -238,51 +245,54 @@ def version_history(versions: list[dict[str, Any]]) -> Table | None:
 
 
 def execution(b: Builder) -> Section:
-    """A signature block for each Partner, each on a page of its own (style "signature-page"
-    starts a page in HTML print and in Word)."""
+    """An execution block for each Partner, each on a page of its own (style "signature-page"
+    starts a page in HTML print and in Word): signed for it, or, where `provisions.execution`
+    says `seal`, executed as a deed under its common seal with the usual attestation."""
     from .document import Para, Section
 
     s = Section("Execution", "execution")
-    s.blocks.append(
-        Para(
-            "This Agreement has been entered into on the date stated at its beginning.",
-            numbered=False,
-        )
-    )
-    offices = (b.ir.get("provisions") or {}).get("signatories", {})
+    provisions = b.ir.get("provisions") or {}
+    offices = provisions.get("signatories", {})
+    how = {
+        p["id"]: (provisions.get("execution") or {}).get(p["id"], "signature")
+        for p in b.ir["partners"]
+    }
+    s.blocks.append(Para(_executed(b, how), numbered=False))
     for p in b.ir["partners"]:
-        office = offices.get(p["id"]) or "[to be agreed: the office of the signatory]"
-        s.blocks.append(
-            Para(
+        office = offices.get(p["id"])
+        if how[p["id"]] == "seal":
+            lines = [
+                f"**The common seal of {p['name']}** was affixed to this deed in the presence of:",
+                "Authorised signatory: ................................",
+                "Name: ................................",
+                f"Position: {office or placeholder('the office of the authorised signatory')}",
+                "Seal register number: ................................",
+            ]
+        else:
+            lines = [
                 f"**Signed for and on behalf of {p['name']}**",
-                numbered=False,
-                style="signature-page",  # each partner signs on a page of its own
-            )
-        )
-        for line in (
-            "Signature: ................................",
-            "Name: ................................",
-        ):
+                "Signature: ................................",
+                "Name: ................................",
+                f"Position: {office or placeholder('the office of the signatory')}",
+                "Date: ................................",
+            ]
+        # each partner executes on a page of its own
+        s.blocks.append(Para(lines[0], numbered=False, style="signature-page"))
+        for line in lines[1:]:
             s.blocks.append(Para(line, numbered=False, style="signature"))
-        s.blocks.append(Para(f"Position: {office}", numbered=False, style="signature"))
-        s.blocks.append(
-            Para("Date: ................................", numbered=False, style="signature")
-        )
     return s
 
 
-def drafting_note(diag: Any) -> str:
-    """One warning of `check` as a line of the drafting notes: code, line, message, hint."""
-    hint = f" ({diag.hint})" if diag.hint else ""
-    return f"{diag.code}, line {diag.span.line}: {diag.message}{hint}"
+def _executed(b: Builder, how: dict[str, str]) -> str:
+    """The testimonium: signed, executed as a deed, or both (a council under its seal)."""
+    sealed = [p["name"] for p in b.ir["partners"] if how[p["id"]] == "seal"]
+    if not sealed:
+        return "This Agreement has been entered into on the date stated at its beginning."
+    if len(sealed) == len(how):
+        return "This Agreement has been executed as a deed and is delivered on the date stated at its beginning."
+    signed = [p["name"] for p in b.ir["partners"] if how[p["id"]] != "seal"]
+    return f"This Agreement has been executed as a deed by {_and(sealed)} and signed for {_and(signed)}, and is delivered on the date stated at its beginning."
 
 
-def drafting_notes(diagnostics: list[Any], agreement: Any = None) -> list[str]:
-    """The warnings among `diagnostics`, in the order `check` prints them; with the agreement,
-    also each matter it leaves to a placeholder when it has no `provisions:` at all (which
-    `check` does not warn of: see checks/provisions.py)."""
-    from ..checks.provisions import unwarned
-    from ..diagnostics import sort_diagnostics
-
-    found = [*diagnostics, *(unwarned(agreement) if agreement is not None else [])]
-    return [drafting_note(d) for d in sort_diagnostics(found) if not d.is_error]
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
