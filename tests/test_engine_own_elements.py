@@ -101,3 +101,25 @@ def test_the_schedule_drafts_it() -> None:
         "shall be borne by each Partner as to the Overspend on the Elements named against it" in md
     )
     assert "disregarding any Underspend on its other Elements" in md
+
+
+def test_after_own_elements_each_band_is_what_is_left() -> None:
+    """A `by own elements` step may take less than its band; the engine gives each later step
+    what is left (up to its own amount), and the schedule says so, never 'as exceeds £X'."""
+    from agreementdsl.render import build_document
+    from agreementdsl.render.writers import render_markdown
+
+    ir = compile_text(
+        _agreement(
+            "        first 100% of pool by own elements net\n"
+            "        next £50,000 to host\n"
+            "        rest by contribution\n"
+        )
+    )
+    md = render_markdown(build_document(ir))
+    assert (
+        "The Host Partner shall bear so much of what is left of any Overspend after the "
+        "paragraphs before this one as does not exceed £50,000"
+    ) in md
+    assert "So much of any Overspend as is left after the paragraphs before this one" in md
+    assert "as exceeds 100 per cent" not in md

@@ -138,8 +138,8 @@ def test_a_forecast_row_before_commencement_is_not_the_periods_forecast(tmp_path
 # ---------------------------------------------------------------- reports
 def test_reports_fall_due_for_the_periods_of_the_term_only(tmp_path: Path) -> None:
     reports = pool_of(_run(tmp_path), POOL)["reports"]
-    due = [(r["report"], r["period_end"], r["due"]) for r in reports]
-    monthly = [(p, d) for r, p, d in due if r == "finance report"]
+    due = [(r["report"], r["period_end"], r["due"], r["to"]) for r in reports]
+    monthly = [(p, d) for r, p, d, to in due if r == "finance report" and to == "board"]
     # 10 working days after each month end from September: 1 January 2004 and 9 and 12 April
     # 2004 (Good Friday, Easter Monday) are bank holidays
     assert monthly == [
@@ -152,12 +152,15 @@ def test_reports_fall_due_for_the_periods_of_the_term_only(tmp_path: Path) -> No
         ("2004-03-31", "2004-04-16"),
     ]
     # quarters ending 30 September (its September), 31 December and 31 March, within 1 month
-    assert [(p, d) for r, p, d in due if r == "performance report"] == [
+    # the quarterly finance report to the partners (regulation 7), 20 working days on
+    quarterly = [(p, d) for r, p, d, to in due if r == "finance report" and to == "partners"]
+    assert [p for p, _ in quarterly] == ["2003-09-30", "2003-12-31", "2004-03-31"]
+    assert [(p, d) for r, p, d, _ in due if r == "performance report"] == [
         ("2003-09-30", "2003-10-30"),
         ("2003-12-31", "2004-01-31"),
         ("2004-03-31", "2004-04-30"),
     ]
-    assert [(p, d) for r, p, d in due if r == "annual return"] == [("2004-03-31", "2004-06-30")]
+    assert [(p, d) for r, p, d, _ in due if r == "annual return"] == [("2004-03-31", "2004-06-30")]
     assert not [r for r in reports if r["triggered"]]
 
 
@@ -272,7 +275,11 @@ def test_an_expiry_before_31_march_ends_the_last_period_there(tmp_path: Path) ->
     assert pool["forecast"] == "15000000.00"
     ends = [r["period_end"] for r in pool["reports"] if r["report"] == "performance report"]
     assert ends == ["2005-06-30", "2005-09-30", "2005-12-31", "2006-01-31"]
-    monthly = [r["period_end"] for r in pool["reports"] if r["report"] == "finance report"]
+    monthly = [
+        r["period_end"]
+        for r in pool["reports"]
+        if r["report"] == "finance report" and r["to"] == "board"
+    ]
     assert (len(monthly), monthly[-1]) == (10, "2006-01-31")
     annual = [r for r in pool["reports"] if r["report"] == "annual return"]
     assert [(r["period_end"], r["due"]) for r in annual] == [("2006-01-31", "2006-04-30")]

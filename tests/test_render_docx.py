@@ -157,13 +157,13 @@ def test_numbering_xml_defines_the_multi_level_lists(tmp_path: Path) -> None:
 
 
 def test_a_long_third_level_number_stands_clear_of_its_text(tmp_path: Path) -> None:
-    """ "1.1.32 "Working Day" means": the definitions' numbers have 1.5 cm, with a tab stop
+    """ "1.1.35 "Working Day" means": the definitions' numbers have 1.5 cm, with a tab stop
     where the text starts, so a two-digit last figure never runs into the defined term (as it
     did in LibreOffice at 1.2 cm); the Clause 2 style is indented as the list level is."""
     doc = _doc(Path("agreements/bcf-wealdshire.yaml"))
     path = _write(tmp_path, doc)
     word = docx.Document(str(path))
-    assert "1.1.32\t\u201cWorking Day\u201d means" in docx_text(path)
+    assert "1.1.35\t\u201cWorking Day\u201d means" in docx_text(path)
     root = word.part.numbering_part.element
     third = [
         lvl

@@ -378,7 +378,18 @@ def test_a_short_first_periods_forecast_is_drafted_as_the_engine_works_it(tmp_pa
 
     path = Path("agreements/durham-ld.yaml").resolve()
     md = _md(path)
-    assert "the months are counted from 1 April, even in a period in which this Agreement" in md
+    assert (
+        "in a period in which this Agreement is in force for part of a Financial Year only, the "
+        "months are those of that period: the expenditure less income is multiplied by the "
+        "number of months of that period, not twelve, and divided by the number of those months "
+        "then ended"
+    ) in md
+    # and the instalments of that period, as engine/payments.py spreads them
+    assert (
+        "For the period from 1 September 2003 to 31 March 2004, in which this Agreement is in "
+        "force for part of a Financial Year only, the contribution is paid in one instalment "
+        "for each quarter of which that period holds all or part, in proportion to the months"
+    ) in md
     ledger = tmp_path / "ledger.csv"
     ledger.write_text(
         "date,pool,element,kind,amount,approved_by,in_plan\n"
@@ -391,8 +402,7 @@ def test_a_short_first_periods_forecast_is_drafted_as_the_engine_works_it(tmp_pa
     )
     pool = json.loads(result.output)["pools"][0]
     # £70,000 to 31 October × 7 ÷ 2: the months of the period from 1 September 2003 (the
-    # engine runs a part-year first period as that period: engine/term.py). The drafting above
-    # still says the months are counted from 1 April; render/document.py is to follow.
+    # engine runs a part-year first period as that period: engine/term.py), as drafted above.
     assert (pool["year"], pool["forecast"]) == ("2003/04", "245000.00")
 
 

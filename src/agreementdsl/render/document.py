@@ -277,9 +277,9 @@ class Builder:
                 + " and ".join(short)
                 + ", in which this Agreement is in force for part of a Financial Year only, is treated as a Financial Year"
             )
-            # the engine's run-rate counts months from the year's first day (LANGUAGE.md §6)
+            # the engine runs such a period as itself (engine/term.py): its months only
             terms["Forecast Outturn"] += (
-                f"; the months are counted from {month_day_words(head['financial_year_start'])}, even in a period in which this Agreement is in force for part of a Financial Year only"
+                "; in a period in which this Agreement is in force for part of a Financial Year only, the months are those of that period: the expenditure less income is multiplied by the number of months of that period, not twelve, and divided by the number of those months then ended, a month of which the period covers part only counting as that part of a month"
             )
         for p in self.ir["partners"]:
             terms[self.short(p["id"]).removeprefix("the ")] = p["name"]

@@ -251,6 +251,14 @@ def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
             f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of the first day of that {period}."
         )
     )
+    short = [w for w in (year_words(b, y) for y in term_labels(b.ir)) if "period" in w]
+    if short and terms["cadence"] != "annual":
+        # engine/payments.py over a part-year term: one instalment per period it touches
+        s.blocks.append(
+            Para(
+                f"For {' and '.join(short)}, in which this Agreement is in force for part of a Financial Year only, the contribution is paid in one instalment for each {period} of which that period holds all or part, in proportion to the months of that period it holds (a month held in part counting as that part), each due on the first day of that {period} within that period and paid within {words} of that day."
+            )
+        )
 
 
 def _bcf_facts(b: Builder, pool: dict[str, Any], s: Section) -> None:
@@ -360,32 +368,55 @@ def _bound(b: Builder, pence: int, percents: list[Decimal]) -> str:
 def bands(b: Builder, steps: list[dict[str, Any]], direction: str) -> list[str]:
     """Each step's band of the variance, without ambiguity: `first £280,000` is so much as does
     not exceed £280,000; the `next £500,000` so much as exceeds £280,000 but does not exceed
-    £780,000; `rest` so much as exceeds £780,000 (or the whole, when it is the only step)."""
+    £780,000; `rest` so much as exceeds £780,000 (or the whole, when it is the only step).
+
+    A `by own elements` step may take less than its band (only the partners' own elements'
+    total), and the engine gives each later step what is left, up to its own amount: so after
+    one, each band is worded as what is left after the paragraphs before it."""
     noun = f"any {direction.capitalize()}"
     pence, percents = 0, list[Decimal]()
     out = []
+    left = False  # a step before may have taken less than its band
     for step in steps:
         if step["kind"] == "rest":
-            out.append(
-                f"the whole of {noun}"
-                if step["number"] == 1
-                else f"so much of {noun} as exceeds {_bound(b, pence, percents)}"
-            )
+            if step["number"] == 1:
+                out.append(f"the whole of {noun}")
+            elif left:
+                out.append(f"so much of {noun} as is left after the paragraphs before this one")
+            else:
+                out.append(f"so much of {noun} as exceeds {_bound(b, pence, percents)}")
             continue
-        lower = _bound(b, pence, percents) if (pence or percents) else ""
-        if step["amount"] is not None:
-            from ..money import parse_amount
-
-            pence += parse_amount(step["amount"])
+        if left:
+            own = (
+                b.money(_pence(step["amount"]))
+                if step["amount"] is not None
+                else f"{percent_words(Decimal(step['pool_percent']))} {POOL_SHARE}"
+            )
+            out.append(
+                f"so much of what is left of {noun} after the paragraphs before this one as "
+                f"does not exceed {own}"
+            )
         else:
-            percents = [*percents, Decimal(step["pool_percent"])]
-        upper = _bound(b, pence, percents)
-        out.append(
-            f"so much of {noun} as exceeds {lower} but does not exceed {upper}"
-            if lower
-            else f"so much of {noun} as does not exceed {upper}"
-        )
+            lower = _bound(b, pence, percents) if (pence or percents) else ""
+            if step["amount"] is not None:
+                pence += _pence(step["amount"])
+            else:
+                percents = [*percents, Decimal(step["pool_percent"])]
+            upper = _bound(b, pence, percents)
+            out.append(
+                f"so much of {noun} as exceeds {lower} but does not exceed {upper}"
+                if lower
+                else f"so much of {noun} as does not exceed {upper}"
+            )
+        if step["allocation"]["type"] == "by-own-elements":
+            left = True
     return out
+
+
+def _pence(amount: str) -> int:
+    from ..money import parse_amount
+
+    return parse_amount(amount)
 
 
 def year_span_words(by_year: list[dict[str, Any]], i: int, term: list[str] | None = None) -> str:
