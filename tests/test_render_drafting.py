@@ -58,21 +58,23 @@ def test_the_report_of_income_and_expenditure_goes_to_the_partners() -> None:
     assert "regulation 7" not in board
 
 
-def test_a_finance_report_only_to_the_board_is_drafted_as_going_to_the_partners() -> None:
+def test_a_finance_report_only_to_the_board_is_drafted_as_written_and_noted() -> None:
     # LANGUAGE.md's example (schedules only): its mental health pool reports money monthly to
     # the Board alone. `check` stays quiet (as for W410), the draft notes it, and the clause is
-    # drafted as regulation 7 requires: to the Partners, the Board also receiving it.
+    # drafted as the agreement states it (never silently re-addressed), with the report to the
+    # Partners that regulation 7 requires left to be agreed.
     path = ROOT / "agreements" / "herefordshire.yaml"
     assert [d.code for d in load(path).diagnostics] == []
     md = _md(path)
     mental_health = md[md.index("## Schedule 1") : md.index("## Schedule 2")]
     assert (
-        "**5.1** The Pooled Fund Manager shall send a finance report to each of the Partners for "
-        "each month, within 10 (ten) Working Days of the end of the month. These reports are the "
-        "reports on the income and expenditure of the Pooled Fund that regulation 7 of the "
-        "Regulations requires the Pooled Fund Manager to submit to the Partners at least "
-        "quarterly; each may also be sent to the Section 31 Partnership Board, but not instead "
-        "of to the Partners."
+        "**5.1** The Pooled Fund Manager shall send a finance report to the Section 31 "
+        "Partnership Board for each month, within 10 (ten) Working Days of the end of the month."
+    ) in mental_health
+    assert (
+        "\\[to be agreed: the report on the income and expenditure of the Pooled Fund that the "
+        "Pooled Fund Manager shall submit to the Partners at least quarterly under regulation 7 "
+        "of the Regulations; a report to the Section 31 Partnership Board alone does not meet it\\]"
     ) in mental_health
     [note] = [line for line in md.splitlines() if line.startswith("> - W801")]
     assert note.startswith(
@@ -80,8 +82,8 @@ def test_a_finance_report_only_to_the_board_is_drafted_as_going_to_the_partners(
         "expenditure goes to the Section 31 Partnership Board, not to the Partners"
     )
     assert note.endswith(
-        "the draft sends that report to the Partners, and that body may also receive it. "
-        "(agreement file: pools.mental-health.reporting)"
+        "the draft states that report as written, and leaves the report to the "
+        'Partners "\\[to be agreed: …\\]". (agreement file: pools.mental-health.reporting)'
     )
     # an agreement drafted whole (with `provisions:`) is warned by `check` itself
     text = BASELINE.replace(

@@ -75,7 +75,10 @@ def _lawyer_words(diag: Any, agreement: Any) -> str:
     for statute, short in _STATUTE:
         text = re.sub(statute, short, text)
     if diag.code == "W801" and "'s only " in diag.message:
-        text += "; the draft sends that report to the Partners, and that body may also receive it"
+        text += (
+            "; the draft states that report as written, and leaves the report "
+            'to the Partners "[to be agreed: …]"'
+        )
     if diag.code == "W410":
         text = re.sub(r"^the agreement does not state ", "not yet agreed: ", text)
         text += '; the draft leaves it "[to be agreed: …]"'

@@ -564,17 +564,9 @@ def reporting(b: Builder, pool: dict[str, Any]) -> Section:
     s = _section(b, pool, "reporting", "Monitoring and reporting")
     statutory = next((d for d in pool["reporting"] if regulation_7_report(d)), None)
     board = _board(b, pool)
-    if statutory is None:
-        # regulation 7 asks the report of the Partners: a finance report the clause sends only
-        # to a body of the partnership is drafted as going to them, that body also receiving it
-        # (and the drafting notes say so: W801)
-        bodies = {r["id"] for r in b.ir["roles"] if not r["partner"]}
-        statutory = next(
-            (d for d in pool["reporting"] if regulation_7_report(d, bodies)),
-            None,
-        )
-        if statutory is not None:
-            board = b.role(statutory["to"])
+    # A finance report the clause sends only to a body of the partnership is drafted as the
+    # agreement states it, never silently re-addressed: the paragraph below then says what
+    # regulation 7 still needs, and the drafting notes give W801.
     for duty in pool["reporting"]:
         deadline = count_words(duty["deadline"]["count"], duty["deadline"]["unit"])
         trigger = str(b.phrases.trigger(duty["trigger"])) if duty["trigger"] else ""
