@@ -246,17 +246,26 @@ def _payments(b: Builder, pool: dict[str, Any], s: Section) -> None:
     )
     count, unit = terms["within"].split(" ", 1)
     words = count_words(int(count), unit.replace(" ", "_") if unit.endswith("s") else unit + "s")
+    short = [w for w in (year_words(b, y) for y in term_labels(b.ir)) if "period" in w]
+    part_year = bool(short) and terms["cadence"] != "annual"
+    lead = "Subject to the next paragraph, each" if part_year else "Each"
+    pence = (
+        ""
+        if terms["cadence"] == "annual"
+        else " Each instalment is in whole pence: each is first rounded down to the penny, and "
+        "the pennies left over are added one each to the instalments with the largest fractions "
+        "of a penny, the earlier first where those are equal."
+    )
     s.blocks.append(
         Para(
-            f"Each Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of the first day of that {period}."
+            f"{lead} Partner shall pay its contribution for a Financial Year into the Pooled Fund {each}, each due on the first day of the {period} and paid within {words} of the first day of that {period}.{pence}"
         )
     )
-    short = [w for w in (year_words(b, y) for y in term_labels(b.ir)) if "period" in w]
-    if short and terms["cadence"] != "annual":
+    if part_year:
         # engine/payments.py over a part-year term: one instalment per period it touches
         s.blocks.append(
             Para(
-                f"For {' and '.join(short)}, in which this Agreement is in force for part of a Financial Year only, the contribution is paid in one instalment for each {period} of which that period holds all or part, in proportion to the months of that period it holds (a month held in part counting as that part), each due on the first day of that {period} within that period and paid within {words} of that day."
+                f"For {' and '.join(short)}, in which this Agreement is in force for part of a Financial Year only, the contribution is paid in one instalment for each {period} of which that period holds all or part, in proportion to the months of that period it holds (a month held in part counting as that part), each due on the first day of that {period} within that period and paid within {words} of that day; the instalments are in whole pence as the paragraph before provides."
             )
         )
 
