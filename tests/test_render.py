@@ -211,7 +211,7 @@ def test_every_rule_of_the_ir_appears_in_the_word_file(tmp_path: Path, path: Pat
                 for line in reporting.split("\n")
             ), duty
         ladder = _part(parts, ir, number, pool, "Dispute resolution")
-        disputes = [line for line in ladder.split("\n") if "shall refer" in line]
+        disputes = [line for line in ladder.split("\n") if "stands referred" in line]
         assert len(disputes) == len(pool["disputes"])
         for stage, line in zip(pool["disputes"], disputes, strict=True):
             holder = _role(ir, stage["role"]) if stage["role"] else stage["holder"]

@@ -32,15 +32,19 @@ def test_the_mental_health_ladder_reads_as_a_lawyer_expects() -> None:
         "each other Partner, stating what is in dispute. The dispute is raised on the day the "
         "notice is served."
     )
+    # a stage passes on by time alone, as the engine escalates it: no Partner can stall it
     assert (
-        "The Partner that served the dispute notice (or, if it does not, any other Partner in "
-        "dispute) shall refer the dispute, on the day the notice is served, to the Mental Health Pooled Budget Manager, who shall seek to "
-        "resolve it within 10 (ten) Working Days of the day it is referred." in paras[1]
+        "The dispute stands referred, on the day the notice is served, to the Mental Health "
+        "Pooled Budget Manager (the Partner that served the notice, or failing it any other "
+        "Partner in dispute, shall send it to the Mental Health Pooled Budget Manager that day), "
+        "who shall seek to resolve it within 10 (ten) Working Days of the day it is referred."
+        in paras[1]
     )
     assert paras[4].endswith(
-        "If it is not resolved within that time, the Partner that served the dispute notice "
-        "(or, if it does not, any other Partner in dispute) shall refer it, on the day after "
-        "that time ends, to mediation."
+        "If it is not resolved within that time, it stands referred, on the day after that time "
+        "ends, to mediation, whether or not a Partner then refers it (the Partner that served "
+        "the dispute notice, or failing it any other Partner in dispute, shall send it to "
+        "mediation that day)."
     )
     assert (
         "Model Mediation Procedure of the Centre for Effective Dispute Resolution (CEDR)"
@@ -69,7 +73,8 @@ def test_a_last_stage_without_a_time_limit_says_what_ends_it() -> None:
     paras = _part(HEREFORDSHIRE, "learning-disabilities", "Dispute resolution")
     assert len(paras) == 6  # notice, three stages, the end of the last, performance
     assert paras[3].endswith(
-        "to the Chief Executives of the Partners, which shall seek to resolve it."
+        "shall send it to the Chief Executives of the Partners that day), which shall seek to "
+        "resolve it."
     )
     assert paras[4].endswith(
         "That stage ends when notice in writing that the dispute cannot be resolved at that "
@@ -101,7 +106,7 @@ def test_expert_determination_names_who_appoints_and_who_pays() -> None:
     text = HEREFORDSHIRE.replace("      3. executives\n", EXPERT)
     assert text != HEREFORDSHIRE
     paras = _part(text, "learning-disabilities", "Dispute resolution")
-    assert paras[4].endswith("on the day after that time ends, to expert determination.")
+    assert paras[4].endswith("shall send it to expert determination that day).")
     # no appointing body stated: a placeholder, never an agreement to agree
     assert (
         "agreed by the Partners in dispute or, if they have not agreed one within 10 (ten) "

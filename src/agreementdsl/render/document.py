@@ -259,9 +259,10 @@ class Builder:
         terms.update(ledger_terms(pools))
         if any((p.get("unapproved_spend") or {}).get("borne_by") == "partner" for p in pools):
             # the engine leaves such spend out of the pool's net expenditure (engine/unapproved.py)
-            terms["Final Outturn"] += (
-                ", leaving out any expenditure that a Partner bears outside the risk share under the Schedule for that Pooled Fund"
-            )
+            for term in ("Final Outturn", "Forecast Outturn"):
+                terms[term] += (
+                    ", leaving out any expenditure that a Partner bears outside the risk share under the Schedule for that Pooled Fund"
+                )
         if any(_carries(p) for p in pools):
             # a balance carried forward is a first call on the next year's pool (engine/years.py)
             for term in ("Overspend", "Underspend"):

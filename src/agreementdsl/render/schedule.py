@@ -552,7 +552,9 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
     s.blocks.append(Para(str(b.phrases.whole_commitment())))
     line = pool.get("unapproved_spend") or {}
     borne = line.get("borne_by") == "partner"
-    s.blocks.append(Para(str(b.phrases.unapproved(borne)), source=_src(line) if borne else None))
+    s.blocks.append(
+        Para(str(b.phrases.unapproved(borne, pool["id"])), source=_src(line) if borne else None)
+    )
     return s
 
 
