@@ -189,3 +189,19 @@ def test_check_of_the_examples_imports_only_what_checking_needs() -> None:
         assert f"'{module}'" in imported
     for module in ("jsonschema", "holidays", "jinja2", "docx", "num2words", "engine"):
         assert module not in imported, imported
+
+
+def test_check_whole_warns_of_what_a_schedules_only_draft_leaves_to_be_agreed() -> None:
+    """`check --whole` checks an agreement with no `provisions:` as one to be signed whole: the
+    matters its draft leaves "[to be agreed: …]" are W410s, and with --strict they fail."""
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    path = str(Path(__file__).resolve().parents[1] / "agreements" / "herefordshire.yaml")
+    plain = CliRunner().invoke(main, ["check", "--strict", path])
+    assert plain.exit_code == 0, plain.output
+    whole = CliRunner().invoke(main, ["check", "--strict", "--whole", path])
+    assert whole.exit_code == 1
+    assert "warning[W410]" in whole.output and "warning[W801]" in whole.output
+    assert "the agreement does not state how this Agreement is varied" in whole.output

@@ -154,9 +154,22 @@ def find_agreements(paths: Iterable[str | Path], only_agreements: bool = False) 
     return found
 
 
-def check(paths: Iterable[str | Path], only_agreements: bool = False) -> list[Loaded]:
-    """Check every agreement under `paths`, and that no two of them share an id."""
+def check(
+    paths: Iterable[str | Path], only_agreements: bool = False, whole: bool = False
+) -> list[Loaded]:
+    """Check every agreement under `paths`, and that no two of them share an id.
+
+    With `whole`, each is checked as an agreement to be signed whole: the matters its draft
+    would leave "[to be agreed: …]" (W410) and a report of its money to the Board only (W801)
+    are warned of even where it has no `provisions:` (which `check` otherwise reads as an
+    agreement of financial schedules only, and leaves to the draft's drafting notes)."""
+    from .checks.provisions import unwarned
+
     results = [load(p) for p in find_agreements(paths, only_agreements)]
+    if whole:
+        for result in results:
+            if result.agreement is not None and not any(d.is_error for d in result.diagnostics):
+                result.diagnostics.extend(unwarned(result.agreement))
     first: dict[str, Loaded] = {}
     for result in results:
         agreement = result.agreement

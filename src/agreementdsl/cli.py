@@ -38,7 +38,15 @@ def main() -> None:
     is_flag=True,
     help="Pass over named YAML files that are not agreements (for pre-commit hooks).",
 )
-def check_command(paths: tuple[Path, ...], fmt: str, strict: bool, only_agreements: bool) -> None:
+@click.option(
+    "--whole",
+    is_flag=True,
+    help="Check each as an agreement to be signed whole: also warn of what its draft leaves "
+    "to be agreed (W410, W801) where it has no `provisions:`.",
+)
+def check_command(
+    paths: tuple[Path, ...], fmt: str, strict: bool, only_agreements: bool, whole: bool
+) -> None:
     """Check agreement files (or folders of them) for errors and warnings.
 
     Exit status: 0 clean (warnings allowed), 1 errors found (or warnings with --strict),
@@ -51,7 +59,7 @@ def check_command(paths: tuple[Path, ...], fmt: str, strict: bool, only_agreemen
         if only_agreements:
             sys.exit(0)
         raise click.UsageError("no agreement files (*.yaml) found in " + ", ".join(map(str, paths)))
-    results = check(paths, only_agreements)
+    results = check(paths, only_agreements, whole)
     diags = [d for r in results for d in r.diagnostics]
     errors = sum(1 for d in diags if d.is_error)
     warnings = len(diags) - errors
