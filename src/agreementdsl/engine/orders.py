@@ -15,7 +15,7 @@ which groups by the same key, and `from_rows` builds the same groups from its ro
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -258,6 +258,17 @@ def with_rows(totals: Totals, orders: list[SplitOrder]) -> list[SplitOrder]:
         raise AssertionError("the executor left split orders without a way to read their rows")
     found = {(o.pool, o.day, o.first_row): o for o in totals.split_rows(wanted)}
     return [o if o.loaded else found[(o.pool, o.day, o.first_row)] for o in orders]
+
+
+def iter_with_rows(totals: Totals, orders: list[SplitOrder]) -> Iterator[SplitOrder]:
+    """`orders` with their rows, one at a time (the JSON writes each as it comes, so a ledger
+    with very many split orders is never held whole)."""
+    if all(o.loaded for o in orders):
+        yield from orders
+        return
+    if totals.split_rows is None:
+        raise AssertionError("the executor left split orders without a way to read their rows")
+    yield from totals.split_rows(orders)
 
 
 def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:

@@ -11,7 +11,7 @@ from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
 from .executor import Classified
 from .funding import contributed, has_detail
-from .orders import with_rows
+from .orders import iter_with_rows, with_rows
 from .run import PoolResult, RunResult
 from .summary import tally
 
@@ -174,7 +174,6 @@ def write_json(
     the spends that breach delegated authority; each pool then says so in `approvals_listed`).
     """
     only_breaches = _approvals_option(approvals) == "breaches"
-    _read_split_rows(result, None)
     dumps = json.dumps
     head = {
         "agreement": result.ir["agreement"]["id"],
@@ -213,7 +212,7 @@ def write_json(
         tail: dict[str, Any] = {
             "reports": [r.to_json() for r in pool.reports],
             "disputes": [s.to_json() for s in pool.disputes],
-            "split_orders": [o.to_json() for o in with_rows(result.totals, pool.split_orders)],
+            "split_orders": _STREAMED,
             "elements": pool.elements,
             "months": pool.months,
         }
@@ -223,9 +222,15 @@ def write_json(
                 for k in EXPLAIN_ORDER
                 if k in pool.explain
             }
-        out.write(
-            ",\n".join(f"      {dumps(k)}: {dumps(v, ensure_ascii=False)}" for k, v in tail.items())
-        )
+        for i, (k, value) in enumerate(tail.items()):
+            out.write(f"{',' + chr(10) if i else ''}      {dumps(k)}: ")
+            if value is _STREAMED:  # each split order as it is read: "[a, b]" as dumps writes it
+                out.write("[")
+                for j, order in enumerate(iter_with_rows(result.totals, pool.split_orders)):
+                    out.write((", " if j else "") + dumps(order.to_json(), ensure_ascii=False))
+                out.write("]")
+            else:
+                out.write(dumps(value, ensure_ascii=False))
         out.write("\n    }")
     out.write("\n  ]")
     if result.outcomes is not None:
@@ -371,6 +376,7 @@ def _pool_text(
 
 EXPLAIN_ORDER = ("budget", "actual", "forecast", "variance", "settlement")
 SPLIT_ORDERS_SHOWN = 20
+_STREAMED = object()  # a value of the JSON written as it is read
 
 
 def _read_split_rows(result: RunResult, first: int | None) -> None:

@@ -19,7 +19,8 @@ import tempfile
 import threading
 from array import array
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,6 @@ from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
 from ..orders import (
     SplitOrder,
-    from_columns,
     limited_rules,
     rule_limit_rows,
     supplier_key,
@@ -211,7 +211,7 @@ class DuckDBExecutor:
         checked: list[tuple[int, int, int, int, int]],
         suppliers: list[str],
         table: list[tuple[Decision, FieldTuple, bool]],
-    ) -> tuple[list[SplitOrder], Callable[[list[SplitOrder]], list[SplitOrder]]]:
+    ) -> tuple[list[SplitOrder], Callable[[list[SplitOrder]], Iterator[SplitOrder]]]:
         """The split orders (engine/orders.py), counted: the pass counted and summed the
         spends under a limited rule by pool, supplier as written and date; here those groups,
         and the spends the reference reader checked, are merged by supplier key. The rows of a
@@ -273,44 +273,46 @@ class DuckDBExecutor:
                 )
         out.sort(key=lambda o: (names.index(o.pool), o.day, o.first_row))
 
-        def rows_of(orders: list[SplitOrder]) -> list[SplitOrder]:
+        def rows_of(orders: list[SplitOrder]) -> Iterator[SplitOrder]:
             groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
             written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
             for index, supplier, text, _, _, _, _ in raw:
                 ordinal, key = dates.get(text), keys.get(supplier)
                 if ordinal is not None and key and (index, key, ordinal) in groups:
                     written[(index, key, ordinal)].append((supplier, text))
-            return self._split_rows(con, groups, written, extra, limited)
+            return self._split_rows(con, orders, written, extra, limited)
 
         return out, rows_of
 
     def _split_rows(
         self,
         con: duckdb.DuckDBPyConnection,
-        flagged: set[tuple[int, str, int]],
+        orders: list[SplitOrder],
         written: dict[tuple[int, str, int], list[tuple[str, str]]],
         extra: list[tuple[tuple[int, str, int], int, int, int, str]],
         limited: dict[tuple[int, int], tuple[int, Any]],
-    ) -> list[SplitOrder]:
-        """The split orders of these groups with their rows: one read of the ledger."""
-        # The raw (pool, supplier as written, date) of each flagged group, with the group's
-        # key id and day, so the rows come back as integers (no text per row).
-        key_names = sorted({g[1] for g in flagged})
-        key_id = {k: i for i, k in enumerate(key_names)}
-        texts = sorted({supplier for g in flagged for supplier, _ in written[g]})
-        text_id = {t: i for i, t in enumerate(texts)}
+    ) -> Iterator[SplitOrder]:
+        """These split orders, in this order, each with its rows: one read of the ledger into
+        a narrow table sorted by group and row, then handed over a chunk at a time (so a
+        ledger where half the spends are split orders still runs in bounded memory)."""
+        names = list(self.authorities)
+        gid_of = {(names.index(o.pool), o.key, o.day.toordinal()): i for i, o in enumerate(orders)}
         wanted = [
-            (g[0], supplier, text, key_id[g[1]], g[2], text_id[supplier])
-            for g in flagged
-            for supplier, text in written[g]
+            (g[0], supplier, text, gid)
+            for g, gid in gid_of.items()
+            for supplier, text in written.get(g, [])
         ]
-        names = ("pool_index", "supplier", "date_text", "key_id", "ordinal", "text_id")
-        types = (np.int64, object, object, np.int64, np.int64, np.int64)
-        _table(con, "split_wanted", names, list(zip(*wanted, strict=True)), types)
+        columns = list(zip(*wanted, strict=True)) or [(), (), (), ()]
+        types = (np.int64, object, object, np.int64)
+        _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
+        ranks = " ".join(
+            f"WHEN x.pool_index = {i} AND x.rule = {n} THEN {rank}"
+            for (i, n), (rank, _) in limited.items()
+        )
         rules = self.rules
-        fetched: dict[str, Any] = con.execute(
-            f"""SELECT x.line, x.pence, x.pool_index, w.key_id, w.ordinal, w.text_id, x.rule
-                FROM (
+        con.execute(
+            f"""CREATE TEMP TABLE split_out AS
+                SELECT w.gid, x.line, x.pence FROM (
                   SELECT s.line, s.pence, s.supplier, s.date_text,
                          {rules.pool_index().sql("duckdb")} AS pool_index,
                          COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
@@ -319,46 +321,34 @@ class DuckDBExecutor:
                     AND s.date_text IN (SELECT date_text FROM split_wanted)
                     AND s.supplier IN (SELECT supplier FROM split_wanted)) x
                 JOIN split_wanted w ON x.pool_index = w.pool_index
-                  AND x.supplier = w.supplier AND x.date_text = w.date_text"""
-        ).fetchnumpy()
+                  AND x.supplier = w.supplier AND x.date_text = w.date_text
+                WHERE (CASE {ranks} END) IS NOT NULL
+                ORDER BY w.gid, x.line"""
+        )
         con.execute("DROP TABLE split_wanted")
-        # Each row's rank (0: under no limit, left out) by a lookup on (pool, rule).
-        pools_c = np.asarray(fetched["pool_index"], dtype=np.int64)
-        rule_c = np.asarray(fetched["rule"], dtype=np.int64)
-        width = int(rule_c.max(initial=0)) + 1
-        rank_of = np.zeros((len(self.authorities), width), dtype=np.int64)
-        for (index, number), (rank, _) in limited.items():
-            if number < width:
-                rank_of[index, number] = rank
-        rank_c = rank_of[pools_c, rule_c] if len(rule_c) else rule_c
-        key_c = np.asarray(fetched["key_id"], dtype=np.int64)
-        day_c = np.asarray(fetched["ordinal"], dtype=np.int64)
-        supplier_c = np.array([*texts, ""], dtype=object)[
-            np.asarray(fetched["text_id"], dtype=np.int64)
-        ]
-        line_c = np.asarray(fetched["line"], dtype=np.int64)
-        pence_c = np.asarray(fetched["pence"], dtype=np.int64)
-        mine = [e for e in extra if e[0] in flagged]
-        if mine:
-            pools_c = np.concatenate([pools_c, [e[0][0] for e in mine]])
-            key_c = np.concatenate([key_c, [key_id[e[0][1]] for e in mine]])
-            day_c = np.concatenate([day_c, [e[0][2] for e in mine]])
-            line_c = np.concatenate([line_c, [e[1] for e in mine]])
-            pence_c = np.concatenate([pence_c, [e[2] for e in mine]])
-            rank_c = np.concatenate([rank_c, [e[3] for e in mine]])
-            supplier_c = np.concatenate([supplier_c, np.array([e[4] for e in mine], dtype=object)])
-        keep = rank_c > 0  # a spend of the same supplier and day under no limit is not grouped
-        order = np.lexsort((line_c[keep], day_c[keep], key_c[keep], pools_c[keep]))
-        columns = {
-            "pool_index": pools_c[keep][order],
-            "skey": key_c[keep][order],
-            "day": day_c[keep][order],
-            "line": line_c[keep][order],
-            "pence": pence_c[keep][order],
-            "rank": rank_c[keep][order],
-            "supplier": supplier_c[keep][order],
-        }
-        return from_columns(columns, list(self.authorities), self.authorities)
+        # the spends the reference reader checked, by group (a spend under no limit is not one)
+        checked: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for group, line, pence, _, _ in extra:
+            if group in gid_of:
+                checked[gid_of[group]].append((line, pence))
+        try:
+            found = _split_groups(con)
+            pending = next(found, None)
+            for gid, order in enumerate(orders):
+                rows: list[tuple[int, int]] = list(checked.get(gid, []))
+                if pending is not None and pending[0] == gid:
+                    rows += zip(pending[1].tolist(), pending[2].tolist(), strict=True)
+                    pending = next(found, None)
+                rows.sort()
+                filled = replace(
+                    order,
+                    rows=array("q", (r for r, _ in rows)),
+                    amounts=array("q", (a for _, a in rows)),
+                )
+                assert (filled.spends, filled.pence) == (order.spends, order.pence), order
+                yield filled
+        finally:
+            con.execute("DROP TABLE IF EXISTS split_out")
 
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
@@ -530,6 +520,38 @@ class DuckDBExecutor:
             or (not element and kind == "spend" and shape.requires_element)
             or (partner and partner not in reader.partners)
         )
+
+
+_SPLIT_CHUNK = 1 << 19  # rows of split orders handed over at a time
+
+
+def _split_groups(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[int, Any, Any]]:
+    """The rows of `split_out` group by group: (group id, lines, pences) as numpy arrays, read a
+    chunk of rows at a time by row id (the table is in group and line order)."""
+    size = int(con.execute("SELECT count(*) FROM split_out").fetchall()[0][0])
+    carry: list[Any] | None = None  # the last group of a chunk, which may go on in the next
+    for start in range(0, size, _SPLIT_CHUNK):
+        chunk = con.execute(
+            "SELECT gid, line, pence FROM split_out WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
+            [start, start + _SPLIT_CHUNK],
+        ).fetchnumpy()
+        gid = np.asarray(chunk["gid"], dtype=np.int64)
+        line = np.asarray(chunk["line"], dtype=np.int64)
+        pence = np.asarray(chunk["pence"], dtype=np.int64)
+        if carry is not None:
+            gid = np.concatenate([carry[0], gid])
+            line = np.concatenate([carry[1], line])
+            pence = np.concatenate([carry[2], pence])
+        starts = np.flatnonzero(np.diff(gid, prepend=-1))
+        ends = [*starts[1:].tolist(), len(gid)]
+        last = len(starts) - 1
+        for k, (a, b) in enumerate(zip(starts.tolist(), ends, strict=True)):
+            if k == last:
+                carry = [gid[a:b], line[a:b], pence[a:b]]
+            else:
+                yield int(gid[a]), line[a:b], pence[a:b]
+    if carry is not None and len(carry[0]):
+        yield int(carry[0][0]), carry[1], carry[2]
 
 
 def _watched(con: duckdb.DuckDBPyConnection, sql: str, progress: object) -> list[Any]:
