@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -340,60 +340,106 @@ def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:
             packed = (pools * width[0] + keys) * width[1] + days
             yield (ranks > 0) & (keys > 0), packed, ranks, sids, columns
 
-    # pass 1: the keys shared by two or more wanted spends
-    parts = [packed[wanted] for wanted, packed, _, _, _ in keyed()]
-    every = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    del parts
-    every.sort()
-    shared = np.unique(every[1:][every[1:] == every[:-1]])
-    del every
-    if not len(shared):
-        return []
-    # pass 2: just the spends with those keys
-    kept: list[list[Any]] = [[], [], [], [], []]
+    # One pass: each chunk's wanted spends totalled by packed key (count, pence, top rank, first
+    # row and its supplier), then the chunks' totals merged: memory is of the keys, not the rows.
+    parts: list[list[Any]] = [[], [], [], [], [], []]
     for wanted, packed, ranks, sids, columns in keyed():
-        take = wanted & np.isin(packed, shared, assume_unique=False)
-        if not take.any():
+        if not wanted.any():
             continue
-        kept[0].append(packed[take])
-        kept[1].append(np.frombuffer(columns[0], dtype=np.int64)[take])
-        kept[2].append(np.frombuffer(columns[1], dtype=np.int64)[take])
-        kept[3].append(ranks[take])
-        kept[4].append(sids[take])
-    key_c, row_c, amount_c, rank_c, sid_c = (np.concatenate(c) for c in kept)
-    order = np.argsort(key_c, kind="stable")  # the spool is in row order: rows stay in order
-    key_c, row_c, amount_c, rank_c, sid_c = (
-        c[order] for c in (key_c, row_c, amount_c, rank_c, sid_c)
+        keys_w = packed[wanted]
+        rows_w = np.frombuffer(columns[0], dtype=np.int64)[wanted]
+        unique, first, inverse = np.unique(keys_w, return_index=True, return_inverse=True)[:3]
+        count = np.bincount(inverse, minlength=len(unique)).astype(np.int64)
+        pence = np.zeros(len(unique), dtype=np.int64)
+        np.add.at(pence, inverse, np.frombuffer(columns[1], dtype=np.int64)[wanted])
+        top = np.zeros(len(unique), dtype=np.int64)
+        np.maximum.at(top, inverse, ranks[wanted])
+        for part, values in zip(
+            parts, (unique, count, pence, top, rows_w[first], sids[wanted][first]), strict=True
+        ):
+            part.append(values)
+    if not parts[0]:
+        return []
+    key_c, count_c, pence_c, top_c, first_c, sid_c = (np.concatenate(p) for p in parts)
+    del parts
+    order = np.lexsort((first_c, key_c))  # by key, then the earliest first row
+    key_c, count_c, pence_c, top_c, first_c, sid_c = (
+        c[order] for c in (key_c, count_c, pence_c, top_c, first_c, sid_c)
     )
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(key_c) != 0) + 1))
-    counts = np.diff(np.concatenate((starts, [len(key_c)])))
-    group_totals = np.add.reduceat(amount_c, starts)
-    group_ranks = np.maximum.reduceat(rank_c, starts)
-    flagged = np.flatnonzero((counts >= 2) & (group_totals > rank_limit[group_ranks]))
+    starts = np.flatnonzero(np.diff(key_c, prepend=-1))
+    count_g = np.add.reduceat(count_c, starts)
+    pence_g = np.add.reduceat(pence_c, starts)
+    top_g = np.maximum.reduceat(top_c, starts)
+    flagged = np.flatnonzero((count_g >= 2) & (pence_g > rank_limit[top_g]))
     out = []
-    for first, count, rank in zip(
-        starts[flagged].tolist(),
-        counts[flagged].tolist(),
-        group_ranks[flagged].tolist(),
-        strict=True,
-    ):
-        rule = limited[rank - 1][1]
-        packed = int(key_c[first])
-        pool = packed // (width[0] * width[1])
-        day = packed % width[1] + first_day
+    names = {i: supplier_name(t) for i, t in enumerate(totals.supplier_names)}
+    for g in flagged.tolist():
+        at = int(starts[g])
+        packed = int(key_c[at])
+        rule = limited[int(top_g[g]) - 1][1]
         out.append(
             SplitOrder(
-                spool.pools[pool],
-                supplier_name(totals.supplier_names[int(sid_c[first])]),
-                date.fromordinal(day),
-                array("q", row_c[first : first + count].tobytes()),
-                array("q", amount_c[first : first + count].tobytes()),
+                spool.pools[packed // (width[0] * width[1])],
+                names[int(sid_c[at])],
+                date.fromordinal(packed % width[1] + first_day),
+                array("q"),
+                array("q"),
                 _rank(rule)[0],
                 rule.number,
                 f"{rule.file}:{rule.line}",
+                spends=int(count_g[g]),
+                pence=int(pence_g[g]),
+                first_row=int(first_c[at]),
+                key=str(packed),
             )
         )
-    return sorted(out, key=lambda o: (spool.pools.index(o.pool), o.day, o.rows[0]))
+    out.sort(key=lambda o: (spool.pools.index(o.pool), o.day, o.first_row))
+
+    def rows_of(orders: list[SplitOrder]) -> Iterator[SplitOrder]:
+        """These orders with their rows, in this order: a pass over the spool for each batch
+        of orders holding up to _BATCH rows (memory of a batch, not of every order)."""
+        batch: list[SplitOrder] = []
+        held = 0
+        for order in orders:
+            batch.append(order)
+            held += order.spends
+            if held >= _BATCH:
+                yield from _read(batch)
+                batch, held = [], 0
+        if batch:
+            yield from _read(batch)
+
+    def _read(batch: list[SplitOrder]) -> Iterator[SplitOrder]:
+        want = np.array(sorted({int(o.key) for o in batch}), dtype=np.int64)
+        found: list[list[Any]] = [[], [], []]
+        for wanted, packed, _, _, columns in keyed():
+            take = wanted & np.isin(packed, want)
+            if take.any():
+                found[0].append(packed[take])
+                found[1].append(np.frombuffer(columns[0], dtype=np.int64)[take])
+                found[2].append(np.frombuffer(columns[1], dtype=np.int64)[take])
+        keys_f, rows_f, pence_f = (
+            np.concatenate(f) if f else np.zeros(0, dtype=np.int64) for f in found
+        )
+        order = np.argsort(keys_f, kind="stable")  # the spool is in row order: rows stay so
+        keys_f, rows_f, pence_f = keys_f[order], rows_f[order], pence_f[order]
+        at = {int(k): i for i, k in zip(*np.unique(keys_f, return_index=True)[::-1], strict=True)}
+        for o in batch:
+            first = at[int(o.key)]
+            part = slice(first, first + o.spends)
+            filled = replace(
+                o,
+                rows=array("q", rows_f[part].tobytes()),
+                amounts=array("q", pence_f[part].tobytes()),
+            )
+            assert (filled.spends, filled.pence) == (o.spends, o.pence), o
+            yield filled
+
+    totals.split_orders, totals.split_rows = out, rows_of
+    return with_rows(totals, list(out)) if rows else list(out)
+
+
+_BATCH = 1 << 21  # split-order rows read back in one pass over the spool
 
 
 def _rank(rule: Rule) -> tuple[int, int]:
