@@ -141,8 +141,8 @@ def from_columns(
     pence_c = np.asarray(columns["pence"], dtype=np.int64)
     rank_c = np.asarray(columns["rank"], dtype=np.int64)
     keys, days, suppliers = columns["skey"], columns["day"], columns["supplier"]
-    keys = np.asarray(keys, dtype=np.int64 if _integers(keys) else object)
-    days = np.asarray(days, dtype=np.int64 if _integers(days) else object)
+    keys = np.asarray(keys, dtype=object)
+    days = np.asarray(days, dtype=object)
     change = np.ones(size, dtype=bool)
     change[1:] = (pool_c[1:] != pool_c[:-1]) | (keys[1:] != keys[:-1]) | (days[1:] != days[:-1])
     starts = np.flatnonzero(change)
@@ -161,7 +161,7 @@ def from_columns(
                 pools[pool],
                 names.get(suppliers[first])
                 or names.setdefault(suppliers[first], supplier_name(str(suppliers[first]))),
-                _day(days[first]),
+                days[first],
                 array("q", line_bytes[part]),
                 array("q", pence_bytes[part]),
                 rule.limit,
@@ -172,15 +172,6 @@ def from_columns(
     return sorted(out, key=lambda o: (pools.index(o.pool), o.day, o.rows[0]))
 
 
-def _integers(values: Any) -> bool:
-    """Whether a column holds integers (day ordinals, key ids), not dates or texts."""
-    import numpy as np
-
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
-        return True
-    return len(values) > 0 and isinstance(values[0], int | np.integer)
-
-
 def from_rows(
     rows: Sequence[Sequence[Any]], pools: list[str], authorities: dict[str, Authority]
 ) -> list[SplitOrder]:
@@ -188,17 +179,6 @@ def from_rows(
     names = ("pool_index", "skey", "day", "line", "pence", "rank", "supplier")
     columns = {n: [row[i] for row in rows] for i, n in enumerate(names)}
     return from_columns(columns, pools, authorities)
-
-
-def _day(value: Any) -> date:
-    """A day as a SQL engine gives it: a DATE, or a day ordinal."""
-    if isinstance(value, date):
-        return value
-    if hasattr(value, "item"):  # a numpy scalar
-        value = value.item()
-        if isinstance(value, date):
-            return value
-    return date.fromordinal(int(value))
 
 
 # The split orders, the same on DuckDB, PostgreSQL and Spark, in two statements over a relation

@@ -280,7 +280,7 @@ class DuckDBExecutor:
                 ordinal, key = dates.get(text), keys.get(supplier)
                 if ordinal is not None and key and (index, key, ordinal) in groups:
                     written[(index, key, ordinal)].append((supplier, text))
-            return self._split_rows(con, orders, written, extra, limited)
+            return self._split_rows(con, orders, written, extra)
 
         return out, rows_of
 
@@ -290,7 +290,6 @@ class DuckDBExecutor:
         orders: list[SplitOrder],
         written: dict[tuple[int, str, int], list[tuple[str, str]]],
         extra: list[tuple[tuple[int, str, int], int, int, int, str]],
-        limited: dict[tuple[int, int], tuple[int, Any]],
     ) -> Iterator[SplitOrder]:
         """These split orders, in this order, each with its rows: one read of the ledger into
         a narrow table sorted by group and row, then handed over a chunk at a time (so a
@@ -305,10 +304,6 @@ class DuckDBExecutor:
         columns = list(zip(*wanted, strict=True)) or [(), (), (), ()]
         types = (np.int64, object, object, np.int64)
         _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
-        ranks = " ".join(
-            f"WHEN x.pool_index = {i} AND x.rule = {n} THEN {rank}"
-            for (i, n), (rank, _) in limited.items()
-        )
         rules = self.rules
         con.execute(
             f"""CREATE TEMP TABLE split_out AS
@@ -322,7 +317,7 @@ class DuckDBExecutor:
                     AND s.supplier IN (SELECT supplier FROM split_wanted)) x
                 JOIN split_wanted w ON x.pool_index = w.pool_index
                   AND x.supplier = w.supplier AND x.date_text = w.date_text
-                WHERE (CASE {ranks} END) IS NOT NULL
+                WHERE {self._rank_case("x.")} IS NOT NULL
                 ORDER BY w.gid, x.line"""
         )
         con.execute("DROP TABLE split_wanted")
@@ -350,6 +345,15 @@ class DuckDBExecutor:
         finally:
             con.execute("DROP TABLE IF EXISTS split_out")
 
+    def _rank_case(self, table: str = "") -> str:
+        """SQL for the rank of a spend's rule among its pool's limited rules (`limited_rules`),
+        from its `pool_index` and `rule` columns (of `table`); NULL for a rule with no limit."""
+        ranks = [
+            f"WHEN {table}pool_index = {i} AND {table}rule = {n} THEN {rank}"
+            for i, n, rank, _ in rule_limit_rows(self.authorities)
+        ]
+        return f"(CASE {' '.join(ranks)} END)" if ranks else "NULL"
+
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
         element, partner, date and (for spends above zero) rule, approvers and within plan;
@@ -363,11 +367,7 @@ class DuckDBExecutor:
         bears = any(a.bears_unapproved for a in self.authorities.values())
         # a pool whose unapproved spend its partners bear needs each spend's partner
         partner_kinds = "'contribution', 'spend'" if bears else "'contribution'"
-        ranks = [
-            f"WHEN pool_index = {i} AND rule = {n} THEN {rank}"
-            for i, n, rank, _ in rule_limit_rows(self.authorities)
-        ]
-        rank = f"CASE {' '.join(ranks)} END" if ranks else "NULL"
+        rank = self._rank_case()
         first = (
             "ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule, "
             "forecast_line"

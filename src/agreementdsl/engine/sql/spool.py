@@ -106,15 +106,7 @@ class DuckSpool(ApprovalSpool):
         keys = [k for k, ident in self.keys.items() if ident in idents and pool in (None, k[0])]
         found: list[tuple[int, int, int, int, int]] = []
         if keys:
-            columns = list(zip(*[(*k, self.keys[k]) for k in keys], strict=True))
-            data = {
-                "pool_index": np.array(columns[0], dtype=np.int64),
-                "rule": np.array(columns[1], dtype=np.int64),
-                "approved_by": np.array(columns[2], dtype=object),
-                "in_plan": np.array(columns[3], dtype=bool),
-                "ident": np.array(columns[4], dtype=np.int64),
-            }
-            self.con.register("wanted_keys", data)
+            self.con.register("wanted_keys", _key_columns([(*k, self.keys[k]) for k in keys]))
             try:
                 found = self.con.execute(
                     f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
@@ -173,15 +165,7 @@ class DuckSpool(ApprovalSpool):
         keys = [(*k, ident) for k, ident in self.keys.items() if breaching[ident]]
         if not keys:
             return {}
-        columns = list(zip(*keys, strict=True))
-        data = {
-            "pool_index": np.array(columns[0], dtype=np.int64),
-            "rule": np.array(columns[1], dtype=np.int64),
-            "approved_by": np.array(columns[2], dtype=object),
-            "in_plan": np.array(columns[3], dtype=bool),
-            "ident": np.array(columns[4], dtype=np.int64),
-        }
-        self.con.register("breach_keys", data)
+        self.con.register("breach_keys", _key_columns(keys))
         try:
             rows = self.con.execute(
                 "SELECT line, pence, ordinal, pool_index, ident FROM ("
@@ -216,6 +200,19 @@ class DuckSpool(ApprovalSpool):
             self.con.close()
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
+
+
+def _key_columns(keys: list[tuple[int, int, str, bool, int]]) -> dict[str, Any]:
+    """Decision keys with their ids, (pool index, rule, recorded approvers, within plan, id),
+    as numpy columns for DuckDB to join the spends to."""
+    columns = list(zip(*keys, strict=True))
+    return {
+        "pool_index": np.array(columns[0], dtype=np.int64),
+        "rule": np.array(columns[1], dtype=np.int64),
+        "approved_by": np.array(columns[2], dtype=object),
+        "in_plan": np.array(columns[3], dtype=bool),
+        "ident": np.array(columns[4], dtype=np.int64),
+    }
 
 
 def _merge(
