@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from agreementdsl.engine.ledger import LedgerError
 from agreementdsl.engine.output import write_json, write_text
 from agreementdsl.engine.run import RunError, run_ledger
+from agreementdsl.engine.sql import sources
 from engine_support import compile_file
 from test_engine_approvals import LIMITS, ROLES, clauses, compile_clause
 
@@ -171,17 +172,29 @@ def ledgers(draw: st.DrawFn) -> bytes:
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rules=clauses(), ledger=ledgers(), as_of=st.sampled_from([None, date(2009, 3, 31)]))
+@given(
+    rules=clauses(),
+    ledger=ledgers(),
+    as_of=st.sampled_from([None, date(2009, 3, 31)]),
+    parts=st.sampled_from([1, 1, 2, 3, 7]),
+)
 def test_duckdb_and_the_reference_write_the_same_bytes(
     tmp_path_factory: pytest.TempPathFactory,
     rules: list[dict[str, Any]],
     ledger: bytes,
     as_of: date | None,
+    parts: int,
 ) -> None:
+    """`parts` above 1: DuckDB reads the file in that many parts through pipes, as it reads a
+    large one (sources.Pipes)."""
     ir = compile_clause(rules)
     path = tmp_path_factory.mktemp("ledger") / "ledger.csv"
     path.write_bytes(ledger)
-    same(ir, path, as_of=as_of)
+    with pytest.MonkeyPatch.context() as patch:
+        if parts > 1:
+            patch.setattr(sources, "PIPE_BYTES", 0)
+            patch.setattr(sources, "parts", lambda con: parts)
+        same(ir, path, as_of=as_of)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -355,3 +368,25 @@ def test_the_breaches_are_read_by_one_filtered_scan_not_by_copying_every_spend()
             spool.con.execute("DROP TABLE spends")
     finally:
         spool.close()
+
+
+@pytest.mark.parametrize("parts", [2, 5])
+def test_a_large_ledger_read_in_parts_through_pipes_gives_the_same_bytes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parts: int
+) -> None:
+    """The example ledger read as a large one is: in parts side by side (sources.Pipes), the
+    spends, split orders and breaches each read again through the pipes; then the same with
+    a blank line and a row of the wrong width (read again by lines, also in parts)."""
+    from agreementdsl.engine.sql import duck
+
+    monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+    monkeypatch.setattr(duck, "_FILE_BYTES", 0)
+    monkeypatch.setattr(sources, "parts", lambda con: parts)
+    ir = compile_file(HEREFORDSHIRE)
+    same(ir, LEDGER)
+    lines = LEDGER.read_text().splitlines(keepends=True)
+    for broken in ("\n", "2005-06-01,mental-health\n"):
+        path = tmp_path / "ledger.csv"
+        path.write_text("".join([*lines[:9], broken, *lines[9:]]))
+        data = json.loads(same(ir, path))
+        assert data["rows"]["read"] == len(lines) - (1 if broken == "\n" else 0)

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from agreementdsl.cli import main
@@ -44,37 +46,73 @@ def json_of(ir: dict[str, Any], ledger: Path, **options: Any) -> str:
 
 
 @pytest.mark.parametrize(
-    ("content", "mode"),
+    ("content", "mode", "rows"),
     [
-        (b"date,pool\n2005-01-01,p\n", "columns"),
-        (b"date,pool\r\n2005-01-01,p\r\n", "columns"),
-        (b"date,pool\n\n2005-01-01,p\n", "lines"),  # DuckDB's parser would skip the blank line
-        (b"date,pool\r\n2005-01-01,p\r\n\r\n", "lines"),
-        (b'date,pool\n2005-01-01,"p"\n', "python"),  # quoting: the reference reader's csv rules
-        (b"date,pool\r2005-01-01,p\r", "python"),  # a bare CR ends a line for Python's csv only
-        (b"date,pool\n2005-01-01,p\x00\n", "python"),
-        (b'{"date": "2005-01-01"}\n', "python"),
-        (b"", "python"),
+        (b"date,pool\n2005-01-01,p\n", "columns", 1),
+        (b"date,pool\n2005-01-01,p", "columns", 1),  # no line break at the end
+        (b"date,pool\r\n2005-01-01,p\r\n", "columns", 1),
+        # DuckDB's parser skips a blank line: it gives back fewer rows than this, and the file
+        # is read again line by line (Loaded.misread)
+        (b"date,pool\n\n2005-01-01,p\n", "columns", 2),
+        (b"date,pool\r\n2005-01-01,p\r\n\r\n", "columns", 2),
+        (b"date,pool\n", "columns", 0),
+        (b'date,pool\n2005-01-01,"p"\n', "python", 0),  # quoting: the reference reader's csv rules
+        (b"date,pool\r2005-01-01,p\r", "python", 0),  # a bare CR ends a line for Python's csv only
+        (b"date,pool\n2005-01-01,p\x00\n", "python", 0),
+        (b'{"date": "2005-01-01"}\n', "python", 0),
+        (b"", "python", 0),
     ],
 )
-def test_how_duckdb_reads_a_csv_file(tmp_path: Path, content: bytes, mode: str) -> None:
+def test_how_duckdb_reads_a_csv_file(tmp_path: Path, content: bytes, mode: str, rows: int) -> None:
     path = tmp_path / "ledger.csv"
     path.write_bytes(content)
     assert csv_mode(path) == mode
     assert plain_csv(path) is (mode != "python")
+    assert sources.scan(path).rows == rows
 
 
-def test_blank_lines_and_carriage_returns_are_seen_across_blocks(
+def test_carriage_returns_and_lines_are_counted_across_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sources, "_BLOCK", 4)
     path = tmp_path / "ledger.csv"
     path.write_bytes(b"a,b\r\n1,2\r\n\r\n3,4\r\n")
-    assert csv_mode(path) == "lines"
+    assert (csv_mode(path), sources.scan(path).rows) == ("columns", 3)
     path.write_bytes(b"a,b\r\n1,2\r\n3,4\r\n")
-    assert csv_mode(path) == "columns"
+    assert (csv_mode(path), sources.scan(path).rows) == ("columns", 2)
     path.write_bytes(b"a,bc\r\r\n1,2\n")
     assert csv_mode(path) == "python"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["", "1,2", "10,20,30", "x" * 9]), max_size=40),
+    parts=st.integers(1, 6),
+    block=st.sampled_from([1, 3, 7, 64, 1 << 24]),
+    end=st.sampled_from(["\n", "\r\n"]),
+    last=st.booleans(),
+)
+def test_a_file_is_cut_at_the_start_of_a_line_with_its_line_number(
+    lines: list[str], parts: int, block: int, end: str, last: bool
+) -> None:
+    """Every cut is just after a line break, in order, with the number of the line there;
+    the rows are the lines after the header, whatever the block size."""
+    import tempfile
+
+    text = end.join(["a,b", *lines]) + (end if last else "")
+    data = text.encode()
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sources, "_BLOCK", block)
+        path = Path(folder) / "ledger.csv"
+        path.write_bytes(data)
+        found = sources.scan(path, parts)
+    assert found.mode == "columns"
+    assert found.rows == len(text.splitlines()) - 1
+    offsets = [c[0] for c in found.cuts]
+    assert offsets == sorted(set(offsets)) and len(offsets) < parts
+    for offset, line in found.cuts:
+        assert data[offset - 1 : offset] == b"\n" and 0 < offset < len(data)
+        assert line == data[:offset].count(b"\n") + 1 and line > 2
 
 
 def write_workbook(

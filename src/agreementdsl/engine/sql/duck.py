@@ -20,6 +20,7 @@ import threading
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -61,6 +62,8 @@ class DuckDBExecutor:
         self.sheet = sheet
         self.memory_limit = memory_limit
         self._checked_txns: list[Txn] = []  # the checked spends, beside `checked` (_doubtful)
+        # every statement that reads the ledger runs inside this (sources.Loaded.feeding)
+        self._feeding: Callable[[], AbstractContextManager[None]] = nullcontext
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         work = tempfile.mkdtemp(prefix="agreementdsl-duckdb-")
@@ -87,25 +90,31 @@ class DuckDBExecutor:
     ) -> Totals:
         sql = self.rules.statements()
         staged = f"CREATE VIEW staged AS {sql['staged'].sql('duckdb')}"
-        rejected, width = sources.load(con, reader, self.sheet)
+        loaded = sources.load(con, reader, self.sheet, Path(work))
         try:
             con.execute(staged)
-            groups = _watched(con, self._pass(), progress)
-            if sources.rejected_widths(con):
-                # A row of the wrong width: read the file by lines so every number is right.
+            with loaded.feeding():
+                groups = _watched(con, self._pass(), progress, loaded.pipes)
+            if loaded.misread(con, sum(g[12] for g in groups if g[14])):
+                # A row of the wrong width, or a blank line: read the file by lines so every
+                # number is right.
                 con.execute("DROP VIEW staged")
                 con.execute("DROP VIEW raw_rows")
-                sources.by_lines(con, reader.path, sources.header(reader.path))
+                sources.by_lines(con, reader.path, sources.header(reader.path), loaded.pipes)
+                loaded = sources.Loaded(loaded.rejected, loaded.width, None, loaded.pipes)
                 con.execute(staged)
-                groups = con.execute(self._pass()).fetchall()
+                with loaded.feeding():
+                    groups = con.execute(self._pass()).fetchall()
         except duckdb.Error:
             # DuckDB could not read the file as plain lines (say, it is not UTF-8): the
             # reference reader's raw pass reads it instead, or says why it cannot.
             con.execute("DROP VIEW IF EXISTS staged")
             con.execute("DROP VIEW IF EXISTS raw_rows")
-            rejected, width = sources.python_rows(con, reader), 0
+            loaded = sources.Loaded(sources.python_rows(con, reader), 0)
             con.execute(staged)
             groups = con.execute(self._pass()).fetchall()
+        self._feeding = loaded.feeding
+        rejected, width = loaded.rejected, loaded.width
         names = list(self.authorities)
         pools = {pid: PoolTotals() for pid in names}
         ordinals: dict[str, int | None] = {}
@@ -189,7 +198,7 @@ class DuckDBExecutor:
         split, reader_of_rows = self._split_orders(
             con, raw, dict(good), checked, suppliers, spool_table
         )
-        spool = DuckSpool(names, con, work, self._candidates(), counts, checked)
+        spool = DuckSpool(names, con, work, self._candidates(), counts, checked, self._feeding)
         spool.keys, spool.dates = keys, dict(good)
         spool.table.extend(spool_table)
         out = Totals(
@@ -305,8 +314,9 @@ class DuckDBExecutor:
         types = (np.int64, object, object, np.int64)
         _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
         rules = self.rules
-        con.execute(
-            f"""CREATE TEMP TABLE split_out AS
+        with self._feeding():
+            con.execute(
+                f"""CREATE TEMP TABLE split_out AS
                 SELECT w.gid, x.line, x.pence FROM (
                   SELECT s.line, s.pence, s.supplier, s.date_text,
                          {rules.pool_index().sql("duckdb")} AS pool_index,
@@ -319,7 +329,7 @@ class DuckDBExecutor:
                   AND x.supplier = w.supplier AND x.date_text = w.date_text
                 WHERE {self._rank_case("x.")} IS NOT NULL
                 ORDER BY w.gid, x.line"""
-        )
+            )
         con.execute("DROP TABLE split_wanted")
         # the spends the reference reader checked, by group (a spend under no limit is not one)
         checked: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -356,10 +366,12 @@ class DuckDBExecutor:
 
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
-        element, partner, date and (for spends above zero) rule, approvers and within plan;
-        and, in a second grouping set of the same scan, the spends under a limited rule that
-        name a supplier, counted and summed by pool, supplier as written and date, with the
-        highest rank of their rules (for split orders, engine/orders.py)."""
+        element, partner, date and (for spends above zero) rule, approvers and within plan
+        (`main` 1); and the spends under a limited rule that name a supplier once more, counted
+        and summed by pool, supplier as written and date, with the highest rank of their rules
+        (`main` 0: for split orders, engine/orders.py). The second set of groups comes from the
+        same scan by unnesting such a spend into two rows, one for each set (GROUPING SETS
+        would copy the whole scan into a temporary table first)."""
         rules = self.rules
         pool_index = rules.pool_index().sql("duckdb")
         rule = rules.rule_number().sql("duckdb")
@@ -368,17 +380,25 @@ class DuckDBExecutor:
         # a pool whose unapproved spend its partners bear needs each spend's partner
         partner_kinds = "'contribution', 'spend'" if bears else "'contribution'"
         rank = self._rank_case()
-        first = (
-            "ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule, "
-            "forecast_line"
+        main = ("ok", "kind", "element", "partner", "approved_by", "in_plan", "rule")
+        keys = ", ".join(
+            [*main[:4], "pool_index", "date_text", *main[4:], "forecast_line", "supplier_g"]
         )
+        only_main = ", ".join(f"CASE WHEN main = 1 THEN {k} END AS {k}" for k in main)
         return f"""
-        SELECT {first}, supplier_g, sum(pence) AS pence, count(*) AS n,
-               max(limit_rank) AS top, GROUPING(supplier_g) AS main, min(line) AS first_line
-        FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> '' THEN supplier END
-                       AS supplier_g
-              FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
-                    FROM (SELECT ok,
+        SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
+               forecast_line, supplier_g, sum(pence) AS pence, count(*) AS n,
+               max(limit_rank) AS top, main, min(line) AS first_line
+        FROM (SELECT {only_main}, pool_index, date_text,
+                     CASE WHEN main = 1 THEN forecast_line END AS forecast_line,
+                     CASE WHEN main = 0 THEN supplier_g END AS supplier_g,
+                     pence, limit_rank, line, main
+              FROM (SELECT *, UNNEST(CASE WHEN supplier_g IS NULL THEN [1] ELSE [1, 0] END)
+                              AS main
+                    FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> ''
+                                    THEN supplier END AS supplier_g
+                          FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
+                                FROM (SELECT ok,
                             CASE WHEN ok THEN {pool_index} END AS pool_index,
                             CASE WHEN ok THEN kind END AS kind,
                             CASE WHEN ok AND kind IN ('spend', 'income') THEN element END
@@ -393,8 +413,8 @@ class DuckDBExecutor:
                             line,
                             supplier,
                             pence
-                          FROM staged)))
-        GROUP BY GROUPING SETS (({first}), (pool_index, supplier_g, date_text))"""
+                          FROM staged)))))
+        GROUP BY {keys}, main"""
 
     def _candidates(self) -> str:
         """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)."""
@@ -452,10 +472,11 @@ class DuckDBExecutor:
         _table(con, "bad_dates", ("date_text",), [bad_dates], (object,))
         texts = ", ".join(TEXTS)
         names = list(self.authorities)
-        found = con.execute(
-            f"SELECT line, broken, {texts} FROM staged WHERE NOT ok "
-            "OR date_text IN (SELECT date_text FROM bad_dates) ORDER BY line"
-        ).fetchall()
+        with self._feeding():
+            found = con.execute(
+                f"SELECT line, broken, {texts} FROM staged WHERE NOT ok "
+                "OR date_text IN (SELECT date_text FROM bad_dates) ORDER BY line"
+            ).fetchall()
         for line, broken, *texts_ in found:
             if broken is not None:
                 message = f"the row has {broken} fields but the header has {width}"
@@ -554,9 +575,12 @@ def _split_groups(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[int, Any, An
         yield int(carry[0][0]), carry[1], carry[2]
 
 
-def _watched(con: duckdb.DuckDBPyConnection, sql: str, progress: object) -> list[Any]:
+def _watched(
+    con: duckdb.DuckDBPyConnection, sql: str, progress: object, pipes: sources.Pipes | None
+) -> list[Any]:
     """Run the pass, telling `progress.fraction` how far DuckDB has got (polled from a thread:
-    the statement itself reports nothing until it ends)."""
+    the statement itself reports nothing until it ends); of a ledger read through pipes, the
+    share of its bytes handed over."""
     report = getattr(progress, "fraction", None)
     if report is None:
         return con.execute(sql).fetchall()
@@ -566,7 +590,7 @@ def _watched(con: duckdb.DuckDBPyConnection, sql: str, progress: object) -> list
 
     def poll() -> None:
         while not stop.wait(0.25):
-            done = con.query_progress()
+            done = pipes.fraction() * 100 if pipes is not None else con.query_progress()
             if done >= 0:
                 report(done / 100)
 

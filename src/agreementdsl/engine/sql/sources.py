@@ -1,7 +1,9 @@
 """Ledgers into DuckDB as `raw_rows` (line, broken, the texts of the reference reader's COLUMNS).
 
-- A plain CSV (no `"`, no bare carriage return, no NUL) is read by DuckDB itself, one physical
-  line per row, so the row numbers are the file's line numbers; its fields are split in SQL.
+- A plain CSV (no `"`, no bare carriage return, no NUL) is read by DuckDB's own parser, one
+  physical line per row, so the row numbers are the file's line numbers (a file it misreads,
+  with blank lines or rows of the wrong width, is read again a line at a time). A large one
+  is read in parts side by side, each through a named pipe (`Pipes`).
 - Any other CSV, and JSON Lines, go through the reference reader's own raw pass (quoting,
   multi-line fields, BOM, blank lines, JSON values as the reference turns them into text), in
   batches handed to DuckDB as columns; the structural rejections (L010, L011) come from it.
@@ -12,7 +14,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import errno
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -29,41 +36,64 @@ _DELIM = "\x01"  # a byte a plain CSV never holds: each line is read as one fiel
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
-def csv_mode(path: Path) -> str:
-    """How DuckDB may read a CSV file: "columns" (its own parser: no quoting, no bare CR, no
-    NUL or \\x01, no blank line), "lines" (one physical line at a time: the same but with blank
-    lines), or "python" (the reference reader's raw pass)."""
+@dataclass
+class Scan:
+    """What one read of a CSV file tells before DuckDB reads it.
+
+    `mode`: "columns" (DuckDB's own parser may read it: no quoting, no bare CR, no NUL or
+    \\x01) or "python" (the reference reader's raw pass). `rows`: the lines after the header,
+    which DuckDB must give back as rows (its parser skips a blank line: fewer rows and the
+    file is read again line by line). `cuts`: where each part after the first begins, as
+    (byte offset, line number of its first row), each just after a line break.
+    """
+
+    mode: str
+    size: int = 0
+    rows: int = 0
+    cuts: list[tuple[int, int]] = field(default_factory=list)
+
+
+def scan(path: Path, parts: int = 1) -> Scan:
+    """Read a CSV file once, a block at a time, for `Scan` (cut into `parts` where it can be)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet", *SPREADSHEETS):
-        return "python"
-    crs = crlfs = 0
-    blank = False
+        return Scan("python")
+    size = path.stat().st_size
+    targets = [size * k // parts for k in range(1, parts)]  # each moved on to a line's start
+    cuts: list[tuple[int, int]] = []
+    crs = crlfs = newlines = 0
     with path.open("rb") as f:
         first = f.read(4).removeprefix(b"\xef\xbb\xbf")
         if not first or first.lstrip().startswith(b"{"):
-            return "python"
+            return Scan("python")
         f.seek(0)
-        tail = b""
+        tail, at = b"", 0
         while block := f.read(_BLOCK):
             if b'"' in block or b"\x00" in block or b"\x01" in block:
-                return "python"
-            edge = tail + block[:2]
-            blank = blank or _blank_line(block) or b"\n\n" in edge or b"\n\r\n" in edge
+                return Scan("python")
             if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
                 crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
-            tail = block[-2:]
+            ends = np.frombuffer(block, np.uint8) == 10
+            while targets and targets[0] < at + len(block):
+                start = max(targets[0] - at, 0)
+                start += int(np.argmax(ends[start:]))
+                if not ends[start]:
+                    break  # no line break in the rest of this block: the next one has it
+                targets.pop(0)
+                cut, line = at + start + 1, newlines + int(np.count_nonzero(ends[: start + 1])) + 1
+                if line > 2 and cut < size and (not cuts or cut > cuts[-1][0]):
+                    cuts.append((cut, line))  # not inside the header, nor at the very end
+            newlines += int(np.count_nonzero(ends))
+            tail, at = (tail + block)[-2:], at + len(block)
     if crs != crlfs:
-        return "python"
-    return "lines" if blank else "columns"
+        return Scan("python")
+    lines = newlines + (0 if tail.endswith(b"\n") else 1)
+    return Scan("columns", size, lines - 1, cuts)
 
 
-def _blank_line(block: bytes) -> bool:
-    """Whether the block holds `\n\n` or `\n\r\n` (numpy: bytes.find is slow on a needle
-    whose first byte ends every line; 3x faster at 10M rows)."""
-    if b"\r" in block and b"\n\r\n" in block:
-        return True
-    newline = np.frombuffer(block, np.uint8) == 10
-    return bool(np.any(newline[1:] & newline[:-1]))
+def csv_mode(path: Path) -> str:
+    """How DuckDB may read a CSV file: "columns" or "python" (see `Scan`)."""
+    return scan(path).mode
 
 
 def plain_csv(path: Path) -> bool:
@@ -81,29 +111,147 @@ def header(path: Path) -> list[str]:
     return [h.strip().lower() for h in text.rstrip("\r\n").split(",")]
 
 
+PIPE_BYTES = 32 << 20  # from this size a plain CSV is read in parts side by side (`Pipes`)
+
+
+class Pipes:
+    """A plain CSV handed to DuckDB in parts, one named pipe each, so that it reads them side
+    by side. Rows are numbered by `row_number() OVER ()`, which DuckDB computes in one thread
+    per scan: over the whole file that made the parse and everything after it serial (twice
+    the time on two cores). Each part is numbered from the line its first row is on.
+
+    A pipe can be read once: every statement that reads the ledger runs inside `feeding()`,
+    which hands each part over once, and reads it once (no statement here scans it twice).
+    """
+
+    def __init__(self, path: Path, folder: Path, cuts: list[tuple[int, int]]) -> None:
+        self.path = path
+        size = path.stat().st_size
+        self.starts = [(0, 1), *cuts]  # (byte offset, line number) where each part begins
+        self.ends = [c[0] for c in cuts] + [size]
+        self.names = [folder / f"ledger-part-{k}.csv" for k in range(len(self.starts))]
+        for name in self.names:
+            os.mkfifo(name)
+        self.size = size
+        self.sent = 0  # bytes handed over by the current `feeding`
+
+    def fraction(self) -> float:
+        return self.sent / self.size if self.size else 1.0
+
+    @contextmanager
+    def feeding(self) -> Iterator[None]:
+        """Feed every part to whoever opens its pipe, once, while the block runs."""
+        self.sent = 0
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=self._feed, args=(k, stop), daemon=True)
+            for k in range(len(self.names))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            for name, thread in zip(self.names, threads, strict=True):
+                if thread.is_alive():
+                    # Still waiting for a reader (the statement failed before it read this
+                    # part): open the pipe here so the feeder wakes, sees `stop` and ends.
+                    with suppress(OSError):
+                        os.close(os.open(name, os.O_RDONLY | os.O_NONBLOCK))
+                thread.join(timeout=10)
+
+    def _feed(self, k: int, stop: threading.Event) -> None:
+        try:
+            out = os.open(self.names[k], os.O_WRONLY)  # waits for DuckDB to open the pipe
+        except OSError:
+            return
+        try:
+            if stop.is_set():
+                return
+            with self.path.open("rb") as source:
+                self._send(source.fileno(), out, self.starts[k][0], self.ends[k])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # DuckDB stopped reading (the statement failed or was cut short)
+        finally:
+            os.close(out)
+
+    def _send(self, source: int, out: int, start: int, end: int) -> None:
+        at = start
+        while at < end:
+            try:
+                n = os.sendfile(out, source, at, min(_BLOCK, end - at))
+            except OSError as exc:
+                if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSOCK):
+                    raise
+                n = self._copy(source, out, at, end)
+            if n == 0:
+                return
+            at += n
+            self.sent += n
+
+    @staticmethod
+    def _copy(source: int, out: int, at: int, end: int) -> int:
+        """Where the kernel cannot send a file to a pipe (not Linux): read, then write."""
+        block = os.pread(source, min(1 << 20, end - at), at)
+        view = memoryview(block)
+        while view:
+            view = view[os.write(out, view) :]
+        return len(block)
+
+
+@dataclass
+class Loaded:
+    """`raw_rows` made: the rows rejected before any field was read, the header's width, the
+    rows DuckDB must give back (a plain CSV: its lines after the header), and the pipes its
+    parts come through (read the ledger only inside `feeding()`)."""
+
+    rejected: list[Rejected]
+    width: int
+    rows: int | None = None
+    pipes: Pipes | None = None
+
+    def feeding(self) -> AbstractContextManager[None]:
+        return self.pipes.feeding() if self.pipes is not None else nullcontext()
+
+    def misread(self, con: duckdb.DuckDBPyConnection, rows: int) -> bool:
+        """Whether DuckDB's parser, having given back `rows` rows, misread the file's lines:
+        it set some aside for their width, or skipped blank ones. Then the row numbers after
+        them are off, and the file must be read again by lines (`by_lines`)."""
+        return bool(rejected_widths(con)) or (self.rows is not None and rows != self.rows)
+
+
 def load(
-    con: duckdb.DuckDBPyConnection, reader: LedgerReader, sheet: str | None
-) -> tuple[list[Rejected], int]:
-    """Create `raw_rows`; the rows rejected before any field is read, and the header's width."""
+    con: duckdb.DuckDBPyConnection,
+    reader: LedgerReader,
+    sheet: str | None,
+    folder: Path | None = None,
+) -> Loaded:
+    """Create `raw_rows`. With a `folder` for its pipes, a large plain CSV is read in as many
+    parts as DuckDB has threads (`Pipes`)."""
     path = reader.path
     suffix = path.suffix.lower()
     if not path.is_file():
-        return python_rows(con, reader), 0  # the reference reader says why it cannot read it
+        return Loaded(python_rows(con, reader), 0)  # the reference reader says why it cannot
     if suffix == ".parquet":
         _parquet(con, reader)
-        return [], 0
+        return Loaded([], 0)
     if suffix in SPREADSHEETS:
-        return python_rows(con, _workbook(reader, sheet)), 0
-    mode = csv_mode(path)
-    if mode != "python":
-        names = header(path)
-        reader._columns(names)
-        if mode == "columns":
-            by_columns(con, path, names)
-        else:
-            by_lines(con, path, names)
-        return [], len(names)
-    return python_rows(con, reader), 0
+        return Loaded(python_rows(con, _workbook(reader, sheet)), 0)
+    wanted = parts(con) if folder is not None and path.stat().st_size >= PIPE_BYTES else 1
+    found = scan(path, wanted)
+    if found.mode == "python":
+        return Loaded(python_rows(con, reader), 0)
+    names = header(path)
+    reader._columns(names)
+    pipes = Pipes(path, folder, found.cuts) if folder is not None and found.cuts else None
+    by_columns(con, path, names, pipes)
+    return Loaded([], len(names), found.rows, pipes)
+
+
+def parts(con: duckdb.DuckDBPyConnection) -> int:
+    """How many parts a large CSV is read in: one for each of DuckDB's threads."""
+    return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
 
 
 def _pick(names: list[str], source: str) -> list[str]:
@@ -112,23 +260,41 @@ def _pick(names: list[str], source: str) -> list[str]:
     return [f"coalesce({source}[{index[c] + 1}], '')" if c in index else "''" for c in COLUMNS]
 
 
-def by_columns(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
-    """DuckDB's own parallel parser, for a plain CSV without blank lines: row N is line N + 1.
-
-    A row of the wrong width goes to DuckDB's `reject_errors` (then the row numbers after it
-    would be off by its absence, so the caller reads the file again by lines: `by_lines`)."""
-    spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
-    source = (
-        f"read_csv({_quote(str(path))}, columns={{{spec}}}, header=false, skip=1, delim=',', "
-        f"quote='', escape='', auto_detect=false, nullstr='{_DELIM}', store_rejects=true)"
+def _numbered(path: Path, pipes: Pipes | None, read: Callable[[str, bool], str], first: int) -> str:
+    """The file's rows with their line numbers (`line`), read by `read(path, first part?)`
+    whose first row is on line `first`; part by part, side by side, when there are pipes."""
+    parts = [(str(path), first)]
+    if pipes is not None:
+        parts = [(str(n), first if k == 0 else s[1]) for k, (n, s) in enumerate(
+            zip(pipes.names, pipes.starts, strict=True))]  # fmt: skip
+    return " UNION ALL ".join(
+        f"SELECT row_number() OVER () + {line - 1} AS line, * FROM {read(name, k == 0)}"
+        for k, (name, line) in enumerate(parts)
     )
+
+
+def by_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, names: list[str], pipes: Pipes | None = None
+) -> None:
+    """DuckDB's own parallel parser, for a plain CSV: row N is line N + 1, unless DuckDB sets a
+    row aside for its width (`reject_errors`) or skips a blank line (`Loaded.misread`: then
+    the caller reads the file again by lines)."""
+    spec = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
+
+    def read(name: str, first: bool) -> str:
+        return (
+            f"read_csv({_quote(name)}, columns={{{spec}}}, header=false, skip={int(first)}, "
+            f"delim=',', quote='', escape='', auto_detect=false, nullstr='{_DELIM}', "
+            "store_rejects=true)"
+        )
+
     index = {n: i for i, n in enumerate(names)}
     picks = [f"coalesce(c{index[c]}, '')" if c in index else "''" for c in COLUMNS]
     texts = ", ".join(f"{sql} AS {name}" for sql, name in zip(picks, TEXTS, strict=True))
     con.execute(
         f"""CREATE VIEW raw_rows AS
         SELECT line, CAST(NULL AS BIGINT) AS broken, {texts}
-        FROM (SELECT row_number() OVER () + 1 AS line, * FROM {source})"""
+        FROM ({_numbered(path, pipes, read, 2)})"""
     )
 
 
@@ -141,12 +307,17 @@ def rejected_widths(con: duckdb.DuckDBPyConnection) -> int:
     return int(found[0][0]) if found else 0
 
 
-def by_lines(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> None:
+def by_lines(
+    con: duckdb.DuckDBPyConnection, path: Path, names: list[str], pipes: Pipes | None = None
+) -> None:
     """One physical line per row, fields split in SQL: row N is line N, blank lines counted."""
-    lines = (
-        f"read_csv({_quote(str(path))}, columns={{'l': 'VARCHAR'}}, header=false, "
-        f"delim='{_DELIM}', quote='', escape='', auto_detect=false, strict_mode=false)"
-    )
+
+    def read(name: str, first: bool) -> str:
+        return (
+            f"read_csv({_quote(name)}, columns={{'l': 'VARCHAR'}}, header=false, "
+            f"delim='{_DELIM}', quote='', escape='', auto_detect=false, strict_mode=false)"
+        )
+
     texts = ", ".join(
         f"{sql} AS {name}" for sql, name in zip(_pick(names, "f"), TEXTS, strict=True)
     )
@@ -155,7 +326,7 @@ def by_lines(con: duckdb.DuckDBPyConnection, path: Path, names: list[str]) -> No
             f"""CREATE VIEW raw_rows AS
             SELECT line, CASE WHEN len(f) <> {len(names)} THEN len(f) END AS broken, {texts}
             FROM (SELECT line, string_split(l, ',') AS f
-                  FROM (SELECT row_number() OVER () AS line, l FROM {lines})
+                  FROM ({_numbered(path, pipes, read, 1)})
                   WHERE line > 1 AND l IS NOT NULL)"""
         )
     except duckdb.Error as exc:  # pragma: no cover - the view is not read until staged

@@ -218,14 +218,17 @@ def _raw_parquet(
     copy = f"COPY (SELECT line, broken, {texts} FROM raw_rows) TO '{target}' (FORMAT parquet)"
     con = duckdb.connect()
     try:
-        rejected, width = sources.load(con, reader, sheet)
+        loaded = sources.load(con, reader, sheet)
         try:
             con.execute(copy)
-            if sources.rejected_widths(con):
-                # A row of the wrong width: read the file by lines so every number is right.
+            written = f"SELECT count(*) FROM read_parquet('{target}')"
+            if loaded.misread(con, int(con.execute(written).fetchall()[0][0])):
+                # A row of the wrong width, or a blank line: read the file by lines so every
+                # number is right.
                 con.execute("DROP VIEW raw_rows")
                 sources.by_lines(con, reader.path, sources.header(reader.path))
                 con.execute(copy)
+            rejected, width = loaded.rejected, loaded.width
         except duckdb.Error:
             # Not plain lines DuckDB can read (say, not UTF-8): the reference reader's raw pass.
             con.execute("DROP VIEW IF EXISTS raw_rows")

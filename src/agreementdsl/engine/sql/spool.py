@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import shutil
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
@@ -42,8 +43,10 @@ class DuckSpool(ApprovalSpool):
         candidates: str,
         counts: dict[tuple[int, int, int], int],
         checked: list[tuple[int, int, int, int, int]],
+        feeding: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         super().__init__(pools)
+        self.feeding = feeding  # every statement that reads the ledger runs inside it
         self.con = con
         self.work = work
         # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan of every spend
@@ -69,7 +72,8 @@ class DuckSpool(ApprovalSpool):
             # no join (a join over the ledger's scan is slower than the scan and the write
             # together); each chunk below is joined to its decision and read back in line order.
             self.con.execute("SET preserve_insertion_order = false")
-            self.con.execute(f"CREATE TABLE spends AS {self.candidates}")
+            with self.feeding():
+                self.con.execute(f"CREATE TABLE spends AS {self.candidates}")
             self.con.execute("SET preserve_insertion_order = true")
             found = self.con.execute("SELECT min(line), max(line) FROM spends").fetchall()[0]
             self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
@@ -108,14 +112,15 @@ class DuckSpool(ApprovalSpool):
         if keys:
             self.con.register("wanted_keys", _key_columns([(*k, self.keys[k]) for k in keys]))
             try:
-                found = self.con.execute(
-                    f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
-                    f"FROM ({self.candidates}) s "
-                    "JOIN good_dates d ON s.date_text = d.date_text "
-                    "JOIN wanted_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
-                    "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
-                    "ORDER BY s.line"
-                ).fetchall()
+                with self.feeding():
+                    found = self.con.execute(
+                        f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
+                        f"FROM ({self.candidates}) s "
+                        "JOIN good_dates d ON s.date_text = d.date_text "
+                        "JOIN wanted_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                        "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                        "ORDER BY s.line"
+                    ).fetchall()
             finally:
                 self.con.unregister("wanted_keys")
         checked = [c for c in self.checked if c[4] in idents and pool in (None, c[3])]
@@ -167,17 +172,18 @@ class DuckSpool(ApprovalSpool):
             return {}
         self.con.register("breach_keys", _key_columns(keys))
         try:
-            rows = self.con.execute(
-                "SELECT line, pence, ordinal, pool_index, ident FROM ("
-                "  SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident, row_number() OVER "
-                "    (PARTITION BY s.pool_index ORDER BY s.line) AS n "
-                f"  FROM ({self.candidates}) s "
-                "  JOIN good_dates d ON s.date_text = d.date_text "
-                "  JOIN breach_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
-                "   AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
-                "  WHERE d.ordinal BETWEEN ? AND ?) WHERE n <= ? ORDER BY line",
-                [first, last, keep],
-            ).fetchall()
+            with self.feeding():
+                rows = self.con.execute(
+                    "SELECT line, pence, ordinal, pool_index, ident FROM ("
+                    "  SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident, row_number() OVER "
+                    "    (PARTITION BY s.pool_index ORDER BY s.line) AS n "
+                    f"  FROM ({self.candidates}) s "
+                    "  JOIN good_dates d ON s.date_text = d.date_text "
+                    "  JOIN breach_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                    "   AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                    "  WHERE d.ordinal BETWEEN ? AND ?) WHERE n <= ? ORDER BY line",
+                    [first, last, keep],
+                ).fetchall()
         finally:
             self.con.unregister("breach_keys")
         out: dict[int, list[tuple[int, int, int, int, int]]] = {}
