@@ -101,7 +101,9 @@ class Position:
     def forecast(self, day: date) -> Forecast | None:
         """The forecast outturn on `day` by the pool's method (None only when there is neither
         data nor budget)."""
-        rows = [f for f in self.forecasts if f[0] <= day] if self.method != "profile" else []
+        # the forecasts are by day, then row: those dated on or before `day` come first
+        dated = bisect_right(self.forecasts, day, key=lambda f: f[0])
+        rows = self.forecasts[dated - 1 : dated] if self.method != "profile" and dated else []
         if self.method == "profile" and self.profile is not None:
             ends = [d for d in self.term.month_ends() if d <= day]
             if ends:

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
-from ..approvals import Authority, Decision, FieldTuple
+from ..approvals import Authority, Decision, FieldTuple, Rule
 from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
 from ..orders import (
@@ -228,59 +228,42 @@ class DuckDBExecutor:
         groups asked for alone); with the function that reads them."""
         limited = limited_rules(self.authorities)
         names = list(self.authorities)
-        # group -> [count, pence, top rank, first line], and its first supplier as written
-        merged: dict[tuple[int, str, int], list[int]] = {}
-        first_text: dict[tuple[int, str, int], str] = {}
-        keys: dict[str, str] = {}
+        keys: dict[str, str] = {}  # supplier as written -> key
+        key_ids: dict[str, int] = {}
+        texts: dict[str, int] = {}  # supplier as written -> id
         extra: list[tuple[tuple[int, str, int], int, int, int, str]] = []
-        entries: list[tuple[tuple[int, str, int], int, int, int, int, str]] = [
-            ((index, key, ordinal), n, pence, top, line, supplier)
-            for index, supplier, text, n, pence, top, line in raw
-            if (ordinal := dates.get(text)) is not None  # else checked by the reference reader
-            if (key := keys.get(supplier) or keys.setdefault(supplier, supplier_key(supplier)))
-        ]
+        # one entry per group of the pass and per checked spend: pool, key id, day, count,
+        # pence, top rank, first line, supplier id
+        columns: list[list[int]] = [[], [], [], [], [], [], [], []]
+        pool_c, key_c, day_c, n_c, pence_c, top_c, line_c, text_c = columns
+
+        def add(index: int, supplier: str, ordinal: int, *figures: int) -> str:
+            key = keys.get(supplier)
+            if key is None:
+                key = keys[supplier] = supplier_key(supplier)
+            if key:
+                pool_c.append(index)
+                key_c.append(key_ids.setdefault(key, len(key_ids)))
+                day_c.append(ordinal)
+                n_c.append(figures[0])
+                pence_c.append(figures[1])
+                top_c.append(figures[2])
+                line_c.append(figures[3])
+                text_c.append(texts.setdefault(supplier, len(texts)))
+            return key
+
+        for index, supplier, text, n, pence, top, line in raw:
+            ordinal = dates.get(text)
+            if ordinal is not None:  # else the reference reader checked the rows
+                add(index, supplier, ordinal, n, pence, top, line)
         for (line, pence, ordinal, index, ident), supplier in zip(checked, suppliers, strict=True):
             rule = table[ident][0].rule
             ranked = limited.get((index, rule.number)) if rule is not None else None
-            key = supplier_key(supplier)
-            if ranked is not None and key:
-                entries.append(((index, key, ordinal), 1, pence, ranked[0], line, supplier))
+            if ranked is not None and (
+                key := add(index, supplier, ordinal, 1, pence, ranked[0], line)
+            ):
                 extra.append(((index, key, ordinal), line, pence, ranked[0], supplier))
-        for group, n, pence, top, line, supplier in entries:
-            found = merged.get(group)
-            if found is None:
-                merged[group] = [n, pence, top, line]
-                first_text[group] = supplier
-                continue
-            found[0], found[1], found[2] = found[0] + n, found[1] + pence, max(found[2], top)
-            if line < found[3]:
-                found[3], first_text[group] = line, supplier
-        ranked_rule = {(i, rank): rule for (i, _), (rank, rule) in limited.items()}
-        out = []
-        shown: dict[str, str] = {}  # supplier as written -> as shown
-        for group, (n, pence, top, line) in merged.items():
-            rule = ranked_rule[(group[0], top)]
-            assert rule.limit is not None
-            if n >= 2 and pence > rule.limit:
-                text = first_text[group]
-                name = shown.get(text) or shown.setdefault(text, supplier_name(text))
-                out.append(
-                    SplitOrder(
-                        names[group[0]],
-                        name,
-                        date.fromordinal(group[2]),
-                        array("q"),
-                        array("q"),
-                        rule.limit,
-                        rule.number,
-                        f"{rule.file}:{rule.line}",
-                        spends=n,
-                        pence=pence,
-                        first_row=line,
-                        key=group[1],
-                    )
-                )
-        out.sort(key=lambda o: (names.index(o.pool), o.day, o.first_row))
+        out = self._counted(columns, limited, list(key_ids), list(texts))
 
         def rows_of(orders: list[SplitOrder]) -> Iterator[SplitOrder]:
             groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
@@ -292,6 +275,67 @@ class DuckDBExecutor:
             return self._split_rows(con, orders, written, extra)
 
         return out, rows_of
+
+    def _counted(
+        self,
+        columns: list[list[int]],
+        limited: dict[tuple[int, int], tuple[int, Rule]],
+        key_names: list[str],
+        text_names: list[str],
+    ) -> list[SplitOrder]:
+        """The split orders among the entries (`_split_orders`), merged by pool, supplier key
+        and day (numpy: a ledger may have very many), by pool, day and first row."""
+        if not columns[0]:
+            return []
+        pool, key, day, n, pence, top, line, text = (np.array(c, dtype=np.int64) for c in columns)
+        order = np.lexsort((line, day, key, pool))
+        pool, key, day, n, pence, top, line, text = (
+            a[order] for a in (pool, key, day, n, pence, top, line, text)
+        )
+        change = np.ones(len(pool), dtype=bool)
+        change[1:] = (pool[1:] != pool[:-1]) | (key[1:] != key[:-1]) | (day[1:] != day[:-1])
+        starts = np.flatnonzero(change)  # each group's first entry holds its first line
+        spends, total = np.add.reduceat(n, starts), np.add.reduceat(pence, starts)
+        tops = np.maximum.reduceat(top, starts)
+        ranked = {(i, rank): rule for (i, _), (rank, rule) in limited.items()}
+        limits = np.zeros((len(self.authorities), max(r for _, r in ranked) + 1), np.int64)
+        for (i, rank), rule in ranked.items():
+            limits[i, rank] = rule.limit or 0
+        first_pool = pool[starts]
+        flagged = (spends >= 2) & (total > limits[first_pool, tops])
+        groups = starts[flagged]
+        found = np.flatnonzero(flagged)
+        shown = np.lexsort((line[groups], day[groups], pool[groups]))
+        names = list(self.authorities)
+        seen: dict[int, str] = {}  # supplier id -> as shown
+        days: dict[int, date] = {}
+        picked = found[shown]
+        at = starts[picked]
+        out = []
+        for p, d, first, who, k, count, pence_, top_ in zip(
+            pool[at].tolist(), day[at].tolist(), line[at].tolist(), text[at].tolist(),
+            key[at].tolist(), spends[picked].tolist(), total[picked].tolist(),
+            tops[picked].tolist(), strict=True,
+        ):  # fmt: skip
+            rule = ranked[(p, top_)]
+            assert rule.limit is not None
+            out.append(
+                SplitOrder(
+                    names[p],
+                    seen.get(who) or seen.setdefault(who, supplier_name(text_names[who])),
+                    days.get(d) or days.setdefault(d, date.fromordinal(d)),
+                    _EMPTY,
+                    _EMPTY,
+                    rule.limit,
+                    rule.number,
+                    f"{rule.file}:{rule.line}",
+                    spends=count,
+                    pence=pence_,
+                    first_row=first,
+                    key=key_names[k],
+                )
+            )
+        return out
 
     def _split_rows(
         self,
@@ -543,6 +587,7 @@ class DuckDBExecutor:
         )
 
 
+_EMPTY: array[int] = array("q")  # the rows of a split order not read yet (never written to)
 _SPLIT_CHUNK = 1 << 19  # rows of split orders handed over at a time
 
 

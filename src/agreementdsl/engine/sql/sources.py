@@ -30,7 +30,7 @@ import numpy as np
 from ..ledger import COLUMNS, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
 from .generate import TEXTS
 
-_BLOCK = 1 << 24
+_BLOCK = 1 << 20  # bytes read at a time: numpy's work on a block stays in the cache
 _BATCH = 1 << 17
 _DELIM = "\x01"  # a byte a plain CSV never holds: each line is read as one field
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -66,8 +66,9 @@ def scan(path: Path, parts: int = 1) -> Scan:
         if not first or first.lstrip().startswith(b"{"):
             return Scan("python")
         f.seek(0)
-        tail, at = b"", 0
-        while block := f.read(_BLOCK):
+        tail, at, buffer = b"", 0, bytearray(_BLOCK)
+        while read := f.readinto(buffer):
+            block = buffer if read == len(buffer) else buffer[:read]  # one buffer, reused
             if b'"' in block or b"\x00" in block or b"\x01" in block:
                 return Scan("python")
             if b"\r" in block or tail.endswith(b"\r"):
@@ -84,7 +85,7 @@ def scan(path: Path, parts: int = 1) -> Scan:
                 if line > 2 and cut < size and (not cuts or cut > cuts[-1][0]):
                     cuts.append((cut, line))  # not inside the header, nor at the very end
             newlines += int(np.count_nonzero(ends))
-            tail, at = (tail + block)[-2:], at + len(block)
+            tail, at = (tail + block[-2:])[-2:], at + len(block)
     if crs != crlfs:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
