@@ -21,7 +21,6 @@ from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,7 @@ class DuckDBExecutor:
         ir: dict[str, Any],
         authorities: dict[str, Authority],
         sheet: str | None = None,
-        memory_limit: str = "400MB",
+        memory_limit: str = "250MB",
     ) -> None:
         self.rules = Rules(ir)
         self.authorities = authorities
@@ -74,6 +73,10 @@ class DuckDBExecutor:
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             con.execute(f"SET temp_directory = '{work}'")
+            # Every join here is the ledger (left) to a small table (right), written so. DuckDB
+            # cannot tell a ledger read through pipes is large (sources.Pipes) and would build
+            # its hash tables on the ledger side: the joins are taken as written.
+            con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
             # The connection and its folder now belong to the spool, closed with the result.
             return self._run(con, reader, work, progress)
         except BaseException:
@@ -358,9 +361,12 @@ class DuckDBExecutor:
         types = (np.int64, object, object, np.int64)
         _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
         rules = self.rules
+        # Written in any order (a sort of every row would hold them all in memory at once);
+        # each chunk of groups is sorted as it is read (`_split_groups`).
+        con.execute("SET preserve_insertion_order = false")
         with self._feeding():
             con.execute(
-                f"""CREATE TEMP TABLE split_out AS
+                f"""CREATE TABLE split_out AS
                 SELECT w.gid, x.line, x.pence FROM (
                   SELECT s.line, s.pence, s.supplier, s.date_text,
                          {rules.pool_index().sql("duckdb")} AS pool_index,
@@ -371,9 +377,9 @@ class DuckDBExecutor:
                     AND s.supplier IN (SELECT supplier FROM split_wanted)) x
                 JOIN split_wanted w ON x.pool_index = w.pool_index
                   AND x.supplier = w.supplier AND x.date_text = w.date_text
-                WHERE {self._rank_case("x.")} IS NOT NULL
-                ORDER BY w.gid, x.line"""
+                WHERE {self._rank_case("x.")} IS NOT NULL"""
             )
+        con.execute("SET preserve_insertion_order = true")
         con.execute("DROP TABLE split_wanted")
         # the spends the reference reader checked, by group (a spend under no limit is not one)
         checked: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -381,19 +387,26 @@ class DuckDBExecutor:
             if group in gid_of:
                 checked[gid_of[group]].append((line, pence))
         try:
-            found = _split_groups(con)
+            found = _split_groups(
+                con, [o.spends - len(checked.get(i, ())) for i, o in enumerate(orders)]
+            )
             pending = next(found, None)
             for gid, order in enumerate(orders):
-                rows: list[tuple[int, int]] = list(checked.get(gid, []))
+                lines, amounts = array("q"), array("q")
                 if pending is not None and pending[0] == gid:
-                    rows += zip(pending[1].tolist(), pending[2].tolist(), strict=True)
+                    lines.frombytes(pending[1].astype(np.int64).tobytes())  # in line order
+                    amounts.frombytes(pending[2].astype(np.int64).tobytes())
                     pending = next(found, None)
-                rows.sort()
-                filled = replace(
-                    order,
-                    rows=array("q", (r for r, _ in rows)),
-                    amounts=array("q", (a for _, a in rows)),
-                )
+                if gid in checked:  # merged into line order
+                    rows = sorted([*zip(lines, amounts, strict=True), *checked[gid]])
+                    lines, amounts = (
+                        array("q", [r for r, _ in rows]),
+                        array("q", [a for _, a in rows]),
+                    )
+                filled = SplitOrder(
+                    order.pool, order.supplier, order.day, lines, amounts, order.limit,
+                    order.rule, order.source, key=order.key,
+                )  # fmt: skip
                 assert (filled.spends, filled.pence) == (order.spends, order.pence), order
                 yield filled
         finally:
@@ -591,33 +604,29 @@ _EMPTY: array[int] = array("q")  # the rows of a split order not read yet (never
 _SPLIT_CHUNK = 1 << 19  # rows of split orders handed over at a time
 
 
-def _split_groups(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[int, Any, Any]]:
-    """The rows of `split_out` group by group: (group id, lines, pences) as numpy arrays, read a
-    chunk of rows at a time by row id (the table is in group and line order)."""
-    size = int(con.execute("SELECT count(*) FROM split_out").fetchall()[0][0])
-    carry: list[Any] | None = None  # the last group of a chunk, which may go on in the next
-    for start in range(0, size, _SPLIT_CHUNK):
+def _split_groups(
+    con: duckdb.DuckDBPyConnection, sizes: list[int]
+) -> Iterator[tuple[int, Any, Any]]:
+    """The rows of `split_out` group by group: (group id, lines, pences) as numpy arrays in line
+    order, read a chunk of whole groups at a time (`sizes`: each group's rows in the table)."""
+    start = 0
+    while start < len(sizes):
+        end, rows = start, 0
+        while end < len(sizes) and (end == start or rows + sizes[end] <= _SPLIT_CHUNK):
+            rows += sizes[end]
+            end += 1
         chunk = con.execute(
-            "SELECT gid, line, pence FROM split_out WHERE rowid >= ? AND rowid < ? ORDER BY rowid",
-            [start, start + _SPLIT_CHUNK],
+            "SELECT gid, line, pence FROM split_out WHERE gid >= ? AND gid < ? ORDER BY gid, line",
+            [start, end],
         ).fetchnumpy()
         gid = np.asarray(chunk["gid"], dtype=np.int64)
         line = np.asarray(chunk["line"], dtype=np.int64)
         pence = np.asarray(chunk["pence"], dtype=np.int64)
-        if carry is not None:
-            gid = np.concatenate([carry[0], gid])
-            line = np.concatenate([carry[1], line])
-            pence = np.concatenate([carry[2], pence])
         starts = np.flatnonzero(np.diff(gid, prepend=-1))
         ends = [*starts[1:].tolist(), len(gid)]
-        last = len(starts) - 1
-        for k, (a, b) in enumerate(zip(starts.tolist(), ends, strict=True)):
-            if k == last:
-                carry = [gid[a:b], line[a:b], pence[a:b]]
-            else:
-                yield int(gid[a]), line[a:b], pence[a:b]
-    if carry is not None and len(carry[0]):
-        yield int(carry[0][0]), carry[1], carry[2]
+        for a, b in zip(starts.tolist(), ends, strict=True):
+            yield int(gid[a]), line[a:b], pence[a:b]
+        start = end
 
 
 def _watched(
