@@ -390,3 +390,22 @@ def test_a_large_ledger_read_in_parts_through_pipes_gives_the_same_bytes(
         path.write_text("".join([*lines[:9], broken, *lines[9:]]))
         data = json.loads(same(ir, path))
         assert data["rows"]["read"] == len(lines) - (1 if broken == "\n" else 0)
+
+
+def test_a_ledger_read_in_parts_that_duckdb_cannot_read_falls_back_without_hanging(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A byte that is not UTF-8 in the last part: DuckDB's parse fails part-way, the pipes are
+    released (no feeder left waiting), and the reference reader's raw pass reads the file, as
+    it does for a small one."""
+    import threading
+
+    monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+    monkeypatch.setattr(sources, "parts", lambda con: 3)
+    ir = compile_file(HEREFORDSHIRE)
+    lines = LEDGER.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(b"".join([*lines[:-2], lines[-2].replace(b"mental", b"m\xe9ntal"), lines[-1]]))
+    before = threading.active_count()
+    same(ir, path)
+    assert threading.active_count() == before
