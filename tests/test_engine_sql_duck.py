@@ -409,3 +409,38 @@ def test_a_ledger_read_in_parts_that_duckdb_cannot_read_falls_back_without_hangi
     before = threading.active_count()
     same(ir, path)
     assert threading.active_count() == before
+
+
+def test_the_first_breaches_and_split_orders_are_read_from_a_prefix_of_a_large_ledger(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The text lists each pool's first 20 breaches and split orders: of a ledger read in
+    parts, only the lines up to the last one they can be on are fed to DuckDB, and the listing
+    is the reference's, byte for byte (a seeded ledger of the bench's shape, with many of
+    both)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_sql", ROOT / "bench" / "run_sql.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    path = tmp_path / "ledger.csv"
+    bench.make_ledger(path, 4000, seed=11)
+    monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+    monkeypatch.setattr(sources, "parts", lambda con: 3)
+    asked: list[int | None] = []
+    feeding = sources.Pipes.feeding
+
+    def spy(self: sources.Pipes, upto: int | None = None) -> Any:
+        asked.append(upto)
+        return feeding(self, upto)
+
+    monkeypatch.setattr(sources.Pipes, "feeding", spy)
+    ir = compile_file(HEREFORDSHIRE)
+    expected = outputs(ir, path, "reference")
+    asked.clear()
+    got = outputs(ir, path, "duckdb")
+    assert got == expected
+    assert "… and" in got[1]  # more breaches and split orders than are listed
+    prefixes = [u for u in asked if u is not None]
+    assert prefixes and all(u < 4000 for u in prefixes)

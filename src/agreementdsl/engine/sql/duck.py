@@ -62,7 +62,7 @@ class DuckDBExecutor:
         self.memory_limit = memory_limit
         self._checked_txns: list[Txn] = []  # the checked spends, beside `checked` (_doubtful)
         # every statement that reads the ledger runs inside this (sources.Loaded.feeding)
-        self._feeding: Callable[[], AbstractContextManager[None]] = nullcontext
+        self._feeding: Callable[..., AbstractContextManager[Any]] = nullcontext
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         work = tempfile.mkdtemp(prefix="agreementdsl-duckdb-")
@@ -127,7 +127,9 @@ class DuckDBExecutor:
         days: set[int] = set()
         bearing = [a.bears_unapproved for a in self.authorities.values()]
         unapproved: dict[tuple[int, int, str, str], list[int]] = {}
-        raw: list[tuple[int, str, str, int, int, int, int]] = []  # split-order groups as written
+        raw: list[tuple[int, str, str, int, int, int, int, int]] = []  # split-order groups
+        # (pool index, day ordinal, decision id) -> the first and the last line of its spends
+        bounds: dict[tuple[int, int, int], list[int]] = {}
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
         for (
             ok,
@@ -146,10 +148,11 @@ class DuckDBExecutor:
             top,
             main,
             first_line,
+            last_line,
         ) in groups:
             if not main:  # the split-order grouping set
                 if supplier is not None and top is not None:
-                    raw.append((index, supplier, text, n, int(pence), top, first_line))
+                    raw.append((index, supplier, text, n, int(pence), top, first_line, last_line))
                 continue
             read += n
             if not ok:
@@ -171,6 +174,11 @@ class DuckDBExecutor:
                     if ident is None:
                         ident = keys[key] = self._judge(spool_table, *key)
                     counts[(index, ordinal, ident)] += n
+                    seen = bounds.get((index, ordinal, ident))
+                    if seen is None:
+                        bounds[(index, ordinal, ident)] = [first_line, last_line]
+                    else:
+                        seen[0], seen[1] = min(seen[0], first_line), max(seen[1], last_line)
                     if bearing[index] and not spool_table[ident][0].compliant:
                         who = partner or self.rules.pools[index].elements.get(element, "")
                         bear(unapproved, (index, ordinal, element, who), pence, n)
@@ -202,7 +210,7 @@ class DuckDBExecutor:
             con, raw, dict(good), checked, suppliers, spool_table
         )
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked, self._feeding)
-        spool.keys, spool.dates = keys, dict(good)
+        spool.keys, spool.dates, spool.bounds = keys, dict(good), bounds
         spool.table.extend(spool_table)
         out = Totals(
             pools,
@@ -218,7 +226,7 @@ class DuckDBExecutor:
     def _split_orders(
         self,
         con: duckdb.DuckDBPyConnection,
-        raw: list[tuple[int, str, str, int, int, int, int]],
+        raw: list[tuple[int, str, str, int, int, int, int, int]],
         dates: dict[str, int],
         checked: list[tuple[int, int, int, int, int]],
         suppliers: list[str],
@@ -255,7 +263,7 @@ class DuckDBExecutor:
                 text_c.append(texts.setdefault(supplier, len(texts)))
             return key
 
-        for index, supplier, text, n, pence, top, line in raw:
+        for index, supplier, text, n, pence, top, line, _ in raw:
             ordinal = dates.get(text)
             if ordinal is not None:  # else the reference reader checked the rows
                 add(index, supplier, ordinal, n, pence, top, line)
@@ -271,11 +279,13 @@ class DuckDBExecutor:
         def rows_of(orders: list[SplitOrder]) -> Iterator[SplitOrder]:
             groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
             written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
-            for index, supplier, text, _, _, _, _ in raw:
+            upto = 0  # the last line any of these groups has (the ledger is read to there)
+            for index, supplier, text, _, _, _, _, last in raw:
                 ordinal, key = dates.get(text), keys.get(supplier)
                 if ordinal is not None and key and (index, key, ordinal) in groups:
                     written[(index, key, ordinal)].append((supplier, text))
-            return self._split_rows(con, orders, written, extra)
+                    upto = max(upto, last)
+            return self._split_rows(con, orders, written, extra, upto)
 
         return out, rows_of
 
@@ -346,10 +356,12 @@ class DuckDBExecutor:
         orders: list[SplitOrder],
         written: dict[tuple[int, str, int], list[tuple[str, str]]],
         extra: list[tuple[tuple[int, str, int], int, int, int, str]],
+        upto: int,
     ) -> Iterator[SplitOrder]:
-        """These split orders, in this order, each with its rows: one read of the ledger into
-        a narrow table sorted by group and row, then handed over a chunk at a time (so a
-        ledger where half the spends are split orders still runs in bounded memory)."""
+        """These split orders, in this order, each with its rows: one read of the ledger, to
+        line `upto` (the last of their rows), into a narrow table, then handed over a chunk of
+        groups at a time (so a ledger where half the spends are split orders still runs in
+        bounded memory)."""
         names = list(self.authorities)
         gid_of = {(names.index(o.pool), o.key, o.day.toordinal()): i for i, o in enumerate(orders)}
         wanted = [
@@ -364,7 +376,7 @@ class DuckDBExecutor:
         # Written in any order (a sort of every row would hold them all in memory at once);
         # each chunk of groups is sorted as it is read (`_split_groups`).
         con.execute("SET preserve_insertion_order = false")
-        with self._feeding():
+        with self._feeding(upto):
             con.execute(
                 f"""CREATE TABLE split_out AS
                 SELECT w.gid, x.line, x.pence FROM (
@@ -445,7 +457,7 @@ class DuckDBExecutor:
         return f"""
         SELECT ok, pool_index, kind, element, partner, date_text, approved_by, in_plan, rule,
                forecast_line, supplier_g, sum(pence) AS pence, count(*) AS n,
-               max(limit_rank) AS top, main, min(line) AS first_line
+               max(limit_rank) AS top, main, min(line) AS first_line, max(line) AS last_line
         FROM (SELECT {only_main}, pool_index, date_text,
                      CASE WHEN main = 1 THEN forecast_line END AS forecast_line,
                      CASE WHEN main = 0 THEN supplier_g END AS supplier_g,

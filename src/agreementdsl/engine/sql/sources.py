@@ -140,12 +140,17 @@ class Pipes:
         return self.sent / self.size if self.size else 1.0
 
     @contextmanager
-    def feeding(self) -> Iterator[None]:
-        """Feed every part to whoever opens its pipe, once, while the block runs."""
+    def feeding(self, upto: int | None = None) -> Iterator[None]:
+        """Feed every part to whoever opens its pipe, once, while the block runs; with `upto`,
+        only the lines up to that line number (the later parts come empty), for a statement
+        that wants no row after it."""
         self.sent = 0
         stop = threading.Event()
+        ends = list(self.ends)
+        if upto is not None:
+            ends = self._ends_upto(upto)
         threads = [
-            threading.Thread(target=self._feed, args=(k, stop), daemon=True)
+            threading.Thread(target=self._feed, args=(k, stop, ends[k]), daemon=True)
             for k in range(len(self.names))
         ]
         for thread in threads:
@@ -162,7 +167,32 @@ class Pipes:
                         os.close(os.open(name, os.O_RDONLY | os.O_NONBLOCK))
                 thread.join(timeout=10)
 
-    def _feed(self, k: int, stop: threading.Event) -> None:
+    def _ends_upto(self, line: int) -> list[int]:
+        """Where each part's feed stops for the lines up to `line`: just after that line's
+        break in the part that holds it, at its start in every later part."""
+        ends = []
+        for (start, first), end in zip(self.starts, self.ends, strict=True):
+            if first > line:
+                ends.append(start)  # the part starts after the line: nothing of it
+                continue
+            wanted, at = line - first + 1, start  # line breaks to pass within this part
+            with self.path.open("rb") as f:
+                f.seek(start)
+                while wanted > 0 and at < end:
+                    block = f.read(min(_BLOCK, end - at))
+                    if not block:
+                        break
+                    breaks = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+                    if len(breaks) >= wanted:
+                        at += int(breaks[wanted - 1]) + 1
+                        wanted = 0
+                        break
+                    wanted -= len(breaks)
+                    at += len(block)
+            ends.append(end if wanted > 0 else min(at, end))
+        return ends
+
+    def _feed(self, k: int, stop: threading.Event, end: int) -> None:
         try:
             out = os.open(self.names[k], os.O_WRONLY)  # waits for DuckDB to open the pipe
         except OSError:
@@ -171,7 +201,7 @@ class Pipes:
             if stop.is_set():
                 return
             with self.path.open("rb") as source:
-                self._send(source.fileno(), out, self.starts[k][0], self.ends[k])
+                self._send(source.fileno(), out, self.starts[k][0], end)
         except (BrokenPipeError, ConnectionResetError):
             pass  # DuckDB stopped reading (the statement failed or was cut short)
         finally:
@@ -212,8 +242,11 @@ class Loaded:
     rows: int | None = None
     pipes: Pipes | None = None
 
-    def feeding(self) -> AbstractContextManager[None]:
-        return self.pipes.feeding() if self.pipes is not None else nullcontext()
+    def feeding(self, upto: int | None = None) -> AbstractContextManager[None]:
+        """Run a statement that reads the ledger inside this. With `upto`, it may be given
+        only the lines up to that line number (when its rows come through pipes): a
+        statement that wants no row after it must still filter on `line`."""
+        return self.pipes.feeding(upto) if self.pipes is not None else nullcontext()
 
     def misread(self, con: duckdb.DuckDBPyConnection, rows: int) -> bool:
         """Whether DuckDB's parser, having given back `rows` rows, misread the file's lines:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date
@@ -43,7 +44,7 @@ class DuckSpool(ApprovalSpool):
         candidates: str,
         counts: dict[tuple[int, int, int], int],
         checked: list[tuple[int, int, int, int, int]],
-        feeding: Callable[[], AbstractContextManager[None]] = nullcontext,
+        feeding: Callable[..., AbstractContextManager[Any]] = nullcontext,
     ) -> None:
         super().__init__(pools)
         self.feeding = feeding  # every statement that reads the ledger runs inside it
@@ -61,6 +62,9 @@ class DuckSpool(ApprovalSpool):
         # dates (text -> ordinal); the same as the tables decision_keys and good_dates.
         self.keys: dict[tuple[int, int, str, bool], int] = {}
         self.dates: dict[str, int] = {}
+        # (pool index, day ordinal, decision id) -> the first and last line of those spends:
+        # how far the ledger must be read for the first breaches (`_scan_breaches`)
+        self.bounds: dict[tuple[int, int, int], list[int]] = {}
         # the first breaches of every pool, by (first day, last day, how many): one scan
         self._first: dict[
             tuple[int, int, int], dict[int, list[tuple[int, int, int, int, int]]]
@@ -171,8 +175,9 @@ class DuckSpool(ApprovalSpool):
         if not keys:
             return {}
         self.con.register("breach_keys", _key_columns(keys))
+        upto = self._breaches_upto(first, last, breaching, keep)
         try:
-            with self.feeding():
+            with self.feeding(upto):
                 rows = self.con.execute(
                     "SELECT line, pence, ordinal, pool_index, ident FROM ("
                     "  SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident, row_number() OVER "
@@ -192,6 +197,23 @@ class DuckSpool(ApprovalSpool):
                 (int(line), int(pence), int(ordinal), int(pool), int(ident))
             )
         return out
+
+    def _breaches_upto(self, first: int, last: int, breaching: list[bool], keep: int) -> int:
+        """A line by which every pool's first `keep` breaches dated `first` to `last` have come:
+        the pass gave each (pool, day, decision) its first and last line. A pool with `keep`
+        such groups or more has a breach on each one's first line, so its first `keep` are on
+        or before the keep-th smallest first line; a pool with fewer needs every one of them."""
+        by_pool: dict[int, list[list[int]]] = defaultdict(list)
+        for (pool, ordinal, ident), bound in self.bounds.items():
+            if first <= ordinal <= last and breaching[ident]:
+                by_pool[pool].append(bound)
+        upto = 0
+        for found in by_pool.values():
+            if len(found) >= keep:
+                upto = max(upto, sorted(b[0] for b in found)[keep - 1])
+            else:
+                upto = max(upto, max(b[1] for b in found))
+        return upto
 
     def _classified(self, row: int, pence: int, ordinal: int, pool: int, ident: int) -> Classified:
         decision, fields, in_plan = self.table[ident]
