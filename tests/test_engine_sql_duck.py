@@ -444,3 +444,31 @@ def test_the_first_breaches_and_split_orders_are_read_from_a_prefix_of_a_large_l
     assert "… and" in got[1]  # more breaches and split orders than are listed
     prefixes = [u for u in asked if u is not None]
     assert prefixes and all(u < 4000 for u in prefixes)
+
+
+def test_ctrl_c_inside_duckdb_stops_the_run_with_no_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DuckDB turns Ctrl-C into its own error: the executor must not take it for a file it
+    cannot read (and read the file another way), and `run` says "Aborted!" and exits 1."""
+    import duckdb
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+    from agreementdsl.engine.sql import duck
+
+    def interrupted(*args: Any) -> Any:
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    monkeypatch.setattr(duck, "_watched", interrupted)
+    with pytest.raises(duckdb.InterruptException):
+        run_ledger(compile_file(HEREFORDSHIRE), LEDGER, engine="duckdb")
+    for error in (duckdb.InterruptException("Interrupted!"), RuntimeError("Query interrupted")):
+
+        def stopped(*args: Any, error: Exception = error, **kwargs: Any) -> Any:
+            raise error
+
+        monkeypatch.setattr("agreementdsl.engine.run.run_ledger", stopped)
+        done = CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER)])
+        assert done.exit_code == 1 and "Aborted!" in done.output, done.output
+        assert done.exception is None or isinstance(done.exception, SystemExit)

@@ -419,9 +419,21 @@ def _run_errors(progress: _Progress | None = None) -> Iterator[None]:
             f"error[{exc.code}]: {message}" + (f"\n  = hint: {hint}" if hint else ""), err=True
         )
         sys.exit(1)
+    except Exception as exc:
+        if _interrupted(exc):
+            raise click.Abort() from None  # Ctrl-C inside a DuckDB statement
+        raise
     finally:
         if progress is not None:
             progress.done()
+
+
+def _interrupted(exc: Exception) -> bool:
+    """Whether DuckDB stopped a statement for Ctrl-C: it raises its own error, not
+    KeyboardInterrupt (named here, so that a run without DuckDB never imports it)."""
+    return type(exc).__name__ == "InterruptException" or (
+        type(exc) is RuntimeError and str(exc) == "Query interrupted"
+    )
 
 
 def _run_exit(

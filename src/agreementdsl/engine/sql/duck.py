@@ -108,6 +108,8 @@ class DuckDBExecutor:
                 con.execute(staged)
                 with loaded.feeding():
                     groups = con.execute(self._pass()).fetchall()
+        except duckdb.InterruptException:
+            raise  # Ctrl-C: not a file DuckDB cannot read
         except duckdb.Error:
             # DuckDB could not read the file as plain lines (say, it is not UTF-8): the
             # reference reader's raw pass reads it instead, or says why it cannot.

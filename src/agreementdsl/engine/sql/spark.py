@@ -229,6 +229,8 @@ def _raw_parquet(
                 sources.by_lines(con, reader.path, sources.header(reader.path))
                 con.execute(copy)
             rejected, width = loaded.rejected, loaded.width
+        except duckdb.InterruptException:
+            raise  # Ctrl-C: not a file DuckDB cannot read
         except duckdb.Error:
             # Not plain lines DuckDB can read (say, not UTF-8): the reference reader's raw pass.
             con.execute("DROP VIEW IF EXISTS raw_rows")
