@@ -472,3 +472,51 @@ def test_ctrl_c_inside_duckdb_stops_the_run_with_no_traceback(
         done = CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER)])
         assert done.exit_code == 1 and "Aborted!" in done.output, done.output
         assert done.exception is None or isinstance(done.exception, SystemExit)
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+@pytest.mark.parametrize("column", ["category", "reference", "supplier", "pool"])
+@pytest.mark.parametrize("byte", [b"\x81", b"\xe9", b"\xa3", b"\xc3"])
+def test_a_ledger_that_is_not_utf8_anywhere_is_read_as_the_reference_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parts: int, column: str, byte: bytes
+) -> None:
+    """Found by a user's test: a byte undefined in Windows-1252 in a column DuckDB does not
+    read (category) let DuckDB run the ledger the reference refuses (L018). Any file that is
+    not UTF-8, wherever the byte is, is the reference reader's to decode (Windows-1252, with
+    its warning) or refuse."""
+    if parts > 1:
+        monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+        monkeypatch.setattr(sources, "parts", lambda con: parts)
+    header = "date,pool,element,kind,amount,approved_by,in_plan,supplier,category,reference\n"
+    row = "2005-06-{d:02d},mental-health,council,spend,{a}.00,mh-manager,true,{s},{c},{r}\n"
+    lines = [row.format(d=d % 28 + 1, a=100 + d, s="S1", c="c1", r=f"R{d}") for d in range(60)]
+    odd = row.format(d=5, a=7, s="S1", c="c1", r="R").replace(
+        {"category": ",c1,", "reference": ",R\n", "supplier": ",S1,", "pool": ",mental-"}[column],
+        {"category": ",c1X,", "reference": ",RX\n", "supplier": ",S1X,", "pool": ",mentalX-"}[
+            column
+        ],
+    )
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(
+        (header + "".join(lines[:50])).encode() + odd.encode().replace(b"X", byte)
+        + "".join(lines[50:]).encode()
+    )  # fmt: skip
+    same_or_refused(compile_file(HEREFORDSHIRE), path, refused=byte == b"\x81")
+
+
+def test_a_pdf_named_csv_is_refused_as_the_reference_refuses_it(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(b"%PDF-1.4 date,pool,kind,amount\n2005-06-01,mental-health,spend,1.00\n")
+    same_or_refused(compile_file(HEREFORDSHIRE), path, refused=True)
+
+
+def same_or_refused(ir: dict[str, Any], path: Path, refused: bool) -> None:
+    """Both executors give the same bytes, or both refuse the file with the same error."""
+    found = []
+    for engine in ("reference", "duckdb"):
+        try:
+            found.append(outputs(ir, path, engine))
+        except LedgerError as exc:
+            found.append((exc.code, exc.message, exc.hint))
+    assert found[0] == found[1]
+    assert (found[0][0] == "L018") is refused

@@ -28,6 +28,11 @@ _UNDEFINED_1252 = tuple(bytes([b]) for b in (0x81, 0x8D, 0x8F, 0x90, 0x9D))
 HINT = "export it from the finance system as CSV, UTF-8"
 
 
+def signed(head: bytes) -> bool:
+    """Whether a file starting with `head` is one of the kinds `sniff` refuses by signature."""
+    return any(head.startswith(signature) for signature, _ in _SIGNATURES)
+
+
 class NotText(Exception):
     """The file is not text (L018); `message` says what it seems to be."""
 

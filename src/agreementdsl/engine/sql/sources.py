@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import threading
@@ -28,6 +29,7 @@ import duckdb
 import numpy as np
 
 from ..ledger import COLUMNS, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
+from ..textfile import signed
 from .generate import TEXTS
 
 _BLOCK = 1 << 20  # bytes read at a time: numpy's work on a block stays in the cache
@@ -61,9 +63,13 @@ def scan(path: Path, parts: int = 1) -> Scan:
     targets = [size * k // parts for k in range(1, parts)]  # each moved on to a line's start
     cuts: list[tuple[int, int]] = []
     crs = crlfs = newlines = 0
+    # Only UTF-8 goes to DuckDB's parser (which does not check the columns it does not read):
+    # any other file is the reference reader's to decode, warn about (L019) or refuse (L018).
+    utf8 = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as f:
-        first = f.read(4).removeprefix(b"\xef\xbb\xbf")
-        if not first or first.lstrip().startswith(b"{"):
+        head = f.read(8)
+        first = head[:4].removeprefix(b"\xef\xbb\xbf")
+        if not first or first.lstrip().startswith(b"{") or signed(head):
             return Scan("python")
         f.seek(0)
         tail, at, buffer = b"", 0, bytearray(_BLOCK)
@@ -71,6 +77,11 @@ def scan(path: Path, parts: int = 1) -> Scan:
             block = buffer if read == len(buffer) else buffer[:read]  # one buffer, reused
             if b'"' in block or b"\x00" in block or b"\x01" in block:
                 return Scan("python")
+            if not block.isascii() or utf8.getstate()[0]:
+                try:
+                    utf8.decode(block)
+                except UnicodeDecodeError:
+                    return Scan("python")
             if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
                 crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
@@ -86,6 +97,10 @@ def scan(path: Path, parts: int = 1) -> Scan:
                     cuts.append((cut, line))  # not inside the header, nor at the very end
             newlines += int(np.count_nonzero(ends))
             tail, at = (tail + block[-2:])[-2:], at + len(block)
+    try:
+        utf8.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return Scan("python")  # the file ends inside a character
     if crs != crlfs:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
