@@ -411,6 +411,17 @@ def test_a_ledger_read_in_parts_that_duckdb_cannot_read_falls_back_without_hangi
     assert threading.active_count() == before
 
 
+def bench_ledger(path: Path, rows: int, seed: int = 11) -> None:
+    """A seeded ledger of the bench's shape (bench/run_sql.py): every row good."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_sql", ROOT / "bench" / "run_sql.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.make_ledger(path, rows, seed=seed)
+
+
 def test_the_first_breaches_and_split_orders_are_read_from_a_prefix_of_a_large_ledger(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -418,14 +429,8 @@ def test_the_first_breaches_and_split_orders_are_read_from_a_prefix_of_a_large_l
     parts, only the lines up to the last one they can be on are fed to DuckDB, and the listing
     is the reference's, byte for byte (a seeded ledger of the bench's shape, with many of
     both)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("run_sql", ROOT / "bench" / "run_sql.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     path = tmp_path / "ledger.csv"
-    bench.make_ledger(path, 4000, seed=11)
+    bench_ledger(path, 4000)
     monkeypatch.setattr(sources, "PIPE_BYTES", 0)
     monkeypatch.setattr(sources, "parts", lambda con: 3)
     asked: list[int | None] = []
@@ -520,3 +525,43 @@ def same_or_refused(ir: dict[str, Any], path: Path, refused: bool) -> None:
             found.append((exc.code, exc.message, exc.hint))
     assert found[0] == found[1]
     assert (found[0][0] == "L018") is refused
+
+
+@pytest.mark.parametrize("last", [False, True])
+@pytest.mark.parametrize("parts", [1, 3])
+@pytest.mark.parametrize("size", [200_000, 20_000_000])
+def test_a_row_with_an_overlong_field_is_rejected_as_the_reference_rejects_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, parts: int, size: int, last: bool
+) -> None:
+    """Found by a user's test: a row of 20 MB (more than DuckDB's parser takes in one line)
+    was lost without a word; the reference rejects it (L017) and counts it."""
+    if parts > 1:
+        monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+        monkeypatch.setattr(sources, "parts", lambda con: parts)
+    bench_ledger(tmp_path / "clean.csv", 300)
+    lines = (tmp_path / "clean.csv").read_text().splitlines(keepends=True)
+    long = lines[5].rstrip("\n") + "x" * size + "\n"
+    path = tmp_path / "ledger.csv"
+    if last:  # the last line, with no line break after it
+        path.write_text("".join([*lines, long.rstrip("\n")]))
+    else:
+        path.write_text("".join([*lines[:12], long, *lines[12:]]))
+    data = json.loads(same(compile_file(HEREFORDSHIRE), path))
+    assert data["rows"]["read"] == len(lines)
+    row = len(lines) + 1 if last else 13
+    assert [(r["row"], r["code"]) for r in data["rejected"]] == [(row, "L017")]
+
+
+def test_a_header_name_with_spaces_around_it_warns_as_the_reference_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a user's test: `Amount ` in the header (with a BOM and a blank line, in a large
+    file) gave the reference's warning L014 and none from DuckDB."""
+    bench_ledger(tmp_path / "clean.csv", 300)
+    lines = (tmp_path / "clean.csv").read_text().splitlines(keepends=True)
+    path = tmp_path / "ledger.csv"
+    head = "\ufeff" + lines[0].replace("amount", "Amount ")
+    path.write_text(head + "".join([*lines[1:9], "\n", *lines[9:]]), encoding="utf-8")
+    monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+    data = json.loads(same(compile_file(HEREFORDSHIRE), path))
+    assert any(w.startswith("L014") for w in data["warnings"])

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from ...limits import MAX_LEDGER_FIELD
 from ..ledger import COLUMNS, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
 from ..textfile import signed
 from .generate import TEXTS
@@ -73,6 +74,7 @@ def scan(path: Path, parts: int = 1) -> Scan:
             return Scan("python")
         f.seek(0)
         tail, at, buffer = b"", 0, bytearray(_BLOCK)
+        since = 0  # bytes since the last line break
         while read := f.readinto(buffer):
             block = buffer if read == len(buffer) else buffer[:read]  # one buffer, reused
             if b'"' in block or b"\x00" in block or b"\x01" in block:
@@ -95,8 +97,14 @@ def scan(path: Path, parts: int = 1) -> Scan:
                 cut, line = at + start + 1, newlines + int(np.count_nonzero(ends[: start + 1])) + 1
                 if line > 2 and cut < size and (not cuts or cut > cuts[-1][0]):
                     cuts.append((cut, line))  # not inside the header, nor at the very end
+            if _long_line(block, since):
+                return Scan("python")
+            last_break = block.rfind(b"\n")
+            since = since + len(block) if last_break < 0 else len(block) - 1 - last_break
             newlines += int(np.count_nonzero(ends))
             tail, at = (tail + block[-2:])[-2:], at + len(block)
+    if since > LONG_LINE:
+        return Scan("python")  # the last line, with no line break after it
     try:
         utf8.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -105,6 +113,20 @@ def scan(path: Path, parts: int = 1) -> Scan:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
     return Scan("columns", size, lines - 1, cuts)
+
+
+def _long_line(block: bytearray, since: int) -> bool:
+    """Whether a line longer than LONG_LINE ends in or runs through this block, `since` bytes
+    of it before the block. Cheap for the usual file: a line that long covers one of the
+    windows of half its length, and each window is searched for a line break first."""
+    first = block.find(b"\n")
+    if since + (len(block) if first < 0 else first) > LONG_LINE:
+        return True
+    half = LONG_LINE // 2
+    if all(block.find(b"\n", at, at + half) >= 0 for at in range(0, len(block), half)):
+        return False
+    breaks = np.flatnonzero(np.frombuffer(block, np.uint8) == 10)
+    return len(breaks) > 1 and int(np.diff(breaks).max()) - 1 > LONG_LINE
 
 
 def csv_mode(path: Path) -> str:
@@ -117,16 +139,25 @@ def plain_csv(path: Path) -> bool:
     return csv_mode(path) != "python"
 
 
-def header(path: Path) -> list[str]:
+def raw_header(path: Path) -> list[str]:
+    """The header's names as written (the reader normalises them and warns: `_columns`)."""
     with path.open("rb") as f:
         first = f.readline()
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LedgerError("L103", f"the ledger {path} is not UTF-8 text ({exc.reason})") from exc
-    return [h.strip().lower() for h in text.rstrip("\r\n").split(",")]
+    return text.rstrip("\r\n").split(",")
 
 
+def header(path: Path) -> list[str]:
+    """The header's names, trimmed and in lower case."""
+    return [h.strip().lower() for h in raw_header(path)]
+
+
+# A line longer than a field may be (L017) may hold an overlong field, which the SQL does not
+# look for (and DuckDB's parser refuses a line of 2 MB): the reference reader reads that file.
+LONG_LINE = MAX_LEDGER_FIELD
 PIPE_BYTES = 32 << 20  # from this size a plain CSV is read in parts side by side (`Pipes`)
 
 
@@ -291,8 +322,7 @@ def load(
     found = scan(path, wanted)
     if found.mode == "python":
         return Loaded(python_rows(con, reader), 0)
-    names = header(path)
-    reader._columns(names)
+    names = reader._columns(raw_header(path))  # with the reader's warnings (L014)
     pipes = Pipes(path, folder, found.cuts) if folder is not None and found.cuts else None
     by_columns(con, path, names, pipes)
     return Loaded([], len(names), found.rows, pipes)
