@@ -565,3 +565,32 @@ def test_a_header_name_with_spaces_around_it_warns_as_the_reference_does(
     monkeypatch.setattr(sources, "PIPE_BYTES", 0)
     data = json.loads(same(compile_file(HEREFORDSHIRE), path))
     assert any(w.startswith("L014") for w in data["warnings"])
+
+
+def test_a_temporary_folder_with_a_quote_in_its_name_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found by a user's test: TMPDIR=/tmp/it's broke every DuckDB run (unescaped in SQL)."""
+    import tempfile
+
+    folder = tmp_path / "it's"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    same(compile_file(HEREFORDSHIRE), LEDGER)
+
+
+def test_ctrl_c_while_the_json_is_written_says_aborted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a user's test: Ctrl-C while DuckDB read the rows the JSON lists gave a
+    traceback."""
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr("agreementdsl.engine.output.write_json", stopped)
+    done = CliRunner().invoke(
+        main, ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER), "--format", "json"]
+    )
+    assert done.exit_code == 1 and "Aborted!" in done.output, done.output

@@ -342,6 +342,10 @@ def run_command(
                 from .engine.rowexplain import write_row_text
 
                 write_row_text(working, out)
+    except Exception as exc:
+        if _interrupted(exc):
+            raise click.Abort() from None  # Ctrl-C while DuckDB reads the rows listed
+        raise
     finally:
         result.close()
     sys.exit(1 if strict and result.rejected else 0)

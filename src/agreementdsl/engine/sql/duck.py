@@ -72,7 +72,8 @@ class DuckDBExecutor:
         con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            con.execute(f"SET temp_directory = '{work}'")
+            folder = work.replace("'", "''")  # a TMPDIR may hold a quote
+            con.execute(f"SET temp_directory = '{folder}'")
             # Every join here is the ledger (left) to a small table (right), written so. DuckDB
             # cannot tell a ledger read through pipes is large (sources.Pipes) and would build
             # its hash tables on the ledger side: the joins are taken as written.
