@@ -15,6 +15,7 @@ merged in by row number.
 
 from __future__ import annotations
 
+import heapq
 import shutil
 from array import array
 from collections import defaultdict
@@ -112,24 +113,31 @@ class DuckSpool(ApprovalSpool):
             yield from super().records_for(idents, pool)
             return
         keys = [k for k, ident in self.keys.items() if ident in idents and pool in (None, k[0])]
-        found: list[tuple[int, int, int, int, int]] = []
-        if keys:
-            self.con.register("wanted_keys", _key_columns([(*k, self.keys[k]) for k in keys]))
-            try:
-                with self.feeding():
-                    found = self.con.execute(
-                        f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
-                        f"FROM ({self.candidates}) s "
-                        "JOIN good_dates d ON s.date_text = d.date_text "
-                        "JOIN wanted_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
-                        "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
-                        "ORDER BY s.line"
-                    ).fetchall()
-            finally:
-                self.con.unregister("wanted_keys")
         checked = [c for c in self.checked if c[4] in idents and pool in (None, c[3])]
-        for record in sorted([*found, *checked]):
-            yield tuple(int(v) for v in record)  # type: ignore[misc]
+        if not keys:
+            yield from (tuple(int(v) for v in c) for c in sorted(checked))  # type: ignore[misc]
+            return
+        self.con.register("wanted_keys", _key_columns([(*k, self.keys[k]) for k in keys]))
+        try:
+            with self.feeding():
+                cursor = self.con.execute(
+                    f"SELECT s.line, s.pence, d.ordinal, s.pool_index, k.ident "
+                    f"FROM ({self.candidates}) s "
+                    "JOIN good_dates d ON s.date_text = d.date_text "
+                    "JOIN wanted_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
+                    "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
+                    "ORDER BY s.line"
+                )
+
+                def found() -> Iterator[tuple[int, int, int, int, int]]:
+                    # handed over a chunk at a time: the breaches may be millions of rows
+                    while chunk := cursor.fetchmany(_LINES):
+                        yield from chunk
+
+                for record in heapq.merge(found(), sorted(checked)):
+                    yield tuple(int(v) for v in record)  # type: ignore[misc]
+        finally:
+            self.con.unregister("wanted_keys")
 
     def tally(self, pool: str, first_day: date, last_day: date, keep: int) -> Tally:
         """As `summary.tally`: the counts from the groups, the first breaches by one scan."""
