@@ -51,7 +51,6 @@ class Scan:
     """
 
     mode: str
-    size: int = 0
     rows: int = 0
     cuts: list[tuple[int, int]] = field(default_factory=list)
 
@@ -112,7 +111,7 @@ def scan(path: Path, parts: int = 1) -> Scan:
     if crs != crlfs:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
-    return Scan("columns", size, lines - 1, cuts)
+    return Scan("columns", lines - 1, cuts)
 
 
 def _long_line(block: bytearray, since: int) -> bool:
