@@ -442,8 +442,9 @@ class DuckDBExecutor:
         (`main` 1); and the spends under a limited rule that name a supplier once more, counted
         and summed by pool, supplier as written and date, with the highest rank of their rules
         (`main` 0: for split orders, engine/orders.py). The second set of groups comes from the
-        same scan by unnesting such a spend into two rows, one for each set (GROUPING SETS
-        would copy the whole scan into a temporary table first)."""
+        same scan: each such spend is paired with both rows of a two-row table, every other row
+        with the first only (GROUPING SETS would copy the whole scan into a temporary table
+        first; an UNNEST of a list made per row cost half a second more at 10M rows)."""
         rules = self.rules
         pool_index = rules.pool_index().sql("duckdb")
         rule = rules.rule_number().sql("duckdb")
@@ -465,12 +466,10 @@ class DuckDBExecutor:
                      CASE WHEN main = 1 THEN forecast_line END AS forecast_line,
                      CASE WHEN main = 0 THEN supplier_g END AS supplier_g,
                      pence, limit_rank, line, main
-              FROM (SELECT *, UNNEST(CASE WHEN supplier_g IS NULL THEN [1] ELSE [1, 0] END)
-                              AS main
-                    FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> ''
-                                    THEN supplier END AS supplier_g
-                          FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
-                                FROM (SELECT ok,
+              FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> ''
+                              THEN supplier END AS supplier_g
+                    FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
+                          FROM (SELECT ok,
                             CASE WHEN ok THEN {pool_index} END AS pool_index,
                             CASE WHEN ok THEN kind END AS kind,
                             CASE WHEN ok AND kind IN ('spend', 'income') THEN element END
@@ -485,7 +484,9 @@ class DuckDBExecutor:
                             line,
                             supplier,
                             pence
-                          FROM staged)))))
+                          FROM staged))) AS scanned,
+                   (VALUES (1), (0)) AS sets(main)
+              WHERE main = 1 OR supplier_g IS NOT NULL)
         GROUP BY {keys}, main"""
 
     def _candidates(self) -> str:

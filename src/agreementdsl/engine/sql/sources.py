@@ -158,6 +158,7 @@ def header(path: Path) -> list[str]:
 # look for (and DuckDB's parser refuses a line of 2 MB): the reference reader reads that file.
 LONG_LINE = MAX_LEDGER_FIELD
 PIPE_BYTES = 32 << 20  # from this size a plain CSV is read in parts side by side (`Pipes`)
+PIPE_BUFFER = 1 << 20  # each pipe's buffer, where the system allows (`_widen`)
 
 
 class Pipes:
@@ -245,6 +246,7 @@ class Pipes:
         try:
             if stop.is_set():
                 return
+            _widen(out)
             with self.path.open("rb") as source:
                 self._send(source.fileno(), out, self.starts[k][0], end)
         except (BrokenPipeError, ConnectionResetError):
@@ -274,6 +276,26 @@ class Pipes:
         while view:
             view = view[os.write(out, view) :]
         return len(block)
+
+
+def _widen(pipe: int) -> None:
+    """Give a pipe a buffer of up to PIPE_BUFFER bytes where the system allows (Linux): with
+    its default 64 KiB, DuckDB and the feeder woke each other sixteen times as often (a 10M-row
+    pass took about a second longer)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        return
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setting is None:  # pragma: no cover
+        return
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            ceiling = int(f.read())
+    except (OSError, ValueError):
+        ceiling = PIPE_BUFFER
+    with suppress(OSError):
+        fcntl.fcntl(pipe, setting, min(PIPE_BUFFER, ceiling))
 
 
 @dataclass
