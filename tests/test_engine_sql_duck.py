@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -594,3 +595,40 @@ def test_ctrl_c_while_the_json_is_written_says_aborted(monkeypatch: pytest.Monke
         main, ["run", str(HEREFORDSHIRE), "--ledger", str(LEDGER), "--format", "json"]
     )
     assert done.exit_code == 1 and "Aborted!" in done.output, done.output
+
+
+def huge_sums(tmp_path: Path) -> tuple[dict[str, Any], Path, int]:
+    """An agreement and ledger whose sums pass 2**63 pence: 92,300 spends of just under
+    £1 trillion each to one supplier on one day, each under a limit of that size (one split
+    order; one element's net for the day). With the limit in pence."""
+    limit = 99_999_999_999_999
+    ir = compile_clause(
+        [
+            {"limit": limit, "plan": False, "where": None, "approvers": ["mgr"]},
+            {"limit": None, "plan": False, "where": None, "approvers": ["r1"]},
+        ]
+    )
+    path = tmp_path / "ledger.csv"
+    with path.open("w") as f:
+        f.write("date,pool,element,kind,amount,approved_by,supplier\n")
+        f.writelines("2008-06-01,p,e1,spend,999999999999.99,mgr,S1\n" for _ in range(HUGE_ROWS))
+    return ir, path, limit
+
+
+HUGE_ROWS = 92_300
+
+
+def check_huge_sums(found: dict[str, Any], limit: int) -> None:
+    orders = [o for p in found["pools"] for o in p["split_orders"]]
+    assert len(orders) == 1
+    assert len(orders[0]["rows"]) == HUGE_ROWS
+    total = Decimal(limit) / 100 * HUGE_ROWS
+    assert Decimal(orders[0]["total"]) == total > Decimal(2**63) / 100
+    assert Decimal(found["pools"][0]["actual"]) == total
+
+
+def test_sums_past_nine_quintillion_pence_are_exact(tmp_path: Path) -> None:
+    """Pence are summed in 64-bit integers only where no sum can pass 2**63; past it the
+    split order's total and the pool's actual are the reference's to the penny."""
+    ir, path, limit = huge_sums(tmp_path)
+    check_huge_sums(json.loads(same(ir, path)), limit)

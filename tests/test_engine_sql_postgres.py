@@ -27,7 +27,14 @@ from agreementdsl.engine.sql import sources
 from agreementdsl.engine.sql.generate import TEXTS, Rules
 from engine_support import compile_file
 from test_engine_approvals import clauses, compile_clause
-from test_engine_sql_duck import HEREFORDSHIRE, LEDGER, ledgers, outputs
+from test_engine_sql_duck import (
+    HEREFORDSHIRE,
+    LEDGER,
+    check_huge_sums,
+    huge_sums,
+    ledgers,
+    outputs,
+)
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -436,3 +443,13 @@ def test_auto_chooses_postgres_for_a_database_ledger_or_with_database(tmp_path: 
     ]:
         with pytest.raises(EngineError):
             choose_engine(engine, ledger, **options)  # type: ignore[arg-type]
+
+
+def test_sums_past_nine_quintillion_pence_are_exact_on_postgres(
+    pg_cluster: str, tmp_path: Path
+) -> None:
+    ir, path, limit = huge_sums(tmp_path)
+    expected = outputs(ir, path, "reference")
+    got = pg_outputs(ir, path, database=pg_cluster)
+    assert got == expected
+    check_huge_sums(json.loads(got[0]), limit)

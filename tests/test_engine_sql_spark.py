@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from agreementdsl.engine.sql.generate import render
 from engine_support import compile_file, compile_text
 from test_engine_approvals import clauses, compile_clause
-from test_engine_sql_duck import HEREFORDSHIRE, LEDGER, ledgers, outputs
+from test_engine_sql_duck import (
+    HEREFORDSHIRE,
+    LEDGER,
+    check_huge_sums,
+    huge_sums,
+    ledgers,
+    outputs,
+)
 from test_engine_sql_postgres import BAD_ROWS
 
 pytestmark = pytest.mark.spark
@@ -139,3 +146,9 @@ def test_unapproved_spend_borne_by_partners_as_the_reference(spark: Any, tmp_pat
         "hpct": "40000.00",
         "hc": "350000.00",
     }
+
+
+def test_sums_past_nine_quintillion_pence_are_exact_on_spark(spark: Any, tmp_path: Path) -> None:
+    """Spark sums BIGINT in BIGINT (an overflow error with ANSI on): the SQL sums DECIMAL."""
+    ir, path, limit = huge_sums(tmp_path)
+    check_huge_sums(json.loads(same(ir, path)), limit)

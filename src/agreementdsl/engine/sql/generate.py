@@ -16,7 +16,8 @@ each engine provides, and build everything the analysis needs:
 Only a whitelisted subset of SQL is used, one that means the same on DuckDB, PostgreSQL and
 Spark: CASE, IN, comparisons, `%` on integers, SUBSTRING, STRPOS, REGEXP_REPLACE, RPAD, LENGTH,
 a regular-expression match, CAST of checked digit strings to BIGINT and of checked ISO dates to
-DATE, SUM of BIGINT pence. Money is BIGINT pence throughout: no `/`, no ROUND, no decimals.
+DATE, SUM of BIGINT pence cast to DECIMAL(38, 0) (exact on every engine). Money is BIGINT
+pence throughout: no `/`, no ROUND, no fractions.
 """
 
 from __future__ import annotations
@@ -94,6 +95,12 @@ def case(whens: Sequence[tuple[Node, Node]], default: Node | None = None) -> Nod
     for condition, value in whens:
         node = node.when(condition, value)
     return node.else_(default) if default is not None else node
+
+
+def exact_sum(pence: Node) -> Node:
+    """SUM of BIGINT pence that cannot overflow on any engine: Spark sums BIGINT in BIGINT
+    (an error past 2**63 pence with ANSI on), so each is summed as DECIMAL(38, 0)."""
+    return exp.Sum(this=exp.cast(pence, "DECIMAL(38, 0)"))
 
 
 def substr(expression: Node, start: int, length: int) -> Node:
@@ -282,7 +289,7 @@ class Rules:
             exp.Neg(this=col("pence")),
         )
         return (
-            exp.select("pool", "element", "day", exp.alias_(exp.Sum(this=signed), "net"))
+            exp.select("pool", "element", "day", exp.alias_(exact_sum(signed), "net"))
             .from_("good")
             .where(one_of(col("kind"), ["spend", "income"]))
             .group_by("pool", "element", "day")
@@ -298,7 +305,7 @@ class Rules:
 
     def received(self) -> exp.Select:
         return (
-            exp.select("pool", "partner", "day", exp.alias_(exp.Sum(this=col("pence")), "pence"))
+            exp.select("pool", "partner", "day", exp.alias_(exact_sum(col("pence")), "pence"))
             .from_("good")
             .where(exp.EQ(this=col("kind"), expression=lit("contribution")))
             .group_by("pool", "partner", "day")
