@@ -66,6 +66,9 @@ def test_bad_rows_are_rejected_with_the_reference_codes(spark: Any, tmp_path: Pa
         '2005-06-01,mental-health,council,spend,"12.50\n",,board,yes,,,R20,\n'
         '"2005-06-02\n",mental-health,council,spend,12.50,,board,yes,,,R21,\n'
         "2005-06-03\u2028,mental-health,council,spend,12.50,,board,yes,,,R22,\n"
+        '2005-06-04,mental-health,council,spend,"12.50\r\n",,board,yes,,,R23,\n'
+        "2005-06-05\u0085,mental-health,council,spend,12.50,,board,yes,,,R24,\n"
+        "2005-06-06,mental-health,council,spend,12.50\u2029,,board,yes,,,R25,\n"
     )
     ledger.write_text(LEDGER.read_text("utf-8") + BAD_ROWS + extra, encoding="utf-8")
     data = json.loads(same(ir, ledger))
