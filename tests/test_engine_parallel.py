@@ -191,3 +191,23 @@ def test_one_and_two_processes_give_the_same_rows(
     one = outcome(path, 1)
     assert one["read"] == one["used"] + len(one["rejected"]) == len(table)
     assert outcome(path, 2) == one
+
+
+def test_a_spool_closed_while_it_is_being_read_finishes_quietly() -> None:
+    """Ctrl-C while the JSON lists the approvals closes the spool before the generator reading
+    it is finished: finishing it then must not seek the closed file ("Exception ignored in
+    ApprovalSpool.columns ... seek of closed file" was printed before "Aborted!")."""
+    from agreementdsl.engine.executor import ApprovalSpool
+
+    spool = ApprovalSpool(["p"])
+    for row in range(3):
+        spool.rows.append(row)
+        spool.amounts.append(100)
+        spool.days.append(732000)
+        spool.pool_ids.append(0)
+        spool.decisions.append(0)
+        spool.flush()
+    reading = spool.columns()
+    assert list(next(reading)[0]) == [0]
+    spool.close()
+    reading.close()  # raised ValueError: seek of closed file

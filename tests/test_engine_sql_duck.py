@@ -632,3 +632,45 @@ def test_sums_past_nine_quintillion_pence_are_exact(tmp_path: Path) -> None:
     split order's total and the pool's actual are the reference's to the penny."""
     ir, path, limit = huge_sums(tmp_path)
     check_huge_sums(json.loads(same(ir, path)), limit)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "reference"])
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_nothing_behind(
+    tmp_path: Path, engine: str
+) -> None:
+    """`kill` (SIGTERM) in the middle of a large run: "Aborted!", exit 1, no traceback, and
+    nothing of the run left in the temporary directory (DuckDB's folder with its pipes and database
+    file was left there before)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lines = LEDGER.read_bytes().splitlines(keepends=True)
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(lines[0] + b"".join(lines[1:]) * 2500)  # 1.07M rows, 74 MB
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = [sys.executable, "-m", "agreementdsl.cli", "run", str(HEREFORDSHIRE)]
+    started = subprocess.Popen(
+        [*command, "--ledger", str(path), "--engine", engine],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    # DuckDB: once its working folder is made; the reference: once it is reading
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and started.poll() is None:
+        if (
+            list(temp.glob("agreementdsl-*"))
+            if engine == "duckdb"
+            else time.monotonic() > deadline - 58.5
+        ):
+            break
+        time.sleep(0.02)
+    started.send_signal(signal.SIGTERM)
+    _, err = started.communicate(timeout=60)
+    assert started.returncode == 1, err
+    assert b"Aborted!" in err and b"Traceback" not in err, err
+    assert not list(temp.glob("agreementdsl-*"))  # (lark keeps its grammar cache there)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,23 @@ from .options import date_option
 @click.version_option(package_name="agreementdsl", prog_name="agreementdsl")
 def main() -> None:
     """Compile, check, run and render Section 75 partnership agreements."""
+    signal.signal(signal.SIGTERM, _terminated(os.getpid()))
+
+
+def _terminated(pid: int) -> Any:
+    """A SIGTERM handler that stops this process as Ctrl-C does, so what a run made is removed
+    on the way out (DuckDB's working folder in the temporary directory, with its pipes and
+    database file): "Aborted!", exit 1. A forked worker (the reference's second process) ends
+    at once, as if no handler were set."""
+
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    return handler
 
 
 @main.command("check")
@@ -506,7 +525,6 @@ class _Progress:
         self.total = 0
         if fmt != "text" or not sys.stderr.isatty():
             return
-        import os
         import shutil
 
         from tqdm import tqdm
@@ -562,15 +580,24 @@ class _Progress:
 
 
 def _estimated_rows(ledger: Path) -> int:
-    """Rows in a ledger file, guessed from its size and its first 64 KiB (0: not known)."""
+    """Rows in a ledger file, guessed from its size and 64 KiB read at four places in it (the
+    head alone misjudged the bench's 10M-row ledger, whose later lines are longer, by 4%);
+    0: not known."""
+    sample = 1 << 16
     try:
         size = ledger.stat().st_size
         with ledger.open("rb") as f:
-            head = f.read(1 << 16)
+            blocks = []
+            for k in range(4):
+                f.seek(size * k // 4 if size > 4 * sample else 0)
+                blocks.append(f.read(sample))
+                if size <= 4 * sample:
+                    break
     except OSError:
         return 0
-    lines = head.count(b"\n")
-    return max(1, size * lines // len(head)) if lines and head else 0
+    read = sum(len(b) for b in blocks)
+    lines = sum(b.count(b"\n") for b in blocks)
+    return max(1, size * lines // read) if lines and read else 0
 
 
 @main.command("render")

@@ -93,7 +93,10 @@ class ApprovalSpool:
                         columns[4] = array("L", (i + offset for i in columns[4]))
                     yield columns
         finally:
-            self._file.seek(0, 2)
+            # Back to the end for more writes; not when the spool was closed first (the run
+            # stopped, Ctrl-C, while this generator was suspended: it is finished later).
+            if not self._file.closed:
+                self._file.seek(0, 2)
 
     def records(self) -> Iterator[tuple[int, int, int, int, int]]:
         """(row, pence, day ordinal, pool index, decision id) in ledger order."""

@@ -117,7 +117,7 @@ def warning(pool: str, found: list[SplitOrder]) -> str:
     first = found[0]
     more = f", the first on {first.day}" if len(found) > 1 else f" on {first.day}"
     return (
-        f"{CODE} pool `{pool}`: {len(found)} possible split order{'s' if len(found) > 1 else ''}"
+        f"{CODE} pool `{pool}`: {len(found):,} possible split order{'s' if len(found) > 1 else ''}"
         f"{more}: spends to one supplier on one day that together pass the limit each stays "
         "within (a limit applies to the whole commitment; see split orders)"
     )

@@ -393,7 +393,7 @@ def _split_orders(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> 
     found = pool.split_orders
     if not found:
         return
-    out.write(s(f"  possible split orders (R020): {len(found)}", fg="yellow") + "\n")
+    out.write(s(f"  possible split orders (R020): {len(found):,}", fg="yellow") + "\n")
     for order in with_rows(result.totals, found[:SPLIT_ORDERS_SHOWN]):
         out.write(f"    {v(order.line())}\n")
     if len(found) > SPLIT_ORDERS_SHOWN:

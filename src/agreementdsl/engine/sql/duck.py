@@ -68,11 +68,12 @@ class DuckDBExecutor:
 
     def execute(self, reader: LedgerReader, progress: object = None) -> Totals:
         work = tempfile.mkdtemp(prefix="agreementdsl-duckdb-")
-        # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
-        # rows: less time and a third less memory than in memory with spilling).
-        large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
-        con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
+        con: duckdb.DuckDBPyConnection | None = None
         try:
+            # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
+            # rows: less time and a third less memory than in memory with spilling).
+            large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
+            con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             folder = work.replace("'", "''")  # a TMPDIR may hold a quote
             con.execute(f"SET temp_directory = '{folder}'")
@@ -83,8 +84,9 @@ class DuckDBExecutor:
             # The connection and its folder now belong to the spool, closed with the result.
             with _collector_paused():
                 return self._run(con, reader, work, progress)
-        except BaseException:
-            con.close()
+        except BaseException:  # an error, Ctrl-C or SIGTERM (cli.py), from the very start
+            if con is not None:
+                con.close()
             shutil.rmtree(work, ignore_errors=True)
             raise
 
