@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -377,39 +378,63 @@ def test_a_large_ledger_read_in_parts_through_pipes_gives_the_same_bytes(
 ) -> None:
     """The example ledger read as a large one is: in parts side by side (sources.Pipes), the
     spends, split orders and breaches each read again through the pipes; then the same with
-    a blank line and a row of the wrong width (read again by lines, also in parts)."""
+    a blank line (read by lines from the start: DuckDB's parser would skip it) and a row of the
+    wrong width (read by columns, then again by lines), also in parts."""
     from agreementdsl.engine.sql import duck
 
     monkeypatch.setattr(sources, "PIPE_BYTES", 0)
     monkeypatch.setattr(duck, "_FILE_BYTES", 0)
     monkeypatch.setattr(sources, "parts", lambda con: parts)
     ir = compile_file(HEREFORDSHIRE)
-    same(ir, LEDGER)
-    lines = LEDGER.read_text().splitlines(keepends=True)
+    # the example ledger without its three quoted descriptions (a quote sends a file to the
+    # reference reader's raw pass, with no pipes)
+    plain = tmp_path / "plain.csv"
+    plain.write_text(re.sub(r'"([^"]*)"', lambda m: m[1].replace(",", ";"), LEDGER.read_text()))
+    assert sources.scan(plain, parts).mode == "columns"
+    same(ir, plain)
+    lines = plain.read_text().splitlines(keepends=True)
+    by_columns = sources.by_columns
+    read: list[Path] = []  # the files DuckDB's parser was given
+    monkeypatch.setattr(
+        sources, "by_columns", lambda con, p, *a: [read.append(p), by_columns(con, p, *a)]
+    )
     for broken in ("\n", "2005-06-01,mental-health\n"):
         path = tmp_path / "ledger.csv"
         path.write_text("".join([*lines[:9], broken, *lines[9:]]))
+        read.clear()
         data = json.loads(same(ir, path))
         assert data["rows"]["read"] == len(lines) - (1 if broken == "\n" else 0)
+        assert read == ([] if broken == "\n" else [path])
 
 
 def test_a_ledger_read_in_parts_that_duckdb_cannot_read_falls_back_without_hanging(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A byte that is not UTF-8 in the last part: DuckDB's parse fails part-way, the pipes are
-    released (no feeder left waiting), and the reference reader's raw pass reads the file, as
-    it does for a small one."""
+    """Should DuckDB's parse fail part-way (here a byte that is not UTF-8 in the last part, as
+    if the byte scan had missed it: it sends such a file to the reference reader's raw pass
+    before any pipe is made), the pipes are released (no feeder left waiting) and the raw pass
+    reads the file, as it does for a small one."""
     import threading
 
     monkeypatch.setattr(sources, "PIPE_BYTES", 0)
     monkeypatch.setattr(sources, "parts", lambda con: 3)
     ir = compile_file(HEREFORDSHIRE)
-    lines = LEDGER.read_bytes().splitlines(keepends=True)
-    path = tmp_path / "ledger.csv"
+    text = re.sub(rb'"([^"]*)"', lambda m: m[1].replace(b",", b";"), LEDGER.read_bytes())
+    lines = text.splitlines(keepends=True)
+    good, path = tmp_path / "good.csv", tmp_path / "ledger.csv"
+    good.write_bytes(text)
     path.write_bytes(b"".join([*lines[:-2], lines[-2].replace(b"mental", b"m\xe9ntal"), lines[-1]]))
+    scan = sources.scan
+    missed = scan(good, 3)  # the same cuts: one byte for another
+    assert missed.mode == "columns" and scan(path, 3).mode == "python"
+    monkeypatch.setattr(sources, "scan", lambda p, parts=1: missed if p == path else scan(p, parts))
+    called = []
+    python_rows = sources.python_rows
+    monkeypatch.setattr(sources, "python_rows", lambda *a: [called.append(1), python_rows(*a)][1])
     before = threading.active_count()
     same(ir, path)
     assert threading.active_count() == before
+    assert called  # DuckDB failed, then the raw pass read it
 
 
 def bench_ledger(path: Path, rows: int, seed: int = 11) -> None:

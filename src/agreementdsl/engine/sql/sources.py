@@ -1,9 +1,10 @@
 """Ledgers into DuckDB as `raw_rows` (line, broken, the texts of the reference reader's COLUMNS).
 
 - A plain CSV (no `"`, no bare carriage return, no NUL) is read by DuckDB's own parser, one
-  physical line per row, so the row numbers are the file's line numbers (a file it misreads,
-  with blank lines or rows of the wrong width, is read again a line at a time). A large one
-  is read in parts side by side, each through a named pipe (`Pipes`).
+  physical line per row, so the row numbers are the file's line numbers; one with an empty
+  line (which that parser skips) is read a line at a time instead, and one it misreads (rows
+  of the wrong width) is read again that way. A large one is read in parts side by side, each
+  through a named pipe (`Pipes`).
 - Any other CSV, and JSON Lines, go through the reference reader's own raw pass (quoting,
   multi-line fields, BOM, blank lines, JSON values as the reference turns them into text), in
   batches handed to DuckDB as columns; the structural rejections (L010, L011) come from it.
@@ -44,7 +45,8 @@ class Scan:
     """What one read of a CSV file tells before DuckDB reads it.
 
     `mode`: "columns" (DuckDB's own parser may read it: no quoting, no bare CR, no NUL or
-    \\x01) or "python" (the reference reader's raw pass). `rows`: the lines after the header,
+    \\x01), "lines" (the same, but with an empty line, which that parser would skip: read a
+    line at a time, `by_lines`) or "python" (the reference reader's raw pass). `rows`: the lines after the header,
     which DuckDB must give back as rows (its parser skips a blank line: fewer rows and the
     file is read again line by line). `cuts`: where each part after the first begins, as
     (byte offset, line number of its first row), each just after a line break.
@@ -63,6 +65,7 @@ def scan(path: Path, parts: int = 1) -> Scan:
     targets = [size * k // parts for k in range(1, parts)]  # each moved on to a line's start
     cuts: list[tuple[int, int]] = []
     crs = crlfs = newlines = 0
+    blank = False  # an empty line after the first (DuckDB's parser would skip it)
     # Only UTF-8 goes to DuckDB's parser (which does not check the columns it does not read):
     # any other file is the reference reader's to decode, warn about (L019) or refuse (L018).
     utf8 = codecs.getincrementaldecoder("utf-8")()
@@ -83,6 +86,13 @@ def scan(path: Path, parts: int = 1) -> Scan:
                     utf8.decode(block)
                 except UnicodeDecodeError:
                     return Scan("python")
+            if not blank and (
+                b"\n\n" in block
+                or b"\n\r\n" in block
+                or b"\n\n" in tail[-1:] + block[:1]
+                or b"\n\r\n" in tail[-2:] + block[:2]
+            ):
+                blank = True
             if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
                 crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
@@ -111,7 +121,7 @@ def scan(path: Path, parts: int = 1) -> Scan:
     if crs != crlfs:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
-    return Scan("columns", lines - 1, cuts)
+    return Scan("lines" if blank else "columns", lines - 1, cuts)
 
 
 def _long_line(block: bytearray, since: int) -> bool:
@@ -345,6 +355,9 @@ def load(
         return Loaded(python_rows(con, reader), 0)
     names = reader._columns(raw_header(path))  # with the reader's warnings (L014)
     pipes = Pipes(path, folder, found.cuts) if folder is not None and found.cuts else None
+    if found.mode == "lines":  # read once, by lines (not by columns, then again by lines)
+        by_lines(con, path, header(path), pipes)
+        return Loaded([], len(names), None, pipes)
     by_columns(con, path, names, pipes)
     return Loaded([], len(names), found.rows, pipes)
 
