@@ -86,17 +86,12 @@ def scan(path: Path, parts: int = 1) -> Scan:
                     utf8.decode(block)
                 except UnicodeDecodeError:
                     return Scan("python")
-            if not blank and (
-                b"\n\n" in block
-                or b"\n\r\n" in block
-                or b"\n\n" in tail[-1:] + block[:1]
-                or b"\n\r\n" in tail[-2:] + block[:2]
-            ):
-                blank = True
             if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
                 crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
             ends = np.frombuffer(block, np.uint8) == 10
+            if not blank:
+                blank = _empty_line(block, ends, tail)
             while targets and targets[0] < at + len(block):
                 start = max(targets[0] - at, 0)
                 start += int(np.argmax(ends[start:]))
@@ -122,6 +117,21 @@ def scan(path: Path, parts: int = 1) -> Scan:
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
     return Scan("lines" if blank else "columns", lines - 1, cuts)
+
+
+def _empty_line(block: bytearray, ends: Any, tail: bytes) -> bool:
+    """Whether an empty line ends in this block (`ends`: where its line breaks are; `tail`:
+    the last bytes before it). Two line breaks side by side, found with numpy (a search for
+    b"\n\n" took 1 ms a megabyte, five times the rest of the scan), or a line break, a
+    carriage return and a line break where the block holds a carriage return."""
+    if bool(np.any(ends[1:] & ends[:-1])) or (tail[-1:] == b"\n" and block[:1] == b"\n"):
+        return True
+    if b"\r" not in block and tail[-1:] != b"\r":
+        return False
+    crs = np.frombuffer(block, np.uint8) == 13
+    if bool(np.any(ends[:-2] & crs[1:-1] & ends[2:])):
+        return True
+    return b"\n\r\n" in tail[-2:] + block[:2]
 
 
 def _long_line(block: bytearray, since: int) -> bool:
