@@ -201,6 +201,35 @@ def test_auto_chooses_duckdb_for_columnar_ledgers_and_large_files(tmp_path: Path
     assert choose_engine("duckdb", small) == "duckdb"
 
 
+def test_auto_chooses_duckdb_for_a_large_csv_only_when_its_parser_reads_it(
+    ir: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large ledger with a quoted field, or in JSON Lines, would go through the reference
+    reader's raw pass on DuckDB too, slower than the reference itself: `auto` takes the
+    reference there. A plain one is scanned once, for the choice and for DuckDB."""
+    from agreementdsl.engine.sql import choose
+
+    monkeypatch.setattr(choose, "AUTO_BYTES", 0)
+    monkeypatch.setattr(sources, "PIPE_BYTES", 0)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("date,pool,kind,amount\n2005-06-01,mental-health,income,1.00\n")
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text('date,pool,kind,amount\n2005-06-01,mental-health,spend,"1.00"\n')
+    lines = tmp_path / "ledger.jsonl"
+    lines.write_text('{"date": "2005-06-01"}\n')
+    assert [choose_engine("auto", p) for p in (plain, quoted, lines)] == [
+        "duckdb",
+        "reference",
+        "reference",
+    ]
+    scans: list[Path] = []
+    real = sources._scan
+    monkeypatch.setattr(sources, "_scan", lambda p, *a: [scans.append(p), real(p, *a)][1])
+    plain.write_text(plain.read_text() + "2005-06-02,mental-health,income,2.00\n")  # changed
+    assert json.loads(json_of(ir, plain, engine="auto"))["rows"]["read"] == 2
+    assert scans == [plain]  # chosen, then read by DuckDB, on one scan
+
+
 def test_the_reference_cannot_read_parquet_a_usage_error(
     ir: dict[str, Any], tmp_path: Path
 ) -> None:

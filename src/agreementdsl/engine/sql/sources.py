@@ -58,10 +58,24 @@ class Scan:
 
 
 def scan(path: Path, parts: int = 1) -> Scan:
-    """Read a CSV file once, a block at a time, for `Scan` (cut into `parts` where it can be)."""
+    """Read a CSV file once, a block at a time, for `Scan` (cut into `parts` where it can be).
+    The last file scanned is remembered by its path, size, time of change and `parts`: `auto`
+    scans a large ledger to choose its engine (choose.py) and DuckDB then needs the same."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".parquet", *SPREADSHEETS):
         return Scan("python")
-    size = path.stat().st_size
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, parts)
+    if _last_scan and _last_scan[0] == key:
+        return _last_scan[1]
+    found = _scan(path, parts, stat.st_size)
+    _last_scan[:] = [key, found]
+    return found
+
+
+_last_scan: list[Any] = []  # [key, Scan] of the last file scanned (`scan`)
+
+
+def _scan(path: Path, parts: int, size: int) -> Scan:
     targets = [size * k // parts for k in range(1, parts)]  # each moved on to a line's start
     cuts: list[tuple[int, int]] = []
     crs = crlfs = newlines = 0
@@ -375,6 +389,12 @@ def load(
 def parts(con: duckdb.DuckDBPyConnection) -> int:
     """How many parts a large CSV is read in: one for each of DuckDB's threads."""
     return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+
+def default_parts() -> int:
+    """`parts` of a new connection (the executor's, before it is made)."""
+    with duckdb.connect() as con:
+        return parts(con)
 
 
 def _pick(names: list[str], source: str) -> list[str]:
