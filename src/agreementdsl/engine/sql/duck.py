@@ -105,8 +105,8 @@ class DuckDBExecutor:
             with loaded.feeding():
                 groups = _watched(con, self._pass(), progress, loaded.pipes)
             if loaded.misread(con, sum(g[_N] for g in groups if g[_MAIN])):
-                # A row of the wrong width, or a blank line: read the file by lines so every
-                # number is right.
+                # A row of the wrong width (or an empty line, should the scan have missed one):
+                # read the file by lines so every number is right.
                 con.execute("DROP VIEW staged")
                 con.execute("DROP VIEW raw_rows")
                 sources.by_lines(con, reader.path, sources.header(reader.path), loaded.pipes)
