@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -211,3 +212,23 @@ def test_a_spool_closed_while_it_is_being_read_finishes_quietly() -> None:
     assert list(next(reading)[0]) == [0]
     spool.close()
     reading.close()  # raised ValueError: seek of closed file
+
+
+def _sigterm_is_default() -> bool:
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_workers_are_forked_with_sigterm_at_its_default() -> None:
+    """The command line turns SIGTERM into Ctrl-C; a worker forked with that handler could
+    lose a SIGTERM sent as it started, and Pool.terminate then waited for ever (a whole test
+    suite hung). Workers get the default; this process keeps its handler."""
+    from agreementdsl.cli import _terminated
+
+    handler = _terminated(os.getpid())
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with parallel.forked_pool(1) as pool:
+            assert pool.apply(_sigterm_is_default)
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
 from array import array
 from collections import defaultdict
@@ -172,6 +173,24 @@ def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -
     return Decision(rule, required, recorded, compliant, unknown)
 
 
+def forked_pool(workers: int) -> Any:
+    """A pool of forked workers whose SIGTERM does what it does by default (end the process).
+
+    The command line turns SIGTERM into Ctrl-C (cli.py), and a fork inherits that Python
+    handler: a SIGTERM reaching a worker as it starts up is then lost (Python clears signals
+    it has not yet handled after a fork), and `Pool.terminate` waited for that worker for ever
+    (seen once in the test suite). So the workers are forked with the default in place, which
+    is then put back for this process."""
+    try:
+        previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:  # not the main thread, where no handler can have been set either
+        return multiprocessing.get_context("fork").Pool(workers)
+    try:
+        return multiprocessing.get_context("fork").Pool(workers)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class ParallelExecutor:
     """Folds a large plain CSV ledger in two processes; anything else in one (RowExecutor)."""
 
@@ -196,7 +215,7 @@ class ParallelExecutor:
         reader._columns(parts[0][2])  # a bad header stops the run before any work is forked
         _STATE.update(executor=self.executor, reader=reader)
         try:
-            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            with forked_pool(self.workers) as pool:
                 halves = pool.map(_work, parts)
         finally:
             _STATE.clear()
