@@ -215,13 +215,16 @@ def test_a_spool_closed_while_it_is_being_read_finishes_quietly() -> None:
 
 
 def _sigterm_is_default() -> bool:
-    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL and (
+        signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    )
 
 
 def test_workers_are_forked_with_sigterm_at_its_default() -> None:
     """The command line turns SIGTERM into Ctrl-C; a worker forked with that handler could
     lose a SIGTERM sent as it started, and Pool.terminate then waited for ever (a whole test
-    suite hung). Workers get the default; this process keeps its handler."""
+    suite hung). Workers get the default, and ignore Ctrl-C (each printed a traceback: this
+    process stops them); this process keeps its handlers."""
     from agreementdsl.cli import _terminated
 
     handler = _terminated(os.getpid())
@@ -230,5 +233,6 @@ def test_workers_are_forked_with_sigterm_at_its_default() -> None:
         with parallel.forked_pool(1) as pool:
             assert pool.apply(_sigterm_is_default)
         assert signal.getsignal(signal.SIGTERM) is handler
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -276,7 +276,7 @@ def write_text(
             where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
             out.write(f"  {where:>12}  {r.code}  {v(r.message)}\n")
         if len(result.rejected) > 50:
-            out.write(f"  … and {len(result.rejected) - 50} more (use --format json for all)\n")
+            out.write(f"  … and {len(result.rejected) - 50:,} more (use --format json for all)\n")
     if result.outcomes is not None:
         out.write("\n" + s("Outcomes", bold=True) + "\n")
         for o in result.outcomes:
@@ -397,7 +397,8 @@ def _split_orders(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> 
     for order in with_rows(result.totals, found[:SPLIT_ORDERS_SHOWN]):
         out.write(f"    {v(order.line())}\n")
     if len(found) > SPLIT_ORDERS_SHOWN:
-        out.write(f"    … and {len(found) - SPLIT_ORDERS_SHOWN} more (use --format json for all)\n")
+        more = len(found) - SPLIT_ORDERS_SHOWN
+        out.write(f"    … and {more:,} more (use --format json for all)\n")
 
 
 def _explain(pool: PoolResult, out: IO[str], s: Any) -> None:

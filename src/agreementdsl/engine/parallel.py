@@ -174,21 +174,26 @@ def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -
 
 
 def forked_pool(workers: int) -> Any:
-    """A pool of forked workers whose SIGTERM does what it does by default (end the process).
+    """A pool of forked workers that end on SIGTERM and ignore Ctrl-C.
 
     The command line turns SIGTERM into Ctrl-C (cli.py), and a fork inherits that Python
     handler: a SIGTERM reaching a worker as it starts up is then lost (Python clears signals
     it has not yet handled after a fork), and `Pool.terminate` waited for that worker for ever
-    (seen once in the test suite). So the workers are forked with the default in place, which
-    is then put back for this process."""
+    (seen once in the test suite). Ctrl-C reaches every process of the terminal's group: each
+    worker printed its own KeyboardInterrupt traceback before this process said "Aborted!".
+    So the workers are forked with SIGTERM at its default and SIGINT ignored (this process
+    stops them), and this process's handlers are then put back."""
+    context = multiprocessing.get_context("fork")
     try:
         previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     except ValueError:  # not the main thread, where no handler can have been set either
-        return multiprocessing.get_context("fork").Pool(workers)
+        return context.Pool(workers)
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        return multiprocessing.get_context("fork").Pool(workers)
+        return context.Pool(workers)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, interrupt)
 
 
 class ParallelExecutor:

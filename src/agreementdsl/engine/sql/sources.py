@@ -127,7 +127,9 @@ def _scan(path: Path, parts: int, size: int) -> Scan:
         utf8.decode(b"", final=True)
     except UnicodeDecodeError:
         return Scan("python")  # the file ends inside a character
-    if crs != crlfs:
+    if crs != crlfs or 0 < crlfs < newlines:
+        # A bare CR, or CR LF and LF both ending lines: DuckDB's parser refuses the mix by
+        # columns and, by lines, took each CR LF for two breaks (every later row misnumbered).
         return Scan("python")
     lines = newlines + (0 if tail.endswith(b"\n") else 1)
     return Scan("lines" if blank else "columns", lines - 1, cuts)
