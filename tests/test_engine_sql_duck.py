@@ -719,7 +719,7 @@ def test_lf_and_crlf_lines_with_an_empty_one_keep_their_row_numbers(
     path.write_bytes(
         ("\n".join(lines[:40]) + "\n\n" + "\r\n".join([bad, *lines[40:70]]) + "\r\n").encode()
     )
-    data = json.loads(same(ir := compile_file(HEREFORDSHIRE), path))
+    data = json.loads(same(compile_file(HEREFORDSHIRE), path))
     physical = path.read_bytes().split(b"\n")
     expected = [n for n, line in enumerate(physical, 1) if b",twelve," in line]
     assert (
