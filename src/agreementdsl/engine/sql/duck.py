@@ -31,7 +31,7 @@ import duckdb
 import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple, Rule
-from ..executor import _KINDS, _PLAN, PoolTotals, Totals, bear
+from ..executor import PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
 from ..orders import (
     SplitOrder,
@@ -42,6 +42,7 @@ from ..orders import (
 )
 from . import sources
 from .generate import TEXTS, Rules
+from .shared import decide
 from .spool import DuckSpool
 
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -573,19 +574,10 @@ class DuckDBExecutor:
                 f"SELECT line, broken, {texts} FROM staged WHERE NOT ok "
                 "OR date_text IN (SELECT date_text FROM bad_dates) ORDER BY line"
             ).fetchall()
-        for line, broken, *texts_ in found:
-            if broken is not None:
-                message = f"the row has {broken} fields but the header has {width}"
-                rejected.append(Rejected(line, "L010", message))
-                continue
-            result = reader.check(line, *texts_)
-            if isinstance(result, Rejected):
-                rejected.append(result)
-                continue
-            if self._fast(reader, texts_):
-                # The reference executor reads this row on its fast path, where conditions see
-                # supplier and category as written (its careful path strips them).
-                result = result._replace(supplier=texts_[8], category=texts_[9])
+        refused, accepted = decide(reader, found, width)  # the reference reader's verdicts
+        rejected.extend(refused)
+        for result in accepted:
+            line = result.row
             ordinal = result.day.toordinal()
             days.add(ordinal)
             totals = pools[result.pool]
@@ -616,27 +608,6 @@ class DuckDBExecutor:
                 totals.forecasts.append((result.day, line, result.amount))
             else:
                 totals.received[(result.partner, result.day)] += result.amount
-
-    def _fast(self, reader: LedgerReader, texts: list[str]) -> bool:
-        """Whether RowExecutor.execute takes its fast path for these texts (the same tests)."""
-        day, pool, kind, amount, element, partner, _, plan, _, _ = texts
-        shape = reader.pools.get(pool)
-        whole, dot, frac = amount.partition(".")
-        return not (
-            reader.parse_date(day) is None
-            or shape is None
-            or kind not in _KINDS
-            or plan not in _PLAN
-            or not (
-                whole.isdigit()
-                and whole.isascii()
-                and len(whole) < 16
-                and (not dot or (len(frac) == 2 and frac.isdigit()))
-            )
-            or (element and element not in shape.elements)
-            or (not element and kind == "spend" and shape.requires_element)
-            or (partner and partner not in reader.partners)
-        )
 
 
 # The columns of the pass's rows (`_pass`), in order, and where the loops find theirs.
