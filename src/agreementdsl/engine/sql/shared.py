@@ -143,7 +143,8 @@ def unapproved_sql(authorities: dict[str, Authority]) -> str | None:
     if not bearing:
         return None
     return (
-        "SELECT s.pool_index, s.day, s.element, s.who, d.ident, SUM(CAST(s.pence AS DECIMAL(38, 0))), COUNT(*) "
+        "SELECT s.pool_index, s.day, s.element, s.who, d.ident, "
+        "SUM(CAST(s.pence AS DECIMAL(38, 0))), COUNT(*) "
         "FROM spends s JOIN decisions d ON s.pool_index = d.pool_index AND s.rule = d.rule "
         "AND s.approved_by = d.approved_by AND s.in_plan = d.in_plan "
         f"WHERE s.pool_index IN ({', '.join(bearing)}) "

@@ -44,12 +44,13 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 class Scan:
     """What one read of a CSV file tells before DuckDB reads it.
 
-    `mode`: "columns" (DuckDB's own parser may read it: no quoting, no bare CR, no NUL or
-    \\x01), "lines" (the same, but with an empty line, which that parser would skip: read a
-    line at a time, `by_lines`) or "python" (the reference reader's raw pass). `rows`: the lines after the header,
-    which DuckDB must give back as rows (its parser skips a blank line: fewer rows and the
-    file is read again line by line). `cuts`: where each part after the first begins, as
-    (byte offset, line number of its first row), each just after a line break.
+    `mode`: "columns" (DuckDB's own parser may read it: UTF-8, no quoting, no bare CR, no
+    mix of CR LF and LF, no NUL or \\x01, no overlong line), "lines" (the same, but with an
+    empty line, which that parser would skip: read a line at a time, `by_lines`) or "python"
+    (the reference reader's raw pass). `rows`: the lines after the header, which DuckDB must
+    give back as rows by columns (fewer, or rows set aside: `Loaded.misread`, the file is read
+    again by lines). `cuts`: where each part after the first begins, as (byte offset, line
+    number of its first row), each just after a line break.
     """
 
     mode: str
