@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 from datetime import date
 from decimal import Decimal
@@ -475,6 +476,89 @@ def test_the_first_breaches_and_split_orders_are_read_from_a_prefix_of_a_large_l
     assert "… and" in got[1]  # more breaches and split orders than are listed
     prefixes = [u for u in asked if u is not None]
     assert prefixes and all(u < 4000 for u in prefixes)
+
+
+def split_ledger(path: Path, rows: int) -> None:
+    """Spends of both pools to six suppliers (two written alike but for case and spaces) over
+    twelve days, of sizes either side of every limit: many split orders, of many rows."""
+    elements = {
+        "mental-health": ["pct-provider", "council"],
+        "learning-disabilities": ["respite", "council"],
+    }
+    suppliers = ["Oak House", "oak  house", "Acme", "Birch Care", "Cedar Ltd", ""]
+    rng = random.Random(5)
+    lines = [HEADER_BENCH]
+    for i in range(rows):
+        pool = rng.choice(list(elements))
+        pence = rng.randrange(1, 3_000_000)
+        lines.append(
+            f"2005-07-{rng.randrange(1, 13):02d},{pool},{rng.choice(elements[pool])},spend,"
+            f"{pence // 100}.{pence % 100:02d},,{rng.choice(['board', '', 'mh-manager'])},"
+            f"{rng.choice(['true', 'false'])},{rng.choice(suppliers)},placements,R{i}"
+        )
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+HEADER_BENCH = (
+    "date,pool,element,kind,amount,partner,approved_by,in_plan,supplier,category,reference"
+)
+
+
+@pytest.mark.parametrize("way", ["ledger", "table made for them", "table already made"])
+def test_the_rows_of_split_orders_are_the_same_from_the_ledger_or_the_table_of_spends(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, way: str
+) -> None:
+    """A split order's rows come from one more read of the ledger (a few orders, for the
+    text), from the spool's table of spends made for them (more rows than a chunk), or from
+    that table already made (the JSON lists the approvals first): the same rows and amounts
+    as the reference executor's, order by order (a seeded ledger with many split orders)."""
+    from agreementdsl.engine.orders import split_orders
+    from agreementdsl.engine.run import execute_ledger
+    from agreementdsl.engine.sql import duck
+
+    path = tmp_path / "ledger.csv"
+    split_ledger(path, 3000)
+    ir = compile_file(HEREFORDSHIRE)
+    reference = execute_ledger(ir, path, engine="reference").totals
+    try:
+        expected = split_orders(reference)
+    finally:
+        reference.approvals.close()
+    assert len(expected) > 20 and all(o.loaded for o in expected)
+    if way == "table made for them":
+        monkeypatch.setattr(duck, "_SPLIT_CHUNK", 10)
+    totals = execute_ledger(ir, path, engine="duckdb").totals
+    spool = totals.approvals
+    try:
+        if way == "table already made":
+            spool.materialise()
+        found = split_orders(totals)
+        assert spool.materialised == (way != "ledger")
+        assert [(o.rows, o.amounts) for o in found] == [(o.rows, o.amounts) for o in expected]
+        assert found == expected
+    finally:
+        spool.close()
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_pools_spends_are_its_share_of_every_spend(engine: str, tmp_path: Path) -> None:
+    """`records(pool)` (the JSON lists a pool's approvals) is `records()` cut to that pool,
+    in the same order, on both spools, the rows the reference reader checked included."""
+    from agreementdsl.engine.run import execute_ledger
+
+    path = tmp_path / "ledger.csv"
+    split_ledger(path, 2000)
+    with path.open("a") as f:  # a spend the DuckDB executor leaves to the reference reader
+        f.write("2005-06-01,learning-disabilities,council,spend,£1,200.50,,board,true,Acme,,\n")
+    ir = compile_file(HEREFORDSHIRE)
+    spool = execute_ledger(ir, path, engine=engine).totals.approvals
+    try:
+        every = list(spool.records())
+        assert {r[3] for r in every} == {0, 1}
+        for pool in (0, 1):
+            assert list(spool.records(pool)) == [r for r in every if r[3] == pool]
+    finally:
+        spool.close()
 
 
 def test_ctrl_c_inside_duckdb_stops_the_run_with_no_traceback(

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
 
+import numpy as np
+
 from .approvals import Authority, Decision, FieldTuple
 from .ledger import LedgerReader, Rejected, Txn
 
@@ -77,8 +79,9 @@ class ApprovalSpool:
         self.flush()
         return self._file, self._chunks
 
-    def columns(self) -> Iterator[list[array[int]]]:
-        """The spool a chunk at a time: [rows, pence, day ordinals, pool indexes, decision ids]."""
+    def columns(self, pool: int | None = None) -> Iterator[list[array[int]]]:
+        """The spool a chunk at a time: [rows, pence, day ordinals, pool indexes, decision ids];
+        of one pool (its index) or of all."""
         self.flush()
         try:
             for file, chunks, offset in [(self._file, self._chunks, 0), *self._segments]:
@@ -91,16 +94,17 @@ class ApprovalSpool:
                         columns.append(column)
                     if offset:
                         columns[4] = array("L", (i + offset for i in columns[4]))
-                    yield columns
+                    yield columns if pool is None else _of_pool(columns, pool)
         finally:
             # Back to the end for more writes; not when the spool was closed first (the run
             # stopped, Ctrl-C, while this generator was suspended: it is finished later).
             if not self._file.closed:
                 self._file.seek(0, 2)
 
-    def records(self) -> Iterator[tuple[int, int, int, int, int]]:
-        """(row, pence, day ordinal, pool index, decision id) in ledger order."""
-        for columns in self.columns():
+    def records(self, pool: int | None = None) -> Iterator[tuple[int, int, int, int, int]]:
+        """(row, pence, day ordinal, pool index, decision id) in ledger order; of one pool (its
+        index) or of all."""
+        for columns in self.columns(pool):
             yield from zip(*columns, strict=True)
 
     def records_for(
@@ -108,8 +112,8 @@ class ApprovalSpool:
     ) -> Iterator[tuple[int, int, int, int, int]]:
         """`records` of the spends whose decision is one of `idents` (say, the breaches), of
         one pool (its index) or of all."""
-        for record in self.records():
-            if record[4] in idents and (pool is None or record[3] == pool):
+        for record in self.records(pool):
+            if record[4] in idents:
                 yield record
 
     def __iter__(self) -> Iterator[Classified]:
@@ -123,6 +127,19 @@ class ApprovalSpool:
         self._file.close()
         for file, _, _ in self._segments:
             file.close()
+
+
+def _of_pool(columns: list[array[int]], pool: int) -> list[array[int]]:
+    """A chunk of spool columns (`ApprovalSpool.columns`) cut to one pool's spends."""
+    keep = np.frombuffer(columns[3], dtype=np.uint16) == pool
+    if keep.all():
+        return columns
+    out = []
+    for (typecode, _), column in zip(_TYPES, columns, strict=True):
+        kept = array(typecode)
+        kept.frombytes(np.frombuffer(column, dtype=np.dtype(typecode))[keep].tobytes())
+        out.append(kept)
+    return out
 
 
 @dataclass

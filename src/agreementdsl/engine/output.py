@@ -79,7 +79,7 @@ def _approval_lines(
     records = (
         spool.records_for({i for i, (d, _, _) in enumerate(table) if not d.compliant}, index)
         if only_breaches
-        else spool.records()
+        else spool.records(index)
     )
     for row, amount, ordinal, pool_index, ident in records:
         if pool_index != index or ordinal < first or ordinal > last:

@@ -51,8 +51,8 @@ class DuckSpool(ApprovalSpool):
         self.feeding = feeding  # every statement that reads the ledger runs inside it
         self.con = con
         self.work = work
-        # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan of every spend
-        # the SQL read; `checked` holds (line, pence, day ordinal, pool index, decision id) of
+        # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan, supplier of
+        # every spend the SQL read; `checked` holds (line, pence, day ordinal, pool index, decision id) of
         # the spends the reference reader read.
         self.candidates = candidates
         self.counts = counts  # (pool index, day ordinal, ident) -> spends the SQL read
@@ -71,7 +71,14 @@ class DuckSpool(ApprovalSpool):
             tuple[int, int, int], dict[int, list[tuple[int, int, int, int, int]]]
         ] = {}
 
-    def _materialise(self) -> tuple[int, int] | None:
+    @property
+    def materialised(self) -> bool:
+        """Whether the spends are in the table `spends` (line, pence, date_text, pool_index,
+        rule, approved_by, in_plan, supplier)."""
+        return self._bounds is not None
+
+    def materialise(self) -> tuple[int, int]:
+        """The spends written to the table `spends` (once); their first and last line."""
         if self._bounds is None:
             # Written in any order (keeping insertion order costs memory at 10M rows), and with
             # no join (a join over the ledger's scan is slower than the scan and the write
@@ -84,18 +91,20 @@ class DuckSpool(ApprovalSpool):
             self._bounds = (int(found[0]), int(found[1])) if found[0] is not None else (0, -1)
         return self._bounds
 
-    def columns(self) -> Iterator[list[array[int]]]:
+    def columns(self, pool: int | None = None) -> Iterator[list[array[int]]]:
         """The spends a chunk of ledger lines at a time: [rows, pence, day ordinals, pool
-        indexes, decision ids], in row order."""
-        low, high = self._materialise() or (0, -1)
-        pending = list(self.checked)
+        indexes, decision ids], in row order; of one pool (its index: DuckDB leaves out the
+        others) or of all."""
+        low, high = self.materialise()
+        pending = [c for c in self.checked if pool is None or c[3] == pool]
+        only = "" if pool is None else f"AND s.pool_index = {int(pool)} "
         for start in range(low, high + 1, _LINES) if high >= low else ():
             chunk = self.con.execute(
                 "SELECT s.line, s.pence, d.ordinal AS day, s.pool_index, k.ident FROM spends s "
                 "JOIN good_dates d ON s.date_text = d.date_text "
                 "JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
                 "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
-                "WHERE s.line >= ? AND s.line < ? ORDER BY s.line",
+                f"WHERE s.line >= ? AND s.line < ? {only}ORDER BY s.line",
                 [start, start + _LINES],
             ).fetchnumpy()
             before = [c for c in pending if c[0] < start + _LINES]
