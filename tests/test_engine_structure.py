@@ -100,6 +100,24 @@ def test_a_misspelt_required_column_is_named_in_the_hint(tmp_path: Path) -> None
     assert "`amout` is probably `amount`" in err
 
 
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_empty_lines_above_the_header_are_named_with_where_the_header_is(
+    tmp_path: Path, engine: str
+) -> None:
+    """Empty lines before the header: the message says where the header is, not only that
+    the columns are missing; a file of empty lines (or bare commas) has no header at all."""
+    body = HEADER + "\n" + row(1) + "\n"
+    code, err = run(tmp_path, "\n" + body, "--engine", engine)
+    assert code == 1 and "error[L101]:" in err
+    assert "begins with 1 empty line: the columns are named on line 2" in err
+    assert "hint: delete the empty line above the header" in err
+    code, err = run(tmp_path, "\r\n \n\n" + body, "--engine", engine)
+    assert "begins with 3 empty lines: the columns are named on line 4" in err
+    for text in ("\n\n", ",,,\n\n"):
+        code, err = run(tmp_path, text, "--engine", engine)
+        assert code == 1 and "has no header: none of its first lines names a column" in err
+
+
 def test_a_misspelt_optional_column_warns_naming_the_column_meant(tmp_path: Path) -> None:
     code, data = run(tmp_path, HEADER.replace("supplier", "suplier") + "\n" + row(1) + "\n")
     assert code == 0

@@ -151,6 +151,8 @@ class LedgerReader:
     # ------------------------------------------------------------ formats
     def _columns(self, raw: list[str]) -> list[str]:
         """The header's names, normalised; a missing or doubled column stops the run."""
+        if not any(name.strip() for name in raw):
+            raise self._empty_header()
         header = read_header(raw)
         missing = [c for c in REQUIRED if c not in header.names]
         if missing:
@@ -167,6 +169,35 @@ class LedgerReader:
             raise LedgerError(first.code, f"the ledger {self.path} has {first.message}", first.hint)
         self.warnings.extend(w for w in header.warnings if w not in self.warnings)
         return header.names
+
+    def _empty_header(self) -> LedgerError:
+        """The error for a header with no names: of a text file, where its first line that
+        is not empty is (empty lines above the header are the usual slip)."""
+        required = f"required columns: {', '.join(REQUIRED)}"
+        if self.path.suffix.lower() in (".parquet", ".xlsx", ".xlsm", ".xls", ".ods") or not (
+            self.path.is_file()
+        ):
+            return LedgerError(
+                "L101", f"the ledger {self.path} has an empty first row: it must name the columns",
+                required,
+            )  # fmt: skip
+        with self.path.open("rb") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip(b"\xef\xbb\xbf \t\r\n,"):
+                    return LedgerError(
+                        "L101",
+                        f"the ledger {self.path} begins with {number - 1} empty "
+                        f"line{'s' if number > 2 else ''}: the columns are named on line {number}",
+                        f"delete the empty line{'s' if number > 2 else ''} above the header: "
+                        "the first line must name the columns",
+                    )
+                if number >= 1000:
+                    break
+        return LedgerError(
+            "L101",
+            f"the ledger {self.path} has no header: none of its first lines names a column",
+            required,
+        )
 
     def _slice(
         self, start: int, end: int, header: list[str], first_line: int
