@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -80,11 +81,11 @@ def test_approvals_goes_with_one_year_only() -> None:
 
 
 # ---------------------------------------------------------------- progress bar
-def _run_with_stderr(stderr: str, *args: str) -> str:
+def _run_with_stderr(stderr: str, *args: str, ledger: Path = LEDGER) -> str:
     """Run the command in a child process with stderr a pty or a pipe; what stderr received."""
     env = {**os.environ, "AGREEMENTDSL_PROGRESS_DELAY": "0"}
     command = [sys.executable, "-m", "agreementdsl.cli", "run", str(HEREFORDSHIRE), "--ledger"]
-    command += [str(LEDGER), *args]
+    command += [str(ledger), *args]
     if stderr == "pipe":
         done = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
         return done.stderr.decode()
@@ -113,6 +114,34 @@ def _run_with_stderr(stderr: str, *args: str) -> str:
 @pytest.mark.parametrize("engine", ["reference", "duckdb"])
 def test_a_terminal_gets_a_progress_bar(engine: str) -> None:
     assert "reading ledger" in _run_with_stderr("pty", "--engine", engine)
+
+
+def test_the_bar_counts_the_rows_when_it_can(tmp_path: Path) -> None:
+    """The bar's total is a guess from the file's size and four samples of it, but DuckDB's
+    scan of a plain CSV counts the rows, and a small file is counted whole: the bar then
+    ends at the number of rows, not near it (this file's samples are all short lines)."""
+    path = tmp_path / "ledger.csv"
+    rows, size = [], 0
+    header = "date,pool,element,kind,amount,approved_by,supplier\n"
+    size = len(header)
+    for i in range(6000):
+        near_sample = size % (1_200_000 // 4) < 70_000
+        supplier = "Oak" if near_sample else "Oak House Residential Care " * 4
+        line = f"2005-05-{1 + i % 28:02d},mental-health,council,spend,10.00,board,{supplier}\n"
+        rows.append(line)
+        size += len(line)
+    path.write_text(header + "".join(rows))
+    out = _run_with_stderr("pty", "--engine", "duckdb", ledger=path)
+    totals = re.findall(r"/([0-9.]+k) ", out)
+    # drawn first with the guess (delay 0), then with the count once the scan has made it
+    counted = totals.index("6.00k")
+    assert totals[0] != "6.00k" and set(totals[counted:]) == {"6.00k"}, out
+    assert "6.00k/6.00k" in out
+    guessed = _run_with_stderr("pty", "--engine", "reference", ledger=path)
+    assert "6.00k/6.00k" not in guessed  # the guess, from this file's samples, is too high
+    small = tmp_path / "small.csv"
+    small.write_text(header + "".join(rows[:250]))
+    assert "/250 [" in _run_with_stderr("pty", "--engine", "reference", ledger=small)
 
 
 def test_no_progress_bar_when_piped_or_for_json() -> None:

@@ -517,7 +517,8 @@ class _Progress:
     seconds: only when standard error is a terminal, and never with --format json.
 
     Executors report rows read (`update`) or, when they cannot count rows as they go (DuckDB),
-    the fraction of the ledger done (`fraction`). AGREEMENTDSL_PROGRESS_DELAY sets the seconds
+    the fraction of the ledger done (`fraction`); one that counts the rows first says so
+    (`total_rows`: the total is otherwise guessed from the file's size). AGREEMENTDSL_PROGRESS_DELAY sets the seconds
     before the bar appears (default 2)."""
 
     def __init__(self, ledger: Path, fmt: str = "text") -> None:
@@ -567,6 +568,12 @@ class _Progress:
         if self.bar is not None:
             self.bar.update(rows)
 
+    def total_rows(self, rows: int) -> None:
+        """The ledger's rows, counted (the DuckDB executor's scan of a CSV), for the guess."""
+        if self.bar is not None and rows > 0:
+            self.total = self.bar.total = rows
+            self.bar.refresh()
+
     def fraction(self, done: float) -> None:
         if self.bar is not None and self.total:
             self.bar.update(max(0, int(done * self.total) - self.bar.n))
@@ -580,9 +587,9 @@ class _Progress:
 
 
 def _estimated_rows(ledger: Path) -> int:
-    """Rows in a ledger file, guessed from its size and 64 KiB read at four places in it (the
-    head alone misjudged the bench's 10M-row ledger, whose later lines are longer, by 4%);
-    0: not known."""
+    """Rows in a ledger file (lines after the header), guessed from its size and 64 KiB read at
+    four places in it (the head alone misjudged the bench's 10M-row ledger, whose later lines
+    are longer, by 4%), counted when that is the whole file; 0: not known."""
     sample = 1 << 16
     try:
         size = ledger.stat().st_size
@@ -597,7 +604,9 @@ def _estimated_rows(ledger: Path) -> int:
         return 0
     read = sum(len(b) for b in blocks)
     lines = sum(b.count(b"\n") for b in blocks)
-    return max(1, size * lines // read) if lines and read else 0
+    if read == size:  # the whole file: its lines after the header, exactly
+        return lines - 1 + (not blocks[0].endswith(b"\n"))
+    return max(1, size * lines // read - 1) if lines and read else 0
 
 
 @main.command("render")

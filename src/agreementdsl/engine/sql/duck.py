@@ -101,6 +101,9 @@ class DuckDBExecutor:
         sql = self.rules.statements()
         staged = f"CREATE VIEW staged AS {sql['staged'].sql('duckdb')}"
         loaded = sources.load(con, reader, self.sheet, Path(work))
+        exact = getattr(progress, "total_rows", None)
+        if exact is not None and loaded.lines is not None:
+            exact(loaded.lines)  # the scan counted them: the bar's total need not be a guess
         try:
             con.execute(staged)
             with loaded.feeding():

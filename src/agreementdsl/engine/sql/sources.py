@@ -338,13 +338,15 @@ def _widen(pipe: int) -> None:
 @dataclass
 class Loaded:
     """`raw_rows` made: the rows rejected before any field was read, the header's width, the
-    rows DuckDB must give back (a plain CSV: its lines after the header), and the pipes its
-    parts come through (read the ledger only inside `feeding()`)."""
+    rows DuckDB must give back (a plain CSV read by columns: its lines after the header), the
+    pipes its parts come through (read the ledger only inside `feeding()`), and a plain CSV's
+    lines after the header (for the progress bar's total)."""
 
     rejected: list[Rejected]
     width: int
     rows: int | None = None
     pipes: Pipes | None = None
+    lines: int | None = None  # a CSV's lines after the header, as the scan counted them
 
     def feeding(self, upto: int | None = None) -> AbstractContextManager[None]:
         """Run a statement that reads the ledger inside this. With `upto`, it may be given
@@ -384,9 +386,9 @@ def load(
     pipes = Pipes(path, folder, found.cuts) if folder is not None and found.cuts else None
     if found.mode == "lines":  # read once, by lines (not by columns, then again by lines)
         by_lines(con, path, header(path), pipes)
-        return Loaded([], len(names), None, pipes)
+        return Loaded([], len(names), None, pipes, found.rows)
     by_columns(con, path, names, pipes)
-    return Loaded([], len(names), found.rows, pipes)
+    return Loaded([], len(names), found.rows, pipes, found.rows)
 
 
 def parts(con: duckdb.DuckDBPyConnection) -> int:
