@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from itertools import repeat
 from typing import Any
 
 from ..money import format_money, format_pounds
@@ -102,7 +103,9 @@ class SplitOrder:
             "supplier": self.supplier,
             "date": self.day.isoformat(),
             "rows": list(self.rows),
-            "amounts": [format_pounds(a) for a in self.amounts],
+            # spends above zero (format_pounds's text; its call per amount was half the time
+            # of the JSON's split orders with 100,000s of rows)
+            "amounts": [f"{w}.{p:02d}" for w, p in map(divmod, self.amounts, repeat(100))],
             "total": format_pounds(self.total),
             "limit": format_pounds(self.limit),
             "rule": self.rule,
