@@ -670,8 +670,10 @@ def _split_groups(
         gid = np.asarray(chunk["gid"], dtype=np.int64)
         line = np.asarray(chunk["line"], dtype=np.int64)
         pence = np.asarray(chunk["pence"], dtype=np.int64)
+        # (a chunk may hold no row at all: its groups' spends were all checked by the
+        # reference reader, `£40,000.00` say, and come from Python)
         starts = np.flatnonzero(np.diff(gid, prepend=-1))
-        ends = [*starts[1:].tolist(), len(gid)]
+        ends = [*starts[1:].tolist(), len(gid)] if len(gid) else []
         for a, b in zip(starts.tolist(), ends, strict=True):
             yield int(gid[a]), line[a:b], pence[a:b]
         start = end
