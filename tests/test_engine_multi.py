@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,16 +80,40 @@ def test_one_result_per_agreement_with_hand_worked_figures(tmp_path: Path, engin
     assert pools["west-mh"]["approvals"][0]["required"] == ["executives"]
 
 
-def test_each_agreement_gets_what_its_own_run_gives(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_each_agreement_gets_what_its_own_run_gives(tmp_path: Path, engine: str) -> None:
+    """Pools, approvals, split orders and warnings as a run of the agreement alone (found by a
+    user: a folder run once reported no split order, and no R020 warning, on either engine)."""
     folder, ledger = region(tmp_path)
-    _, out = run(str(folder), "--ledger", str(ledger), "--format", "json")
+    with ledger.open("a") as f:  # a split order in each agreement: one supplier, one day
+        for pool in ("mental-health", "west-mh"):
+            for amount in ("40000.00", "30000.00"):
+                f.write(f"2005-06-03,{pool},council,spend,{amount},mh-manager,true\n")
+    text = ledger.read_text().replace("approved_by,in_plan\n", "approved_by,in_plan,supplier\n")
+    text = re.sub(r"(?m)^(20[0-9-]{8},.*)$", r"\1,", text)  # no supplier
+    ledger.write_text(re.sub(r"(?m)^(2005-06-03,.*),$", r"\1,Oak House", text))
+    options = [
+        "--ledger",
+        str(ledger),
+        "--format",
+        "json",
+        "--engine",
+        engine,
+        "--as-of",
+        "2005-09-01",
+    ]
+    _, out = run(str(folder), *options)
     many = json.loads(out)["agreements"]
-    _, alone = run(str(folder / "east.yaml"), "--ledger", str(ledger), "--format", "json")
-    single = json.loads(alone)
-    assert many["east.yaml"]["pools"] == single["pools"]
+    alone = {}
+    for name in ("east.yaml", "west.yaml"):
+        single = alone[name] = json.loads(run(str(folder / name), *options)[1])
+        assert many[name]["pools"] == single["pools"]
+        assert [len(p["split_orders"]) for p in single["pools"]] == [1, 0]
+        r020 = [w for w in single["warnings"] if w.startswith("R020")]
+        assert r020 and r020 == [w for w in many[name]["warnings"] if w.startswith("R020")]
     # alone, the west rows are rejected as no pool of the agreement; in the folder run they are
     # west's, and only row 5 is nobody's
-    assert [r["row"] for r in single["rejected"]] == [3, 4, 5, 7]
+    assert [r["row"] for r in alone["east.yaml"]["rejected"]] == [3, 4, 5, 7, 10, 11]
 
 
 def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path) -> None:

@@ -122,7 +122,9 @@ def run_many(
                 read=totals.read - len(unassigned),
                 rejected=[r for r in totals.rejected if r.code != UNASSIGNED],
             )
-            mine = Executed(view, {k: authorities[k] for k in own}, executed.warnings)
+            mine = Executed(
+                view, {k: authorities[k] for k in own}, executed.warnings, executed.orders
+            )
             want = parse_year(ir, year) if year is not None else None
             results[name] = year_results(ir, mine, want, day, explain=explain)
     except BaseException:
