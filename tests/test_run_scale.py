@@ -81,9 +81,9 @@ def test_approvals_goes_with_one_year_only() -> None:
 
 
 # ---------------------------------------------------------------- progress bar
-def _run_with_stderr(stderr: str, *args: str, ledger: Path = LEDGER) -> str:
+def _run_with_stderr(stderr: str, *args: str, ledger: Path = LEDGER, delay: str = "0") -> str:
     """Run the command in a child process with stderr a pty or a pipe; what stderr received."""
-    env = {**os.environ, "AGREEMENTDSL_PROGRESS_DELAY": "0"}
+    env = {**os.environ, "AGREEMENTDSL_PROGRESS_DELAY": delay}
     command = [sys.executable, "-m", "agreementdsl.cli", "run", str(HEREFORDSHIRE), "--ledger"]
     command += [str(ledger), *args]
     if stderr == "pipe":
@@ -142,6 +142,25 @@ def test_the_bar_counts_the_rows_when_it_can(tmp_path: Path) -> None:
     small = tmp_path / "small.csv"
     small.write_text(header + "".join(rows[:250]))
     assert "/250 [" in _run_with_stderr("pty", "--engine", "reference", ledger=small)
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_run_shorter_than_the_delay_shows_no_bar_and_a_longer_one_leaves_none(
+    tmp_path: Path, engine: str
+) -> None:
+    """Found by a user: DuckDB's row count redrew the bar at once, before its delay, and the
+    bar was then left on the terminal (tqdm clears only a bar it drew itself on an update;
+    the reference's long silent stretches, redrawn every half second, were left the same)."""
+    line = "2005-05-01,mental-health,council,spend,10.00,board\n"
+    small = tmp_path / "small.csv"  # plain: DuckDB's scan counts its rows
+    small.write_text("date,pool,element,kind,amount,approved_by\n" + line * 500)
+    assert _run_with_stderr("pty", "--engine", engine, ledger=small, delay="30") == ""
+    path = tmp_path / "ledger.csv"
+    path.write_text("date,pool,element,kind,amount,approved_by\n" + line * 200_000)
+    out = _run_with_stderr("pty", "--engine", engine, ledger=path, delay="0.2")
+    assert "reading ledger" in out  # the run outlasted the delay
+    # the last thing written clears the line: blanks over the bar, then back to its start
+    assert re.search(r"\r *\r$", out.split("reading ledger")[-1]), repr(out[-200:])
 
 
 def test_no_progress_bar_when_piped_or_for_json() -> None:

@@ -559,10 +559,18 @@ class _Progress:
         if self._stop.wait(delay):
             return
         while not self._stop.is_set():
-            bar = self.bar
-            if bar is not None:
-                bar.refresh()
+            self._draw()
             self._stop.wait(0.5)
+
+    def _draw(self) -> None:
+        """Redraw the bar once its delay has passed (never before: a short run shows nothing),
+        and note that it was drawn: tqdm's `close` clears only a bar it saw drawn by `update`
+        (a bar drawn by `refresh` alone was left on the terminal)."""
+        bar = self.bar
+        if bar is None or bar._time() - bar.start_t < bar.delay:
+            return
+        bar.refresh()
+        bar.last_print_t = bar._time()
 
     def update(self, rows: int) -> None:
         if self.bar is not None:
@@ -572,7 +580,7 @@ class _Progress:
         """The ledger's rows, counted (the DuckDB executor's scan of a CSV), for the guess."""
         if self.bar is not None and rows > 0:
             self.total = self.bar.total = rows
-            self.bar.refresh()
+            self._draw()
 
     def fraction(self, done: float) -> None:
         if self.bar is not None and self.total:
