@@ -116,6 +116,18 @@ def test_empty_lines_above_the_header_are_named_with_where_the_header_is(
     for text in ("\n\n", ",,,\n\n"):
         code, err = run(tmp_path, text, "--engine", engine)
         assert code == 1 and "has no header: none of its first lines names a column" in err
+    # lines read as the CSV reader reads them (found by a user: a bare CR, a form feed, a
+    # no-break space or `""` on the first line made "begins with 0 empty line")
+    for first in ("\r", "\x0c\n", "\u00a0\n", '""\n', " , ,\r\n"):
+        code, err = run(tmp_path, first + body.replace("\n", first[-1]), "--engine", engine)
+        assert "begins with 1 empty line: the columns are named on line 2" in err, (first, err)
+    code, err = run(tmp_path, "\n" * 1500 + body, "--engine", engine)
+    assert "begins with 1,500 empty lines: the columns are named on line 1501" in err
+    code, err = run(tmp_path, "\n" + row(1) + "\n", "--engine", engine)
+    assert (
+        "begins with 1 empty line, and line 2, the first with text, does not name the columns "
+        "either (no `date`, `pool`, `kind`, `amount` columns)" in err
+    )
 
 
 def test_a_misspelt_optional_column_warns_naming_the_column_meant(tmp_path: Path) -> None:

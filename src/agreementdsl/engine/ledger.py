@@ -159,7 +159,7 @@ class LedgerReader:
             guesses = [f"`{n}` is probably `{c}`" for c in missing if (n := header.probably(c))]
             raise LedgerError(
                 "L101",
-                f"the ledger {self.path} has no {', '.join(f'`{c}`' for c in missing)} column",
+                f"the ledger {self.path} has no {_listed(missing)}",
                 "; ".join(guesses) + ": rename it"
                 if guesses
                 else f"the first line must name the columns; required: {', '.join(REQUIRED)}",
@@ -172,7 +172,8 @@ class LedgerReader:
 
     def _empty_header(self) -> LedgerError:
         """The error for a header with no names: of a text file, where its first line that
-        is not empty is (empty lines above the header are the usual slip)."""
+        names something is (empty lines above the header are the usual slip). Lines are read as
+        the CSV reader reads them (CR, LF or CR LF; a line of spaces, commas or `""` is empty)."""
         required = f"required columns: {', '.join(REQUIRED)}"
         if self.path.suffix.lower() in (".parquet", ".xlsx", ".xlsm", ".xls", ".ods") or not (
             self.path.is_file()
@@ -181,22 +182,54 @@ class LedgerReader:
                 "L101", f"the ledger {self.path} has an empty first row: it must name the columns",
                 required,
             )  # fmt: skip
-        with self.path.open("rb") as f:
-            for number, line in enumerate(f, 1):
-                if line.strip(b"\xef\xbb\xbf \t\r\n,"):
-                    return LedgerError(
-                        "L101",
-                        f"the ledger {self.path} begins with {number - 1} empty "
-                        f"line{'s' if number > 2 else ''}: the columns are named on line {number}",
-                        f"delete the empty line{'s' if number > 2 else ''} above the header: "
-                        "the first line must name the columns",
-                    )
-                if number >= 1000:
-                    break
+        codec = "utf-8-sig" if self.encoding is None else self.encoding.codec
+        with self.path.open(encoding=codec, errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            before = 0  # the physical line the last row read ended on
+            try:
+                for row in reader:
+                    if any(field.strip() for field in row):
+                        return self._header_after(before, row, required)
+                    before = reader.line_num
+                    if before >= _EMPTY_LINES_READ:
+                        break
+            except csv.Error:
+                before = 0  # a line the CSV reader cannot read: not an empty one
+        if before >= _EMPTY_LINES_READ:
+            return LedgerError(
+                "L101",
+                f"the ledger {self.path} has no header: none of its first {before:,} lines "
+                "names a column",
+                required,
+            )
         return LedgerError(
             "L101",
             f"the ledger {self.path} has no header: none of its first lines names a column",
             required,
+        )
+
+    def _header_after(self, empty: int, row: list[str], required: str) -> LedgerError:
+        """The error for `empty` empty lines (0: none) before `row`, the first line with text."""
+        if not empty:
+            return LedgerError(
+                "L101", f"the ledger {self.path} has no header: its first line names no column",
+                required,
+            )  # fmt: skip
+        lines = f"{empty:,} empty line{'s' if empty > 1 else ''}"
+        at = empty + 1
+        missing = [c for c in REQUIRED if c not in read_header(row).names]
+        if missing:
+            return LedgerError(
+                "L101",
+                f"the ledger {self.path} begins with {lines}, and line {at}, the first with "
+                f"text, does not name the columns either (no {_listed(missing)})",
+                required,
+            )
+        return LedgerError(
+            "L101",
+            f"the ledger {self.path} begins with {lines}: the columns are named on line {at}",
+            f"delete the empty line{'s' if empty > 1 else ''} above the header: the first line "
+            "must name the columns",
         )
 
     def _slice(
@@ -541,3 +574,11 @@ def _fast_amount(text: str) -> int | None:
     ):
         return int(whole) * 100 + (int(frac) if dot else 0)
     return None
+
+
+_EMPTY_LINES_READ = 100_000  # lines read looking for a header below empty ones
+
+
+def _listed(columns: list[str]) -> str:
+    """`date` column, or `date`, `pool` columns."""
+    return f"{', '.join(f'`{c}`' for c in columns)} column{'s' if len(columns) > 1 else ''}"
