@@ -564,6 +564,44 @@ def test_split_orders_whose_spends_the_reference_reader_checked_are_the_same(
         assert len(found) == len(kept) // 2 and found[0]["rows"] == [2, 3]
 
 
+def test_a_ledger_whose_every_row_is_doubtful_fits_duckdbs_memory(tmp_path: Path) -> None:
+    """Every amount written `£…`: every row goes to the reference reader's `check`. Sorting them
+    all in DuckDB ran out of its memory (a user's 1M-row ledger, the default 250 MB; here 30,000
+    rows and 8 MB); they are now fetched in any order, a batch at a time, and put in line order
+    in Python: the same totals and spends, in the same order, as the reference executor's."""
+    from agreementdsl.engine.approvals import Authority
+    from agreementdsl.engine.ledger import LedgerReader
+    from agreementdsl.engine.run import _shapes, execute_ledger
+    from agreementdsl.engine.sql.duck import DuckDBExecutor
+
+    plain = tmp_path / "plain.csv"
+    bench_ledger(plain, 30_000)
+    path = tmp_path / "pounds.csv"
+    lines = plain.read_text().splitlines()
+    path.write_text(
+        "\n".join([lines[0], *(re.sub(r"^((?:[^,]*,){4})", r"\1£", x) for x in lines[1:])]) + "\n"
+    )
+    assert ",£" in path.read_text()[:300]
+    ir = compile_file(HEREFORDSHIRE)
+    roles = frozenset(r["id"] for r in ir["roles"])
+    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    reader = LedgerReader(path, _shapes(ir), frozenset(p["id"] for p in ir["partners"]))
+    got = DuckDBExecutor(ir, authorities, memory_limit="8MB").execute(reader)
+    expected = execute_ledger(ir, path, engine="reference").totals
+    try:
+        assert (got.read, got.used, len(got.rejected)) == (30_000, 30_000, 0)
+        assert (expected.read, expected.used) == (got.read, got.used)
+        for pool, totals in expected.pools.items():
+            assert dict(got.pools[pool].element_net) == dict(totals.element_net)
+            assert got.pools[pool].forecasts == totals.forecasts
+        # every spend checked in Python (none left in DuckDB), in line order
+        checked = got.approvals.checked  # type: ignore[attr-defined]
+        assert [c[:4] for c in checked] == [r[:4] for r in expected.approvals.records()]
+    finally:
+        got.approvals.close()
+        expected.approvals.close()
+
+
 @pytest.mark.parametrize("engine", ["reference", "duckdb"])
 def test_a_pools_spends_are_its_share_of_every_spend(engine: str, tmp_path: Path) -> None:
     """`records(pool)` (the JSON lists a pool's approvals) is `records()` cut to that pool,
