@@ -136,9 +136,11 @@ def test_the_bar_counts_the_rows_when_it_can(tmp_path: Path) -> None:
     # drawn first with the guess (delay 0), then with the count once the scan has made it
     counted = totals.index("6.00k")
     assert totals[0] != "6.00k" and set(totals[counted:]) == {"6.00k"}, out
-    assert "6.00k/6.00k" in out
+    # (whether the last update, 6.00k/6.00k, is drawn before the bar is cleared depends on
+    # tqdm's minimum interval: not asserted)
     guessed = _run_with_stderr("pty", "--engine", "reference", ledger=path)
-    assert "6.00k/6.00k" not in guessed  # the guess, from this file's samples, is too high
+    # the reference keeps the guess, from this file's samples too high
+    assert "6.00k" not in re.findall(r"/([0-9.]+k) ", guessed)
     small = tmp_path / "small.csv"
     small.write_text(header + "".join(rows[:250]))
     assert "/250 [" in _run_with_stderr("pty", "--engine", "reference", ledger=small)
