@@ -487,16 +487,18 @@ def split_ledger(path: Path, rows: int) -> None:
     }
     suppliers = ["Oak House", "oak  house", "Acme", "Birch Care", "Cedar Ltd", ""]
     rng = random.Random(5)
-    lines = [HEADER_BENCH]
-    for i in range(rows):
+    lines = []
+    for _ in range(rows):
         pool = rng.choice(list(elements))
         pence = rng.randrange(1, 3_000_000)
         lines.append(
             f"2005-07-{rng.randrange(1, 13):02d},{pool},{rng.choice(elements[pool])},spend,"
             f"{pence // 100}.{pence % 100:02d},,{rng.choice(['board', '', 'mh-manager'])},"
-            f"{rng.choice(['true', 'false'])},{rng.choice(suppliers)},placements,R{i}"
+            f"{rng.choice(['true', 'false'])},{rng.choice(suppliers)},placements"
         )
-    path.write_text("\n".join(lines) + "\n", "utf-8")
+    lines.sort(key=lambda line: line[:10])  # in date order, as a ledger is
+    numbered = [f"{line},R{i}" for i, line in enumerate(lines)]
+    path.write_text("\n".join([HEADER_BENCH, *numbered]) + "\n", "utf-8")
 
 
 HEADER_BENCH = (
@@ -504,15 +506,18 @@ HEADER_BENCH = (
 )
 
 
-@pytest.mark.parametrize("way", ["ledger", "table made for them", "table already made"])
+@pytest.mark.parametrize(
+    "way", ["ledger", "table made for many rows", "table made for far rows", "table made"]
+)
 def test_the_rows_of_split_orders_are_the_same_from_the_ledger_or_the_table_of_spends(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, way: str
 ) -> None:
-    """A split order's rows come from one more read of the ledger (a few orders, for the
-    text), from the spool's table of spends made for them (more rows than a chunk), or from
-    that table already made (the JSON lists the approvals first): the same rows and amounts
-    as the reference executor's, order by order (a seeded ledger with many split orders)."""
-    from agreementdsl.engine.orders import split_orders
+    """A split order's rows come from one more read of the ledger (the text's first few
+    orders, near its start), from the spool's table of spends made for them (more rows than a
+    chunk, or rows past the ledger's middle: the JSON's every order), or from that table
+    already made (the JSON lists the approvals first): the same rows and amounts as the
+    reference executor's, order by order (a seeded ledger with many split orders)."""
+    from agreementdsl.engine.orders import split_orders, with_rows
     from agreementdsl.engine.run import execute_ledger
     from agreementdsl.engine.sql import duck
 
@@ -525,19 +530,54 @@ def test_the_rows_of_split_orders_are_the_same_from_the_ledger_or_the_table_of_s
     finally:
         reference.approvals.close()
     assert len(expected) > 20 and all(o.loaded for o in expected)
-    if way == "table made for them":
+    if way == "table made for many rows":
         monkeypatch.setattr(duck, "_SPLIT_CHUNK", 10)
     totals = execute_ledger(ir, path, engine="duckdb").totals
     spool = totals.approvals
     try:
-        if way == "table already made":
+        if way == "table made":
             spool.materialise()
-        found = split_orders(totals)
+        if way == "ledger":
+            expected = expected[:3]  # on the first day
+            found = with_rows(totals, split_orders(totals, rows=False)[:3])
+        else:
+            found = split_orders(totals)
         assert spool.materialised == (way != "ledger")
         assert [(o.rows, o.amounts) for o in found] == [(o.rows, o.amounts) for o in expected]
         assert found == expected
     finally:
         spool.close()
+
+
+def test_many_breaches_are_read_from_the_table_of_spends_few_by_a_scan(tmp_path: Path) -> None:
+    """`--approvals breaches` in JSON: when a pool's breaches are more than a quarter of its
+    spends,
+    the table of every spend is made and read (the split orders' rows and the next pool read
+    it too), else the ledger is scanned for them alone; the same spends either way."""
+    from agreementdsl.engine.run import execute_ledger
+
+    path = tmp_path / "ledger.csv"
+    split_ledger(path, 2000)
+    ir = compile_file(HEREFORDSHIRE)
+    for many in (True, False):
+        spool = execute_ledger(ir, path, engine="duckdb").totals.approvals
+        try:
+            breaching = {i for i, (d, _, _) in enumerate(spool.table) if not d.compliant}
+            if not many:  # the breaching decision of pool 0 with the fewest spends
+                spends: dict[int, int] = {}
+                for (pool, _, ident), n in spool.counts.items():
+                    if pool == 0 and ident in breaching:
+                        spends[ident] = spends.get(ident, 0) + n
+                fewest = min(spends, key=spends.__getitem__)
+                everyone = sum(n for k, n in spool.counts.items() if k[0] == 0)
+                assert spends[fewest] * 4 <= everyone
+                breaching = {fewest}
+            found = list(spool.records_for(breaching, 0))
+            assert spool.materialised == many
+            every = [r for r in spool.records(0) if r[4] in breaching]
+            assert found == every and found
+        finally:
+            spool.close()
 
 
 def test_split_orders_whose_spends_the_reference_reader_checked_are_the_same(

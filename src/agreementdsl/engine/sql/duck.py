@@ -64,6 +64,7 @@ class DuckDBExecutor:
         self.sheet = sheet
         self.memory_limit = memory_limit
         self._checked_txns: list[Txn] = []  # the checked spends, beside `checked` (_doubtful)
+        self._lines = 0  # the ledger's lines, about (`_split_rows`)
         # every statement that reads the ledger runs inside this (sources.Loaded.feeding)
         self._feeding: Callable[..., AbstractContextManager[Any]] = nullcontext
 
@@ -216,6 +217,7 @@ class DuckDBExecutor:
             totals.forecasts.sort(key=lambda f: f[1])
         good = [(t, o) for t, o in ordinals.items() if o is not None]
         self._tables(con, keys, good)
+        self._lines = read + 1  # about the ledger's last line (the header, the rows)
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked, self._feeding)
         spool.keys, spool.dates, spool.bounds = keys, dict(good), bounds
         spool.table.extend(spool_table)
@@ -388,9 +390,10 @@ class DuckDBExecutor:
         handed over a chunk of groups at a time (so a ledger where half the spends are split
         orders still runs in bounded memory). The rows come from the spool's table of every
         spend when it has one (the JSON lists the approvals first) or when the orders have
-        more rows than a chunk (the table, made once, serves every pool: a read of the ledger
-        per pool cost 1.2 s each at 1M rows); else from one read of the ledger to line `upto`
-        (the last of their rows: the text shows the first few orders)."""
+        more rows than a chunk or their last row is past the ledger's middle (the table, made
+        once, serves every pool: a read of the ledger per pool cost 1.2 s each at 1M rows);
+        else from one read of the ledger to line `upto` (the last of their rows: the text
+        shows the first few orders)."""
         names = list(self.authorities)
         gid_of = {(names.index(o.pool), o.key, o.day.toordinal()): i for i, o in enumerate(orders)}
         wanted = [
@@ -402,7 +405,9 @@ class DuckDBExecutor:
         types = (np.int64, object, object, np.int64)
         _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
         rules = self.rules
-        if spool.materialised or sum(o.spends for o in orders) > _SPLIT_CHUNK:
+        # (reading most of the ledger for them: the next pool's orders would read it again)
+        many = sum(o.spends for o in orders) > _SPLIT_CHUNK or 2 * upto > self._lines
+        if spool.materialised or many:
             spool.materialise()
             source = "SELECT line, pence, supplier, date_text, pool_index, rule FROM spends s"
             feeding: AbstractContextManager[Any] = nullcontext()

@@ -117,8 +117,17 @@ class DuckSpool(ApprovalSpool):
         self, idents: set[int], pool: int | None = None
     ) -> Iterator[tuple[int, int, int, int, int]]:
         """`records` of the spends whose decision is one of `idents`: one filtered scan of the
-        ledger (the spends are not all copied out, as `records` would)."""
-        if self._bounds is not None:  # the spends are already in a table: read it
+        ledger (the spends are not all copied out, as `records` would), unless they are many
+        (more than a chunk, or a quarter of the pool's spends: then the table of every spend, which
+        the split orders' rows and the next pool read too, is made, and read; at 1M rows, the
+        JSON's breaches took four reads of the ledger, then two)."""
+        wanted = spends = 0
+        for (index, _, ident), n in self.counts.items():
+            if pool in (None, index):
+                spends += n
+                wanted += n if ident in idents else 0
+        if self._bounds is not None or wanted > min(_LINES, spends // 4):
+            self.materialise()
             yield from super().records_for(idents, pool)
             return
         keys = [k for k, ident in self.keys.items() if ident in idents and pool in (None, k[0])]
