@@ -116,6 +116,26 @@ def test_each_agreement_gets_what_its_own_run_gives(tmp_path: Path, engine: str)
     assert [r["row"] for r in alone["east.yaml"]["rejected"]] == [3, 4, 5, 7, 10, 11]
 
 
+def test_only_an_agreements_own_rows_are_said_to_be_left_out(tmp_path: Path) -> None:
+    """The warning that rows after the as-of date are left out counts an agreement's own rows
+    only (found by a user: west was warned of east's later rows, which it never had)."""
+    folder, ledger = region(tmp_path)
+    with ledger.open("a") as f:
+        f.write("2006-03-01,mental-health,council,spend,10.00,mh-manager,true\n")
+    _, out = run(str(folder), "--ledger", str(ledger), "--format", "json", "--as-of", "2005-07-31")
+    many = json.loads(out)["agreements"]
+    late = [w for w in many["east.yaml"]["warnings"] if "the figures leave them out" in w]
+    assert late and "up to 2006-03-01" in late[0]
+    assert not [w for w in many["west.yaml"]["warnings"] if "the figures leave them out" in w]
+
+
+def test_one_agreement_in_a_folder_is_one_agreement(tmp_path: Path) -> None:
+    folder, ledger = region(tmp_path)
+    (folder / "west.yaml").unlink()
+    code, out = run(str(folder), "--ledger", str(ledger))
+    assert "1 agreement over one ledger:" in out
+
+
 def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path) -> None:
     folder, ledger = region(tmp_path)
     code, out = run(str(folder), "--ledger", str(ledger))

@@ -165,6 +165,15 @@ def test_a_run_shorter_than_the_delay_shows_no_bar_and_a_longer_one_leaves_none(
     assert re.search(r"\r *\r$", out.split("reading ledger")[-1]), repr(out[-200:])
 
 
+def test_a_delay_past_reason_is_taken_within_reason() -> None:
+    """AGREEMENTDSL_PROGRESS_DELAY=inf stopped the bar's thread with an OverflowError printed
+    on the terminal (found by a user); nan drew the bar at once. Both are now quiet."""
+    for delay in ("inf", "1e10", "nan", "-3"):
+        out = _run_with_stderr("pty", delay=delay)
+        assert "Traceback" not in out and "Error" not in out, (delay, out)
+    assert _run_with_stderr("pty", delay="nan") == ""  # taken as the default, 2 s
+
+
 def test_no_progress_bar_when_piped_or_for_json() -> None:
     assert _run_with_stderr("pipe") == ""
     assert "reading ledger" not in _run_with_stderr("pty", "--format", "json")

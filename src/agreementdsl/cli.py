@@ -534,6 +534,8 @@ class _Progress:
             delay = float(os.environ.get("AGREEMENTDSL_PROGRESS_DELAY", "2"))
         except ValueError:
             delay = 2.0
+        # nan, inf or a delay past any run (a thread's wait cannot take 1e10 s): within reason
+        delay = min(max(delay, 0.0), 86_400.0) if delay == delay else 2.0
         self.total = _estimated_rows(ledger)
         self.bar = tqdm(
             total=self.total or None,

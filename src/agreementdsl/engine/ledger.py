@@ -193,8 +193,8 @@ class LedgerReader:
                     before = reader.line_num
                     if before >= _EMPTY_LINES_READ:
                         break
-            except csv.Error:
-                before = 0  # a line the CSV reader cannot read: not an empty one
+            except csv.Error:  # a line the CSV reader cannot read: not an empty one
+                return self._header_after(reader.line_num - 1, [], required)
         if before >= _EMPTY_LINES_READ:
             return LedgerError(
                 "L101",
@@ -204,12 +204,13 @@ class LedgerReader:
             )
         return LedgerError(
             "L101",
-            f"the ledger {self.path} has no header: none of its first lines names a column",
+            f"the ledger {self.path} has no header: it holds only empty lines",
             required,
         )
 
     def _header_after(self, empty: int, row: list[str], required: str) -> LedgerError:
-        """The error for `empty` empty lines (0: none) before `row`, the first line with text."""
+        """The error for `empty` empty lines (0: none) before `row`, the first line with text
+        (none: a line the CSV reader cannot read)."""
         if not empty:
             return LedgerError(
                 "L101", f"the ledger {self.path} has no header: its first line names no column",
@@ -253,8 +254,8 @@ class LedgerReader:
             except csv.Error as exc:  # found by `make fuzz`: a header field past the limit
                 raise LedgerError(
                     "L017",
-                    f"the ledger {self.path} cannot be read: its header line "
-                    + _too_long(1, str(exc)).message.removesuffix(": the row is not read"),
+                    f"the ledger {self.path} cannot be read: its first line holds a field "
+                    f"longer than the {MAX_LEDGER_FIELD:,} characters a ledger field may have",
                     "the first line must name the columns; required: " + ", ".join(REQUIRED),
                 ) from exc
         if header is None:

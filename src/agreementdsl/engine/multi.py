@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .approvals import Authority
-from .executor import Totals
+from .executor import PoolTotals, Totals
 from .ledger import Rejected
 from .run import (
     Executed,
@@ -116,9 +116,13 @@ def run_many(
         results = {}
         for name, ir in irs.items():
             own = {p["id"] for p in ir["pools"]}
+            pools = {k: v for k, v in totals.pools.items() if k in own}
             view = replace(
                 totals,
-                pools={k: v for k, v in totals.pools.items() if k in own},
+                pools=pools,
+                # the dates of its own pools' rows (a row of another agreement, later than the
+                # as-of date, is not said to be left out of this one's figures)
+                days=_days(pools),
                 read=totals.read - len(unassigned),
                 rejected=[r for r in totals.rejected if r.code != UNASSIGNED],
             )
@@ -131,6 +135,16 @@ def run_many(
         totals.approvals.close()
         raise
     return ManyResult(results, unassigned, totals)
+
+
+def _days(pools: dict[str, PoolTotals]) -> list[date]:
+    """The distinct dates of these pools' used rows, in order."""
+    found: set[date] = set()
+    for totals in pools.values():
+        found.update(day for _, day in totals.element_net)
+        found.update(day for _, day in totals.received)
+        found.update(day for day, _, _ in totals.forecasts)
+    return sorted(found)
 
 
 def write_many_json(many: ManyResult, out: IO[str], approvals: str = "all") -> None:
@@ -166,7 +180,10 @@ def write_many_text(
     s = style or (lambda text, **_: text)
     totals = many.totals
     out.write(
-        s(f"{len(many.results)} agreements over one ledger", bold=True)
+        s(
+            f"{len(many.results)} agreement{'s' if len(many.results) != 1 else ''} over one ledger",
+            bold=True,
+        )
         + f": {totals.read:,} rows read, {len(many.unassigned):,} in no agreement's pool\n"
     )
     for name, result in many.results.items():
