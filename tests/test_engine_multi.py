@@ -133,7 +133,7 @@ def test_one_agreement_in_a_folder_is_one_agreement(tmp_path: Path) -> None:
     folder, ledger = region(tmp_path)
     (folder / "west.yaml").unlink()
     code, out = run(str(folder), "--ledger", str(ledger))
-    assert "1 agreement over one ledger:" in out
+    assert code == 0 and "1 agreement over one ledger:" in out
 
 
 def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path) -> None:
