@@ -165,6 +165,20 @@ def test_a_run_shorter_than_the_delay_shows_no_bar_and_a_longer_one_leaves_none(
     assert re.search(r"\r *\r$", out.split("reading ledger")[-1]), repr(out[-200:])
 
 
+def test_the_reference_in_two_processes_reports_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference's two processes report the rows they read (found by a user: the bar sat
+    at 0% until the end); it ends with every row counted."""
+    monkeypatch.setenv("AGREEMENTDSL_PROCESSES", "2")
+    path = tmp_path / "ledger.csv"
+    line = "2005-05-01,mental-health,council,spend,10.00,board\n"
+    path.write_text("date,pool,element,kind,amount,approved_by\n" + line * 300_000)
+    out = _run_with_stderr("pty", "--engine", "reference", ledger=path)
+    counts = re.findall(r"\| *([0-9.]+)k/", out)
+    assert any(float(c) > 0 for c in counts), out[-400:]
+
+
 def test_a_delay_past_reason_is_taken_within_reason() -> None:
     """AGREEMENTDSL_PROGRESS_DELAY=inf stopped the bar's thread with an OverflowError printed
     on the terminal (found by a user); nan drew the bar at once. Both are now quiet."""

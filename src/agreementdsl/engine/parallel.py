@@ -126,7 +126,7 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
     executor: RowExecutor = _STATE["executor"]
     base: LedgerReader = _STATE["reader"]
     reader = replace(base, part=part, warnings=[], _dates={})
-    totals = executor.execute(reader)
+    totals = executor.execute(reader, _Counter(_STATE.get("counter")))
     file, chunks = totals.approvals.path_and_chunks
     file.flush()
     with tempfile.NamedTemporaryFile(delete=False, prefix="agreementdsl-spool-") as keep:
@@ -163,6 +163,19 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
         "supplier_names": totals.supplier_names,
         "unapproved": totals.unapproved,
     }
+
+
+class _Counter:
+    """A worker's progress: the rows it has read, added to a counter in shared memory that the
+    parent process reports to the progress bar."""
+
+    def __init__(self, shared: Any) -> None:
+        self.shared = shared
+
+    def update(self, rows: int) -> None:
+        if self.shared is not None:
+            with self.shared.get_lock():
+                self.shared.value += rows
 
 
 def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -> Decision:
@@ -218,10 +231,24 @@ class ParallelExecutor:
         if parts is None or "fork" not in multiprocessing.get_all_start_methods():
             return self.executor.execute(reader, progress)
         reader._columns(parts[0][2])  # a bad header stops the run before any work is forked
-        _STATE.update(executor=self.executor, reader=reader)
+        tick = getattr(progress, "update", None)
+        # the workers' rows read, for the progress bar (it stayed at 0% till the end)
+        counter = multiprocessing.get_context("fork").Value("q", 0) if tick else None
+        _STATE.update(executor=self.executor, reader=reader, counter=counter)
         try:
             with forked_pool(self.workers) as pool:
-                halves = pool.map(_work, parts)
+                pending = pool.map_async(_work, parts)
+                reported = 0
+                while not pending.ready():
+                    pending.wait(0.25)
+                    if tick is not None and counter is not None:
+                        done = counter.value
+                        if done > reported:
+                            tick(done - reported)
+                            reported = done
+                halves = pending.get()
+                if tick is not None:  # the rows read since each worker's last 65,536
+                    tick(max(0, sum(h["read"] for h in halves) - reported))
         finally:
             _STATE.clear()
         return self._merge(halves)
