@@ -175,9 +175,7 @@ class LedgerReader:
         names something is (empty lines above the header are the usual slip). Lines are read as
         the CSV reader reads them (CR, LF or CR LF; a line of spaces, commas or `""` is empty)."""
         required = f"required columns: {', '.join(REQUIRED)}"
-        if self.path.suffix.lower() in (".parquet", ".xlsx", ".xlsm", ".xls", ".ods") or not (
-            self.path.is_file()
-        ):
+        if self.path.suffix.lower() in (".parquet", *SPREADSHEETS) or not (self.path.is_file()):
             return LedgerError(
                 "L101", f"the ledger {self.path} has an empty first row: it must name the columns",
                 required,
@@ -578,6 +576,7 @@ def _fast_amount(text: str) -> int | None:
 
 
 _EMPTY_LINES_READ = 100_000  # lines read looking for a header below empty ones
+SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")  # workbooks (read with --engine duckdb)
 
 
 def _listed(columns: list[str]) -> str:

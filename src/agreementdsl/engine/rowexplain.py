@@ -17,7 +17,7 @@ from typing import Any
 from ..money import format_money, format_pounds
 from .approvals import Authority, FieldTuple
 from .executor import _KINDS, _PLAN
-from .ledger import COLUMNS, LedgerReader, RawRow, Rejected, Txn
+from .ledger import COLUMNS, SPREADSHEETS, LedgerReader, RawRow, Rejected, Txn
 from .run import RunError, Working
 
 
@@ -91,7 +91,7 @@ def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejecte
     items: Iterable[RawRow | Rejected]
     if suffix == ".parquet":
         return _parquet_row(reader, row)
-    if suffix in (".xlsx", ".xlsm", ".xls", ".ods"):
+    if suffix in SPREADSHEETS:
         from .sql.sources import _workbook
 
         items = _workbook(reader, sheet)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..ledger import SPREADSHEETS
+
 ENGINES = ("auto", "reference", "duckdb", "postgres", "spark")
 AUTO_BYTES = 64 << 20  # from this size a plain CSV ledger runs on DuckDB under `auto`
-ONLY_DUCKDB = (".parquet", ".xlsx", ".xlsm", ".xls", ".ods")
+ONLY_DUCKDB = (".parquet", *SPREADSHEETS)
 DATABASE_SCHEMES = ("postgresql", "postgres")
 
 

@@ -30,14 +30,21 @@ import duckdb
 import numpy as np
 
 from ...limits import MAX_LEDGER_FIELD
-from ..ledger import COLUMNS, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
+from ..ledger import (
+    COLUMNS,
+    REQUIRED,
+    SPREADSHEETS,
+    LedgerError,
+    LedgerReader,
+    RawRow,
+    Rejected,
+)
 from ..textfile import signed
 from .generate import TEXTS
 
 _BLOCK = 1 << 20  # bytes read at a time: numpy's work on a block stays in the cache
 _BATCH = 1 << 17
 _DELIM = "\x01"  # a byte a plain CSV never holds: each line is read as one field
-SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass
