@@ -404,19 +404,15 @@ class DuckDBExecutor:
         columns = list(zip(*wanted, strict=True)) or [(), (), (), ()]
         types = (np.int64, object, object, np.int64)
         _table(con, "split_wanted", ("pool_index", "supplier", "date_text", "gid"), columns, types)
-        rules = self.rules
         # (reading most of the ledger for them: the next pool's orders would read it again)
         many = sum(o.spends for o in orders) > _SPLIT_CHUNK or 2 * upto > self._lines
+        feeding: AbstractContextManager[Any] = nullcontext()
         if spool.materialised or many:
-            spool.materialise()
-            source = "SELECT line, pence, supplier, date_text, pool_index, rule FROM spends s"
-            feeding: AbstractContextManager[Any] = nullcontext()
+            spool.materialise()  # the table of `_candidates`
+            spends = "spends"
         else:
-            source = f"""SELECT s.line, s.pence, s.supplier, s.date_text,
-                         {rules.pool_index().sql("duckdb")} AS pool_index,
-                         COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule
-                  FROM staged s WHERE s.ok AND s.kind = 'spend' AND s.pence > 0"""
-            feeding = self._feeding(upto)
+            spends, feeding = f"({self._candidates()})", self._feeding(upto)
+        source = f"SELECT line, pence, supplier, date_text, pool_index, rule FROM {spends} s"
         # Written in any order (a sort of every row would hold them all in memory at once);
         # each chunk of groups is sorted as it is read (`_split_groups`).
         con.execute("SET preserve_insertion_order = false")
