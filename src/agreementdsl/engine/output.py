@@ -81,8 +81,8 @@ def _approval_lines(
         if only_breaches
         else spool.records(index)
     )
-    for row, amount, ordinal, pool_index, ident in records:
-        if pool_index != index or ordinal < first or ordinal > last:
+    for row, amount, ordinal, _, ident in records:  # of this pool only
+        if ordinal < first or ordinal > last:
             continue
         tail = fragments.get(ident)
         if not tail:

@@ -126,7 +126,8 @@ def _work(part: tuple[int, int, list[str], int]) -> dict[str, Any]:
     executor: RowExecutor = _STATE["executor"]
     base: LedgerReader = _STATE["reader"]
     reader = replace(base, part=part, warnings=[], _dates={})
-    totals = executor.execute(reader, _Counter(_STATE.get("counter")))
+    counter = _STATE.get("counter")
+    totals = executor.execute(reader, _Counter(counter) if counter is not None else None)
     file, chunks = totals.approvals.path_and_chunks
     file.flush()
     with tempfile.NamedTemporaryFile(delete=False, prefix="agreementdsl-spool-") as keep:
@@ -173,9 +174,8 @@ class _Counter:
         self.shared = shared
 
     def update(self, rows: int) -> None:
-        if self.shared is not None:
-            with self.shared.get_lock():
-                self.shared.value += rows
+        with self.shared.get_lock():
+            self.shared.value += rows
 
 
 def _decision(executor: RowExecutor, pools: list[str], entry: tuple[Any, ...]) -> Decision:
