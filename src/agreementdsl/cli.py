@@ -518,8 +518,8 @@ class _Progress:
 
     Executors report rows read (`update`) or, when they cannot count rows as they go (DuckDB),
     the fraction of the ledger done (`fraction`); one that counts the rows first says so
-    (`total_rows`: the total is otherwise guessed from the file's size). AGREEMENTDSL_PROGRESS_DELAY sets the seconds
-    before the bar appears (default 2)."""
+    (`total_rows`: the total is otherwise guessed from the file's size).
+    AGREEMENTDSL_PROGRESS_DELAY sets the seconds before the bar appears (default 2)."""
 
     def __init__(self, ledger: Path, fmt: str = "text") -> None:
         self.bar: Any = None

@@ -252,8 +252,9 @@ class LedgerReader:
             except csv.Error as exc:  # found by `make fuzz`: a header field past the limit
                 raise LedgerError(
                     "L017",
-                    f"the ledger {self.path} cannot be read: its header line (line 1) holds a field "
-                    f"longer than the {MAX_LEDGER_FIELD:,} characters a ledger field may have",
+                    f"the ledger {self.path} cannot be read: its header line (line 1) holds a "
+                    f"field longer than the {MAX_LEDGER_FIELD:,} characters a ledger field may "
+                    "have",
                     "the first line must name the columns; required: " + ", ".join(REQUIRED),
                 ) from exc
         if header is None:

@@ -52,8 +52,8 @@ class DuckSpool(ApprovalSpool):
         self.con = con
         self.work = work
         # SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan, supplier of
-        # every spend the SQL read; `checked` holds (line, pence, day ordinal, pool index, decision id) of
-        # the spends the reference reader read.
+        # every spend the SQL read; `checked` holds (line, pence, day ordinal, pool index,
+        # decision id) of the spends the reference reader read.
         self.candidates = candidates
         self.counts = counts  # (pool index, day ordinal, ident) -> spends the SQL read
         self.checked = sorted(checked)
