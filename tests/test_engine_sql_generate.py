@@ -90,6 +90,43 @@ def test_amounts_are_pence_without_rounding(ir: dict[str, Any]) -> None:
         assert got[text][0] is False
 
 
+def test_an_amount_with_a_line_break_after_it_is_not_read(ir: dict[str, Any]) -> None:
+    """RE2's `$` is the end of the text (Spark's, Java's, is not: its SQL also tests the last
+    character, tests/test_engine_sql_spark.py)."""
+    texts = ["12.50\n", "12.50\r\n", "12\n", "\n12.50"]
+    assert [ok for _, ok, _, _, _ in staged(ir, [row(amount=t) for t in texts])] == [False] * 4
+    assert "SUBSTRING(amount_text" in Rules(ir, "spark").clean().sql("spark")
+    assert "SUBSTRING" not in Rules(ir, "duckdb").clean().sql("duckdb")
+
+
+def test_ok_is_true_or_false_never_null(ir: dict[str, Any]) -> None:
+    """A text outside its known values is coded NULL; `ok` must still be false, not NULL (a
+    NULL `ok` would drop the row from both the SQL's rows and the doubtful ones)."""
+    rows = [
+        row(pool="nowhere"),
+        row(kind="refund"),
+        row(element="e9"),
+        row(element="respite"),  # learning disabilities' element, not mental health's
+        row(element="", kind="spend"),
+        row(partner="someone"),
+        row(in_plan_text="maybe"),
+        row(amount="1e3"),
+        row(),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE raw_rows (line BIGINT, broken BIGINT, "
+        + ", ".join(f"{t} VARCHAR" for t in TEXTS)
+        + ")"
+    )
+    con.executemany(
+        f"INSERT INTO raw_rows VALUES (?, NULL, {', '.join('?' for _ in TEXTS)})",
+        [(i, *r) for i, r in enumerate(rows, start=2)],
+    )
+    got = con.execute(f"SELECT ok FROM ({Rules(ir).stage().sql('duckdb')}) ORDER BY line")
+    assert [ok for (ok,) in got.fetchall()] == [False] * 8 + [True]
+
+
 def test_dates_are_checked_on_the_calendar(ir: dict[str, Any]) -> None:
     texts = [
         "2008-02-29",

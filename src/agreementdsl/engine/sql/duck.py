@@ -41,7 +41,7 @@ from ..orders import (
     supplier_name,
 )
 from . import sources
-from .generate import TEXTS, Rules
+from .generate import KINDS, TEXTS, Rules
 from .shared import decide
 from .spool import DuckSpool
 
@@ -139,6 +139,7 @@ class DuckDBExecutor:
         spool_table: list[tuple[Decision, FieldTuple, bool]] = []
         days: set[int] = set()
         bearing = [a.bears_unapproved for a in self.authorities.values()]
+        element_names, partner_names = ["", *self.rules.elements], ["", *self.rules.partners]
         unapproved: dict[tuple[int, int, str, str], list[int]] = {}
         # the split-order groups (`main` 0): pool, supplier, date text, count, pence, top
         # rank, first line, last line
@@ -169,6 +170,10 @@ class DuckDBExecutor:
             if not ok:
                 doubtful += n
                 continue
+            # The pass groups by the texts' codes (generate.Rules.stage); an element or partner
+            # it does not keep for this kind is NULL, read as none.
+            kind = KINDS[kind]
+            element, partner = element_names[element or 0], partner_names[partner or 0]
             ordinal = ordinals.get(text, -1)
             if ordinal == -1:
                 ordinal = ordinals[text] = _iso_ordinal(text)
@@ -478,13 +483,11 @@ class DuckDBExecutor:
         same scan: each such spend is paired with both rows of a two-row table, every other row
         with the first only (GROUPING SETS would copy the whole scan into a temporary table
         first; an UNNEST of a list made per row cost half a second more at 10M rows)."""
-        rules = self.rules
-        pool_index = rules.pool_index().sql("duckdb")
-        rule = rules.rule_number().sql("duckdb")
-        spend = "ok AND kind = 'spend' AND pence > 0"
+        rule = self.rules.rule_number(coded=True).sql("duckdb")
+        spend = "ok AND kind_code = 0 AND pence > 0"  # kinds, elements, partners by code
         bears = any(a.bears_unapproved for a in self.authorities.values())
         # a pool whose unapproved spend its partners bear needs each spend's partner
-        partner_kinds = "'contribution', 'spend'" if bears else "'contribution'"
+        partner_kinds = "2, 0" if bears else "2"
         rank = self._rank_case()
         main = ("ok", "kind", "element", "partner", "approved_by", "in_plan", "rule")
         keys = ", ".join(
@@ -509,17 +512,16 @@ class DuckDBExecutor:
                               THEN supplier END AS supplier_g
                     FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
                           FROM (SELECT ok,
-                            CASE WHEN ok THEN {pool_index} END AS pool_index,
-                            CASE WHEN ok THEN kind END AS kind,
-                            CASE WHEN ok AND kind IN ('spend', 'income') THEN element END
-                                AS element,
-                            CASE WHEN ok AND kind IN ({partner_kinds}) THEN partner END
+                            pool_index,
+                            kind_code AS kind,
+                            CASE WHEN kind_code IN (0, 1) THEN element_code END AS element,
+                            CASE WHEN kind_code IN ({partner_kinds}) THEN partner_code END
                                 AS partner,
                             CASE WHEN ok THEN date_text END AS date_text,
                             CASE WHEN {spend} THEN approved_by END AS approved_by,
                             CASE WHEN {spend} THEN in_plan END AS in_plan,
                             CASE WHEN {spend} THEN COALESCE({rule}, 0) END AS rule,
-                            CASE WHEN ok AND kind = 'forecast' THEN line END AS forecast_line,
+                            CASE WHEN kind_code = 3 THEN line END AS forecast_line,
                             line,
                             supplier,
                             pence
@@ -531,13 +533,12 @@ class DuckDBExecutor:
     def _candidates(self) -> str:
         """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)
         and its supplier (for the rows of split orders, `_split_rows`)."""
-        rules = self.rules
+        rule = self.rules.rule_number(coded=True).sql("duckdb")
         return f"""
         SELECT line, pence, date_text, pool_index, rule, approved_by, in_plan, supplier
-        FROM (SELECT line, pence, date_text, {rules.pool_index().sql("duckdb")} AS pool_index,
-                     approved_by, in_plan, COALESCE({rules.rule_number().sql("duckdb")}, 0) AS rule,
-                     supplier
-              FROM staged WHERE ok AND kind = 'spend' AND pence > 0)"""
+        FROM (SELECT line, pence, date_text, pool_index, approved_by, in_plan,
+                     COALESCE({rule}, 0) AS rule, supplier
+              FROM staged WHERE ok AND kind_code = 0 AND pence > 0)"""
 
     def _judge(
         self,

@@ -6,7 +6,8 @@ each engine provides, and build everything the analysis needs:
 
 - `staged`: every row once, with `ok` true when the row is in a form the SQL parses exactly as
   the reference reader does (plain ISO dates, known pools, kinds, elements and partners, amounts
-  like `12500.00`, `-£1,250.5`); the parsed values for those rows, the texts for the others.
+  like `12500.00`); the parsed values for those rows, with pool, kind, element and partner
+  also as small integer codes (cheaper to group by), and the texts for the others.
   A row that is not `ok` is not rejected here: the reference reader's own `check` decides it,
   with its code and message, so the two executors cannot disagree on a doubtful row.
 - `net`, `forecasts`, `received`, `days`: pool/element/day aggregation of the usable rows.
@@ -73,15 +74,26 @@ def matches(expression: Node, pattern: str) -> Node:
     return exp.RegexpLike(this=expression, expression=lit(pattern))
 
 
-def only(expression: Node, pattern: str) -> Node:
-    """An anchored match of a pattern ending in a digit that means the same on every engine:
-    Spark's (Java's) `$` also matches before a final line break (`'12.50\n'` would pass), so
-    the text's last character must also be a digit (equality, not a range a collation could
-    widen). One regular expression a row, not two: the second was a tenth of the 10M-row
-    pass's CPU."""
+def only(expression: Node, pattern: str, dialect: str) -> Node:
+    """An anchored match of a pattern ending in a digit that means the same on every engine.
+    On DuckDB (RE2) and PostgreSQL `$` is the end of the text; Spark's (Java's) `$` also matches
+    before a final line break (`'12.50\n'` would pass), so there the text's last character
+    must also be a digit (equality, not a range a collation could widen). The second test is
+    Spark's alone: it was a tenth of DuckDB's 10M-row pass."""
     assert pattern.endswith(("[0-9]{2}$", "[0-9]{2})?$")), pattern
+    if dialect != "spark":
+        return matches(expression, pattern)
     last = exp.Substring(this=expression, start=exp.Length(this=expression), length=lit(1))
     return both(matches(expression, pattern), one_of(last, [str(d) for d in range(10)]))
+
+
+def code(expression: Node, values: Sequence[str], first: int = 0) -> Node:
+    """The position of the text among `values` (from `first`), NULL for any other text: a
+    small integer is cheaper to compare and group by than the text."""
+    node = exp.Case(this=expression)
+    for number, value in enumerate(values, start=first):
+        node = node.when(lit(value), lit(number))
+    return node
 
 
 def one_of(expression: Node, values: list[str] | tuple[str, ...]) -> Node:
@@ -122,14 +134,18 @@ class PoolSql:
 
 
 class Rules:
-    """The statements for one compiled agreement (the IR), ready to generate per dialect."""
+    """The statements for one compiled agreement (the IR), for one dialect (`only`)."""
 
-    def __init__(self, ir: dict[str, Any]) -> None:
+    def __init__(self, ir: dict[str, Any], dialect: str = "duckdb") -> None:
+        assert dialect in DIALECTS, dialect
+        self.dialect = dialect
         self.pools = [
             PoolSql(p["id"], i, {e["id"]: e["partner"] for e in p["elements"]}, p["spending"])
             for i, p in enumerate(ir["pools"])
         ]
         self.partners = [p["id"] for p in ir["partners"]]
+        # Element codes: 0 for none, then every pool's elements from 1 (`element_code`).
+        self.elements = sorted({e for pool in self.pools for e in pool.elements})
         self.condition_fields = {
             f for pool in self.pools for r in pool.rules if r["where"] for f in _fields(r["where"])
         }
@@ -157,46 +173,62 @@ class Rules:
             lit("31"),
         )
         return both(
-            only(text, DATE_RE),
+            only(text, DATE_RE, self.dialect),
             exp.NEQ(this=year, expression=lit("0000")),
             exp.Between(this=month, low=lit("01"), high=lit("12")),
             exp.GTE(this=day, expression=lit("01")),
             exp.LTE(this=day, expression=last),
         )
 
+    # The coded texts (`stage`): each NULL for a text the reference would not read as is.
+    def pool_index(self) -> Node:
+        return code(col("pool"), [p.id for p in self.pools])
+
+    @staticmethod
+    def kind_code() -> Node:
+        return code(col("kind"), KINDS)  # 0 is a spend
+
+    def element_code(self) -> Node:
+        return code(col("element"), ["", *self.elements])
+
+    def partner_code(self) -> Node:
+        return code(col("partner"), ["", *self.partners])
+
+    @staticmethod
+    def plan_code() -> Node:
+        node = exp.Case(this=col("in_plan_text"))
+        for value in (*TRUE, *FALSE):
+            node = node.when(lit(value), lit(1 if value in TRUE else 0))
+        return node
+
     def element_ok(self) -> Node:
-        """The element is one of the row's pool's, or empty where the pool allows it."""
-        whens = []
+        """The element is one of the row's pool's, or none where the pool allows it."""
+        element, spend = col("element_code"), exp.EQ(this=col("kind_code"), expression=lit(0))
+        node = exp.Case(this=col("pool_index"))
         for pool in self.pools:
-            empty_ok: Node = (
-                exp.NEQ(this=col("kind"), expression=lit("spend")) if pool.elements else exp.true()
+            codes = [exp.Literal.number(self.elements.index(e) + 1) for e in sorted(pool.elements)]
+            none = exp.EQ(this=element, expression=lit(0))
+            ours = exp.In(this=element, expressions=codes) if codes else exp.false()
+            node = node.when(
+                lit(pool.index),
+                exp.or_(both(none, exp.not_(spend)) if pool.elements else none, ours),
             )
-            whens.append(
-                (
-                    exp.EQ(this=col("pool"), expression=lit(pool.id)),
-                    exp.or_(
-                        both(exp.EQ(this=col("element"), expression=lit("")), empty_ok),
-                        one_of(col("element"), sorted(pool.elements)),
-                    ),
-                )
-            )
-        return case(whens, exp.false()) if whens else exp.false()
+        return node.else_(exp.false())
 
     def clean(self) -> Node:
-        """True for a row the SQL reads exactly as the reference reader would accept it."""
-        parts = [
-            exp.Is(this=col("broken"), expression=exp.null()),
-            one_of(col("pool"), [p.id for p in self.pools]),
-            one_of(col("kind"), KINDS),
-            only(col("amount_text"), AMOUNT_RE),
-            self.element_ok(),
-            exp.or_(
-                exp.EQ(this=col("partner"), expression=lit("")),
-                one_of(col("partner"), self.partners),
-            ),
-            one_of(col("in_plan_text"), [*TRUE, *FALSE]),
+        """True for a row the SQL reads exactly as the reference reader would accept it (never
+        NULL: every code is known before they are compared); the cheap tests first, the regular
+        expression last."""
+        known = [
+            exp.Is(this=col(c), expression=exp.null()).not_()
+            for c in ("pool_index", "kind_code", "element_code", "partner_code", "plan_code")
         ]
-        return both(*parts)
+        return both(
+            exp.Is(this=col("broken"), expression=exp.null()),
+            *known,
+            self.element_ok(),
+            only(col("amount_text"), AMOUNT_RE, self.dialect),
+        )
 
     @staticmethod
     def pence() -> Node:
@@ -209,9 +241,20 @@ class Rules:
         return exp.Mul(this=bare, expression=exp.paren(case([(no_point, lit(100))], lit(1))))
 
     def stage(self) -> exp.Select:
-        """Every raw row once: `ok` (all but the date checked), the parsed values of an ok row,
+        """Every raw row once: `ok` (all but the date checked), the parsed values of an ok row
+        and its coded texts (`pool_index`, `kind_code`, `element_code`, `partner_code`), and
         the texts the reference reader needs for any other (short texts: cheap to keep)."""
-        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_("raw_rows")
+        codes = {
+            "pool_index": self.pool_index(),
+            "kind_code": self.kind_code(),
+            "element_code": self.element_code(),
+            "partner_code": self.partner_code(),
+            "plan_code": self.plan_code(),
+        }
+        coded = exp.select("*", *[exp.alias_(c, n) for n, c in codes.items()]).from_("raw_rows")
+        checked = exp.select("*", exp.alias_(exp.paren(self.clean()), "ok")).from_(
+            exp.alias_(exp.paren(coded), "coded")
+        )
         ok = col("ok")
 
         def when_ok(value: Node, name: str) -> Node:
@@ -228,10 +271,11 @@ class Rules:
             col("element"),
             col("partner"),
             col("approved_by"),
-            when_ok(one_of(col("in_plan_text"), TRUE), "in_plan"),
+            when_ok(exp.EQ(this=col("plan_code"), expression=lit(1)), "in_plan"),
             *[self.text_field(name) for name in GOOD_TEXT],
             col("amount_text"),
             col("in_plan_text"),
+            *[when_ok(col(name), name) for name in list(codes)[:4]],
         ).from_(exp.alias_(exp.paren(checked), "checked"))
 
     def text_field(self, name: str) -> Node:
@@ -370,13 +414,19 @@ class Rules:
             parts.append(self.condition(pool, rule["where"]))
         return both(*parts) if parts else exp.true()
 
-    def rule_number(self) -> Node:
-        """The number of the first rule of the row's pool that applies (NULL when none does)."""
+    def rule_number(self, coded: bool = False) -> Node:
+        """The number of the first rule of the row's pool that applies (NULL when none does);
+        `coded`: the pool known by its `pool_index` (in `staged`), not by its text."""
         whens = []
         for pool in self.pools:
             inner = [(self.applies(pool, r), lit(r["number"])) for r in pool.rules]
             if inner:
-                whens.append((exp.EQ(this=col("pool"), expression=lit(pool.id)), case(inner)))
+                which = (
+                    exp.EQ(this=col("pool_index"), expression=lit(pool.index))
+                    if coded
+                    else exp.EQ(this=col("pool"), expression=lit(pool.id))
+                )
+                whens.append((which, case(inner)))
         return case(whens) if whens else exp.null()
 
     def payer(self) -> Node:
@@ -387,11 +437,6 @@ class Rules:
                 for p in self.pools
             ],
             lit(""),
-        )
-
-    def pool_index(self) -> Node:
-        return case(
-            [(exp.EQ(this=col("pool"), expression=lit(p.id)), lit(p.index)) for p in self.pools]
         )
 
     def spends(self) -> exp.Select:
@@ -447,6 +492,6 @@ def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
         f"-- The spending rules and ledger checks of `{ir['agreement']['id']}` as SQL ({dialect}).",
         "-- They read `raw_rows` (line, broken, and the ledger's texts) and build the rest.",
     ]
-    for name, tree in Rules(ir).statements().items():
+    for name, tree in Rules(ir, dialect).statements().items():
         out.append(f"\n-- {name}\n{tree.sql(dialect=dialect, pretty=True)};")
     return "\n".join(out) + "\n"

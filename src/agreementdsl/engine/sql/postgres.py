@@ -187,7 +187,7 @@ class PostgresExecutor:
         source: Source,
         sheet: str | None = None,
     ) -> None:
-        self.rules = Rules(ir)
+        self.rules = Rules(ir, "postgres")
         self.authorities = authorities
         self.source = source
         self.sheet = sheet

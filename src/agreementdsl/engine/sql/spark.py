@@ -75,7 +75,7 @@ class SparkExecutor:
     def __init__(
         self, ir: dict[str, Any], authorities: dict[str, Authority], sheet: str | None = None
     ) -> None:
-        self.rules = Rules(ir)
+        self.rules = Rules(ir, "spark")
         self.authorities = authorities
         self.sheet = sheet
 
