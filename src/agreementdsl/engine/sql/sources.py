@@ -443,8 +443,10 @@ def by_columns(
             "store_rejects=true)"
         )
 
+    # No field is NULL: the NULL text is a byte a plain CSV never holds (`Scan`), and a row of
+    # the wrong width is set aside, not padded.
     index = {n: i for i, n in enumerate(names)}
-    picks = [f"coalesce(c{index[c]}, '')" if c in index else "''" for c in COLUMNS]
+    picks = [f"c{index[c]}" if c in index else "''" for c in COLUMNS]
     texts = ", ".join(f"{sql} AS {name}" for sql, name in zip(picks, TEXTS, strict=True))
     con.execute(
         f"""CREATE VIEW raw_rows AS
