@@ -11,6 +11,10 @@ process so that its peak memory is its own:
 - `floor`: one plain DuckDB query over the typed CSV doing the same classification (each
   spend's rule by limit, plan and element) and the pool/element/day aggregation, with none of
   the checks, explanations or output;
+- `read`: one plain DuckDB query that only reads, as text, the nine columns the rules and
+  checks need (the floor reads five, two of them typed), counting their characters: what
+  reading them costs before any rule is applied (no line numbers, which the executor also
+  gives each row);
 - opt-in, `--postgres [URL]` (a throwaway cluster is started with initdb/pg_ctl when no URL is
   given): `postgres-table`, the ledger in a table with a `line` column (loaded before timing),
   and `postgres-csv`, the CSV loaded with COPY by `--database` inside the timed run; their
@@ -20,7 +24,8 @@ process so that its peak memory is its own:
   the JVM's (spark.driver.memory defaults to 1 GB).
 
 `run s` is the executor and the analysis (what `run` does before writing); `json s` writing the
-full JSON contract (every approval listed) to a file; rows/s is over `run s`. Results go to
+full JSON contract (every approval listed) to a file; rows/s is over `run s`. The DuckDB
+executor's modules (DuckDB, sqlglot) are imported before timing, their time printed apart. Results go to
 standard output and are recorded by hand in docs/performance-sql.md.
 """
 
@@ -28,17 +33,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = ROOT / "agreements" / "herefordshire.yaml"
 OUT = ROOT / "build" / "bench"
-KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor")
+KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor", "read")
 OPT_IN = ("postgres-table", "postgres-csv", "spark-csv")
 OPT_IN_ROWS = 1_000_000  # the largest ledger the opt-in kinds are measured on
 
@@ -128,6 +135,17 @@ SELECT pool, element, date, rule, sum(pence) AS pence, count(*) AS n FROM (
 """
 
 
+# The nine columns the executor reads: texts, all of them.
+READ = """
+SELECT count(*), sum(length(date) + length(pool) + length(element) + length(kind) + length(amount)
+  + length(partner) + length(approved_by) + length(in_plan) + length(supplier))
+FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
+  columns={{'date': 'VARCHAR', 'pool': 'VARCHAR', 'element': 'VARCHAR', 'kind': 'VARCHAR',
+  'amount': 'VARCHAR', 'partner': 'VARCHAR', 'approved_by': 'VARCHAR', 'in_plan': 'VARCHAR',
+  'supplier': 'VARCHAR', 'category': 'VARCHAR', 'reference': 'VARCHAR'}})
+"""
+
+
 def pg_table(url: str, csv_path: Path, rows: int) -> str:
     """The CSV in a table `bench_ledger_<rows>` with a `line` column (made once); its URL."""
     import psycopg
@@ -203,12 +221,16 @@ def start_cluster() -> tuple[str, object]:
 def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
     """Run one measurement in this process; the figures as a dict."""
     csv_path, parquet = ledgers(rows)
+    for path in (csv_path, parquet):
+        warm(path)  # untimed: every kind reads a ledger already in memory, not one evicted by
+        # the JSON the runs before it wrote (the floor once took 16.9 s so)
     extra: dict[str, object] = {}
-    if kind == "floor":
+    if kind in ("floor", "read"):
         import duckdb
 
         start = time.perf_counter()
-        groups = len(duckdb.connect().execute(FLOOR.format(path=csv_path)).fetchall())
+        query = (FLOOR if kind == "floor" else READ).format(path=csv_path)
+        groups = len(duckdb.connect().execute(query).fetchall())
         run, write = time.perf_counter() - start, 0.0
         assert groups > 0
     else:
@@ -223,6 +245,11 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
         ledger: Path | str = parquet if kind == "duckdb-parquet" else csv_path
         engine = "reference" if kind == "reference" else "duckdb"
         options: dict[str, object] = {}
+        if kind.startswith("duckdb"):
+            begin = time.perf_counter()
+            import agreementdsl.engine.sql.duck  # noqa: F401
+
+            extra["import_seconds"] = round(time.perf_counter() - begin, 2)
         if kind == "postgres-table":
             assert url is not None
             ledger, engine = pg_table(url, csv_path, rows), "postgres"
@@ -241,6 +268,7 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
         with (OUT / f"sql-result-{kind}-{rows}.json").open("w") as out:
             write_json(result, out)
         result.close()
+        os.sync()  # untimed: the next run must not share the disk with this one's 2 GB of JSON
         run, write = mid - start, time.perf_counter() - mid
     peak = max(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -261,6 +289,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
     parser.add_argument("--skip", nargs="*", default=[], choices=KINDS)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each measurement, each in a fresh process: the median is printed, with "
+        "the fastest and slowest run (this machine's timings vary by 15%% or more)",
+    )
     parser.add_argument(
         "--postgres",
         nargs="?",
@@ -287,20 +322,24 @@ def main() -> None:
     if args.spark:
         kinds.append("spark-csv")
     try:
-        table(args.rows, kinds, url)
+        table(args.rows, kinds, url, max(1, args.repeat))
     finally:
         if stop is not None:
             stop()  # type: ignore[operator]
 
 
-def table(sizes: list[int], kinds: list[str], url: str | None) -> None:
+def table(sizes: list[int], kinds: list[str], url: str | None, repeat: int) -> None:
     with open("/proc/loadavg") as f:
-        print(f"load average at start: {f.read().split()[0]}")
-    print(f"{'kind':<15} {'rows':>11} {'run s':>7} {'json s':>7} {'rows/s':>11} {'peak MiB':>9}")
+        print(f"load average at start: {f.read().split()[0]}; each figure the median of {repeat}")
+    print(
+        f"{'kind':<15} {'rows':>11} {'run s':>7} {'json s':>7} {'rows/s':>11} {'peak MiB':>9}"
+        "  run s of each"
+    )
     for rows in sizes:
         # Written before any timing, in a process of its own (a peak resident set survives exec,
         # so a child started from a process that wrote 10M rows would report that peak).
         subprocess.run([sys.executable, __file__, "--make", str(rows)], check=True)
+        os.sync()
         for kind in kinds:
             if kind in OPT_IN and rows > OPT_IN_ROWS:
                 continue  # PostgreSQL and Spark are measured at 1M rows (the issue's ask)
@@ -319,13 +358,16 @@ def table(sizes: list[int], kinds: list[str], url: str | None) -> None:
                     check=True,
                     cwd=ROOT,
                 )
-            done = subprocess.run(
-                [sys.executable, __file__, "--one", kind, str(rows), *more],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            fig = json.loads(done.stdout.strip().splitlines()[-1])
+            figs = []
+            for _ in range(repeat):
+                done = subprocess.run(
+                    [sys.executable, __file__, "--one", kind, str(rows), *more],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                figs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            fig = median(figs)
             print(
                 f"{kind:<15} {fig['rows']:>11,} {fig['run_seconds']:>7} {fig['json_seconds']:>7} "
                 f"{fig['rows_per_second']:>11,} {fig['peak_mib']:>9}"
@@ -333,9 +375,26 @@ def table(sizes: list[int], kinds: list[str], url: str | None) -> None:
                     f"  (session start {fig['session_seconds']} s)"
                     if "session_seconds" in fig
                     else ""
-                ),
+                )
+                + f"  {', '.join(str(f['run_seconds']) for f in figs)}"
+                + (f"  (imports {fig['import_seconds']} s)" if "import_seconds" in fig else ""),
                 flush=True,
             )
+
+
+def warm(path: Path) -> None:
+    """Read a file once so that it is in the page cache."""
+    with path.open("rb") as f:
+        while f.read(8 << 20):
+            pass
+
+
+def median(figs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median `run s` (its own json s and imports), with the largest peak of all."""
+    ordered = sorted(figs, key=lambda f: f["run_seconds"])
+    middle = dict(ordered[len(ordered) // 2])
+    middle["peak_mib"] = max(f["peak_mib"] for f in figs)
+    return middle
 
 
 if __name__ == "__main__":
