@@ -24,7 +24,14 @@ from typing import Any
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
 from ..ledger import LedgerError, LedgerReader, Rejected
-from ..orders import SplitOrder, from_rows, rule_limit_rows, split_sql
+from ..orders import (
+    SUPPLIERS,
+    SplitOrder,
+    from_rows,
+    rule_limit_rows,
+    split_sql,
+    supplier_keys,
+)
 from . import shared, sources
 from .generate import GOOD, GOOD_TEXT, TEXTS, Rules
 
@@ -154,6 +161,10 @@ class SparkExecutor:
         spark.sql(
             "SELECT line, pence, day, pool_index, rule, supplier FROM spends"
         ).createOrReplaceTempView("spend_rows")
+        keys = supplier_keys([tuple(r) for r in spark.sql(SUPPLIERS).collect()])
+        spark.createDataFrame(keys, "supplier STRING, skey STRING").createOrReplaceTempView(
+            "supplier_keys"
+        )
         keyed, rows = split_sql("spark")
         frame = spark.sql(keyed).cache()
         try:
