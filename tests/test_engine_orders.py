@@ -277,7 +277,7 @@ def test_the_vectorised_grouping_gives_what_the_oracle_gives(
         assert split_orders(totals) == expected
     finally:
         totals.approvals.close()
-    # the SQL executors group by the same key in SQL (`SPLIT_SQL`)
+    # the SQL executors group by the same key (DuckDB by counting, `SPLIT_KEYED` elsewhere)
     roles = frozenset(r["id"] for r in IR["roles"])
     authorities = {p["id"]: Authority(p, roles) for p in IR["pools"]}
     partners = frozenset(p["id"] for p in IR["partners"])

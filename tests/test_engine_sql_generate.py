@@ -183,6 +183,6 @@ def test_every_statement_parses_back_in_its_dialect(ir: dict[str, Any], dialect:
 
 def test_no_division_and_no_engine_only_functions(ir: dict[str, Any]) -> None:
     for dialect in DIALECTS:
-        for tree in Rules(ir).statements().values():
+        for tree in Rules(ir, dialect).statements().values():
             assert not list(tree.find_all(sqlglot.exp.Div)), dialect
             assert not list(tree.find_all(sqlglot.exp.Round, sqlglot.exp.TryCast))

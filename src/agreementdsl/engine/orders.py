@@ -140,9 +140,8 @@ def supplier_name(text: str) -> str:
 
 def supplier_key(text: str) -> str:
     """What suppliers are matched by: the name without spaces at the ends or repeated inside,
-        and the letters A to Z in lower case. Only the space and the letters A to Z, so that every
-        SQL engine could match exactly as this does; PostgreSQL and Spark are given the keys it makes
-    (`supplier_keys`)."""
+    and the letters A to Z in lower case (only those, as every SQL engine would fold them alike;
+    PostgreSQL and Spark are given the keys this makes, `supplier_keys`)."""
     return supplier_name(text).translate(_FOLD)
 
 
@@ -219,14 +218,20 @@ def from_rows(
 # `spend_rows` (line, pence, day, pool_index, rule, supplier: every spend above zero, with the
 # number of the spending rule it fell under), a table `rule_limits` (pool_index, rule, rank,
 # limit_pence: see `limited_rules`) and a table `supplier_keys` (supplier, skey: each distinct
-# supplier written in `spend_rows` whose `supplier_key` is not empty, worked out here in Python
+# supplier of a spend under a limited rule (SUPPLIERS) whose `supplier_key` is not empty, made
+# in Python
 # by `supplier_keys`, so every engine matches suppliers exactly as the reference does; a regular
 # expression per spend in SQL was a third of PostgreSQL's run at 1M rows). SPLIT_KEYED, which
 # each engine keeps as a table (so the ledger is read once for it), is the spends under a
 # limited rule that name a supplier, with their supplier key; SPLIT_ROWS, over it, the spends of
 # each pool, supplier key and day where there are two or more and their total passes the
 # highest limit among them.
-SUPPLIERS = "SELECT DISTINCT supplier FROM spend_rows"
+SUPPLIERS = """
+SELECT DISTINCT s.supplier
+FROM spend_rows AS s
+JOIN rule_limits AS r ON s.pool_index = r.pool_index AND s.rule = r.rule
+WHERE s.supplier <> ''
+"""
 SPLIT_KEYED = """
 SELECT s.line, s.pence, s.day, s.pool_index, s.supplier, k.skey, r.rank, r.limit_pence
 FROM spend_rows AS s

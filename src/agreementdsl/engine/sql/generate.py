@@ -15,11 +15,10 @@ each engine provides, and build everything the analysis needs:
   (limits, within plan, conditions), in the order of LANGUAGE.md §5.
 
 Only a whitelisted subset of SQL is used, one that means the same on DuckDB, PostgreSQL and
-Spark: CASE, IN, comparisons, `%` on integers, SUBSTRING, STRPOS, REGEXP_REPLACE, RPAD, LENGTH,
-a regular-expression match, CAST of checked amounts to DECIMAL(14, 2) and of that times 100 (a
-whole number) to BIGINT, of checked ISO dates to DATE, SUM of BIGINT pence cast to DECIMAL(38,
-0) (exact on every engine). Money is BIGINT
-pence throughout: no `/`, no ROUND, no fractions.
+Spark: CASE (searched and simple), IN, comparisons, SUBSTRING, LENGTH, a regular-expression
+match, CAST of checked amounts to DECIMAL(14, 2) and of that times 100 (a whole number) to
+BIGINT, of checked ISO dates to DATE, SUM of BIGINT pence cast to DECIMAL(38, 0) (exact on
+every engine). Money is BIGINT pence throughout: no `/`, no ROUND, no fractions.
 """
 
 from __future__ import annotations
@@ -218,8 +217,8 @@ class Rules:
 
     def clean(self) -> Node:
         """True for a row the SQL reads exactly as the reference reader would accept it (never
-        NULL: every code is known before they are compared); the cheap tests first, the regular
-        expression last."""
+        NULL: every code is known before they are compared, and `raw_rows` holds no NULL text);
+        the cheap tests first, the regular expression last."""
         known = [
             exp.Is(this=col(c), expression=exp.null()).not_()
             for c in ("pool_index", "kind_code", "element_code", "partner_code", "plan_code")

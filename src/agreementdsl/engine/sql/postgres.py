@@ -291,7 +291,8 @@ class PostgresExecutor:
         # them: at 1M rows, with no statistics, it sorted the spends on disk to merge them with
         # `rule_limits` (taken for 1,360 rows), or, knowing only the small tables, took the
         # spends under their rules for 64 rows and compared each with every supplier (27 s).
-        cur.execute("ANALYZE spends, rule_limits, supplier_keys")
+        for table in ("spends", "rule_limits", "supplier_keys"):
+            cur.execute(f"ANALYZE {table}")  # one a statement: PostgreSQL 10 takes no list
         keyed, rows = split_sql("postgres")
         cur.execute(f"CREATE TEMP TABLE split_keyed AS {keyed}")
         cur.execute(rows)

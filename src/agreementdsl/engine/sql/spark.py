@@ -105,7 +105,7 @@ class SparkExecutor:
                     frame.unpersist()
                 for name in ("raw_rows", "staged", "dates", "checked_rows", "good", "spends"):
                     spark.catalog.dropTempView(name)
-                for name in ("decisions", "rule_limits", "spend_rows"):
+                for name in ("decisions", "rule_limits", "spend_rows", "supplier_keys"):
                     spark.catalog.dropTempView(name)
 
     def _run(
