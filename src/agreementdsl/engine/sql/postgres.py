@@ -296,7 +296,11 @@ class PostgresExecutor:
         keyed, rows = split_sql("postgres")
         cur.execute(f"CREATE TEMP TABLE split_keyed AS {keyed}")
         cur.execute(rows)
-        return from_rows(cur.fetchall(), list(self.authorities), self.authorities)
+        # read through a cursor on the server, a batch at a time (`from_rows`)
+        with cur.connection.cursor(name="split_rows") as rows_cursor:
+            rows_cursor.execute(rows)
+            batches = iter(lambda: rows_cursor.fetchmany(_COPY_BATCH), [])
+            return from_rows(batches, list(self.authorities), self.authorities)
 
     # ------------------------------------------------------------ reading
     def _relation(self, con: Any, cur: Any, reader: LedgerReader) -> list[Rejected]:

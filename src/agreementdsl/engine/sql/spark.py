@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from ..orders import (
 )
 from . import shared, sources
 from .generate import GOOD, GOOD_TEXT, TEXTS, Rules
+
+_BATCH = 1 << 16  # split orders' rows made into columns at a time (`orders.from_rows`)
 
 _SESSION: Any = None
 _CHUNK = 1 << 19
@@ -169,11 +172,12 @@ class SparkExecutor:
         frame = spark.sql(keyed).cache()
         try:
             frame.createOrReplaceTempView("split_keyed")
-            found = [tuple(r) for r in spark.sql(rows).collect()]
+            found = spark.sql(rows).toLocalIterator()  # a partition at a time
+            batches = iter(lambda: [tuple(r) for r in islice(found, _BATCH)], [])
+            return from_rows(batches, list(self.authorities), self.authorities)
         finally:
             spark.catalog.dropTempView("split_keyed")
             frame.unpersist()
-        return from_rows(found, list(self.authorities), self.authorities)
 
     def _pools(self, spark: Any, sql: dict[str, str]) -> dict[str, PoolTotals]:
         pools = {pid: PoolTotals() for pid in self.authorities}
