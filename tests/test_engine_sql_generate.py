@@ -26,8 +26,8 @@ def ir() -> dict[str, Any]:
     return compile_file(HEREFORDSHIRE)
 
 
-def staged(ir: dict[str, Any], rows: list[tuple[str, ...]]) -> list[tuple[Any, ...]]:
-    """(line, ok, day, pence, in_plan) for raw rows run through the `staged` statement."""
+def raw_table(rows: list[tuple[str, ...]]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `raw_rows` of these rows, numbered from line 2."""
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE raw_rows (line BIGINT, broken BIGINT, "
@@ -38,6 +38,12 @@ def staged(ir: dict[str, Any], rows: list[tuple[str, ...]]) -> list[tuple[Any, .
         f"INSERT INTO raw_rows VALUES (?, NULL, {', '.join('?' for _ in TEXTS)})",
         [(i, *row) for i, row in enumerate(rows, start=2)],
     )
+    return con
+
+
+def staged(ir: dict[str, Any], rows: list[tuple[str, ...]]) -> list[tuple[Any, ...]]:
+    """(line, ok, day, pence, in_plan) for raw rows run through the `staged` statement."""
+    con = raw_table(rows)
     rules = Rules(ir)
     con.execute(f"CREATE TABLE staged AS {rules.stage().sql('duckdb')}")
     con.execute(f"CREATE TABLE dates AS {rules.dates().sql('duckdb')}")
@@ -113,16 +119,7 @@ def test_ok_is_true_or_false_never_null(ir: dict[str, Any]) -> None:
         row(amount="1e3"),
         row(),
     ]
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE raw_rows (line BIGINT, broken BIGINT, "
-        + ", ".join(f"{t} VARCHAR" for t in TEXTS)
-        + ")"
-    )
-    con.executemany(
-        f"INSERT INTO raw_rows VALUES (?, NULL, {', '.join('?' for _ in TEXTS)})",
-        [(i, *r) for i, r in enumerate(rows, start=2)],
-    )
+    con = raw_table(rows)
     got = con.execute(f"SELECT ok FROM ({Rules(ir).stage().sql('duckdb')}) ORDER BY line")
     assert [ok for (ok,) in got.fetchall()] == [False] * 8 + [True]
 
