@@ -157,27 +157,41 @@ def limited_rules(authorities: dict[str, Authority]) -> dict[tuple[int, int], tu
     return out
 
 
-def from_columns(
-    columns: dict[str, Any], pools: list[str], authorities: dict[str, Authority]
+def from_rows(
+    batches: Iterable[Sequence[Sequence[Any]]], pools: list[str], authorities: dict[str, Authority]
 ) -> list[SplitOrder]:
-    """The split orders from the spends a SQL executor found in them (`SPLIT_ROWS`): columns
-    pool_index, skey, day, line, pence, rank and supplier (given on each group's first row),
-    ordered by the first four."""
+    """The split orders from the spends a SQL executor found in them (`SPLIT_ROWS`): batches of
+    rows (pool_index, skey, day, line, pence, rank, supplier; the supplier given on each group's
+    first row), ordered by the first four. Each batch is made into integer columns as it comes
+    (the supplier key and the day as numbers, the supplier only where given): the rows of every
+    split order can be many (493,113 in the 1M-row bench ledger: 200 MB as one list of tuples,
+    and still 130 MB with a Python object for each row's key and day)."""
     import numpy as np  # here, not at the top: numpy would slow every command's start-up
 
-    ranked = {(i, rank): rule for (i, _), (rank, rule) in limited_rules(authorities).items()}
-    size = len(columns["line"])
+    key_ids: dict[str, int] = {}
+    day_of: dict[date, int] = {}
+    parts: list[list[Any]] = [[] for _ in range(6)]
+    named: dict[int, str] = {}  # row number -> the supplier given there
+    size = 0
+    for batch in batches:
+        if not batch:
+            continue
+        pool_v, key_v, day_v, line_v, pence_v, rank_v, supplier_v = zip(*batch, strict=True)
+        count = len(batch)
+        keys = [key_ids.setdefault(k, len(key_ids)) for k in key_v]
+        days = [day_of.get(d) or day_of.setdefault(d, d.toordinal()) for d in day_v]
+        for column, values in zip(
+            parts, (pool_v, keys, days, line_v, pence_v, rank_v), strict=True
+        ):
+            column.append(np.fromiter(values, dtype=np.int64, count=count))
+        named.update((size + i, v) for i, v in enumerate(supplier_v) if v is not None)
+        size += count
     if not size:
         return []
-    pool_c = np.asarray(columns["pool_index"], dtype=np.int64)
-    line_c = np.asarray(columns["line"], dtype=np.int64)
-    pence_c = np.asarray(columns["pence"], dtype=np.int64)
-    rank_c = np.asarray(columns["rank"], dtype=np.int64)
-    keys, days, suppliers = columns["skey"], columns["day"], columns["supplier"]
-    keys = np.asarray(keys, dtype=object)
-    days = np.asarray(days, dtype=object)
+    pool_c, key_c, day_c, line_c, pence_c, rank_c = (np.concatenate(c) for c in parts)
+    ranked = {(i, rank): rule for (i, _), (rank, rule) in limited_rules(authorities).items()}
     change = np.ones(size, dtype=bool)
-    change[1:] = (pool_c[1:] != pool_c[:-1]) | (keys[1:] != keys[:-1]) | (days[1:] != days[:-1])
+    change[1:] = (pool_c[1:] != pool_c[:-1]) | (key_c[1:] != key_c[:-1]) | (day_c[1:] != day_c[:-1])
     starts = np.flatnonzero(change)
     counts = np.diff(np.append(starts, size))
     tops = np.maximum.reduceat(rank_c, starts)
@@ -189,12 +203,12 @@ def from_columns(
         rule = ranked[(pool, top)]
         assert rule.limit is not None
         part = slice(first * 8, (first + count) * 8)
+        supplier = named[first]
         out.append(
             SplitOrder(
                 pools[pool],
-                names.get(suppliers[first])
-                or names.setdefault(suppliers[first], supplier_name(str(suppliers[first]))),
-                days[first],
+                names.get(supplier) or names.setdefault(supplier, supplier_name(str(supplier))),
+                date.fromordinal(int(day_c[first])),
                 array("q", line_bytes[part]),
                 array("q", pence_bytes[part]),
                 rule.limit,
@@ -203,29 +217,6 @@ def from_columns(
             )
         )
     return sorted(out, key=lambda o: (pools.index(o.pool), o.day, o.rows[0]))
-
-
-def from_rows(
-    batches: Iterable[Sequence[Sequence[Any]]], pools: list[str], authorities: dict[str, Authority]
-) -> list[SplitOrder]:
-    """`from_columns` for batches of rows (pool_index, skey, day, line, pence, rank, supplier),
-    each batch made into columns as it comes: the rows of every split order can be many (493,113
-    in the 1M-row bench ledger: 200 MB as one list of tuples)."""
-    import numpy as np
-
-    names = ("pool_index", "skey", "day", "line", "pence", "rank", "supplier")
-    numbers = {"pool_index", "line", "pence", "rank"}
-    parts: dict[str, list[Any]] = {n: [] for n in names}
-    for batch in batches:
-        if not batch:
-            continue
-        for name, values in zip(names, zip(*batch, strict=True), strict=True):
-            kind = np.int64 if name in numbers else object
-            parts[name].append(np.fromiter(values, dtype=kind, count=len(batch)))
-    if not parts["line"]:
-        return []
-    columns = {n: np.concatenate(p) for n, p in parts.items()}
-    return from_columns(columns, pools, authorities)
 
 
 # The split orders, the same on PostgreSQL and Spark, in two statements over a relation
