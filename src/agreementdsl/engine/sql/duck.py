@@ -208,9 +208,13 @@ class DuckDBExecutor:
         suppliers: list[str] = []  # of the checked spends
         if doubtful:
             bad = [t for t, o in ordinals.items() if o is None]
+            stage = getattr(progress, "stage", None)
+            if stage is not None:
+                stage("checking rows", doubtful)
             self._doubtful(
-                con, reader, width, bad, rejected, pools, spool_table, checked, days, suppliers
-            )
+                con, reader, width, bad, rejected, pools, spool_table, checked, days, suppliers,
+                getattr(progress, "update", None),
+            )  # fmt: skip
             for (_, pence, ordinal, index, ident), txn in zip(
                 checked, self._checked_txns, strict=True
             ):
@@ -580,9 +584,11 @@ class DuckDBExecutor:
         checked: list[tuple[int, int, int, int, int]],
         days: set[int],
         suppliers: list[str],
+        tick: Callable[[int], None] | None = None,
     ) -> None:
         """The rows the SQL declined, decided by the reference reader's `check`; each checked
-        spend's supplier and transaction are kept beside `checked`."""
+        spend's supplier and transaction are kept beside `checked`; `tick` told of each batch
+        (the progress bar's second stage)."""
         self._checked_txns = []
         _table(con, "bad_dates", ("date_text",), [bad_dates], (object,))
         texts = ", ".join(TEXTS)
@@ -592,11 +598,17 @@ class DuckDBExecutor:
                 f"SELECT line, broken, {texts} FROM staged WHERE NOT ok "
                 "OR date_text IN (SELECT date_text FROM bad_dates)"
             )
+
             # In any order, a batch at a time, and put in line order here: a ledger whose every
             # amount is written `£1,250.00` has all its rows here, and sorting them in DuckDB
             # ran out of its memory (found by a user; `check` judges each row alone).
-            found = (row for batch in iter(lambda: cursor.fetchmany(_BATCH), []) for row in batch)
-            refused, accepted = decide(reader, found, width)  # the reference reader's verdicts
+            def found() -> Iterator[Any]:
+                for batch in iter(lambda: cursor.fetchmany(_BATCH), []):
+                    yield from batch
+                    if tick is not None:
+                        tick(len(batch))
+
+            refused, accepted = decide(reader, found(), width)  # the reference reader's verdicts
         accepted.sort(key=lambda txn: txn.row)
         rejected.extend(refused)
         for result in accepted:
