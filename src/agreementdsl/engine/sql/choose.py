@@ -69,9 +69,10 @@ def choose_engine(
     # DuckDB is faster only on a CSV its own parser reads: any other (a quoted field, say) goes
     # through the reference reader's raw pass in one process, then SQL, and the reference's
     # two processes are quicker (1M rows with one quoted field: 12 s against 5 s; JSON Lines:
-    # 20 s against 16 s). The scan is remembered for the executor (sources.scan).
+    # 20 s against 16 s); and only when the SQL reads most amounts itself (`mostly_doubtful`).
+    # The scan is remembered for the executor (sources.scan).
     from . import sources
 
-    return (
-        "reference" if sources.scan(ledger, sources.default_parts()).mode == "python" else "duckdb"
-    )
+    if sources.scan(ledger, sources.default_parts()).mode == "python":
+        return "reference"
+    return "reference" if sources.mostly_doubtful(ledger) else "duckdb"
