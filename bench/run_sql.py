@@ -1,10 +1,11 @@
 """Benchmark: the DuckDB executor against the reference and a hand-written DuckDB query (the floor).
 
-    .venv/bin/python bench/run_sql.py [--rows 1000000 10000000] [--skip reference]
+    .venv/bin/python bench/run_sql.py [--rows 1000000 10000000] [--skip reference] [--repeat 3]
 
 For each size a seeded synthetic 2005/06 ledger for the Herefordshire agreement is written once
-under build/bench/ (CSV, and Parquet made from it), and each measurement runs in a fresh
-process so that its peak memory is its own:
+under build/bench/ (CSV, and Parquet made from it), and each measurement runs `--repeat` times
+(the median printed, with every run's time), each in a fresh process so that its peak memory is
+its own:
 
 - `reference`: `run_ledger(engine="reference")` over the CSV (the row loop, two processes);
 - `duckdb-csv`, `duckdb-parquet`: `run_ledger(engine="duckdb")`;
