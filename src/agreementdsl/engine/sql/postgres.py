@@ -295,7 +295,6 @@ class PostgresExecutor:
             cur.execute(f"ANALYZE {table}")  # one a statement: PostgreSQL 10 takes no list
         keyed, rows = split_sql("postgres")
         cur.execute(f"CREATE TEMP TABLE split_keyed AS {keyed}")
-        cur.execute(rows)
         # read through a cursor on the server, a batch at a time (`from_rows`)
         with cur.connection.cursor(name="split_rows") as rows_cursor:
             rows_cursor.execute(rows)
