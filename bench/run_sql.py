@@ -26,8 +26,8 @@ its own:
 
 `run s` is the executor and the analysis (what `run` does before writing); `json s` writing the
 full JSON contract (every approval listed) to a file; rows/s is over `run s`. The DuckDB
-executor's modules (DuckDB, sqlglot) are imported before timing, their time printed apart. Results go to
-standard output and are recorded by hand in docs/performance-sql.md.
+executor's modules (DuckDB, sqlglot) are imported before timing, their time printed apart.
+Results go to standard output and are recorded by hand in docs/performance-sql.md.
 """
 
 from __future__ import annotations

@@ -224,13 +224,12 @@ def from_rows(
 # number of the spending rule it fell under), a table `rule_limits` (pool_index, rule, rank,
 # limit_pence: see `limited_rules`) and a table `supplier_keys` (supplier, skey: each distinct
 # supplier of a spend under a limited rule (SUPPLIERS) whose `supplier_key` is not empty, made
-# in Python
-# by `supplier_keys`, so every engine matches suppliers exactly as the reference does; a regular
-# expression per spend in SQL was a third of PostgreSQL's run at 1M rows). SPLIT_KEYED, which
-# each engine keeps as a table (so the ledger is read once for it), is the spends under a
-# limited rule that name a supplier, with their supplier key; SPLIT_ROWS, over it, the spends of
-# each pool, supplier key and day where there are two or more and their total passes the
-# highest limit among them.
+# in Python by `supplier_keys`, so every engine matches suppliers exactly as the reference
+# does; a regular expression per spend in SQL was a third of PostgreSQL's run at 1M rows).
+# SPLIT_KEYED, which each engine keeps as a table (so the ledger is read once for it), is the
+# spends under a limited rule that name a supplier, with their supplier key; SPLIT_ROWS, over
+# it, the spends of each pool, supplier key and day where there are two or more and their
+# total passes the highest limit among them.
 SUPPLIERS = """
 SELECT DISTINCT s.supplier
 FROM spend_rows AS s
@@ -258,13 +257,9 @@ ORDER BY k.pool_index, k.skey, k.day, k.line
 
 
 def supplier_keys(suppliers: Sequence[Sequence[Any]]) -> list[tuple[str, str]]:
-    """The rows of `supplier_keys` from the rows of SUPPLIERS."""
-    out = []
-    for (supplier,) in suppliers:
-        key = supplier_key(supplier) if supplier is not None else ""
-        if key:
-            out.append((supplier, key))
-    return out
+    """The rows of `supplier_keys` from the rows of SUPPLIERS (never NULL: `<> ''`)."""
+    keyed = ((supplier, supplier_key(supplier)) for (supplier,) in suppliers)
+    return [(supplier, key) for supplier, key in keyed if key]
 
 
 def split_sql(dialect: str) -> tuple[str, str]:
@@ -311,8 +306,9 @@ def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:
     """Every split order in the ledger, whatever its date, by pool, day and first row; with
     `rows` false, as the executor found them (perhaps counted only: see `with_rows`).
 
-    A SQL executor finds them with `SPLIT_KEYED` and `SPLIT_ROWS` (DuckDB by counting); for the reference executor they are found here
-    from the supplier it leaves beside each spooled spend, in bounded memory (numpy): the spends
+    PostgreSQL and Spark find them with `SPLIT_KEYED` and `SPLIT_ROWS`, DuckDB by counting; for
+    the reference executor they are found here from the supplier it leaves beside each spooled
+    spend, in bounded memory (numpy): the spends
     under a limited rule that name a supplier are keyed by (pool, supplier key, day) packed in
     one integer; a first pass over the spool keeps only those keys, sorted in place, to find
     the keys shared by two or more spends; a second keeps just the spends with those keys.

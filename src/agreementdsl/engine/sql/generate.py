@@ -87,11 +87,11 @@ def only(expression: Node, pattern: str, dialect: str) -> Node:
     return both(matches(expression, pattern), one_of(last, [str(d) for d in range(10)]))
 
 
-def code(expression: Node, values: Sequence[str], first: int = 0) -> Node:
-    """The position of the text among `values` (from `first`), NULL for any other text: a
-    small integer is cheaper to compare and group by than the text."""
+def code(expression: Node, values: Sequence[str]) -> Node:
+    """The position of the text among `values` (from 0), NULL for any other text: a small
+    integer is cheaper to compare and group by than the text."""
     node = exp.Case(this=expression)
-    for number, value in enumerate(values, start=first):
+    for number, value in enumerate(values):
         node = node.when(lit(value), lit(number))
     return node
 
