@@ -86,63 +86,146 @@ _last_scan: list[Any] = []  # [key, Scan] of the last file scanned (`scan`)
 
 
 def _scan(path: Path, parts: int, size: int) -> Scan:
-    targets = [size * k // parts for k in range(1, parts)]  # each moved on to a line's start
-    cuts: list[tuple[int, int]] = []
-    crs = crlfs = newlines = 0
-    blank = False  # an empty line after the first (DuckDB's parser would skip it)
-    # Only UTF-8 goes to DuckDB's parser (which does not check the columns it does not read):
-    # any other file is the reference reader's to decode, warn about (L019) or refuse (L018).
-    utf8 = codecs.getincrementaldecoder("utf-8")()
+    """`scan`'s read: the file in `parts` ranges, each from a line's start (where the parts
+    will begin), read side by side, one thread each (reading, numpy's counts and the
+    searches for a byte leave the other threads free: 0.57 s alone at 10M rows)."""
     with path.open("rb") as f:
         head = f.read(8)
         first = head[:4].removeprefix(b"\xef\xbb\xbf")
         if not first or first.lstrip().startswith(b"{") or signed(head):
             return Scan("python")
-        f.seek(0)
-        tail, at, buffer = b"", 0, bytearray(_BLOCK)
-        since = 0  # bytes since the last line break
-        while read := f.readinto(buffer):
+        starts = [0]
+        for k in range(1, parts):
+            at = _line_start(f, size * k // parts, size)
+            if at is not None and at > starts[-1]:
+                starts.append(at)
+        tails = []
+        for start in starts:  # the two bytes before each range: for an empty line at its start
+            f.seek(max(start - 2, 0))
+            tails.append(f.read(start - max(start - 2, 0)))
+    ends = [*starts[1:], size]
+    stop = threading.Event()  # set by the first range that finds the file is not plain
+    found: list[_Range | None] = [None] * len(starts)
+    failed: list[BaseException] = []  # an error reading a range, raised here
+
+    def read(k: int) -> None:
+        try:
+            found[k] = _scan_range(path, starts[k], ends[k], tails[k], stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failed.append(exc)
+            stop.set()
+
+    if len(starts) == 1:
+        read(0)
+    else:
+        threads = [threading.Thread(target=read, args=(k,)) for k in range(len(starts))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if failed:
+        raise failed[0]
+    if stop.is_set() or any(r is None for r in found):
+        return Scan("python")
+    ranges = [r for r in found if r is not None]
+    crs, crlfs = sum(r.crs for r in ranges), sum(r.crlfs for r in ranges)
+    newlines = sum(r.newlines for r in ranges)
+    last = ranges[-1]
+    if last.since > LONG_LINE:
+        return Scan("python")  # the last line, with no line break after it
+    if crs != crlfs or 0 < crlfs < newlines:
+        # A bare CR, or CR LF and LF both ending lines: DuckDB's parser refuses the mix by
+        # columns and, by lines, took each CR LF for two breaks (every later row misnumbered).
+        return Scan("python")
+    cuts: list[tuple[int, int]] = []
+    line = 1  # the number of the line each range starts on
+    for start, r in zip(starts, ranges, strict=True):
+        if line > 2 and start < size:
+            cuts.append((start, line))  # not inside the header, nor at the very end
+        line += r.newlines
+    lines = newlines + (0 if last.ends_line else 1)
+    return Scan("lines" if any(r.blank for r in ranges) else "columns", lines - 1, cuts)
+
+
+def _line_start(f: Any, target: int, size: int) -> int | None:
+    """Where the first line starting after byte `target` starts (just after the first line
+    break at or after it); None when no line break follows."""
+    f.seek(target)
+    at = target
+    while at < size:
+        block = f.read(_BLOCK)
+        if not block:
+            break
+        found = block.find(b"\n")
+        if found >= 0:
+            return at + found + 1
+        at += len(block)
+    return None
+
+
+@dataclass
+class _Range:
+    """What `_scan_range` found in its part of the file (None from it: not a plain CSV)."""
+
+    crs: int
+    crlfs: int
+    newlines: int
+    blank: bool  # an empty line (not the first line of the file)
+    since: int  # bytes after its last line break
+    ends_line: bool  # its last byte is a line break
+
+
+def _scan_range(
+    path: Path, start: int, end: int, tail: bytes, stop: threading.Event
+) -> _Range | None:
+    """Read bytes `start` to `end` of the file (`start` a line's start; `tail` the bytes just
+    before it), a block at a time, for `Scan`; None (and `stop` set) as soon as the range
+    shows the file is not for DuckDB's parser, or when another range has shown it."""
+    crs = crlfs = newlines = 0
+    blank = False
+    # Only UTF-8 goes to DuckDB's parser (which does not check the columns it does not read):
+    # any other file is the reference reader's to decode, warn about (L019) or refuse (L018).
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    since = 0  # bytes since the last line break
+    buffer = bytearray(_BLOCK)
+    with path.open("rb") as f:
+        f.seek(start)
+        at = start
+        while at < end and not stop.is_set():
+            read = f.readinto(memoryview(buffer)[: min(_BLOCK, end - at)])
+            if not read:
+                break
             block = buffer if read == len(buffer) else buffer[:read]  # one buffer, reused
+            at += read
             if b'"' in block or b"\x00" in block or b"\x01" in block:
-                return Scan("python")
+                break
             if not block.isascii() or utf8.getstate()[0]:
                 try:
                     utf8.decode(block)
                 except UnicodeDecodeError:
-                    return Scan("python")
+                    break
             if b"\r" in block or tail.endswith(b"\r"):
                 crs += block.count(b"\r")
                 crlfs += (tail[-1:] + block[:1]).count(b"\r\n") + block.count(b"\r\n")
             ends = np.frombuffer(block, np.uint8) == 10
             if not blank:
                 blank = _empty_line(block, ends, tail)
-            while targets and targets[0] < at + len(block):
-                start = max(targets[0] - at, 0)
-                start += int(np.argmax(ends[start:]))
-                if not ends[start]:
-                    break  # no line break in the rest of this block: the next one has it
-                targets.pop(0)
-                cut, line = at + start + 1, newlines + int(np.count_nonzero(ends[: start + 1])) + 1
-                if line > 2 and cut < size and (not cuts or cut > cuts[-1][0]):
-                    cuts.append((cut, line))  # not inside the header, nor at the very end
             if _long_line(block, since):
-                return Scan("python")
+                break
             last_break = block.rfind(b"\n")
             since = since + len(block) if last_break < 0 else len(block) - 1 - last_break
             newlines += int(np.count_nonzero(ends))
-            tail, at = (tail + block[-2:])[-2:], at + len(block)
-    if since > LONG_LINE:
-        return Scan("python")  # the last line, with no line break after it
-    try:
-        utf8.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return Scan("python")  # the file ends inside a character
-    if crs != crlfs or 0 < crlfs < newlines:
-        # A bare CR, or CR LF and LF both ending lines: DuckDB's parser refuses the mix by
-        # columns and, by lines, took each CR LF for two breaks (every later row misnumbered).
-        return Scan("python")
-    lines = newlines + (0 if tail.endswith(b"\n") else 1)
-    return Scan("lines" if blank else "columns", lines - 1, cuts)
+            tail = (tail + block[-2:])[-2:]
+        else:
+            try:
+                utf8.decode(b"", final=True)
+            except UnicodeDecodeError:
+                pass  # the range ends inside a character
+            else:
+                if not stop.is_set():
+                    return _Range(crs, crlfs, newlines, blank, since, tail.endswith(b"\n"))
+    stop.set()
+    return None
 
 
 def _empty_line(block: bytearray, ends: Any, tail: bytes) -> bool:
