@@ -111,7 +111,7 @@ def _scan(path: Path, parts: int, size: int) -> Scan:
     def read(k: int) -> None:
         try:
             found[k] = _scan_range(path, starts[k], ends[k], tails[k], stop)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:  # handed to the caller's thread
             failed.append(exc)
             stop.set()
 
