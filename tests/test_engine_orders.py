@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 from agreementdsl.engine.approvals import Authority, Rule
 from agreementdsl.engine.executor import RowExecutor, Totals
 from agreementdsl.engine.ledger import LedgerReader
-from agreementdsl.engine.orders import SplitOrder, split_orders, supplier_name
+from agreementdsl.engine.orders import (
+    Counted,
+    SplitOrder,
+    select,
+    split_orders,
+    supplier_name,
+    with_first,
+)
 from agreementdsl.engine.orders import _rank as rank
 from agreementdsl.engine.orders import supplier_key as key_of
 from agreementdsl.engine.output import write_text
@@ -284,5 +291,48 @@ def test_the_vectorised_grouping_gives_what_the_oracle_gives(
     duck = DuckDBExecutor(IR, authorities).execute(LedgerReader(path, _shapes(IR), partners))
     try:
         assert split_orders(duck) == expected
+        # held as columns (Counted): a pool's year picks the same orders as the list would
+        counted = split_orders(duck, rows=False)
+        assert isinstance(counted, Counted) or not expected
+        years = [(date(2005, 4, 1), date(2006, 3, 31)), (date(2006, 4, 1), date(2007, 3, 31))]
+        for pool in ("mental-health", "learning-disabilities", "no-such-pool"):
+            for first, last in years:
+                picked = [(o.pool, o.day, o.first_row) for o in select(counted, pool, first, last)]
+                assert picked == [
+                    (o.pool, o.day, o.first_row)
+                    for o in select(expected, pool, first, last)
+                ]
+    finally:
+        duck.approvals.close()
+
+
+def test_split_orders_held_as_columns_behave_as_a_list(ledger: Path) -> None:
+    """DuckDB's split orders are made one at a time when asked for (orders.Counted): indexed,
+    sliced, iterated, picked by pool and year, and with their first few given their rows,
+    they are what the list of them is."""
+    roles = frozenset(r["id"] for r in IR["roles"])
+    authorities = {p["id"]: Authority(p, roles) for p in IR["pools"]}
+    partners = frozenset(p["id"] for p in IR["partners"])
+    duck = DuckDBExecutor(IR, authorities).execute(LedgerReader(ledger, _shapes(IR), partners))
+    try:
+        counted = split_orders(duck, rows=False)
+        assert isinstance(counted, Counted)
+        whole = list(counted)
+        assert len(counted) == len(whole) >= 3
+        assert [counted[i] for i in range(len(whole))] == whole == counted[:]
+        assert counted[-1] == whole[-1] and counted[1:3] == whole[1:3]
+        with pytest.raises(IndexError):
+            counted[len(whole)]
+        loaded = split_orders(duck)  # with their rows
+        first = with_first(counted, loaded[:2])
+        assert first[:2] == loaded[:2] and all(o.loaded for o in first[:2])
+        assert list(first)[2:] == whole[2:] and not first[2].loaded
+        mine = select(counted, "mental-health", date(2005, 6, 5), date(2005, 6, 6))
+        assert [(o.day, o.first_row) for o in mine] == [
+            (o.day, o.first_row)
+            for o in whole
+            if o.pool == "mental-health" and date(2005, 6, 5) <= o.day <= date(2005, 6, 6)
+        ]
+        assert len(mine) >= 1
     finally:
         duck.approvals.close()

@@ -16,7 +16,7 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any, Protocol
@@ -184,7 +184,7 @@ class Totals:
     unapproved: dict[tuple[int, int, str, str], list[int]] = field(default_factory=dict)
     # The split orders (engine/orders.py), where the executor found them itself (the SQL
     # executors, by a query); None: found from `suppliers` beside the spool.
-    split_orders: list[Any] | None = None
+    split_orders: Sequence[Any] | None = None  # a list, or orders.Counted
     # Where those were found by counting: reads the rows of some of them (orders.with_rows).
     split_rows: Any = None
 

@@ -16,11 +16,11 @@ groups from their rows; DuckDB counts them in its pass (engine/sql/duck.py).
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from itertools import repeat
-from typing import Any
+from typing import Any, overload
 
 from ..money import format_money, format_pounds
 from .approvals import Authority, Rule
@@ -114,11 +114,89 @@ class SplitOrder:
         }
 
 
+class Counted(Sequence[SplitOrder]):
+    """Split orders found by counting (DuckDB's pass), held as columns in their order (by
+    pool, day and first row) and each made a SplitOrder only when asked for: a ledger may
+    hold a great many (the 10M-row bench has 134,400; made all at once, half a second of its
+    run, while the text shows the first 20). `make(i)` makes the one in row `i` of the
+    columns; `pools` and `days` (numpy arrays: pool index, day ordinal) pick a pool's year."""
+
+    def __init__(
+        self,
+        make: Callable[[int], SplitOrder],
+        pools: Any,
+        days: Any,
+        names: list[str],
+        at: Any = None,
+        first: Sequence[SplitOrder] = (),
+    ) -> None:
+        import numpy as np  # here: numpy would slow every command's start-up
+
+        self._make, self._pools, self._days, self._names = make, pools, days, names
+        self._at = np.arange(len(pools)) if at is None else at
+        self._first = list(first)  # the first few, as read with their rows (`with_first`)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    @overload
+    def __getitem__(self, i: int) -> SplitOrder: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[SplitOrder]: ...
+
+    def __getitem__(self, i: int | slice) -> SplitOrder | list[SplitOrder]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if i < len(self._first):
+            return self._first[i]
+        return self._make(int(self._at[i]))
+
+    def __iter__(self) -> Iterator[SplitOrder]:
+        yield from self._first
+        for row in self._at[len(self._first) :].tolist():
+            yield self._make(row)
+
+    def select(self, pool: str, first: date, last: date) -> Counted:
+        """The pool's split orders dated `first` to `last`, in the same order."""
+        at = self._at
+        if pool not in self._names:
+            return Counted(self._make, self._pools, self._days, self._names, at[:0])
+        p = self._pools[at]
+        day = self._days[at]
+        keep = (p == self._names.index(pool)) & (day >= first.toordinal()) & (
+            day <= last.toordinal()
+        )
+        return Counted(self._make, self._pools, self._days, self._names, at[keep])
+
+    def with_first(self, orders: Sequence[SplitOrder]) -> Counted:
+        """The same, its first `len(orders)` given as these (their rows read)."""
+        return Counted(self._make, self._pools, self._days, self._names, self._at, orders)
+
+
+def select(found: Sequence[SplitOrder], pool: str, first: date, last: date) -> Sequence[SplitOrder]:
+    """The pool's split orders dated `first` to `last`."""
+    if isinstance(found, Counted):
+        return found.select(pool, first, last)
+    return [o for o in found if o.pool == pool and first <= o.day <= last]
+
+
+def with_first(found: Sequence[SplitOrder], orders: Sequence[SplitOrder]) -> Sequence[SplitOrder]:
+    """`found` with its first `len(orders)` given as `orders` (the same, their rows read)."""
+    if isinstance(found, Counted):
+        return found.with_first(orders)
+    return [*orders, *found[len(orders) :]]
+
+
 _NONE: array[int] = array("q")  # the rows of a counted split order (never written to)
 _SETTERS = [getattr(SplitOrder, f.name).__set__ for f in fields(SplitOrder)]  # in field order
 
 
-def warning(pool: str, found: list[SplitOrder]) -> str:
+def warning(pool: str, found: Sequence[SplitOrder]) -> str:
     """The pool's one warning for its split orders of the year (each is listed apart)."""
     first = found[0]
     more = f", the first on {first.day}" if len(found) > 1 else f" on {first.day}"
@@ -279,9 +357,10 @@ def rule_limit_rows(authorities: dict[str, Authority]) -> list[tuple[int, int, i
     ]
 
 
-def with_rows(totals: Totals, orders: list[SplitOrder]) -> list[SplitOrder]:
+def with_rows(totals: Totals, orders: Sequence[SplitOrder]) -> list[SplitOrder]:
     """`orders` with their rows and amounts read (one read of the ledger for all that lack
     them, by the executor that found them)."""
+    orders = list(orders)  # each made once (orders.Counted makes them when asked for)
     wanted = [o for o in orders if not o.loaded]
     if not wanted:
         return orders
@@ -291,7 +370,7 @@ def with_rows(totals: Totals, orders: list[SplitOrder]) -> list[SplitOrder]:
     return [o if o.loaded else found[(o.pool, o.day, o.first_row)] for o in orders]
 
 
-def iter_with_rows(totals: Totals, orders: list[SplitOrder]) -> Iterator[SplitOrder]:
+def iter_with_rows(totals: Totals, orders: Sequence[SplitOrder]) -> Iterator[SplitOrder]:
     """`orders` with their rows, one at a time (the JSON writes each as it comes, so a ledger
     with very many split orders is never held whole)."""
     if all(o.loaded for o in orders):
@@ -302,7 +381,7 @@ def iter_with_rows(totals: Totals, orders: list[SplitOrder]) -> Iterator[SplitOr
     yield from totals.split_rows(orders)
 
 
-def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:
+def split_orders(totals: Totals, rows: bool = True) -> Sequence[SplitOrder]:
     """Every split order in the ledger, whatever its date, by pool, day and first row; with
     `rows` false, as the executor found them (perhaps counted only: see `with_rows`).
 
@@ -314,8 +393,9 @@ def split_orders(totals: Totals, rows: bool = True) -> list[SplitOrder]:
     the keys shared by two or more spends; a second keeps just the spends with those keys.
     """
     if totals.split_orders is not None:
-        found = list(totals.split_orders)
-        return with_rows(totals, found) if rows else found
+        if not rows:
+            return totals.split_orders  # a list, or Counted
+        return with_rows(totals, list(totals.split_orders))
     spool = totals.approvals
     if not spool.count:
         return []

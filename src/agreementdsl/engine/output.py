@@ -11,7 +11,7 @@ from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
 from .executor import Classified
 from .funding import contributed, has_detail
-from .orders import iter_with_rows, with_rows
+from .orders import iter_with_rows, with_first, with_rows
 from .run import PoolResult, RunResult
 from .summary import tally
 
@@ -385,7 +385,7 @@ def _read_split_rows(result: RunResult, first: int | None) -> None:
     filled = iter(with_rows(result.totals, wanted))
     for pool in result.pools:
         shown = len(pool.split_orders[:first])
-        pool.split_orders[:shown] = [next(filled) for _ in range(shown)]
+        pool.split_orders = with_first(pool.split_orders, [next(filled) for _ in range(shown)])
 
 
 def _split_orders(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from .disputes import Standing, read_disputes, standing
 from .executor import ApprovalSpool, Executor, PoolTotals, RowExecutor, Totals
 from .forecast import Part, cumulative_for, profile_parts, profiled
 from .ledger import LedgerError, LedgerReader, PoolShape, Rejected
-from .orders import SplitOrder, split_orders
+from .orders import SplitOrder, select, split_orders
 from .orders import warning as order_warning
 from .outcomes import judge, read_measures
 from .parallel import ParallelExecutor
@@ -83,7 +84,8 @@ class PoolResult:
     brought_forward: int | None = None
     paid: list[Paid] | None = None  # contributions paid against due (a ledger that records them)
     borne: Borne | None = None  # unapproved spend the partners bear (the pool's line says so)
-    split_orders: list[SplitOrder] = field(default_factory=list)  # of the year, to the as-of date
+    # of the year, to the as-of date (orders.Counted, or a list)
+    split_orders: Sequence[SplitOrder] = field(default_factory=list)
     # The agreement's period within the year (engine/term.py): the whole year unless the
     # agreement commences or expires inside it.
     term: Term | None = None
@@ -126,7 +128,7 @@ class Executed:
     totals: Totals
     authorities: dict[str, Authority]
     warnings: list[str]
-    orders: list[SplitOrder] = field(default_factory=list)  # split orders, every year's
+    orders: Sequence[SplitOrder] = field(default_factory=list)  # split orders, every year's
 
 
 def execute_ledger(
@@ -303,11 +305,7 @@ def year_results(
     ]
     last = min(as_of, run_year.last_day)
     for result in results:
-        result.split_orders = [
-            o
-            for o in executed.orders
-            if o.pool == result.pool["id"] and run_year.first_day <= o.day <= last
-        ]
+        result.split_orders = select(executed.orders, result.pool["id"], run_year.first_day, last)
         if result.split_orders:
             result.warnings.append(order_warning(result.pool["id"], result.split_orders))
     warnings = list(executed.warnings)

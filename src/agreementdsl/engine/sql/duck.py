@@ -21,7 +21,7 @@ import tempfile
 import threading
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
@@ -34,6 +34,7 @@ from ..approvals import Authority, Decision, FieldTuple, Rule
 from ..executor import PoolTotals, Totals, bear
 from ..ledger import LedgerReader, Rejected, Txn
 from ..orders import (
+    Counted,
     SplitOrder,
     limited_rules,
     rule_limit_rows,
@@ -253,7 +254,7 @@ class DuckDBExecutor:
         suppliers: list[str],
         table: list[tuple[Decision, FieldTuple, bool]],
         spool: DuckSpool,
-    ) -> tuple[list[SplitOrder], Callable[[list[SplitOrder]], Iterator[SplitOrder]]]:
+    ) -> tuple[Sequence[SplitOrder], Callable[[Sequence[SplitOrder]], Iterator[SplitOrder]]]:
         """The split orders (engine/orders.py), counted: the pass counted and summed the
         spends under a limited rule by pool, supplier as written and date; here those groups,
         and the spends the reference reader checked, are merged by supplier key. The rows of a
@@ -312,7 +313,8 @@ class DuckDBExecutor:
         ]
         out = self._counted(columns, limited, list(key_ids), list(texts))
 
-        def rows_of(orders: list[SplitOrder]) -> Iterator[SplitOrder]:
+        def rows_of(found: Sequence[SplitOrder]) -> Iterator[SplitOrder]:
+            orders = list(found)  # each made once (Counted makes them when asked for)
             groups = {(names.index(o.pool), o.key, o.day.toordinal()) for o in orders}
             written: dict[tuple[int, str, int], list[tuple[str, str]]] = defaultdict(list)
             upto = 0  # the last line any of these groups has (the ledger is read to there)
@@ -332,7 +334,7 @@ class DuckDBExecutor:
         limited: dict[tuple[int, int], tuple[int, Rule]],
         key_names: list[str],
         text_names: list[str],
-    ) -> list[SplitOrder]:
+    ) -> Sequence[SplitOrder]:
         """The split orders among the entries (`_split_orders`), merged by pool, supplier key
         and day (numpy: a ledger may have very many), by pool, day and first row."""
         if not len(columns[0]):
@@ -358,33 +360,38 @@ class DuckDBExecutor:
         found = np.flatnonzero(flagged)
         shown = np.lexsort((line[groups], day[groups], pool[groups]))
         names = list(self.authorities)
-        seen: dict[int, str] = {}  # supplier id -> as shown
-        days: dict[int, date] = {}
         picked = found[shown]
         at = starts[picked]
-        out = []
-        for p, d, first, who, k, count, pence_, top_ in zip(
-            pool[at].tolist(), day[at].tolist(), line[at].tolist(), text[at].tolist(),
-            key[at].tolist(), spends[picked].tolist(), total[picked].tolist(),
-            tops[picked].tolist(), strict=True,
-        ):  # fmt: skip
+        # the columns of the split orders, in their order; each made when asked for (Counted)
+        o_pool, o_day, o_line, o_text, o_key = pool[at], day[at], line[at], text[at], key[at]
+        o_spends, o_pence, o_top = spends[picked], total[picked], tops[picked]
+        seen: dict[int, str] = {}  # supplier id -> as shown
+        days: dict[int, date] = {}
+
+        def make(i: int) -> SplitOrder:
+            p, d, who, top_ = int(o_pool[i]), int(o_day[i]), int(o_text[i]), int(o_top[i])
             rule = ranked[(p, top_)]
             assert rule.limit is not None
-            out.append(
-                SplitOrder.counted(
-                    names[p],
-                    seen.get(who) or seen.setdefault(who, supplier_name(text_names[who])),
-                    days.get(d) or days.setdefault(d, date.fromordinal(d)),
-                    rule.limit,
-                    rule.number,
-                    sources_of[(p, top_)],
-                    spends=count,
-                    pence=pence_,
-                    first_row=first,
-                    key=key_names[k],
-                )
+            shown_as = seen.get(who)
+            if shown_as is None:
+                shown_as = seen[who] = supplier_name(text_names[who])
+            when = days.get(d)
+            if when is None:
+                when = days[d] = date.fromordinal(d)
+            return SplitOrder.counted(
+                names[p],
+                shown_as,
+                when,
+                rule.limit,
+                rule.number,
+                sources_of[(p, top_)],
+                spends=int(o_spends[i]),
+                pence=int(o_pence[i]),
+                first_row=int(o_line[i]),
+                key=key_names[int(o_key[i])],
             )
-        return out
+
+        return Counted(make, o_pool, o_day, names)
 
     def _split_rows(
         self,
