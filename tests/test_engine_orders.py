@@ -299,8 +299,7 @@ def test_the_vectorised_grouping_gives_what_the_oracle_gives(
             for first, last in years:
                 picked = [(o.pool, o.day, o.first_row) for o in select(counted, pool, first, last)]
                 assert picked == [
-                    (o.pool, o.day, o.first_row)
-                    for o in select(expected, pool, first, last)
+                    (o.pool, o.day, o.first_row) for o in select(expected, pool, first, last)
                 ]
     finally:
         duck.approvals.close()

@@ -168,8 +168,8 @@ class Counted(Sequence[SplitOrder]):
             return Counted(self._make, self._pools, self._days, self._names, at[:0])
         p = self._pools[at]
         day = self._days[at]
-        keep = (p == self._names.index(pool)) & (day >= first.toordinal()) & (
-            day <= last.toordinal()
+        keep = (
+            (p == self._names.index(pool)) & (day >= first.toordinal()) & (day <= last.toordinal())
         )
         return Counted(self._make, self._pools, self._days, self._names, at[keep])
 
