@@ -14,7 +14,6 @@ differential test holds them to it everywhere else. The spends stay in DuckDB (s
 from __future__ import annotations
 
 import gc
-import operator
 import re
 import shutil
 import tempfile
@@ -110,7 +109,7 @@ class DuckDBExecutor:
             con.execute(staged)
             with loaded.feeding():
                 groups = _watched(con, self._pass(), progress, loaded.pipes)
-            if loaded.misread(con, sum(g[_N] for g in groups if g[_MAIN])):
+            if loaded.misread(con, groups.rows):
                 # A row of the wrong width (or an empty line, should the scan have missed one):
                 # read the file by lines so every number is right.
                 con.execute("DROP VIEW staged")
@@ -119,7 +118,7 @@ class DuckDBExecutor:
                 loaded = sources.Loaded(loaded.rejected, loaded.width, None, loaded.pipes)
                 con.execute(staged)
                 with loaded.feeding():
-                    groups = con.execute(self._pass()).fetchall()
+                    groups = _Groups(con.execute(self._pass()))
         except duckdb.InterruptException:
             raise  # Ctrl-C: not a file DuckDB cannot read
         except duckdb.Error:
@@ -129,7 +128,7 @@ class DuckDBExecutor:
             con.execute("DROP VIEW IF EXISTS raw_rows")
             loaded = sources.Loaded(sources.python_rows(con, reader), 0)
             con.execute(staged)
-            groups = con.execute(self._pass()).fetchall()
+            groups = _Groups(con.execute(self._pass()))
         self._feeding = loaded.feeding
         rejected, width = loaded.rejected, loaded.width
         names = list(self.authorities)
@@ -142,9 +141,6 @@ class DuckDBExecutor:
         bearing = [a.bears_unapproved for a in self.authorities.values()]
         element_names, partner_names = ["", *self.rules.elements], ["", *self.rules.partners]
         unapproved: dict[tuple[int, int, str, str], list[int]] = {}
-        # the split-order groups (`main` 0): pool, supplier, date text, count, pence, top
-        # rank, first line, last line
-        raw = [_SPLIT_FIELDS(g) for g in groups if not g[_MAIN]]
         # (pool index, day ordinal, decision id) -> the first and the last line of its spends
         bounds: dict[tuple[int, int, int], list[int]] = {}
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
@@ -166,7 +162,7 @@ class DuckDBExecutor:
             _,
             first_line,
             last_line,
-        ) in (g for g in groups if g[_MAIN]):
+        ) in zip(*groups.main, strict=True):
             read += n
             if not ok:
                 doubtful += n
@@ -232,7 +228,7 @@ class DuckDBExecutor:
         spool.keys, spool.dates, spool.bounds = keys, dict(good), bounds
         spool.table.extend(spool_table)
         split, reader_of_rows = self._split_orders(
-            con, raw, dict(good), checked, suppliers, spool_table, spool
+            con, groups.split, dict(good), checked, suppliers, spool_table, spool
         )
         out = Totals(
             pools,
@@ -248,7 +244,7 @@ class DuckDBExecutor:
     def _split_orders(
         self,
         con: duckdb.DuckDBPyConnection,
-        raw: list[tuple[int, str, str, int, int, int, int, int]],
+        raw: tuple[list[Any], ...],
         dates: dict[str, int],
         checked: list[tuple[int, int, int, int, int]],
         suppliers: list[str],
@@ -262,9 +258,9 @@ class DuckDBExecutor:
         for a few groups by one more read of the ledger); with the function that reads them."""
         limited = limited_rules(self.authorities)
         names = list(self.authorities)
-        index_c, supplier_c, text_c, n_c, pence_c, top_c, first_c, last_c = (
-            zip(*raw, strict=True) if raw else [()] * 8
-        )
+        # the split-order groups (`_Groups.split`): pool, supplier, date text, count, pence,
+        # top rank, first line, last line
+        index_c, supplier_c, text_c, n_c, pence_c, top_c, first_c, last_c = raw
         # each supplier as written once: its id, and its key's id (-1: no key, not grouped)
         texts = {t: i for i, t in enumerate(dict.fromkeys(supplier_c))}
         keys = {t: supplier_key(t) for t in texts}  # supplier as written -> key
@@ -513,7 +509,13 @@ class DuckDBExecutor:
             "last_line": "max(line)",
         }
         listed = ", ".join(f"{figures[c]} AS {c}" if c in figures else c for c in _PASS)
+        low, high = _BIGINT
+        fetched = ", ".join(c for c in _PASS if c != "pence")
         return f"""
+        SELECT {fetched},
+          CASE WHEN pence BETWEEN {low} AND {high} THEN CAST(pence AS BIGINT) END AS pence_small,
+          CASE WHEN pence < {low} OR pence > {high} THEN CAST(pence AS VARCHAR) END AS pence_text
+        FROM (
         SELECT {listed}
         FROM (SELECT {only_main}, pool_index, date_text,
                      CASE WHEN main = 1 THEN forecast_line END AS forecast_line,
@@ -539,7 +541,7 @@ class DuckDBExecutor:
                           FROM staged))) AS scanned,
                    (VALUES (1), (0)) AS sets(main)
               WHERE main = 1 OR supplier_g IS NOT NULL)
-        GROUP BY {keys}, main"""
+        GROUP BY {keys}, main)"""
 
     def _candidates(self) -> str:
         """Every spend above zero the SQL read, with what its decision is keyed by (`tally`)
@@ -672,9 +674,36 @@ _PASS = (
     "first_line",
     "last_line",
 )
-_MAIN, _N = _PASS.index("main"), _PASS.index("n")
 _SPLIT = ("pool_index", "supplier_g", "date_text", "n", "pence", "top", "first_line", "last_line")
-_SPLIT_FIELDS = operator.itemgetter(*[_PASS.index(c) for c in _SPLIT])
+_BIGINT = (-(2**63), 2**63 - 1)
+
+
+class _Groups:
+    """The pass's groups (`DuckDBExecutor._pass`), fetched as numpy columns, not as tuples
+    (222,169 groups at 10M rows: 0.07 s against 0.45 s). `main`: the columns of _PASS for
+    the groups of `main` 1, as lists (None for NULL); `split`: those of _SPLIT for the
+    split-order groups; `rows`: the rows the groups count. A sum of pence comes as BIGINT
+    where it fits, else as text (fetched as numbers, DuckDB's HUGEINT would be a float)."""
+
+    def __init__(self, relation: duckdb.DuckDBPyConnection) -> None:
+        found = relation.fetchnumpy()
+        small, text = found.pop("pence_small"), found.pop("pence_text")
+        is_main = np.asarray(found["main"]) == 1
+
+        def values(name: str, where: Any) -> list[Any]:
+            if name != "pence":
+                return list(found[name][where].tolist())
+            pence = small[where].tolist()  # None for NULL (no usable row)
+            wide = np.ma.asarray(text[where])
+            for i in np.flatnonzero(~np.ma.getmaskarray(wide)).tolist():
+                pence[i] = int(wide[i])
+            return list(pence)
+
+        self.main = [values(c, is_main) for c in _PASS]
+        self.split = tuple(values(c, ~is_main) for c in _SPLIT)
+        self.rows = int(np.asarray(found["n"])[is_main].sum())
+
+
 _SPLIT_CHUNK = 1 << 19  # rows of split orders handed over at a time
 _BATCH = 1 << 16  # doubtful rows handed over at a time (`_doubtful`)
 
@@ -722,13 +751,13 @@ def _collector_paused() -> Iterator[None]:
 
 def _watched(
     con: duckdb.DuckDBPyConnection, sql: str, progress: object, pipes: sources.Pipes | None
-) -> list[Any]:
+) -> _Groups:
     """Run the pass, telling `progress.fraction` how far DuckDB has got (polled from a thread:
     the statement itself reports nothing until it ends); of a ledger read through pipes, the
     share of its bytes handed over."""
     report = getattr(progress, "fraction", None)
     if report is None:
-        return con.execute(sql).fetchall()
+        return _Groups(con.execute(sql))
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")  # DuckDB's own bar would go to stdout
     stop = threading.Event()
@@ -742,7 +771,7 @@ def _watched(
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
     try:
-        return con.execute(sql).fetchall()
+        return _Groups(con.execute(sql))
     finally:
         stop.set()
         watcher.join()
