@@ -474,12 +474,18 @@ class DuckDBExecutor:
 
     def _rank_case(self, table: str = "") -> str:
         """SQL for the rank of a spend's rule among its pool's limited rules (`limited_rules`),
-        from its `pool_index` and `rule` columns (of `table`); NULL for a rule with no limit."""
-        ranks = [
-            f"WHEN {table}pool_index = {i} AND {table}rule = {n} THEN {rank}"
-            for i, n, rank, _ in rule_limit_rows(self.authorities)
-        ]
-        return f"(CASE {' '.join(ranks)} END)" if ranks else "NULL"
+        from its `pool_index` and `rule` columns (of `table`); NULL for a rule with no limit
+        (and for rule 0 or NULL). Simple CASEs, pool then rule: one comparison of each row
+        per pool and rule tried, not two."""
+        by_pool: dict[int, list[str]] = defaultdict(list)
+        for i, n, rank, _ in rule_limit_rows(self.authorities):
+            by_pool[i].append(f"WHEN {n} THEN {rank}")
+        if not by_pool:
+            return "NULL"
+        pools = " ".join(
+            f"WHEN {i} THEN CASE {table}rule {' '.join(ranks)} END" for i, ranks in by_pool.items()
+        )
+        return f"(CASE {table}pool_index {pools} END)"
 
     def _pass(self) -> str:
         """One scan of the ledger: every row counted, the usable ones summed by pool, kind,
@@ -523,7 +529,7 @@ class DuckDBExecutor:
                      pence, limit_rank, line, main
               FROM (SELECT *, CASE WHEN limit_rank IS NOT NULL AND supplier <> ''
                               THEN supplier END AS supplier_g
-                    FROM (SELECT *, CASE WHEN rule > 0 THEN {rank} END AS limit_rank
+                    FROM (SELECT *, {rank} AS limit_rank
                           FROM (SELECT ok,
                             pool_index,
                             kind_code AS kind,
