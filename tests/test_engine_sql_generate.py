@@ -14,7 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agreementdsl.engine.ledger import LedgerReader, PoolShape, Rejected
-from agreementdsl.engine.sql.generate import DIALECTS, TEXTS, Rules, render
+from agreementdsl.engine.sql.generate import (
+    DIALECTS,
+    FALSE,
+    PLAN_ORDER,
+    TEXTS,
+    TRUE,
+    Rules,
+    render,
+)
 from engine_support import compile_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +85,10 @@ def row(date_text: str = "2005-06-01", amount: str = "12.50", **fields: str) -> 
         **fields,
     }
     return tuple(values[t] for t in TEXTS)
+
+
+def test_the_in_plan_texts_are_tried_commonest_first_each_once() -> None:
+    assert sorted(PLAN_ORDER) == sorted(TRUE + FALSE) and PLAN_ORDER[:3] == ("", "true", "false")
 
 
 def test_amounts_are_pence_without_rounding(ir: dict[str, Any]) -> None:
