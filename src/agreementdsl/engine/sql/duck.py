@@ -144,6 +144,8 @@ class DuckDBExecutor:
         # (pool index, day ordinal, decision id) -> the first and the last line of its spends
         bounds: dict[tuple[int, int, int], list[int]] = {}
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
+        when: dict[str, tuple[int, date] | None] = {}  # date text -> (ordinal, day), None: no date
+        in_order = [pools[name] for name in names]
         for (
             ok,
             index,
@@ -169,37 +171,42 @@ class DuckDBExecutor:
                 continue
             # The pass groups by the texts' codes (generate.Rules.stage); an element or partner
             # it does not keep for this kind is NULL, read as none.
-            kind = KINDS[kind]
             element, partner = element_names[element or 0], partner_names[partner or 0]
-            ordinal = ordinals.get(text, -1)
-            if ordinal == -1:
-                ordinal = ordinals[text] = _iso_ordinal(text)
-            if ordinal is None:
+            dated = when.get(text, _UNSEEN)
+            if dated is _UNSEEN:
+                found = ordinals[text] = _iso_ordinal(text)
+                dated = when[text] = None if found is None else (found, date.fromordinal(found))
+            if dated is None:
                 doubtful += n  # not a date: the reference reader decides these rows
                 continue
+            ordinal, day = dated
             days.add(ordinal)
-            totals, day, pence = pools[names[index]], date.fromordinal(ordinal), int(pence)
-            if kind == "spend":
+            totals = in_order[index]
+            if kind == _SPEND:
                 totals.element_net[(element, day)] += pence
                 if rule is not None:
                     key = (index, rule, approvers, plan)
                     ident = keys.get(key)
                     if ident is None:
                         ident = keys[key] = self._judge(spool_table, *key)
-                    counts[(index, ordinal, ident)] += n
-                    seen = bounds.get((index, ordinal, ident))
+                    at = (index, ordinal, ident)
+                    counts[at] += n
+                    seen = bounds.get(at)
                     if seen is None:
-                        bounds[(index, ordinal, ident)] = [first_line, last_line]
+                        bounds[at] = [first_line, last_line]
                     else:
-                        seen[0], seen[1] = min(seen[0], first_line), max(seen[1], last_line)
+                        if first_line < seen[0]:
+                            seen[0] = first_line
+                        if last_line > seen[1]:
+                            seen[1] = last_line
                     if bearing[index] and not spool_table[ident][0].compliant:
                         who = partner or self.rules.pools[index].elements.get(element, "")
                         bear(unapproved, (index, ordinal, element, who), pence, n)
-            elif kind == "income":
+            elif kind == _INCOME:
                 totals.element_net[(element, day)] -= pence
-            elif kind == "forecast":
+            elif kind == _FORECAST:
                 totals.forecasts.append((day, line, pence))
-            else:
+            else:  # contribution
                 totals.received[(partner, day)] += pence
         checked: list[tuple[int, int, int, int, int]] = []
         suppliers: list[str] = []  # of the checked spends
@@ -680,6 +687,8 @@ _PASS = (
     "first_line",
     "last_line",
 )
+_UNSEEN = (-1, date.min)  # a date text not looked at yet (`_run`)
+_SPEND, _INCOME, _FORECAST = (KINDS.index(k) for k in ("spend", "income", "forecast"))
 _SPLIT = ("pool_index", "supplier_g", "date_text", "n", "pence", "top", "first_line", "last_line")
 _BIGINT = (-(2**63), 2**63 - 1)
 
