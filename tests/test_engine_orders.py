@@ -326,6 +326,16 @@ def test_split_orders_held_as_columns_behave_as_a_list(ledger: Path) -> None:
         first = with_first(counted, loaded[:2])
         assert first[:2] == loaded[:2] and all(o.loaded for o in first[:2])
         assert list(first)[2:] == whole[2:] and not first[2].loaded
+        # a pool's year keeps those of the first few given that are in it, as given
+        for pool in ("mental-health", "learning-disabilities"):
+            picked = select(first, pool, date(2005, 4, 1), date(2006, 3, 31))
+            given = [o for o in loaded[:2] if o.pool == pool]
+            assert picked[: len(given)] == given and all(o.loaded for o in picked[: len(given)])
+            assert [(o.day, o.first_row) for o in picked] == [
+                (o.day, o.first_row) for o in whole if o.pool == pool
+            ]
+        with pytest.raises(ValueError):
+            with_first(counted, loaded + loaded)
         mine = select(counted, "mental-health", date(2005, 6, 5), date(2005, 6, 6))
         assert [(o.day, o.first_row) for o in mine] == [
             (o.day, o.first_row)

@@ -124,6 +124,27 @@ def test_a_file_is_cut_at_the_start_of_a_line_with_its_line_number(
         assert line == data[:offset].count(b"\n") + 1 and line > 2
 
 
+def test_an_error_reading_one_range_reaches_the_caller_and_no_thread_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    path = tmp_path / "ledger.csv"
+    path.write_bytes(b"a,b\n" + b"1,2\n" * 1000)
+    real = sources._scan_range
+
+    def failing(p: Path, start: int, *rest: Any) -> Any:
+        if start > 0:
+            raise OSError("the disk went away")
+        return real(p, start, *rest)
+
+    monkeypatch.setattr(sources, "_scan_range", failing)
+    before = threading.active_count()
+    with pytest.raises(OSError, match="went away"):
+        sources._scan(path, 3, path.stat().st_size)
+    assert threading.active_count() == before
+
+
 def write_workbook(
     path: Path, rows: list[list[object]], sheets: tuple[str, ...] = ("Ledger",)
 ) -> None:

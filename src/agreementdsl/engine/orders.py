@@ -162,7 +162,8 @@ class Counted(Sequence[SplitOrder]):
             yield self._make(row)
 
     def select(self, pool: str, first: date, last: date) -> Counted:
-        """The pool's split orders dated `first` to `last`, in the same order."""
+        """The pool's split orders dated `first` to `last`, in the same order (those of the
+        first few given by `with_first` that are among them, as given)."""
         at = self._at
         if pool not in self._names:
             return Counted(self._make, self._pools, self._days, self._names, at[:0])
@@ -171,10 +172,16 @@ class Counted(Sequence[SplitOrder]):
         keep = (
             (p == self._names.index(pool)) & (day >= first.toordinal()) & (day <= last.toordinal())
         )
-        return Counted(self._make, self._pools, self._days, self._names, at[keep])
+        # the given ones kept come before every other kept one: still the first
+        given = [
+            o for o, k in zip(self._first, keep[: len(self._first)].tolist(), strict=True) if k
+        ]
+        return Counted(self._make, self._pools, self._days, self._names, at[keep], given)
 
     def with_first(self, orders: Sequence[SplitOrder]) -> Counted:
         """The same, its first `len(orders)` given as these (their rows read)."""
+        if len(orders) > len(self):
+            raise ValueError(f"{len(orders)} orders given for the first of {len(self)}")
         return Counted(self._make, self._pools, self._days, self._names, self._at, orders)
 
 
@@ -394,7 +401,7 @@ def split_orders(totals: Totals, rows: bool = True) -> Sequence[SplitOrder]:
     """
     if totals.split_orders is not None:
         if not rows:
-            return totals.split_orders  # a list, or Counted
+            return totals.split_orders  # the executor's own list (not a copy), or Counted
         return with_rows(totals, list(totals.split_orders))
     spool = totals.approvals
     if not spool.count:

@@ -384,7 +384,7 @@ def _read_split_rows(result: RunResult, first: int | None) -> None:
     wanted = [o for p in result.pools for o in p.split_orders[:first]]
     filled = iter(with_rows(result.totals, wanted))
     for pool in result.pools:
-        shown = len(pool.split_orders[:first])
+        shown = len(pool.split_orders) if first is None else min(len(pool.split_orders), first)
         pool.split_orders = with_first(pool.split_orders, [next(filled) for _ in range(shown)])
 
 

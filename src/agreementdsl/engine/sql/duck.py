@@ -502,7 +502,8 @@ class DuckDBExecutor:
         (`main` 0: for split orders, engine/orders.py). The second set of groups comes from the
         same scan: each such spend is paired with both rows of a two-row table, every other row
         with the first only (GROUPING SETS would copy the whole scan into a temporary table
-        first; an UNNEST of a list made per row cost half a second more at 10M rows)."""
+        first; an UNNEST of a list made per row cost half a second more at 10M rows). Each
+        group's sum of pence comes as BIGINT where it fits, else as text (`_Groups`)."""
         rule = self.rules.rule_number(coded=True).sql("duckdb")
         spend = "ok AND kind_code = 0 AND pence > 0"  # kinds, elements, partners by code
         bears = any(a.bears_unapproved for a in self.authorities.values())
@@ -667,7 +668,8 @@ class DuckDBExecutor:
                 totals.received[(result.partner, result.day)] += result.amount
 
 
-# The columns of the pass's rows (`_pass`), in order, and where the loops find theirs.
+# The columns of the pass's groups as `_Groups.main` gives them (the SQL of `_pass` gives
+# `pence` apart, as `pence_small` and `pence_text`); `_SPLIT`: `_Groups.split`'s.
 _PASS = (
     "ok",
     "pool_index",
@@ -703,15 +705,17 @@ class _Groups:
     def __init__(self, relation: duckdb.DuckDBPyConnection) -> None:
         found = relation.fetchnumpy()
         small, text = found.pop("pence_small"), found.pop("pence_text")
+        if small.dtype.kind not in "iu":  # never a float: pence are exact or not at all
+            raise AssertionError(f"DuckDB fetched a BIGINT column as {small.dtype}")
         is_main = np.asarray(found["main"]) == 1
 
         def values(name: str, where: Any) -> list[Any]:
             if name != "pence":
                 return list(found[name][where].tolist())
             pence = small[where].tolist()  # None for NULL (no usable row)
-            wide = np.ma.asarray(text[where])
-            for i in np.flatnonzero(~np.ma.getmaskarray(wide)).tolist():
-                pence[i] = int(wide[i])
+            for i, figure in enumerate(text[where].tolist()):  # masked or None: NULL
+                if figure is not None:
+                    pence[i] = int(figure)
             return list(pence)
 
         self.main = [values(c, is_main) for c in _PASS]

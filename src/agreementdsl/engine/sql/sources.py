@@ -46,6 +46,7 @@ from .generate import AMOUNT_RE, TEXTS
 
 _BLOCK = 1 << 20  # bytes read at a time: numpy's work on a block stays in the cache
 _BATCH = 1 << 17
+_LOOK = 64 << 10  # bytes read at a time looking for where a part begins (`_line_start`)
 _DELIM = "\x01"  # a byte a plain CSV never holds: each line is read as one field
 
 
@@ -87,8 +88,9 @@ _last_scan: list[Any] = []  # [key, Scan] of the last file scanned (`scan`)
 
 def _scan(path: Path, parts: int, size: int) -> Scan:
     """`scan`'s read: the file in `parts` ranges, each from a line's start (where the parts
-    will begin), read side by side, one thread each (reading, numpy's counts and the
-    searches for a byte leave the other threads free: 0.57 s alone at 10M rows)."""
+    will begin), read side by side, one thread each. The reads and numpy's counts run side
+    by side; the searches for a byte and the UTF-8 checks hold Python's lock, but are the
+    smaller part (1 GB, 10M rows: 0.34 s in two ranges against 0.43-0.71 s in one)."""
     with path.open("rb") as f:
         head = f.read(8)
         first = head[:4].removeprefix(b"\xef\xbb\xbf")
@@ -119,10 +121,17 @@ def _scan(path: Path, parts: int, size: int) -> Scan:
         read(0)
     else:
         threads = [threading.Thread(target=read, args=(k,)) for k in range(len(starts))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # Ctrl-C, or a thread could not start: the others stop too
+            stop.set()
+            for thread in threads:
+                if thread.ident is not None:
+                    thread.join()
+            raise
     if failed:
         raise failed[0]
     if stop.is_set() or any(r is None for r in found):
@@ -153,7 +162,7 @@ def _line_start(f: Any, target: int, size: int) -> int | None:
     f.seek(target)
     at = target
     while at < size:
-        block = f.read(_BLOCK)
+        block = f.read(min(_LOOK, size - at))
         if not block:
             break
         found = block.find(b"\n")
