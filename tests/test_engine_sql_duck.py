@@ -349,6 +349,88 @@ def test_the_first_breaches_listed_are_the_same_over_many_groups_and_two_years(
         same(ir, path, as_of=as_of)
 
 
+def test_split_orders_of_several_years_are_the_reference_s(tmp_path: Path) -> None:
+    """`run --years`: DuckDB's split orders, kept as columns, are picked for each pool's year
+    (orders.select) and the text's first few read with their rows: JSON and text are the
+    reference's, with split orders in both pools in both years."""
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+
+    lines = ["date,pool,element,kind,amount,approved_by,in_plan,supplier"]
+    for year in (2005, 2006):
+        for month in (4, 9, 12):
+            day = f"{year}-{month:02d}-0{month % 7 + 1}"
+            for supplier in ("Acme Care", "acme care ", "Oak House"):
+                lines.append(
+                    f"{day},mental-health,council,spend,30000.00,mh-manager,true,{supplier}"
+                )
+                lines.append(
+                    f"{day},learning-disabilities,respite,spend,6000.00,ld-manager,,{supplier}"
+                )
+            lines.append(f"{day},mental-health,council,spend,£4000.00,mh-manager,true,Acme Care")
+    path = tmp_path / "years.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    found = {}
+    for engine in ("reference", "duckdb"):
+        for form in ("json", "text"):
+            done = CliRunner().invoke(
+                main,
+                ["run", str(HEREFORDSHIRE), "--ledger", str(path), "--years", "2005/06..2006/07",
+                 "--engine", engine, "--format", form],
+            )  # fmt: skip
+            assert done.exit_code == 0, done.output
+            found[(engine, form)] = done.output
+    assert found[("duckdb", "json")] == found[("reference", "json")]
+    assert found[("duckdb", "text")] == found[("reference", "text")]
+    runs = json.loads(found[("duckdb", "json")])["runs"]
+    counts = [[len(p["split_orders"]) for p in run["pools"]] for run in runs]
+    assert len(counts) == 2 and all(c >= 2 for year in counts for c in year), counts
+
+
+def test_years_and_exit_run_on_the_engine_and_sheet_asked_for(tmp_path: Path) -> None:
+    """`--engine` and `--sheet` hold for `--years` and `--exit-on` as for a plain run: the
+    named sheet of a workbook is read (not the first), and an engine that cannot read the
+    ledger is refused (they had been dropped: auto, first sheet)."""
+    from click.testing import CliRunner
+    from openpyxl import Workbook
+
+    from agreementdsl.cli import main
+
+    rows = [
+        ["date", "pool", "element", "kind", "amount", "approved_by"],
+        ["2005-06-01", "mental-health", "council", "spend", "1234.56", "mh-manager"],
+        ["2006-06-01", "mental-health", "council", "spend", "99.00", "mh-manager"],
+    ]
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Summary"
+    first.append(["nothing", "here"])
+    ledger = book.create_sheet("Ledger")
+    for row in rows:
+        ledger.append(row)
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+
+    def run(*more: str) -> tuple[int, str]:
+        done = CliRunner().invoke(main, ["run", str(HEREFORDSHIRE), "--ledger", str(path), *more])
+        return done.exit_code, done.output
+
+    code, out = run("--years", "2005/06..2006/07", "--sheet", "Ledger", "--format", "json")
+    assert code == 0, out
+    years = json.loads(out)["runs"]
+    assert [r["rows"]["read"] for r in years] == [2, 2]
+    code, out = run("--exit-on", "2005-12-31", "--sheet", "Ledger", "--format", "json")
+    assert code == 0 and "1234.56" in out, out
+    code, out = run("--years", "2005/06..2006/07", "--sheet", "Nowhere")
+    assert code != 0 and "no sheet `Nowhere`" in out, out
+    code, out = run("--years", "2005/06..2006/07", "--engine", "reference")
+    assert code == 2 and "reads CSV and JSON Lines only" in out, out
+    code, out = run("--exit-on", "2005-12-31", "--engine", "reference")
+    assert code == 2 and "reads CSV and JSON Lines only" in out, out
+
+
 def test_the_breaches_are_read_by_one_filtered_scan_not_by_copying_every_spend() -> None:
     """`--approvals breaches` on DuckDB: the breaching spends of a pool, found by a scan that
     keeps only their decisions, are those of the full list; the spends are never all copied

@@ -324,10 +324,10 @@ def run_command(
         sys.exit(1)
     ir = compile_agreement(loaded.agreement, loaded.source.text)
     if exit_on is not None:
-        _run_exit(ir, ledger, exit_on, partner, notice_given, fmt, explain, strict)
+        _run_exit(ir, ledger, exit_on, partner, notice_given, fmt, explain, strict, engine, sheet)
         return
     if years is not None:
-        _run_years(ir, ledger, years, day, fmt, explain, strict)
+        _run_years(ir, ledger, years, day, fmt, explain, strict, engine, sheet)
         return
     progress = _Progress(ledger, fmt)
     with _run_errors(progress):
@@ -468,6 +468,8 @@ def _run_exit(
     fmt: str,
     explain: bool,
     strict: bool,
+    engine: str = "auto",
+    sheet: str | None = None,
 ) -> None:
     from .engine.exit import exit_json, exit_settlement, write_exit_text
 
@@ -476,7 +478,14 @@ def _run_exit(
     assert day is not None
     with _run_errors():
         result = exit_settlement(
-            ir, ledger, day, partner=partner, notice_given=given, explain=explain
+            ir,
+            ledger,
+            day,
+            partner=partner,
+            notice_given=given,
+            explain=explain,
+            engine=engine,
+            sheet=sheet,
         )
     try:
         if fmt == "json":
@@ -496,12 +505,23 @@ def _run_years(
     fmt: str,
     explain: bool,
     strict: bool,
+    engine: str = "auto",
+    sheet: str | None = None,
 ) -> None:
     from .engine.years import run_years, write_years_json, write_years_text
 
     progress = _Progress(ledger, fmt)
     with _run_errors(progress):
-        result = run_years(ir, ledger, years, as_of=as_of, explain=explain, progress=progress)
+        result = run_years(
+            ir,
+            ledger,
+            years,
+            as_of=as_of,
+            explain=explain,
+            progress=progress,
+            engine=engine,
+            sheet=sheet,
+        )
     try:
         if fmt == "json":
             write_years_json(result, sys.stdout)

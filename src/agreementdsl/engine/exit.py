@@ -85,8 +85,11 @@ def exit_settlement(
     partner: str | None = None,
     notice_given: date | None = None,
     explain: bool = False,
+    engine: str = "auto",
+    sheet: str | None = None,
 ) -> ExitResult:
-    """The exit settlement of every pool at `exit_on` (docs/running.md, "Exit")."""
+    """The exit settlement of every pool at `exit_on` (docs/running.md, "Exit"), the ledger
+    run on `engine` (`run --engine`), from its `sheet` if it is a workbook."""
     head = ir["agreement"]
     partners = [p["id"] for p in ir["partners"]]
     if partner is not None and partner not in partners:
@@ -108,7 +111,9 @@ def exit_settlement(
     notice = _notice(head, exit_on, notice_given)
     start = parse_month_day(head["financial_year_start"]) or (4, 1)
     year = year_containing(exit_on, *start)
-    result = run_ledger(ir, ledger, year=year.label, as_of=exit_on, explain=explain)
+    result = run_ledger(
+        ir, ledger, year=year.label, as_of=exit_on, explain=explain, engine=engine, sheet=sheet
+    )
     pools = [_pool(ir, pool_result, exit_on, partner) for pool_result in result.pools]
     # the forecast is not the exit's, but rows outside the agreement's term (R030) are
     warnings = [

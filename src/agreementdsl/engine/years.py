@@ -89,10 +89,13 @@ def run_years(
     as_of: date | None = None,
     explain: bool = False,
     progress: object = None,
+    engine: str = "auto",
+    sheet: str | None = None,
 ) -> YearsResult:
-    """Each year of `years_text` over one pass of the ledger, balances chained year to year."""
+    """Each year of `years_text` over one pass of the ledger (on `engine`, from its `sheet` if
+    it is a workbook), balances chained year to year."""
     years = parse_years(ir, years_text)
-    executed = execute_ledger(ir, ledger, progress)
+    executed = execute_ledger(ir, ledger, progress, engine, sheet)
     as_of = as_of or default_as_of(executed, None)
     if as_of < years[-1].first_day:
         executed.totals.approvals.close()
