@@ -465,3 +465,39 @@ def test_sums_past_nine_quintillion_pence_are_exact_on_postgres(
     got = pg_outputs(ir, path, database=pg_cluster)
     assert got == expected
     check_huge_sums(json.loads(got[0]), limit)
+
+
+def test_a_folder_of_agreements_over_a_ledger_in_postgres(
+    pg: Any, pg_cluster: str, tmp_path: Path
+) -> None:
+    """`run FOLDER` over a ledger in a table, or a file loaded with `--database`: the same
+    JSON as over the file on the reference executor, each pool judged by its own agreement's
+    roles, the unassigned row reported once (both were dropped: the URL was read as a file
+    name, `--database` ignored)."""
+    from click.testing import CliRunner
+
+    from agreementdsl.cli import main
+    from agreementdsl.engine.multi import agreement_files, merged_ir
+    from test_engine_multi import region
+
+    folder, ledger = region(tmp_path)
+    with ledger.open("a") as f:  # a split order in each agreement: one supplier, one day
+        for pool in ("mental-health", "west-mh"):
+            for amount in ("40000.00", "30000.00"):
+                f.write(f"2005-06-03,{pool},council,spend,{amount},mh-manager,true\n")
+    irs = {path.name: compile_file(path) for path in agreement_files(folder)}
+    table_of(pg, merged_ir(irs), ledger, "region")
+
+    def run(source: str, *more: str) -> str:
+        done = CliRunner().invoke(
+            main, ["run", str(folder), "--ledger", source, "--format", "json", *more]
+        )
+        assert done.exit_code == 0, done.output
+        return done.output
+
+    expected = run(str(ledger), "--engine", "reference")
+    data = json.loads(expected)
+    assert [r["row"] for r in data["unassigned"]] == [5]
+    assert data["agreements"]["west.yaml"]["pools"][0]["approvals"][0]["required"] == ["executives"]
+    assert run(f"{pg_cluster}?table=region") == expected
+    assert run(str(ledger), "--database", pg_cluster) == expected

@@ -314,7 +314,10 @@ def run_command(
                 "a folder of agreements runs one year of each: drop --years, --exit-on, "
                 "--disputes, --measures and --explain-row"
             )
-        _run_many(agreement, ledger, year, day, fmt, explain, strict, engine, sheet, approvals)
+        _run_many(
+            agreement, url or ledger, year, day, fmt, explain, strict, engine, sheet, approvals,
+            database,
+        )  # fmt: skip
         return
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
@@ -372,7 +375,7 @@ def run_command(
 
 def _run_many(
     folder: Path,
-    ledger: Path,
+    ledger: Path | str,
     year: str | None,
     as_of: date | None,
     fmt: str,
@@ -381,8 +384,10 @@ def _run_many(
     engine: str,
     sheet: str | None,
     approvals: str | None,
+    database: str | None = None,
 ) -> None:
-    """`run FOLDER --ledger L`: every agreement in the folder over one ledger, read once."""
+    """`run FOLDER --ledger L`: every agreement in the folder over one ledger, read once (a
+    file, a `postgresql://` ledger, or a file loaded into `--database`)."""
     from .api import load
     from .compile import compile_agreement
     from .diagnostics import format_text_report
@@ -401,11 +406,11 @@ def _run_many(
         irs[path.name] = compile_agreement(loaded.agreement, loaded.source.text)
     if broken:
         sys.exit(1)
-    progress = _Progress(ledger, fmt)
+    progress = _Progress(Path(ledger), fmt)
     with _run_errors(progress):
         many = run_many(
             irs, ledger, year=year, as_of=as_of, explain=explain, progress=progress,
-            engine=engine, sheet=sheet,
+            engine=engine, sheet=sheet, database=database,
         )  # fmt: skip
     try:
         listed = approvals or ("all" if fmt == "json" else "breaches")

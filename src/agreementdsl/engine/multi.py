@@ -89,7 +89,7 @@ def merged_ir(irs: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def run_many(
     irs: dict[str, dict[str, Any]],
-    ledger: Path,
+    ledger: Path | str,
     *,
     year: str | None = None,
     as_of: date | None = None,
@@ -97,8 +97,10 @@ def run_many(
     progress: object = None,
     engine: str = "auto",
     sheet: str | None = None,
+    database: str | None = None,
 ) -> ManyResult:
-    """Run every agreement over one ledger, reading it once."""
+    """Run every agreement over one ledger, reading it once: a file, or a `postgresql://`
+    ledger, or a file loaded into the `database` (as `run_ledger`)."""
     if not irs:
         raise RunError("the folder holds no agreement (.yaml) to run", usage=True)
     merged = merged_ir(irs)
@@ -107,7 +109,9 @@ def run_many(
         for ir in irs.values()
         for p in ir["pools"]
     }
-    executed = execute_ledger(merged, ledger, progress, engine, sheet, authorities=authorities)
+    executed = execute_ledger(
+        merged, ledger, progress, engine, sheet, database, authorities=authorities
+    )
     totals = executed.totals
     unassigned = [r for r in totals.rejected if r.code == UNASSIGNED]
     try:

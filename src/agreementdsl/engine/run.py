@@ -154,7 +154,7 @@ def execute_ledger(
     except EngineError as exc:
         raise RunError(str(exc), usage=True, hint="see docs/engines.md") from None
     if isinstance(ledger, str):
-        return _execute_database(ir, ledger, progress)
+        return _execute_database(ir, ledger, progress, authorities)
     _regular(ledger)
     if authorities is None:
         roles = frozenset(r["id"] for r in ir["roles"])
@@ -182,13 +182,20 @@ def execute_ledger(
     return Executed(totals, authorities, list(reader.warnings), split_orders(totals, rows=False))
 
 
-def _execute_database(ir: dict[str, Any], url: str, progress: object) -> Executed:
-    """A ledger in a PostgreSQL table or query (`postgresql://…?table=…`)."""
+def _execute_database(
+    ir: dict[str, Any],
+    url: str,
+    progress: object,
+    authorities: dict[str, Authority] | None = None,
+) -> Executed:
+    """A ledger in a PostgreSQL table or query (`postgresql://…?table=…`); `authorities` as
+    for `execute_ledger`."""
     from .sql.postgres import PostgresExecutor, ledger_path, parse_url
 
     source = parse_url(url)
-    roles = frozenset(r["id"] for r in ir["roles"])
-    authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    if authorities is None:
+        roles = frozenset(r["id"] for r in ir["roles"])
+        authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
     reader = LedgerReader(
         ledger_path(source), _shapes(ir), frozenset(p["id"] for p in ir["partners"])
     )
