@@ -452,6 +452,10 @@ def test_auto_chooses_postgres_for_a_database_ledger_or_with_database(tmp_path: 
         ("auto", url, {"sheet": "Ledger"}),
         ("postgres", small, {}),
         ("duckdb", small, {"database": "postgresql://u@h/db"}),
+        # --sheet is a workbook's: with any other ledger it would be dropped
+        ("auto", small, {"sheet": "Ledger"}),
+        ("duckdb", tmp_path / "x.parquet", {"sheet": "Ledger"}),
+        ("auto", small, {"sheet": "Ledger", "database": "postgresql://u@h/db"}),
     ]:
         with pytest.raises(EngineError):
             choose_engine(engine, ledger, **options)  # type: ignore[arg-type]

@@ -41,6 +41,11 @@ def choose_engine(
         if sheet is not None:
             raise EngineError("--sheet is for a workbook ledger, not a postgresql:// one")
         return "postgres"
+    if sheet is not None and ledger.suffix.lower() not in SPREADSHEETS:
+        raise EngineError(
+            f"--sheet names a sheet of a workbook ledger ({', '.join(SPREADSHEETS)}), "
+            f"not of {ledger.name}"
+        )
     if database is not None:
         if engine not in ("auto", "postgres"):
             raise EngineError(f"--database loads the ledger into PostgreSQL: not --engine {engine}")
