@@ -332,3 +332,6 @@ def test_compile_sql_prints_the_rules_for_each_dialect() -> None:
         assert f"as SQL ({dialect})" in result.output and "-- spends" in result.output
     bad = CliRunner().invoke(main, ["compile", "--sql", "--dialect", "oracle", str(HEREFORDSHIRE)])
     assert bad.exit_code == 2
+    # --dialect without --sql would be dropped (the IR printed): a usage error instead
+    alone = CliRunner().invoke(main, ["compile", "--dialect", "postgres", str(HEREFORDSHIRE)])
+    assert alone.exit_code == 2 and "give --sql with it" in alone.output

@@ -144,6 +144,9 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
     from .compile import compile_agreement
     from .diagnostics import format_text_report
 
+    given = click.get_current_context().get_parameter_source("dialect")
+    if not sql and given is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--dialect is the SQL's: give --sql with it (or leave it out)")
     loaded = load(agreement)
     if loaded.errors or loaded.agreement is None or loaded.source is None:
         sources = {loaded.path: loaded.source} if loaded.source else {}
