@@ -179,6 +179,9 @@ def test_coverage_gaps_are_notices_and_can_fail_the_build(
     assert notice in out
     code, _ = run("test", workspace.name, "--coverage", "--require-coverage")
     assert code == 1
+    # on its own it lists the gaps too and fails (it had been ignored without --coverage)
+    code, out = run("test", workspace.name, "--format", "github", "--require-coverage")
+    assert code == 1 and notice in out
 
 
 def test_an_agreement_with_errors_is_one_problem_not_one_per_scenario(workspace: Path) -> None:

@@ -758,7 +758,7 @@ def _cannot_write(exc: Exception) -> NoReturn:
 @click.option(
     "--require-coverage",
     is_flag=True,
-    help="With --coverage: exit 1 when a clause is not exercised.",
+    help="Exit 1 when a clause is not exercised (lists them, as --coverage does).",
 )
 @click.option(
     "--allow-none", is_flag=True, help="Exit 0 when there are no scenario files (for hooks)."
@@ -803,7 +803,7 @@ def test_command(
                 click.echo(f"could not update {line}", err=True)
         suite = run_paths(targets)
     missing = None
-    if coverage:
+    if coverage or require_coverage:  # a requirement of coverage is never dropped silently
         covered = {c for r in suite.results for c in r.covered}
         missing = [m for ir in suite.irs.values() for m in uncovered(ir, covered)]
     _print_suite(suite, fmt, missing)
