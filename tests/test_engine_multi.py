@@ -168,3 +168,27 @@ def test_a_folder_without_agreements_or_with_a_broken_one(tmp_path: Path) -> Non
     assert code == 1 and "cannot run" in out
     code, out = run(str(empty), "--ledger", str(ledger), "--years", "2005/06..2005/06")
     assert code == 2
+
+
+def test_a_folder_runs_the_agreements_check_finds(tmp_path: Path) -> None:
+    """`run FOLDER` takes the agreements `check FOLDER` checks: those in subfolders too (keyed
+    by their path within the folder), and not a YAML file that is no agreement (a user's
+    region passed `check`, then `run` refused its config.yml; and an agreement in a subfolder
+    was left out without a word, its rows reported as in no agreement's pool)."""
+    folder, ledger = region(tmp_path)
+    west = folder / "west.yaml"
+    (folder / "areas").mkdir()
+    west.rename(folder / "areas" / "west.yaml")
+    (folder / "config.yml").write_text("settings:\n  colour: blue\n", "utf-8")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "old.yaml").write_text(HEREFORDSHIRE.read_text("utf-8"), "utf-8")
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 0 and "checked 2 files" in checked.output, checked.output
+    code, out = run(str(folder), "--ledger", str(ledger), "--format", "json")
+    assert code == 0, out
+    data = json.loads(out)
+    assert list(data["agreements"]) == ["areas/west.yaml", "east.yaml"]
+    assert [r["row"] for r in data["unassigned"]] == [5]
+    code, text = run(str(folder), "--ledger", str(ledger))
+    assert code == 0 and "== areas/west.yaml ==" in text
+

@@ -394,7 +394,13 @@ def _run_many(
     from .api import load
     from .compile import compile_agreement
     from .diagnostics import format_text_report
-    from .engine.multi import agreement_files, run_many, write_many_json, write_many_text
+    from .engine.multi import (
+        agreement_files,
+        agreement_name,
+        run_many,
+        write_many_json,
+        write_many_text,
+    )
 
     irs: dict[str, Any] = {}
     broken = 0
@@ -406,7 +412,7 @@ def _run_many(
             click.echo(f"cannot run {path}: it has {len(loaded.errors)} error(s)", err=True)
             broken += 1
             continue
-        irs[path.name] = compile_agreement(loaded.agreement, loaded.source.text)
+        irs[agreement_name(folder, path)] = compile_agreement(loaded.agreement, loaded.source.text)
     if broken:
         sys.exit(1)
     progress = _Progress(Path(ledger), fmt)

@@ -34,7 +34,8 @@ UNASSIGNED = "L002"  # the reader's code for a row whose pool is no agreement's
 
 @dataclass
 class ManyResult:
-    """One result per agreement (keyed by its file name), from one pass over the ledger."""
+    """One result per agreement (keyed by its path within the folder: `agreement_name`), from
+    one pass over the ledger."""
 
     results: dict[str, RunResult]
     unassigned: list[Rejected]
@@ -45,14 +46,18 @@ class ManyResult:
 
 
 def agreement_files(folder: Path) -> list[Path]:
-    """The agreements in a folder: its `.yaml`/`.yml` files but scenario files (`*.test.yaml`)."""
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in (".yaml", ".yml")
-        and not p.stem.lower().endswith(".test")
-    )
+    """The agreements in a folder, found as `check FOLDER` finds them (api.find_agreements):
+    its `.yaml`/`.yml` files and those of its subfolders (not hidden ones), but scenario files
+    (`*.test.yaml`) and YAML files that are not agreements (no top-level `agreement:`)."""
+    from ..api import find_agreements
+
+    return find_agreements([folder])
+
+
+def agreement_name(folder: Path, path: Path) -> str:
+    """What an agreement's results are keyed by: its path within the folder (`east.yaml`,
+    `north/north.yaml`), with `/` between folders on every system."""
+    return path.relative_to(folder).as_posix()
 
 
 def merged_ir(irs: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -153,7 +158,7 @@ def _days(pools: dict[str, PoolTotals]) -> list[date]:
 
 def write_many_json(many: ManyResult, out: IO[str], approvals: str = "all") -> None:
     """One JSON object: the ledger's rows, the unassigned rows, and each agreement's result
-    (the object `run --format json` gives for it alone) under its file name."""
+    (the object `run --format json` gives for it alone) under its path within the folder."""
     import json
 
     from .output import write_json
@@ -177,7 +182,8 @@ def write_many_json(many: ManyResult, out: IO[str], approvals: str = "all") -> N
 def write_many_text(
     many: ManyResult, out: IO[str], style: Any = None, approvals: str = "breaches"
 ) -> None:
-    """Each agreement's text summary under its file name, then the unassigned rows."""
+    """Each agreement's text summary under its path within the folder, then the unassigned
+    rows."""
     from ..terminal import visible as v
     from .output import write_text
 
