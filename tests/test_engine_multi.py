@@ -191,4 +191,3 @@ def test_a_folder_runs_the_agreements_check_finds(tmp_path: Path) -> None:
     assert [r["row"] for r in data["unassigned"]] == [5]
     code, text = run(str(folder), "--ledger", str(ledger))
     assert code == 0 and "== areas/west.yaml ==" in text
-
