@@ -144,8 +144,15 @@ def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path
     assert out.index("== east.yaml ==") < out.index("== west.yaml ==")
     assert "Rows in no agreement's pool (1)\n         row 5  L002  pool 'nowhere'" in out
     assert "    row 3            £300,000.00  needs executives, approved by board\n" in out
-    code, _ = run(str(folder), "--ledger", str(ledger), "--strict")
-    assert code == 1  # row 7 (and row 5) rejected
+    code, out = run(str(folder), "--ledger", str(ledger), "--strict")
+    assert code == 1  # row 7 (and row 5) rejected, and said so
+    assert "exit 1 (--strict): 2 ledger rows rejected or in no agreement's pool" in out
+    code, out = run(str(folder / "east.yaml"), "--ledger", str(ledger), "--strict")
+    assert code == 1 and "exit 1 (--strict): 4 ledger rows rejected" in out
+    clean = tmp_path / "clean.csv"
+    clean.write_text("".join(LEDGER.splitlines(keepends=True)[:2]), "utf-8")
+    code, out = run(str(folder / "east.yaml"), "--ledger", str(clean), "--strict")
+    assert code == 0 and "--strict" not in out
 
 
 def test_a_pool_in_two_agreements_stops_the_run(tmp_path: Path) -> None:

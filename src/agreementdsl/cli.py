@@ -373,7 +373,17 @@ def run_command(
         raise
     finally:
         result.close()
-    sys.exit(1 if strict and result.rejected else 0)
+    _strict_exit(strict, len(result.rejected))
+
+
+def _strict_exit(strict: bool, rejected: int, what: str = "rejected") -> NoReturn:
+    """Exit 1 with `--strict` when a ledger row was rejected, saying so on standard error (a CI
+    log showed the results and a failure, and no reason); else 0."""
+    if strict and rejected:
+        rows = f"{rejected:,} ledger row{'s' * (rejected != 1)}"
+        click.echo(f"exit 1 (--strict): {rows} {what}", err=True)
+        sys.exit(1)
+    sys.exit(0)
 
 
 def _run_many(
@@ -430,8 +440,7 @@ def _run_many(
             write_many_text(many, sys.stdout, style, listed)
     finally:
         many.close()
-    rejected = len(many.totals.rejected)
-    sys.exit(1 if strict and rejected else 0)
+    _strict_exit(strict, len(many.totals.rejected), "rejected or in no agreement's pool")
 
 
 @contextmanager
@@ -508,7 +517,7 @@ def _run_exit(
             write_exit_text(result, sys.stdout)
     finally:
         result.close()
-    sys.exit(1 if strict and result.run.rejected else 0)
+    _strict_exit(strict, len(result.run.rejected))
 
 
 def _run_years(
@@ -543,7 +552,7 @@ def _run_years(
             write_years_text(result, sys.stdout, click.style if sys.stdout.isatty() else None)
     finally:
         result.close()
-    sys.exit(1 if strict and result.runs[0].rejected else 0)
+    _strict_exit(strict, len(result.runs[0].rejected))
 
 
 class _Progress:
