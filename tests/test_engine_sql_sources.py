@@ -199,6 +199,11 @@ def test_a_workbook_gives_what_the_same_csv_gives(ir: dict[str, Any], tmp_path: 
     with pytest.raises(LedgerError) as first:
         run_ledger(ir, book)
     assert first.value.code == "L101"
+    # ...and says which sheet it read, and the others (a user could not tell why)
+    assert "(read from the first sheet, `Notes`)" in first.value.message
+    assert "its sheets: Notes, Ledger; name the ledger's with --sheet NAME" in (
+        first.value.hint or ""
+    )
 
 
 def test_a_bad_cell_is_rejected_with_its_sheet_row(ir: dict[str, Any], tmp_path: Path) -> None:

@@ -691,7 +691,18 @@ def _workbook(reader: LedgerReader, sheet: str | None) -> Iterator[RawRow | Reje
             f"required columns: {', '.join(REQUIRED)}",
         )
     header = [_cell(v).strip().lower() for v in cells[0]]
-    reader._columns(header)
+    chosen = sheet or names[0]
+    try:
+        reader._columns(header)
+    except LedgerError as exc:
+        # say which sheet was read: a workbook's first sheet is often not the ledger
+        which = f"sheet `{chosen}`" if sheet is not None else f"the first sheet, `{chosen}`"
+        hint = f"its sheets: {', '.join(names)}"
+        if sheet is None and len(names) > 1:
+            hint += "; name the ledger's with --sheet NAME"
+        if exc.hint:
+            hint = f"{exc.hint}; {hint}"
+        raise LedgerError(exc.code, f"{exc.message} (read from {which})", hint) from None
     index = {n: i for i, n in enumerate(header)}
     picks = [index.get(c) for c in COLUMNS]
     for number, values in enumerate(cells[1:], start=2):
