@@ -351,6 +351,12 @@ def run_cli(*args: str) -> Any:
         ("postgresql://postgres@127.0.0.1:1/postgres?password=secret&table=hfd", "L104", "***"),
         ("postgresql://postgres@127.0.0.1:port/postgres?table=hfd", "L104", "is not valid"),
         ("{url}?table=no_such_table", "L105", "has no table no_such_table"),
+        # a query naming a missing table: the server's words, not an empty name
+        (
+            "{url}?query=SELECT%20*%20FROM%20public.nosuch",
+            "L105",
+            'cannot run the ledger query: relation "public.nosuch" does not exist',
+        ),
         ("{url}?table=err_unnumbered", "L105", "no stable row numbers"),
         ("{url}?table=err_unnumbered&order=nope", "L105", "has no column `nope`"),
         ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),

@@ -314,11 +314,13 @@ class PostgresExecutor:
         try:
             with con.transaction():
                 cur.execute(f"SELECT * FROM {relation} AS ledger_rows LIMIT 0")
-        except psycopg.errors.UndefinedTable:
+        except psycopg.errors.UndefinedTable as exc:
+            if source.table is not None:
+                missing = f"has no table {'.'.join(source.table)}"
+            else:  # the query names it: say so in the server's words
+                missing = f"cannot run the ledger query: {_first(exc)}"
             raise LedgerError(
-                "L105",
-                f"the database {source.shown} has no table {'.'.join(source.table or ())}",
-                self._tables(cur),
+                "L105", f"the database {source.shown} {missing}", self._tables(cur)
             ) from None
         except psycopg.Error as exc:
             what = "table" if source.table is not None else "query"
