@@ -140,9 +140,14 @@ def test_text_has_a_section_per_agreement_and_the_unassigned_rows(tmp_path: Path
     folder, ledger = region(tmp_path)
     code, out = run(str(folder), "--ledger", str(ledger))
     assert code == 0
-    assert out.startswith("2 agreements over one ledger: 6 rows read, 1 in no agreement's pool\n")
+    assert out.startswith(
+        "2 agreements over one ledger: 6 rows read, 1 rejected, 1 in no agreement's pool\n"
+    )
     assert out.index("== east.yaml ==") < out.index("== west.yaml ==")
-    assert "Rows in no agreement's pool (1)\n         row 5  L002  pool 'nowhere'" in out
+    assert (
+        "Rows in no agreement's pool (1)\n         row 5  L002  pool 'nowhere' is not a pool of "
+        "any agreement in the folder\n"
+    ) in out
     assert "    row 3            £300,000.00  needs executives, approved by board\n" in out
     code, out = run(str(folder), "--ledger", str(ledger), "--strict")
     assert code == 1  # row 7 (and row 5) rejected, and said so

@@ -60,6 +60,12 @@ def agreement_name(folder: Path, path: Path) -> str:
     return path.relative_to(folder).as_posix()
 
 
+def _of_the_folder(message: str) -> str:
+    """An unassigned row's message (L002) as said of a folder of agreements."""
+    one = "is not a pool of the agreement"
+    return message.replace(one, "is not a pool of any agreement in the folder")
+
+
 def merged_ir(irs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Every agreement's pools in one IR (partners and roles joined by id); X002 for a pool id
     that two agreements use."""
@@ -118,7 +124,12 @@ def run_many(
         merged, ledger, progress, engine, sheet, database, authorities=authorities
     )
     totals = executed.totals
-    unassigned = [r for r in totals.rejected if r.code == UNASSIGNED]
+    # said of the folder, not of "the agreement" (the reader's words for one agreement's run)
+    unassigned = [
+        replace(r, message=_of_the_folder(r.message))
+        for r in totals.rejected
+        if r.code == UNASSIGNED
+    ]
     try:
         wanted = parse_year(merged, year) if year is not None else None
         day = as_of or default_as_of(executed, wanted)
@@ -194,7 +205,8 @@ def write_many_text(
             f"{len(many.results)} agreement{'s' if len(many.results) != 1 else ''} over one ledger",
             bold=True,
         )
-        + f": {totals.read:,} rows read, {len(many.unassigned):,} in no agreement's pool\n"
+        + f": {totals.read:,} rows read, {len(totals.rejected) - len(many.unassigned):,} "
+        f"rejected, {len(many.unassigned):,} in no agreement's pool\n"
     )
     for name, result in many.results.items():
         out.write("\n" + s(f"== {v(name)} ==", bold=True) + "\n")
