@@ -406,6 +406,16 @@ def test_engine_and_database_options_that_do_not_fit_are_usage_errors(
     assert result.exit_code == 2 and words in result.output, result.output
 
 
+def test_years_and_exit_with_a_database_ledger_or_database_are_usage_errors() -> None:
+    for ledger, more, words in [
+        ("postgresql://x@127.0.0.1/db?table=t", [], "a ledger in PostgreSQL runs with plain"),
+        (str(LEDGER), ["--database", "postgresql://x@h/db"], "drop --database"),
+    ]:
+        for mode in (["--years", "2005/06..2006/07"], ["--exit-on", "2005-12-31"]):
+            result = run_cli("--ledger", ledger, *more, *mode)
+            assert result.exit_code == 2 and words in result.output, result.output
+
+
 def test_engine_postgres_needs_a_database() -> None:
     result = run_cli("--ledger", str(LEDGER), "--engine", "postgres")
     assert result.exit_code == 2 and "--database URL" in result.output, result.output

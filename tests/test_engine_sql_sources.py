@@ -195,6 +195,9 @@ def test_a_workbook_gives_what_the_same_csv_gives(ir: dict[str, Any], tmp_path: 
     with pytest.raises(LedgerError) as caught:
         run_ledger(ir, book, sheet="Nope")
     assert caught.value.code == "X001" and "Notes, Ledger" in (caught.value.hint or "")
+    with pytest.raises(LedgerError) as near:
+        run_ledger(ir, book, sheet="ledger")  # the name in another case
+    assert (near.value.hint or "").startswith("did you mean `Ledger`?")
     # The first sheet holds no ledger: a missing column stops the run, as for a CSV.
     with pytest.raises(LedgerError) as first:
         run_ledger(ir, book)

@@ -676,10 +676,12 @@ def _workbook(reader: LedgerReader, sheet: str | None) -> Iterator[RawRow | Reje
         raise LedgerError("L103", f"cannot read the workbook {path}: {exc}") from exc
     names = book.sheet_names
     if sheet is not None and sheet not in names:
+        near = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
         raise LedgerError(
             "X001",
             f"the workbook {path} has no sheet `{sheet}`",
-            f"its sheets: {', '.join(names) or 'none'}",
+            (f"did you mean `{near[0]}`? " if near else "")
+            + f"its sheets: {', '.join(names) or 'none'}",
         )
     if not names:
         raise LedgerError("L101", f"the workbook {path} has no sheet", "")
