@@ -38,6 +38,7 @@ OPTIONAL = (
 # The columns a row is read as, in order (reference and description are free text, not used).
 COLUMNS = (*REQUIRED, *OPTIONAL[:6])
 RawRow = tuple[int, tuple[str, ...]]
+NOT_A_POOL = "is not a pool of the agreement"  # L002's words (engine/multi.py rewords them)
 _TRUE = frozenset({"true", "yes", "1", "y", "t"})
 _FALSE = frozenset({"false", "no", "0", "", "n", "f"})
 
@@ -395,7 +396,7 @@ class LedgerReader:
         pool = _as_id(pool.strip(), self.pools)
         shape = self.pools.get(pool)
         if shape is None:
-            return Rejected(row, "L002", f"pool '{pool}' is not a pool of the agreement")
+            return Rejected(row, "L002", f"pool '{pool}' {NOT_A_POOL}")
         kind = kind.strip().lower()
         if kind not in KINDS:
             return Rejected(

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from .approvals import Authority
 from .executor import PoolTotals, Totals
-from .ledger import Rejected
+from .ledger import NOT_A_POOL, Rejected
 from .run import (
     Executed,
     RunError,
@@ -62,8 +62,7 @@ def agreement_name(folder: Path, path: Path) -> str:
 
 def _of_the_folder(message: str) -> str:
     """An unassigned row's message (L002) as said of a folder of agreements."""
-    one = "is not a pool of the agreement"
-    return message.replace(one, "is not a pool of any agreement in the folder")
+    return message.replace(NOT_A_POOL, "is not a pool of any agreement in the folder")
 
 
 def merged_ir(irs: dict[str, dict[str, Any]]) -> dict[str, Any]:

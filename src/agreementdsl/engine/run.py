@@ -153,12 +153,12 @@ def execute_ledger(
         chosen = choose_engine(engine, ledger, sheet, database)
     except EngineError as exc:
         raise RunError(str(exc), usage=True, hint="see docs/engines.md") from None
-    if isinstance(ledger, str):
-        return _execute_database(ir, ledger, progress, authorities)
-    _regular(ledger)
     if authorities is None:
         roles = frozenset(r["id"] for r in ir["roles"])
         authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
+    if isinstance(ledger, str):
+        return _execute_database(ir, ledger, progress, authorities)
+    _regular(ledger)
     element_partners = {
         p["id"]: {e["id"]: e["partner"] for e in p["elements"]} for p in ir["pools"]
     }
@@ -183,19 +183,13 @@ def execute_ledger(
 
 
 def _execute_database(
-    ir: dict[str, Any],
-    url: str,
-    progress: object,
-    authorities: dict[str, Authority] | None = None,
+    ir: dict[str, Any], url: str, progress: object, authorities: dict[str, Authority]
 ) -> Executed:
-    """A ledger in a PostgreSQL table or query (`postgresql://…?table=…`); `authorities` as
-    for `execute_ledger`."""
+    """A ledger in a PostgreSQL table or query (`postgresql://…?table=…`), each pool judged
+    by its `Authority` (`execute_ledger`)."""
     from .sql.postgres import PostgresExecutor, ledger_path, parse_url
 
     source = parse_url(url)
-    if authorities is None:
-        roles = frozenset(r["id"] for r in ir["roles"])
-        authorities = {p["id"]: Authority(p, roles) for p in ir["pools"]}
     reader = LedgerReader(
         ledger_path(source), _shapes(ir), frozenset(p["id"] for p in ir["partners"])
     )

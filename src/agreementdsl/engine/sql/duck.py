@@ -133,7 +133,8 @@ class DuckDBExecutor:
         rejected, width = loaded.rejected, loaded.width
         names = list(self.authorities)
         pools = {pid: PoolTotals() for pid in names}
-        ordinals: dict[str, int | None] = {}
+        # date text -> (ordinal, day); None: not a date (the reference reader decides its rows)
+        when: dict[str, tuple[int, date] | None] = {}
         keys: dict[tuple[int, int, str, bool], int] = {}
         counts: dict[tuple[int, int, int], int] = defaultdict(int)
         spool_table: list[tuple[Decision, FieldTuple, bool]] = []
@@ -144,7 +145,6 @@ class DuckDBExecutor:
         # (pool index, day ordinal, decision id) -> the first and the last line of its spends
         bounds: dict[tuple[int, int, int], list[int]] = {}
         read, doubtful = len(rejected), 0  # rows the reading layer rejected never reach SQL
-        when: dict[str, tuple[int, date] | None] = {}  # date text -> (ordinal, day), None: no date
         in_order = [pools[name] for name in names]
         for (
             ok,
@@ -174,7 +174,7 @@ class DuckDBExecutor:
             element, partner = element_names[element or 0], partner_names[partner or 0]
             dated = when.get(text, _UNSEEN)
             if dated is _UNSEEN:
-                found = ordinals[text] = _iso_ordinal(text)
+                found = _iso_ordinal(text)
                 dated = when[text] = None if found is None else (found, date.fromordinal(found))
             if dated is None:
                 doubtful += n  # not a date: the reference reader decides these rows
@@ -211,7 +211,7 @@ class DuckDBExecutor:
         checked: list[tuple[int, int, int, int, int]] = []
         suppliers: list[str] = []  # of the checked spends
         if doubtful:
-            bad = [t for t, o in ordinals.items() if o is None]
+            bad = [t for t, dated in when.items() if dated is None]
             stage = getattr(progress, "stage", None)
             if stage is not None:
                 stage("checking rows", doubtful)
@@ -228,7 +228,7 @@ class DuckDBExecutor:
         rejected.sort(key=lambda r: r.row)
         for totals in pools.values():
             totals.forecasts.sort(key=lambda f: f[1])
-        good = [(t, o) for t, o in ordinals.items() if o is not None]
+        good = [(t, dated[0]) for t, dated in when.items() if dated is not None]
         self._tables(con, keys, good)
         self._lines = read + 1  # about the ledger's last line (the header, the rows)
         spool = DuckSpool(names, con, work, self._candidates(), counts, checked, self._feeding)
@@ -711,12 +711,12 @@ class _Groups:
 
         def values(name: str, where: Any) -> list[Any]:
             if name != "pence":
-                return list(found[name][where].tolist())
+                return found[name][where].tolist()
             pence = small[where].tolist()  # None for NULL (no usable row)
             for i, figure in enumerate(text[where].tolist()):  # masked or None: NULL
                 if figure is not None:
                     pence[i] = int(figure)
-            return list(pence)
+            return pence
 
         self.main = [values(c, is_main) for c in _PASS]
         self.split = tuple(values(c, ~is_main) for c in _SPLIT)

@@ -685,7 +685,8 @@ def _workbook(reader: LedgerReader, sheet: str | None) -> Iterator[RawRow | Reje
         )
     if not names:
         raise LedgerError("L101", f"the workbook {path} has no sheet", "")
-    cells = book.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
+    chosen = sheet or names[0]
+    cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     if not cells:
         raise LedgerError(
             "L101",
@@ -693,7 +694,6 @@ def _workbook(reader: LedgerReader, sheet: str | None) -> Iterator[RawRow | Reje
             f"required columns: {', '.join(REQUIRED)}",
         )
     header = [_cell(v).strip().lower() for v in cells[0]]
-    chosen = sheet or names[0]
     try:
         reader._columns(header)
     except LedgerError as exc:
