@@ -16,6 +16,10 @@ its own:
   checks need (the floor reads five, two of them typed), counting their characters: what
   reading them costs before any rule is applied (no line numbers, which the executor also
   gives each row);
+- `rules-sql`: the executor's own generated SQL (its `staged` view of checks and codes, and
+  its pass: rules, both sets of groups), over DuckDB's parallel reader straight from the file,
+  with no line numbers (row 0 for every row), no pipes and no Python before or after: what the
+  pass could take at best as written, against the floor beside it;
 - opt-in, `--postgres [URL]` (a throwaway cluster is started with initdb/pg_ctl when no URL is
   given): `postgres-table`, the ledger in a table with a `line` column (loaded before timing),
   and `postgres-csv`, the CSV loaded with COPY by `--database` inside the timed run; their
@@ -46,7 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = ROOT / "agreements" / "herefordshire.yaml"
 OUT = ROOT / "build" / "bench"
-KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor", "read")
+KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor", "read", "rules-sql")
 OPT_IN = ("postgres-table", "postgres-csv", "spark-csv")
 OPT_IN_ROWS = 1_000_000  # the largest ledger the opt-in kinds are measured on
 
@@ -147,6 +151,38 @@ FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect
 """
 
 
+def rules_sql(csv_path: Path) -> tuple[Any, str]:
+    """A DuckDB connection with the executor's `staged` view over the CSV, read by DuckDB's
+    parallel reader (every field as text, as `read` reads them), every row numbered 0, and
+    the executor's pass over it (the SQL a run makes from the agreement's IR), to be timed."""
+    import duckdb
+
+    from agreementdsl import load
+    from agreementdsl.compile import compile_agreement
+    from agreementdsl.engine.approvals import Authority
+    from agreementdsl.engine.sql.duck import DuckDBExecutor
+    from agreementdsl.engine.sql.generate import TEXTS
+
+    loaded = load(AGREEMENT)
+    assert loaded.agreement is not None and loaded.source is not None
+    ir = compile_agreement(loaded.agreement, loaded.source.text)
+    roles = frozenset(r["id"] for r in ir["roles"])
+    executor = DuckDBExecutor(ir, {p["id"]: Authority(p, roles) for p in ir["pools"]})
+    names = HEADER.strip().split(",")
+    spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
+    renamed = {"date_text": "date", "amount_text": "amount", "in_plan_text": "in_plan"}
+    texts = ", ".join(f"{renamed.get(t, t)} AS {t}" for t in TEXTS)
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{executor.memory_limit}'")
+    con.execute(
+        f"CREATE VIEW raw_rows AS SELECT CAST(0 AS BIGINT) AS line, CAST(NULL AS BIGINT) AS "
+        f"broken, {texts} FROM read_csv('{csv_path}', header=true, delim=',', quote='', "
+        f"escape='', auto_detect=false, nullstr='\x01', columns={{{spec}}})"
+    )
+    con.execute(f"CREATE VIEW staged AS {executor.rules.stage().sql('duckdb')}")
+    return con, executor._pass()
+
+
 def pg_table(url: str, csv_path: Path, rows: int) -> str:
     """The CSV in a table `bench_ledger_<rows>` with a `line` column (made once); its URL."""
     import psycopg
@@ -226,7 +262,13 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
         warm(path)  # untimed: every kind reads a ledger already in memory, not one evicted by
         # the JSON the runs before it wrote (the floor once took 16.9 s so)
     extra: dict[str, object] = {}
-    if kind in ("floor", "read"):
+    if kind == "rules-sql":
+        con, query = rules_sql(csv_path)
+        start = time.perf_counter()
+        groups = len(con.execute(query).fetchall())
+        run, write = time.perf_counter() - start, 0.0
+        assert groups > 0
+    elif kind in ("floor", "read"):
         import duckdb
 
         start = time.perf_counter()
