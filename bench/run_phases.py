@@ -29,12 +29,12 @@ from agreementdsl import load  # noqa: E402
 from agreementdsl.compile import compile_agreement  # noqa: E402
 from agreementdsl.engine.sql import duck, sources  # noqa: E402
 
-PHASES = [
-    (sources, "_scan", "scan"),
-    (duck, "_watched", "pass"),
-    (duck._Groups, "__init__", "  its groups fetched"),
-    (duck.DuckDBExecutor, "_split_orders", "split orders"),
+PHASES = [  # indented: a phase within the one above it
     (duck.DuckDBExecutor, "_run", "executor"),
+    (sources, "_scan", "  scan"),
+    (duck, "_watched", "  pass"),
+    (duck._Groups, "__init__", "    its groups fetched"),
+    (duck.DuckDBExecutor, "_split_orders", "  split orders"),
     (run, "year_results", "year's analysis"),
 ]
 
@@ -75,7 +75,7 @@ def main() -> None:
     user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     print(f"{args.rows:,} rows: run {total:.2f} s, CPU {user:.2f} s user + {system:.2f} s system")
     for label, start, took in sorted(marks, key=lambda m: m[1]):
-        print(f"  {label:<22} from {start:5.2f} s  took {took:5.2f} s")
+        print(f"  {label:<24} from {start:5.2f} s  took {took:5.2f} s")
 
 
 if __name__ == "__main__":

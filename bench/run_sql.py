@@ -13,13 +13,14 @@ its own:
   spend's rule by limit, plan and element) and the pool/element/day aggregation, with none of
   the checks, explanations or output;
 - `read`: one plain DuckDB query that only reads, as text, the nine columns the rules and
-  checks need (the floor reads five, two of them typed), counting their characters: what
+  checks need (the floor reads six, two of them typed), counting their characters: what
   reading them costs before any rule is applied (no line numbers, which the executor also
   gives each row);
 - `rules-sql`: the executor's own generated SQL (its `staged` view of checks and codes, and
   its pass: rules, both sets of groups), over DuckDB's parallel reader straight from the file,
-  with no line numbers (row 0 for every row), no pipes and no Python before or after: what the
-  pass could take at best as written, against the floor beside it;
+  with no line numbers (row 0 for every row: the forecasts fall into fewer groups), no pipes
+  and no Python before or after, on a connection set up as a run's and its groups fetched as a
+  run fetches them: the pass's SQL as written, with nothing around it, against the floor;
 - opt-in, `--postgres [URL]` (a throwaway cluster is started with initdb/pg_ctl when no URL is
   given): `postgres-table`, the ledger in a table with a `line` column (loaded before timing),
   and `postgres-csv`, the CSV loaded with COPY by `--database` inside the timed run; their
@@ -151,16 +152,15 @@ FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect
 """
 
 
-def rules_sql(csv_path: Path) -> tuple[Any, str]:
-    """A DuckDB connection with the executor's `staged` view over the CSV, read by DuckDB's
-    parallel reader (every field as text, as `read` reads them), every row numbered 0, and
-    the executor's pass over it (the SQL a run makes from the agreement's IR), to be timed."""
-    import duckdb
-
+def rules_sql(csv_path: Path, work: str) -> tuple[Any, str]:
+    """A DuckDB connection set up as a run's (`duck.connect`, its database file in `work`) with
+    the executor's `staged` view over the CSV, read by DuckDB's parallel reader (every field as
+    text, as `read` reads them), every row numbered 0, and the executor's pass over it (the SQL
+    a run makes from the agreement's IR), to be timed."""
     from agreementdsl import load
     from agreementdsl.compile import compile_agreement
     from agreementdsl.engine.approvals import Authority
-    from agreementdsl.engine.sql.duck import DuckDBExecutor
+    from agreementdsl.engine.sql.duck import DuckDBExecutor, connect
     from agreementdsl.engine.sql.generate import TEXTS
 
     loaded = load(AGREEMENT)
@@ -172,8 +172,7 @@ def rules_sql(csv_path: Path) -> tuple[Any, str]:
     spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
     renamed = {"date_text": "date", "amount_text": "amount", "in_plan_text": "in_plan"}
     texts = ", ".join(f"{renamed.get(t, t)} AS {t}" for t in TEXTS)
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{executor.memory_limit}'")
+    con = connect(work, True, executor.memory_limit)
     con.execute(
         f"CREATE VIEW raw_rows AS SELECT CAST(0 AS BIGINT) AS line, CAST(NULL AS BIGINT) AS "
         f"broken, {texts} FROM read_csv('{csv_path}', header=true, delim=',', quote='', "
@@ -263,21 +262,29 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
         # the JSON the runs before it wrote (the floor once took 16.9 s so)
     extra: dict[str, object] = {}
     if kind == "rules-sql":
-        con, query = rules_sql(csv_path)
-        start = time.perf_counter()
-        found = con.execute(query).fetchall()
-        run, write = time.perf_counter() - start, 0.0
-        names = [d[0] for d in con.description]
-        n, main, ok = names.index("n"), names.index("main"), names.index("ok")
+        import shutil
+        import tempfile
+
+        from agreementdsl.engine.sql.duck import _PASS, _Groups
+
+        work = tempfile.mkdtemp(prefix="bench-rules-sql-")
+        try:
+            con, query = rules_sql(csv_path, work)
+            start = time.perf_counter()
+            groups = _Groups(con.execute(query))  # fetched as a run fetches them
+            run, write = time.perf_counter() - start, 0.0
+            con.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         # every row read, and every row of the bench's ledger good: the same work as a run's
-        assert sum(g[n] for g in found if g[main] == 1) == rows
-        assert all(g[ok] for g in found if g[main] == 1)
+        assert groups.rows == rows and all(groups.main[_PASS.index("ok")])
     elif kind in ("floor", "read"):
         import duckdb
 
-        start = time.perf_counter()
         query = (FLOOR if kind == "floor" else READ).format(path=csv_path)
-        groups = len(duckdb.connect().execute(query).fetchall())
+        con = duckdb.connect()
+        start = time.perf_counter()
+        groups = len(con.execute(query).fetchall())  # the floor's 9,072 groups: no cost to speak of
         run, write = time.perf_counter() - start, 0.0
         assert groups > 0
     else:

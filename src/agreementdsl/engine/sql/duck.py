@@ -75,14 +75,7 @@ class DuckDBExecutor:
             # A large ledger's tables live in a database file, which DuckDB compresses (at 10M
             # rows: less time and a third less memory than in memory with spilling).
             large = reader.path.is_file() and reader.path.stat().st_size >= _FILE_BYTES
-            con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            folder = work.replace("'", "''")  # a TMPDIR may hold a quote
-            con.execute(f"SET temp_directory = '{folder}'")
-            # Every join here is the ledger (left) to a small table (right), written so. DuckDB
-            # cannot tell a ledger read through pipes is large (sources.Pipes) and would build
-            # its hash tables on the ledger side: the joins are taken as written.
-            con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+            con = connect(work, large, self.memory_limit)
             # The connection and its folder now belong to the spool, closed with the result.
             with _collector_paused():
                 return self._run(con, reader, work, progress)
@@ -693,6 +686,24 @@ _UNSEEN = (-1, date.min)  # a date text not looked at yet (`_run`)
 _SPEND, _INCOME, _FORECAST = (KINDS.index(k) for k in ("spend", "income", "forecast"))
 _SPLIT = ("pool_index", "supplier_g", "date_text", "n", "pence", "top", "first_line", "last_line")
 _BIGINT = (-(2**63), 2**63 - 1)
+
+
+def connect(work: str, large: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    """A connection set up as a run's: a database file in the folder `work` for a `large`
+    ledger (else in memory), spilling to that folder, within `memory_limit`."""
+    con = duckdb.connect(str(Path(work) / "run.duckdb") if large else ":memory:")
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        folder = work.replace("'", "''")  # a TMPDIR may hold a quote
+        con.execute(f"SET temp_directory = '{folder}'")
+        # Every join here is the ledger (left) to a small table (right), written so. DuckDB
+        # cannot tell a ledger read through pipes is large (sources.Pipes) and would build its
+        # hash tables on the ledger side: the joins are taken as written.
+        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 class _Groups:
