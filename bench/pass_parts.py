@@ -34,13 +34,10 @@ sys.path.insert(0, str(ROOT / "src"))
 import duckdb  # noqa: E402
 import run_sql  # noqa: E402
 
-from agreementdsl import load  # noqa: E402
-from agreementdsl.compile import compile_agreement  # noqa: E402
-from agreementdsl.engine.approvals import Authority  # noqa: E402
 from agreementdsl.engine.ledger import LedgerReader  # noqa: E402
 from agreementdsl.engine.run import _shapes  # noqa: E402
 from agreementdsl.engine.sql import sources  # noqa: E402
-from agreementdsl.engine.sql.duck import DuckDBExecutor, _Groups, connect  # noqa: E402
+from agreementdsl.engine.sql.duck import _Groups, connect  # noqa: E402
 from agreementdsl.engine.sql.generate import TEXTS  # noqa: E402
 
 MAIN_ONLY = ("(VALUES (1), (0)) AS sets(main)", "(VALUES (1)) AS sets(main)")
@@ -64,11 +61,8 @@ def main() -> None:
     args = parser.parse_args()
     csv_path, _ = run_sql.ledgers(args.rows)
     run_sql.warm(csv_path)
-    loaded = load(run_sql.AGREEMENT)
-    assert loaded.agreement is not None and loaded.source is not None
-    ir = compile_agreement(loaded.agreement, loaded.source.text)
-    roles = frozenset(r["id"] for r in ir["roles"])
-    executor = DuckDBExecutor(ir, {p["id"]: Authority(p, roles) for p in ir["pools"]})
+    ir = run_sql.compiled()
+    executor = run_sql.executor_of(ir)
     staged = f"CREATE VIEW staged AS {executor.rules.stage().sql('duckdb')}"
     the_pass = executor._pass()
     main_only = the_pass.replace(*MAIN_ONLY)

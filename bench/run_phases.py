@@ -25,8 +25,6 @@ sys.path.insert(0, str(ROOT / "src"))
 import run_sql  # noqa: E402
 
 import agreementdsl.engine.run as run  # noqa: E402
-from agreementdsl import load  # noqa: E402
-from agreementdsl.compile import compile_agreement  # noqa: E402
 from agreementdsl.engine.sql import duck, sources  # noqa: E402
 
 PHASES = [  # indented: a phase within the one above it
@@ -45,9 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     csv_path, _ = run_sql.ledgers(args.rows)
     run_sql.warm(csv_path)
-    loaded = load(run_sql.AGREEMENT)
-    assert loaded.agreement is not None and loaded.source is not None
-    ir = compile_agreement(loaded.agreement, loaded.source.text)
+    ir = run_sql.compiled()
     import agreementdsl.engine.sql.duck  # noqa: F401  (imported before timing, as run_sql.py)
 
     marks: list[tuple[str, float, float]] = []

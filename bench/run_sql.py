@@ -152,22 +152,34 @@ FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect
 """
 
 
+def compiled() -> dict[str, Any]:
+    """The IR of the bench's agreement (the Herefordshire example)."""
+    from agreementdsl import load
+    from agreementdsl.compile import compile_agreement
+
+    loaded = load(AGREEMENT)
+    assert loaded.agreement is not None and loaded.source is not None
+    return compile_agreement(loaded.agreement, loaded.source.text)
+
+
+def executor_of(ir: dict[str, Any]) -> Any:
+    """A DuckDB executor of the IR, every pool's authority as a run makes it."""
+    from agreementdsl.engine.approvals import Authority
+    from agreementdsl.engine.sql.duck import DuckDBExecutor
+
+    roles = frozenset(r["id"] for r in ir["roles"])
+    return DuckDBExecutor(ir, {p["id"]: Authority(p, roles) for p in ir["pools"]})
+
+
 def rules_sql(csv_path: Path, work: str) -> tuple[Any, str]:
     """A DuckDB connection set up as a run's (`duck.connect`, its database file in `work`) with
     the executor's `staged` view over the CSV, read by DuckDB's parallel reader (every field as
     text, as `read` reads them), every row numbered 0, and the executor's pass over it (the SQL
     a run makes from the agreement's IR), to be timed."""
-    from agreementdsl import load
-    from agreementdsl.compile import compile_agreement
-    from agreementdsl.engine.approvals import Authority
-    from agreementdsl.engine.sql.duck import DuckDBExecutor, connect
+    from agreementdsl.engine.sql.duck import connect
     from agreementdsl.engine.sql.generate import TEXTS
 
-    loaded = load(AGREEMENT)
-    assert loaded.agreement is not None and loaded.source is not None
-    ir = compile_agreement(loaded.agreement, loaded.source.text)
-    roles = frozenset(r["id"] for r in ir["roles"])
-    executor = DuckDBExecutor(ir, {p["id"]: Authority(p, roles) for p in ir["pools"]})
+    executor = executor_of(compiled())
     names = HEADER.strip().split(",")
     spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
     renamed = {"date_text": "date", "amount_text": "amount", "in_plan_text": "in_plan"}
@@ -288,14 +300,10 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
         run, write = time.perf_counter() - start, 0.0
         assert groups > 0
     else:
-        from agreementdsl import load
-        from agreementdsl.compile import compile_agreement
         from agreementdsl.engine.output import write_json
         from agreementdsl.engine.run import run_ledger
 
-        loaded = load(AGREEMENT)
-        assert loaded.agreement is not None and loaded.source is not None
-        ir = compile_agreement(loaded.agreement, loaded.source.text)
+        ir = compiled()
         ledger: Path | str = parquet if kind == "duckdb-parquet" else csv_path
         engine = "reference" if kind == "reference" else "duckdb"
         options: dict[str, object] = {}
