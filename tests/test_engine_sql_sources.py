@@ -343,3 +343,39 @@ def test_compile_sql_prints_the_rules_for_each_dialect() -> None:
     # --dialect without --sql would be dropped (the IR printed): a usage error instead
     alone = CliRunner().invoke(main, ["compile", "--dialect", "postgres", str(HEREFORDSHIRE)])
     assert alone.exit_code == 2 and "give --sql with it" in alone.output
+
+
+def test_a_ledger_read_by_lines_is_split_once_a_line(ir: dict[str, Any], tmp_path: Path) -> None:
+    """Read a line at a time, each line is split into its fields once, where it is read: the
+    checks' filter, which DuckDB pushes down to the row numbering, names the fields, not the
+    split (written into that filter once for each field it named, the spends of a 600,000-row
+    ledger took 1.4 s to read, not 0.4 s). Every spend is read, on its own line."""
+    from agreementdsl.engine.approvals import Authority
+    from agreementdsl.engine.sql.duck import DuckDBExecutor, connect
+
+    header = "date,pool,element,kind,amount,partner,approved_by,in_plan,supplier,category,reference"
+    lines = [header] + [
+        f"2005-04-{1 + i % 28:02d},mental-health,council,spend,{100 + i}.00,,mh-manager,true,"
+        f"S{i % 7},,R{i}"
+        for i in range(400)
+    ]
+    lines.insert(101, "")  # an empty line (line 102): read by lines, not by columns
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert csv_mode(path) == "lines"
+    roles = frozenset(r["id"] for r in ir["roles"])
+    executor = DuckDBExecutor(ir, {p["id"]: Authority(p, roles) for p in ir["pools"]})
+    con = connect(str(tmp_path), False, "250MB")
+    try:
+        sources.by_lines(con, path, sources.header(path))
+        con.execute(f"CREATE VIEW staged AS {executor.rules.stage().sql('duckdb')}")
+        candidates = executor._candidates()
+        plan = "".join(
+            str(r[1]) for r in con.execute(f"EXPLAIN (FORMAT json) {candidates}").fetchall()
+        )
+        spends = con.execute(f"SELECT line, pence FROM ({candidates}) ORDER BY line").fetchall()
+    finally:
+        con.close()
+    assert plan.count("string_split") <= 1  # 55 with the split above the numbering
+    expected = [(n + 2 + (n >= 100), (100 + n) * 100) for n in range(400)]
+    assert spends == expected
