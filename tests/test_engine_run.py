@@ -692,3 +692,23 @@ def test_a_forecast_below_what_is_spent_and_rows_after_the_as_of_date_are_warned
         "rows of 2005/06 up to 2005-09-30, 92 days after the as-of date 2005-06-30" in w
         for w in warnings
     ), warnings
+
+
+def test_rows_outside_the_year_taken_from_the_as_of_date_are_warned(tmp_path: Path) -> None:
+    """One row dated a year on makes the default as-of date, and so the year, the wrong one:
+    the rows of the year before are left out, and a warning says so (not with --year, which
+    names the year on purpose)."""
+    ledger = HEADER + (
+        "2005-05-10,mental-health,council,spend,500.00,,mh-manager,\n"
+        "2005-06-01,mental-health,council,spend,700.00,,mh-manager,\n"
+        "2006-04-01,mental-health,council,spend,10.00,,mh-manager,\n"
+    )
+    path = str(write(tmp_path, ledger))
+    data = run_json(str(HEREFORDSHIRE), "--ledger", path)
+    assert data["year"] == "2006/07"
+    assert (
+        "the ledger holds rows dated outside 2006/07, on 2 days from 2005-05-10 to 2005-06-01: "
+        "the figures leave them out (`--year` names the year to run, `--years` runs each)"
+    ) in data["warnings"], data["warnings"]
+    named = run_json(str(HEREFORDSHIRE), "--ledger", path, "--year", "2005/06")
+    assert not any("outside" in w for w in named["warnings"]), named["warnings"]

@@ -320,6 +320,15 @@ def year_results(
             f"the ledger holds rows of {run_year.label} up to {later[-1]}, "
             f"{(later[-1] - as_of).days} days after the as-of date {as_of}: the figures leave them out"
         )
+    outside = [d for d in totals.days if not run_year.contains(d)]
+    if outside and wanted is None:
+        # the year was taken from the as-of date (the ledger's last, by default): a row dated a
+        # year on, or a ledger of several years, would otherwise leave the others out unsaid
+        warnings.append(
+            f"the ledger holds rows dated outside {run_year.label}, on {len(outside)} days from "
+            f"{outside[0]} to {outside[-1]}: the figures leave them out (`--year` names the "
+            "year to run, `--years` runs each)"
+        )
     return RunResult(
         ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
     )
