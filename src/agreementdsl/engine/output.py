@@ -263,15 +263,17 @@ def write_text(
     out.write(
         f"{v(ir['agreement']['id'])} · financial year {result.year.label} · as of {result.as_of}\n"
     )
+    left_out = " (left out of every figure below; listed at the end)" if rows.rejected else ""
     out.write(
-        f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected\n"
+        f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected"
+        f"{left_out}\n"
     )
     for warning in result.warnings:
         out.write(s(f"warning: {v(warning)}", fg="yellow") + "\n")
     for pool in result.pools:
         _pool_text(result, pool, out, s, every)
     if result.rejected:
-        out.write("\n" + s(f"Rejected rows ({len(result.rejected)})", bold=True) + "\n")
+        out.write("\n" + s(f"Rejected rows ({len(result.rejected):,})", bold=True) + "\n")
         for r in result.rejected[:50]:
             where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
             out.write(f"  {where:>12}  {r.code}  {v(r.message)}\n")
