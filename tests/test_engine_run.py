@@ -712,3 +712,22 @@ def test_rows_outside_the_year_taken_from_the_as_of_date_are_warned(tmp_path: Pa
     ) in data["warnings"], data["warnings"]
     named = run_json(str(HEREFORDSHIRE), "--ledger", path, "--year", "2005/06")
     assert not any("outside" in w for w in named["warnings"]), named["warnings"]
+
+
+def test_the_text_counts_one_spend_in_the_singular_and_says_where_rejected_rows_are(
+    tmp_path: Path,
+) -> None:
+    ledger = HEADER + (
+        "2005-05-10,mental-health,council,spend,500.00,,mh-manager,true\n"
+        "2005-05-11,mental-health,council,spend,five,,mh-manager,true\n"
+    )
+    result = run(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, ledger)))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert (
+        "ledger: 2 rows read, 1 used, 1 rejected (left out of every figure below; listed at the end)"
+        in lines
+    )
+    assert "  approvals   1 spend, 0 breaching delegated authority" in lines
+    assert "  approvals   0 spends, 0 breaching delegated authority" in lines
+    assert "Rejected rows (1)" in lines

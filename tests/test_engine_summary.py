@@ -131,7 +131,7 @@ def shown(item: Classified) -> tuple[object, ...]:
     return (item.row, item.amount, item.day, item.pool, item.decision, item.in_plan)
 
 
-SPENDS = re.compile(r"^  approvals   ([\d,]+) spends, ([\d,]+) breaching delegated authority$")
+SPENDS = re.compile(r"^  approvals   ([\d,]+) spends?, ([\d,]+) breaching delegated authority$")
 BREACH = re.compile(r"^    row (\d+) +(£[\d,]+\.\d\d)  needs (.+), approved by (.+)$")
 MORE = re.compile(r"^    … and ([\d,]+) more \(use --format json for all\)$")
 

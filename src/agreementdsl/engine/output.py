@@ -418,7 +418,7 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
     counted = tally(result.approvals, pool.pool["id"], result.year.first_day, last, keep=20)
     count, total_breaches, breaches = counted.spends, counted.breaches, counted.first
     out.write(
-        f"  approvals   {count:,} spends, "
+        f"  approvals   {count:,} spend{'' if count == 1 else 's'}, "
         + s(
             f"{total_breaches:,} breaching delegated authority",
             fg="red" if total_breaches else "green",
