@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import duckdb  # noqa: E402
 import run_sql  # noqa: E402
 
-from agreementdsl.engine.ledger import LedgerReader  # noqa: E402
+from agreementdsl.engine.ledger import COLUMNS, LedgerReader  # noqa: E402
 from agreementdsl.engine.run import _shapes  # noqa: E402
 from agreementdsl.engine.sql import sources  # noqa: E402
 from agreementdsl.engine.sql.duck import _Groups, connect  # noqa: E402
@@ -69,8 +69,7 @@ def main() -> None:
     assert main_only != the_pass
 
     con = duckdb.connect()
-    renamed = {"date_text": "date", "amount_text": "amount", "in_plan_text": "in_plan"}
-    texts = ", ".join(f"coalesce({renamed.get(t, t)}, '') AS {t}" for t in TEXTS)
+    texts = ", ".join(f"coalesce({c}, '') AS {t}" for t, c in zip(TEXTS, COLUMNS, strict=True))
     con.execute(
         f"CREATE TABLE ledger AS SELECT row_number() OVER () + 1 AS line, "
         f"CAST(NULL AS BIGINT) AS broken, {texts} "

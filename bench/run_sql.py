@@ -176,14 +176,14 @@ def rules_sql(csv_path: Path, work: str) -> tuple[Any, str]:
     the executor's `staged` view over the CSV, read by DuckDB's parallel reader (every field as
     text, as `read` reads them), every row numbered 0, and the executor's pass over it (the SQL
     a run makes from the agreement's IR), to be timed."""
+    from agreementdsl.engine.ledger import COLUMNS
     from agreementdsl.engine.sql.duck import connect
     from agreementdsl.engine.sql.generate import TEXTS
 
     executor = executor_of(compiled())
     names = HEADER.strip().split(",")
     spec = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
-    renamed = {"date_text": "date", "amount_text": "amount", "in_plan_text": "in_plan"}
-    texts = ", ".join(f"{renamed.get(t, t)} AS {t}" for t in TEXTS)
+    texts = ", ".join(f"{c} AS {t}" for t, c in zip(TEXTS, COLUMNS, strict=True))
     con = connect(work, True, executor.memory_limit)
     con.execute(
         f"CREATE VIEW raw_rows AS SELECT CAST(0 AS BIGINT) AS line, CAST(NULL AS BIGINT) AS "
