@@ -16,6 +16,15 @@ its own:
   checks need (the floor reads six, two of them typed), counting their characters: what
   reading them costs before any rule is applied (no line numbers, which the executor also
   gives each row);
+- `bound`: the floor with only what the issue requires of any executor's output added, in
+  the fastest hand-written form found, so a lower bound for any exact executor on DuckDB:
+  amounts read as text, checked against the pattern and cast exactly (DuckDB's DECIMAL
+  rounds `400.005` and reads `1e3`), dates as text (its DATE reads `infinity`, `2005/04/01`
+  and ` 2005-04-01`), approvers and within-plan in the spends' groups (approvals are judged
+  per set of approvers), and the split-order groups (pool, supplier, date; LANGUAGE.md R020)
+  beside them, each run in two forms (GROUPING SETS, and the executor's pairing with a
+  two-row table) and the faster counted. No line numbers, no other check, no first or last
+  line, no Python;
 - `rules-sql`: the executor's own generated SQL (its `staged` view of checks and codes, and
   its pass: rules, both sets of groups), over DuckDB's parallel reader straight from the file,
   with no line numbers (row 0 for every row: the forecasts fall into fewer groups), no pipes
@@ -51,7 +60,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = ROOT / "agreements" / "herefordshire.yaml"
 OUT = ROOT / "build" / "bench"
-KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor", "read", "rules-sql")
+KINDS = ("reference", "duckdb-csv", "duckdb-parquet", "floor", "read", "bound", "rules-sql")
 OPT_IN = ("postgres-table", "postgres-csv", "spark-csv")
 OPT_IN_ROWS = 1_000_000  # the largest ledger the opt-in kinds are measured on
 
@@ -140,6 +149,54 @@ SELECT pool, element, date, rule, sum(pence) AS pence, count(*) AS n FROM (
 ) GROUP BY pool, element, date, rule
 """
 
+# `bound`: the floor's rules over texts, with the amounts' pattern check, approvers and
+# within-plan in the spends' groups, and the split-order groups beside them, in two forms.
+BOUND_ROWS = """
+  SELECT pool, element, date, approved_by, in_plan, supplier,
+    pence * CASE WHEN kind = 'income' THEN -1 ELSE 1 END AS pence,
+    CASE WHEN kind <> 'spend' OR pence <= 0 THEN 0
+         WHEN pool = 'mental-health' THEN
+           CASE WHEN pence <= 5000000 AND in_plan = 'true' THEN 1 WHEN pence <= 25000000 THEN 2
+                ELSE 3 END
+         ELSE
+           CASE WHEN pence <= 1000000 AND element = 'respite' THEN 1
+                WHEN pence <= 2500000 AND in_plan = 'true' THEN 2
+                WHEN pence <= 25000000 THEN 3 ELSE 4 END
+    END AS rule
+  FROM (SELECT *, CASE WHEN regexp_matches(amount, '^[0-9]{{1,12}}([.][0-9]{{2}})?$')
+                  THEN CAST(CAST(amount AS DECIMAL(14, 2)) * 100 AS BIGINT) END AS pence
+        FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
+          columns={{'date': 'VARCHAR', 'pool': 'VARCHAR', 'element': 'VARCHAR',
+          'kind': 'VARCHAR', 'amount': 'VARCHAR', 'partner': 'VARCHAR',
+          'approved_by': 'VARCHAR', 'in_plan': 'VARCHAR', 'supplier': 'VARCHAR',
+          'category': 'VARCHAR', 'reference': 'VARCHAR'}}))"""
+BOUND = {
+    # both sets of groups by GROUPING SETS (DuckDB copies the rows into a temporary result
+    # first: the faster at 10M rows, the slower at 1M)
+    "grouping sets": f"""
+SELECT pool, element, date, rule, approved_by, in_plan, supplier,
+  sum(pence) AS pence, count(*) AS n, max(rule) AS top
+FROM ({BOUND_ROWS})
+GROUP BY GROUPING SETS ((pool, element, date, rule, approved_by, in_plan), (pool, supplier, date))
+""",
+    # each spend under a limited rule with a supplier paired with both rows of a two-row
+    # table, as the executor's pass does
+    "cross join": f"""
+SELECT pool, element, date, rule, approved_by, in_plan, supplier_g, main,
+  sum(pence) AS pence, count(*) AS n, max(top) AS top
+FROM (SELECT pool, date, pence, main,
+        CASE WHEN main = 1 THEN element END AS element,
+        CASE WHEN main = 1 THEN rule END AS rule,
+        CASE WHEN main = 1 THEN approved_by END AS approved_by,
+        CASE WHEN main = 1 THEN in_plan END AS in_plan,
+        CASE WHEN main = 0 THEN supplier_g END AS supplier_g,
+        CASE WHEN main = 0 THEN rule END AS top
+      FROM (SELECT *, CASE WHEN rule > 0 AND supplier <> '' THEN supplier END AS supplier_g
+            FROM ({BOUND_ROWS})) AS scanned, (VALUES (1), (0)) AS sets(main)
+      WHERE main = 1 OR supplier_g IS NOT NULL)
+GROUP BY pool, element, date, rule, approved_by, in_plan, supplier_g, main
+""",
+}
 
 # The nine columns the executor reads: texts, all of them.
 READ = """
@@ -290,6 +347,20 @@ def measure(kind: str, rows: int, url: str | None = None) -> dict[str, object]:
             shutil.rmtree(work, ignore_errors=True)
         # every row read, and every row of the bench's ledger good: the same work as a run's
         assert groups.rows == rows and all(groups.main[_PASS.index("ok")])
+    elif kind == "bound":
+        import duckdb
+
+        times = {}
+        for form, query in BOUND.items():  # both forms; the faster counts (a lower bound)
+            con = duckdb.connect()
+            start = time.perf_counter()
+            # fetched as numpy columns, as a run fetches its groups (tuples cost 0.2 s at 1M)
+            assert len(con.execute(query.format(path=csv_path)).fetchnumpy()["n"])
+            times[form] = time.perf_counter() - start
+            con.close()
+        form = min(times, key=lambda f: times[f])
+        run, write = times[form], 0.0
+        extra["form"] = form
     elif kind in ("floor", "read"):
         import duckdb
 
@@ -398,6 +469,7 @@ def table(sizes: list[int], kinds: list[str], url: str | None, repeat: int) -> N
         "  run s of each"
     )
     for rows in sizes:
+        medians: dict[str, float] = {}
         # Written before any timing, in a process of its own (a peak resident set survives exec,
         # so a child started from a process that wrote 10M rows would report that peak).
         subprocess.run([sys.executable, __file__, "--make", str(rows)], check=True)
@@ -439,9 +511,19 @@ def table(sizes: list[int], kinds: list[str], url: str | None, repeat: int) -> N
                     else ""
                 )
                 + f"  {', '.join(str(f['run_seconds']) for f in figs)}"
-                + (f"  (imports {fig['import_seconds']} s)" if "import_seconds" in fig else ""),
+                + (f"  (imports {fig['import_seconds']} s)" if "import_seconds" in fig else "")
+                + (f"  ({fig['form']})" if "form" in fig else ""),
                 flush=True,
             )
+            medians[kind] = float(fig["run_seconds"])
+        ratios = [
+            f"{kind} {medians[kind] / medians[base]:.2f}x the {base}"
+            for kind in ("duckdb-csv", "rules-sql", "bound")
+            for base in ("floor", "bound")
+            if kind != base and kind in medians and medians.get(base)
+        ]
+        if ratios:
+            print(f"  {rows:,} rows, medians: " + "; ".join(ratios), flush=True)
 
 
 def warm(path: Path) -> None:
