@@ -203,3 +203,20 @@ def test_a_folder_runs_the_agreements_check_finds(tmp_path: Path) -> None:
     assert [r["row"] for r in data["unassigned"]] == [5]
     code, text = run(str(folder), "--ledger", str(ledger))
     assert code == 0 and "== areas/west.yaml ==" in text
+
+
+def test_rows_outside_the_year_are_warned_without_naming_years_a_folder_refuses(
+    tmp_path: Path,
+) -> None:
+    """A row dated a year on moves the default year; the warning's hint names `--year` only,
+    since a folder run refuses `--years` (a single agreement's names both)."""
+    folder, ledger = region(tmp_path)
+    ledger.write_text(LEDGER + "2006-04-01,mental-health,council,spend,10.00,mh-manager,true\n")
+    code, out = run(str(folder), "--ledger", str(ledger), "--format", "json")
+    assert code == 0, out
+    warnings = [w for result in json.loads(out)["agreements"].values() for w in result["warnings"]]
+    said = [w for w in warnings if "dated outside 2006/07" in w]
+    assert len(said) == 2, warnings  # each agreement's
+    assert all(w.endswith("the figures leave them out (`--year` names the year to run)") for w in said)
+    code, out = run(str(folder), "--ledger", str(ledger), "--years")
+    assert code != 0 and "--years" in out

@@ -149,7 +149,7 @@ def run_many(
                 view, {k: authorities[k] for k in own}, executed.warnings, executed.orders
             )
             want = parse_year(ir, year) if year is not None else None
-            results[name] = year_results(ir, mine, want, day, explain=explain)
+            results[name] = year_results(ir, mine, want, day, explain=explain, each_year=False)
     except BaseException:
         totals.approvals.close()
         raise

@@ -276,8 +276,11 @@ def year_results(
     measures: Path | None = None,
     explain: bool = False,
     brought_forward: dict[str, int] | None = None,
+    each_year: bool = True,
 ) -> RunResult:
-    """The results of one financial year (the one asked for, or the one holding `as_of`)."""
+    """The results of one financial year (the one asked for, or the one holding `as_of`);
+    `each_year`: whether the caller can run each year in turn (`--years`; a folder run cannot),
+    for the hint of the warning on rows outside the year."""
     _regular(disputes, measures)
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     totals, authorities = executed.totals, executed.authorities
@@ -327,7 +330,7 @@ def year_results(
         warnings.append(
             f"the ledger holds rows dated outside {run_year.label}, on {len(outside)} days from "
             f"{outside[0]} to {outside[-1]}: the figures leave them out (`--year` names the "
-            "year to run, `--years` runs each)"
+            f"year to run{', `--years` runs each' if each_year else ''})"
         )
     return RunResult(
         ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
