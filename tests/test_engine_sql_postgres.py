@@ -414,6 +414,8 @@ def test_years_and_exit_with_a_database_ledger_or_database_are_usage_errors() ->
         for mode in (["--years", "2005/06..2006/07"], ["--exit-on", "2005-12-31"]):
             result = run_cli("--ledger", ledger, *more, *mode)
             assert result.exit_code == 2 and words in result.output, result.output
+            # the option given, and only it, is named
+            assert f"{mode[0]} reads a ledger file: " in result.output, result.output
 
 
 def test_engine_postgres_needs_a_database() -> None:

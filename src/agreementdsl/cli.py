@@ -291,14 +291,16 @@ def run_command(
     day = date_option(as_of, "--as-of")
     url = ledger_arg if is_database(ledger_arg) else None
     ledger = Path(ledger_arg)
-    if url and (exit_on or years):
+    if (url or database) and (exit_on or years):
+        # both read a ledger file themselves, a year at a time
+        asked = "--exit-on" if exit_on else "--years"
         raise click.UsageError(
-            "--exit-on and --years read a ledger file: a ledger in PostgreSQL runs with plain `run`"
-        )
-    if database and (exit_on or years):
-        raise click.UsageError(
-            "--exit-on and --years read the ledger file themselves: drop --database (a ledger "
-            "loaded into PostgreSQL runs with plain `run`)"
+            f"{asked} reads a ledger file: "
+            + (
+                "a ledger in PostgreSQL runs with plain `run`"
+                if url
+                else "drop --database (a ledger loaded into PostgreSQL runs with plain `run`)"
+            )
         )
     if exit_on is None and (partner or notice_given):
         raise click.UsageError("--partner and --notice-given go with --exit-on")
