@@ -457,3 +457,26 @@ def test_unapproved_spend_and_contributions_received_are_on_the_page(tmp_path: P
         parse_amount(hpct["due_to_date"])
     )
     assert row + " £750,000.00" in text
+
+
+def test_a_breach_with_no_approver_or_an_undefined_role_says_so(tmp_path: Path) -> None:
+    """An empty approver column is not a role called `nobody`, and a role the agreement does
+    not define is named as one, on the page as in the text output."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,partner,approved_by,in_plan\n"
+        "2005-05-01,mental-health,council,spend,300000.00,,,true\n"
+        "2005-05-02,mental-health,council,spend,300000.00,,nobody,true\n"
+        "2005-05-03,mental-health,council,spend,300000.00,,board;nobody,true\n",
+        "utf-8",
+    )
+    inputs = [INPUTS[0], "--ledger", str(ledger)]
+    source = _report(tmp_path / "out", "--as-of", "2005-05-31", inputs=inputs).read_text("utf-8")
+    cells = re.findall(
+        r"<td>(no approver recorded|[^<]*not a role of the agreement\))</td>", source
+    )
+    assert cells == [
+        "no approver recorded",
+        "nobody (not a role of the agreement)",
+        "board and nobody (not a role of the agreement)",
+    ], cells

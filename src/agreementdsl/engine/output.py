@@ -9,6 +9,7 @@ from typing import IO, Any
 
 from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
+from .approvals import Decision
 from .executor import Classified
 from .funding import contributed, has_detail
 from .orders import iter_with_rows, with_first, with_rows
@@ -427,9 +428,8 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
     )
     for item in breaches:
         d = item.decision
-        recorded = " and ".join(map(v, d.recorded)) if d.recorded else "nobody"
         out.write(
-            f"    row {item.row:<7} {format_money(item.amount):>16}  needs {' and '.join(map(v, d.required))}, approved by {recorded}\n"
+            f"    row {item.row:<7} {format_money(item.amount):>16}  needs {' and '.join(map(v, d.required))}, {_approved(d)}\n"
         )
         if result.explain:
             for line in result.authorities[item.pool].why_not_lower(
@@ -447,13 +447,23 @@ def _every_approval(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -
     out.write("  every spend\n")
     for item in _approvals(result, pool):
         d = item.decision
-        recorded = " and ".join(map(v, d.recorded)) if d.recorded else "nobody"
         mark = "ok    " if d.compliant else s("BREACH", fg="red")
         needs = " and ".join(map(v, d.required)) or "no rule"
         out.write(
             f"    {mark} row {item.row:<7} {item.day} {format_money(item.amount):>16}  "
-            f"needs {needs}, approved by {recorded}\n"
+            f"needs {needs}, {_approved(d)}\n"
         )
+
+
+def _approved(d: Decision) -> str:
+    """Who approved a spend, as the text output says it: an empty approver column is not a
+    role called `nobody`, and a role the agreement does not define is said to be one."""
+    if not d.recorded:
+        return "no approver recorded"
+    unknown = set(d.unknown)
+    return "approved by " + " and ".join(
+        v(r) + (" (not a role of the agreement)" if r in unknown else "") for r in d.recorded
+    )
 
 
 def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:

@@ -121,7 +121,15 @@ def _pool_view(
         key=lambda a: (-Figure("", a["amount"]).pence, a["row"]),
     )
     breaches = every_breach[:MAX_BREACHES]
+    roles = {r["id"] for r in result.ir["roles"]}
     for b in breaches:
+        # as the text output says it: no approver is not a role called `nobody`
+        b["approved"] = (
+            " and ".join(
+                r if r in roles else f"{r} (not a role of the agreement)" for r in b["recorded"]
+            )
+            or "no approver recorded"
+        )
         b["figure"] = Figure(
             f"pools.{pid}.approvals.row-{b['row']}.amount",
             b["amount"],
