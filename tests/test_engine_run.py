@@ -731,3 +731,26 @@ def test_the_text_counts_one_spend_in_the_singular_and_says_where_rejected_rows_
     assert "  approvals   1 spend, 0 breaching delegated authority" in lines
     assert "  approvals   0 spends, 0 breaching delegated authority" in lines
     assert "Rejected rows (1)" in lines
+
+
+def test_the_text_counts_every_rejected_row_by_code_when_not_all_are_listed(
+    tmp_path: Path,
+) -> None:
+    """Past the 50 rows listed, the rest would be only a number: every rejected row is counted
+    by its code, most first."""
+    good = "2005-05-10,mental-health,council,spend,500.00,,mh-manager,true\n"
+    bad = (
+        ["2005-05-11,mental-health,council,spend,five,,mh-manager,true\n"] * 40
+        + ["2005-05-12,nowhere,council,spend,5.00,,mh-manager,true\n"] * 30
+        + ["2005-13-12,mental-health,council,spend,5.00,,mh-manager,true\n"] * 30
+        + ["2005-05-12,mental-health,council,spend,5.00,,mh-manager,maybe\n"] * 2
+    )
+    path = write(tmp_path, HEADER + good + "".join(bad))
+    result = run(str(HEREFORDSHIRE), "--ledger", str(path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    at = lines.index("Rejected rows (102)")
+    assert lines[at + 51] == "  … and 52 more (use --format json for all)"
+    assert lines[at + 52] == "  all by code: L003 40, L001 30, L002 30, L009 2"
+    few = run(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, HEADER + good + bad[0])))
+    assert "all by code" not in few.output

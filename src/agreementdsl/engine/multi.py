@@ -195,7 +195,7 @@ def write_many_text(
     """Each agreement's text summary under its path within the folder, then the unassigned
     rows."""
     from ..terminal import visible as v
-    from .output import write_text
+    from .output import write_rejected, write_text
 
     s = style or (lambda text, **_: text)
     totals = many.totals
@@ -211,10 +211,4 @@ def write_many_text(
         out.write("\n" + s(f"== {v(name)} ==", bold=True) + "\n")
         write_text(result, out, style, approvals)
     if many.unassigned:
-        out.write(
-            "\n" + s(f"Rows in no agreement's pool ({len(many.unassigned)})", bold=True) + "\n"
-        )
-        for r in many.unassigned[:50]:
-            out.write(f"  {f'row {r.row}':>12}  {r.code}  {v(r.message)}\n")
-        if len(many.unassigned) > 50:
-            out.write(f"  … and {len(many.unassigned) - 50} more (use --format json for all)\n")
+        write_rejected("Rows in no agreement's pool", many.unassigned, out, s)

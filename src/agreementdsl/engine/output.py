@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
@@ -12,6 +13,7 @@ from ..terminal import visible as v
 from .approvals import Decision
 from .executor import Classified
 from .funding import contributed, has_detail
+from .ledger import Rejected
 from .orders import iter_with_rows, with_first, with_rows
 from .run import PoolResult, RunResult
 from .summary import tally
@@ -274,12 +276,7 @@ def write_text(
     for pool in result.pools:
         _pool_text(result, pool, out, s, every)
     if result.rejected:
-        out.write("\n" + s(f"Rejected rows ({len(result.rejected):,})", bold=True) + "\n")
-        for r in result.rejected[:50]:
-            where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
-            out.write(f"  {where:>12}  {r.code}  {v(r.message)}\n")
-        if len(result.rejected) > 50:
-            out.write(f"  … and {len(result.rejected) - 50:,} more (use --format json for all)\n")
+        write_rejected("Rejected rows", result.rejected, out, s)
     if result.outcomes is not None:
         out.write("\n" + s("Outcomes", bold=True) + "\n")
         for o in result.outcomes:
@@ -290,6 +287,29 @@ def write_text(
                 + s(str(o["status"]), fg=colour)
                 + "\n"
             )
+
+
+SHOWN_REJECTED = 50  # rejected rows listed in the text output (JSON lists every one)
+
+
+def write_rejected(title: str, rows: list[Rejected], out: IO[str], s: Any) -> None:
+    """The text output's list of rejected rows: the first SHOWN_REJECTED, then how many more,
+    and then, so that the rows not listed are not just a number, how many of all carry each
+    code (most first)."""
+    out.write("\n" + s(f"{title} ({len(rows):,})", bold=True) + "\n")
+    for r in rows[:SHOWN_REJECTED]:
+        where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
+        out.write(f"  {where:>12}  {r.code}  {v(r.message)}\n")
+    if len(rows) > SHOWN_REJECTED:
+        out.write(f"  … and {len(rows) - SHOWN_REJECTED:,} more (use --format json for all)\n")
+        codes = Counter(r.code for r in rows)
+        out.write(
+            "  all by code: "
+            + ", ".join(
+                f"{code} {n:,}" for code, n in sorted(codes.items(), key=lambda c: (-c[1], c[0]))
+            )
+            + "\n"
+        )
 
 
 def _pool_text(
