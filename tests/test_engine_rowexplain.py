@@ -85,9 +85,36 @@ def test_a_rejected_row_says_why(tmp_path: Path) -> None:
     )
 
 
-def test_rows_that_are_not_there() -> None:
-    assert "no ledger row has this number" in run("--explain-row", "1")[1]
-    assert "row 99999 → no ledger row has this number" in run("--explain-row", "99999")[1]
+def test_rows_that_are_not_there(tmp_path: Path) -> None:
+    assert (
+        "row 1 → no ledger row has this number (row 1 is the header)"
+        in run("--explain-row", "1")[1]
+    )
+    assert (
+        "row 99999 → no ledger row has this number: the last row is 431"
+        in run("--explain-row", "99999")[1]
+    )
+    # a line between rows that is not one: an empty line, or inside a quoted field
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,supplier\n"
+        "2005-06-01,mental-health,council,spend,250.50,Oak\n"
+        "\n"
+        '2005-06-02,mental-health,council,spend,250.50,"Oak\nHouse"\n'
+        "2005-06-03,mental-health,council,spend,250.50,Elm\n",
+        "utf-8",
+    )
+    for line in (3, 5):
+        assert (
+            f"row {line} → line {line} holds no row of its own: it is empty, or inside a quoted "
+            "field of the row before"
+        ) in run("--explain-row", str(line), ledger=ledger)[1]
+    assert "holds no row" not in run("--explain-row", "4", ledger=ledger)[1]  # the quoted row
+    assert "the last row is 6" in run("--explain-row", "7", ledger=ledger)[1]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("date,pool,element,kind,amount\n", "utf-8")
+    said = run("--explain-row", "2", "--as-of", "2006-03-31", ledger=empty)[1]
+    assert "no ledger row has this number: the ledger holds no rows" in said
     code, out = run("--explain-row", "0")
     assert code == 2 and "--explain-row 0 is not a row number" in out
 

@@ -50,11 +50,23 @@ def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = 
     shapes = _shapes(ir)
     reader = LedgerReader(ledger, shapes, frozenset(p["id"] for p in ir["partners"]))
     found = _find(reader, row, sheet)
-    if found is None:
-        header = " (row 1 is the header)" if row == 1 else ""
-        return RowWorking(
-            row, None, steps=[Working(f"row {row}{header}", "no ledger row has this number")]
-        )
+    if isinstance(found, _Missing):
+        if row == 1:
+            said = "no ledger row has this number (row 1 is the header)"
+        elif found.passed:
+            # the ledger goes on past it: an empty line, or a line inside a quoted field that
+            # runs over several lines (such a row is numbered by its first line)
+            said = (
+                f"line {row} holds no row of its own: it is empty, or inside a quoted field "
+                "of the row before"
+            )
+        elif found.last > 0:
+            said = f"no ledger row has this number: the last row is {found.last}"
+        elif found.last == 0:
+            said = "no ledger row has this number: the ledger holds no rows"
+        else:
+            said = "no ledger row has this number"
+        return RowWorking(row, None, steps=[Working(f"row {row}", said)])
     if isinstance(found, Rejected):
         return RowWorking(
             row, None, found, [Working("read the row", f"{found.code} {found.message}")]
@@ -85,25 +97,38 @@ def _shapes(ir: dict[str, Any]) -> dict[str, Any]:
     return shapes(ir)
 
 
-def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | None:
-    """Row `row` of the ledger as the reference reader yields it (None: no such row)."""
+@dataclass(frozen=True)
+class _Missing:
+    """No row has the number asked for: `last` is the last row number read before it (0 for
+    none, -1 not known: Parquet is not read in order to look), `passed` whether the ledger has
+    rows after it (the number falls between rows)."""
+
+    last: int
+    passed: bool
+
+
+def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | _Missing:
+    """Row `row` of the ledger as the reference reader yields it, or why there is none."""
     suffix = reader.path.suffix.lower()
     items: Iterable[RawRow | Rejected]
     if suffix == ".parquet":
-        return _parquet_row(reader, row)
+        found = _parquet_row(reader, row)
+        return _Missing(-1, False) if found is None else found
     if suffix in SPREADSHEETS:
         from .sql.sources import _workbook
 
         items = _workbook(reader, sheet)
     else:
         items = reader
+    last = 0
     for item in items:
         number = item.row if isinstance(item, Rejected) else item[0]
         if number == row:
             return item
         if number > row:
-            return None
-    return None
+            return _Missing(last, True)
+        last = number
+    return _Missing(last, False)
 
 
 def _parquet_row(reader: LedgerReader, row: int) -> RawRow | None:
