@@ -215,10 +215,8 @@ def test_rows_outside_the_year_are_warned_without_naming_years_a_folder_refuses(
     code, out = run(str(folder), "--ledger", str(ledger), "--format", "json")
     assert code == 0, out
     warnings = [w for result in json.loads(out)["agreements"].values() for w in result["warnings"]]
-    said = [w for w in warnings if "dated outside 2006/07" in w]
+    said = [w for w in warnings if "rows dated outside it" in w]
     assert len(said) == 2, warnings  # each agreement's
-    assert all(
-        w.endswith("the figures leave them out (`--year` names the year to run)") for w in said
-    )
+    assert all(w.endswith("(`--year 2005/06` runs the year they are in)") for w in said)
     code, out = run(str(folder), "--ledger", str(ledger), "--years")
     assert code != 0 and "--years" in out

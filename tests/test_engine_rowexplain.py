@@ -126,3 +126,52 @@ def test_explain_gives_the_same_working_on_duckdb() -> None:
         assert reference == duckdb
         assert reference[0] == 0
         assert ("why settlement" if fmt == "text" else '"explain"') in reference[1]
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_an_undefined_role_beside_defined_ones_is_not_the_whole_reason(
+    tmp_path: Path, engine: str
+) -> None:
+    """A role the agreement does not define makes a spend non-compliant, and the roles recorded
+    beside it are judged as well: deleting the undefined one is not always the remedy."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by,in_plan\n"
+        "2005-05-01,mental-health,council,spend,300000.00,board;nobody,true\n"
+        "2005-05-02,mental-health,council,spend,300000.00,executives;nobody;x,true\n"
+        '2005-05-03,mental-health,council,spend,300000.00,"board,executives",true\n'
+        "2005-05-04,mental-health,council,spend,300000.00,,true\n",
+        "utf-8",
+    )
+    code, out = run("--explain", "--engine", engine, ledger=ledger)
+    assert code == 0, out
+    lines = [line.strip() for line in out.splitlines()]
+    said = {
+        2: [
+            "`nobody` is not a role of the agreement",
+            "recorded board does not meet required executives: executives may be approved "
+            "only by executives",
+        ],
+        3: [
+            "`nobody` and `x` are not roles of the agreement; recorded executives alone meets "
+            "required executives"
+        ],
+        4: [
+            "`board,executives` is not a role of the agreement (roles are separated by `;`, "
+            "not `,`)"
+        ],
+        5: ["no approver is recorded"],
+    }
+    for row, reasons in said.items():
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"row {row} "))
+        follows = lines[at + 1 : at + 8]
+        for reason in reasons:
+            assert reason in follows, (row, follows)
+    # one row's working ends with who approved it, in the same words as the summary
+    code, out = run("--explain-row", "3", ledger=ledger)
+    assert (
+        "approved by executives and nobody (not a role of the agreement) and x (not a role of "
+        "the agreement)" in out
+    )
+    code, out = run("--explain-row", "5", ledger=ledger)
+    assert "no approver recorded (" in out, out

@@ -707,11 +707,23 @@ def test_rows_outside_the_year_taken_from_the_as_of_date_are_warned(tmp_path: Pa
     data = run_json(str(HEREFORDSHIRE), "--ledger", path)
     assert data["year"] == "2006/07"
     assert (
-        "the ledger holds rows dated outside 2006/07, on 2 days from 2005-05-10 to 2005-06-01: "
-        "the figures leave them out (`--year` names the year to run, `--years` runs each)"
+        "the year run is 2006/07, the one holding the as-of date 2006-04-01 (the ledger's last "
+        "date); the ledger's rows dated outside it, on 2 days from 2005-05-10 to 2005-06-01, are "
+        "left out of the figures (`--year 2005/06` runs the year they are in; `--years "
+        "2005/06..2006/07` runs each year in turn)"
     ) in data["warnings"], data["warnings"]
+    # each option the hint names runs
     named = run_json(str(HEREFORDSHIRE), "--ledger", path, "--year", "2005/06")
     assert not any("outside" in w for w in named["warnings"]), named["warnings"]
+    each = run(str(HEREFORDSHIRE), "--ledger", path, "--years", "2005/06..2006/07")
+    assert each.exit_code == 0 and "2005/06" in each.output, each.output
+    # an as-of date given: not the ledger's last; one day in the singular
+    given = run_json(str(HEREFORDSHIRE), "--ledger", path, "--as-of", "2005-06-01")
+    assert (
+        "the year run is 2005/06, the one holding the as-of date 2005-06-01; the ledger's rows "
+        "dated outside it, on 1 day, 2006-04-01, are left out of the figures (`--year 2006/07` "
+        "runs the year they are in; `--years 2005/06..2006/07` runs each year in turn)"
+    ) in given["warnings"], given["warnings"]
 
 
 def test_the_text_counts_one_spend_in_the_singular_and_says_where_rejected_rows_are(

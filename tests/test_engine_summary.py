@@ -137,7 +137,9 @@ SPENDS = re.compile(r"^  approvals   ([\d,]+) spends?, ([\d,]+) breaching delega
 BREACH = re.compile(
     r"^    row (\d+) +(£[\d,]+\.\d\d)  needs (.+), (?:approved by (.+)|no approver recorded)$"
 )
-MORE = re.compile(r"^    … and ([\d,]+) more \(use --format json for all\)$")
+MORE = re.compile(
+    r"^    … and ([\d,]+) more \(`--approvals all` lists every spend, `--format json` every breach\)$"
+)
 
 
 def text_approvals(text: str) -> list[dict[str, Any]]:

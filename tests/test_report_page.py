@@ -480,3 +480,23 @@ def test_a_breach_with_no_approver_or_an_undefined_role_says_so(tmp_path: Path) 
         "nobody (not a role of the agreement)",
         "board and nobody (not a role of the agreement)",
     ], cells
+
+
+def test_the_pages_warning_on_rows_outside_the_year_names_no_option_report_lacks(
+    tmp_path: Path,
+) -> None:
+    """`report` has `--year` but no `--years`: the warning's hint names only what it has."""
+    ledger = tmp_path / "herefordshire-2005-06.csv"
+    text = (ROOT / INPUTS[2]).read_text("utf-8")
+    ledger.write_text(
+        text + "2006-04-01,mental-health,council,spend,5000.00,hc,mh-manager,true,Sup,x,NY1,\n",
+        "utf-8",
+    )
+    source = _report(tmp_path / "out", inputs=[INPUTS[0], "--ledger", str(ledger)]).read_text(
+        "utf-8"
+    )
+    assert "the year run is 2006/07" in source
+    assert "--year 2005/06</code> runs the year they are in)" in source or (
+        "`--year 2005/06` runs the year they are in)" in source
+    ), re.findall(r"the year run is[^<]*", source)
+    assert "--years" not in source

@@ -74,6 +74,15 @@ class Decision:
     compliant: bool
     unknown: tuple[str, ...]  # recorded roles the agreement does not define
 
+    def approved_words(self) -> str:
+        """Who approved the spend, in words: an empty approver column is not a role called
+        `nobody`, and a role the agreement does not define is said to be one."""
+        if not self.recorded:
+            return "no approver recorded"
+        return "approved by " + " and ".join(
+            f"{r} (not a role of the agreement)" if r in self.unknown else r for r in self.recorded
+        )
+
 
 class Authority:
     """One pool's spending rules, with caches so millions of spends classify quickly."""
@@ -239,9 +248,23 @@ class Authority:
         if not decision.recorded:
             return ["no approver is recorded"]
         if decision.unknown:
-            return [
-                f"{', '.join(f'`{u}`' for u in decision.unknown)} is not a role of the agreement"
-            ]
+            # an undefined role alone makes the spend non-compliant; the roles recorded beside
+            # it are judged too, so that removing it is not taken for the whole remedy
+            many = len(decision.unknown) > 1
+            named = [f"`{u}`" for u in decision.unknown]
+            listed = ", ".join(named[:-1]) + " and " + named[-1] if many else named[0]
+            line = f"{listed} {'are not roles' if many else 'is not a role'} of the agreement"
+            if any("," in u for u in decision.unknown):
+                line += " (roles are separated by `;`, not `,`)"
+            known = tuple(r for r in decision.recorded if r not in decision.unknown)
+            if not known or decision.rule is None:
+                return [line]
+            if self.meets(decision.required, known):
+                verb = "meets" if len(known) == 1 else "meet"
+                return [f"{line}; recorded {', '.join(known)} alone {verb} required "
+                        f"{' and '.join(decision.required)}"]  # fmt: skip
+            rest = Decision(decision.rule, decision.required, known, False, ())
+            return [line, *self._shortfall(rest)]
         accepted = "; ".join(
             f"{need} may be approved {self._accepted(need)}"
             for need in dict.fromkeys(decision.required)

@@ -458,7 +458,8 @@ def _breaches(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None
                 out.write(s(f"      {v(line)}", dim=True) + "\n")
     if total_breaches > len(breaches):
         out.write(
-            f"    … and {total_breaches - len(breaches):,} more (use --format json for all)\n"
+            f"    … and {total_breaches - len(breaches):,} more (`--approvals all` lists every "
+            "spend, `--format json` every breach)\n"
         )
 
 
@@ -476,14 +477,8 @@ def _every_approval(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -
 
 
 def _approved(d: Decision) -> str:
-    """Who approved a spend, as the text output says it: an empty approver column is not a
-    role called `nobody`, and a role the agreement does not define is said to be one."""
-    if not d.recorded:
-        return "no approver recorded"
-    unknown = set(d.unknown)
-    return "approved by " + " and ".join(
-        v(r) + (" (not a role of the agreement)" if r in unknown else "") for r in d.recorded
-    )
+    """Who approved a spend, as the text output says it (`Decision.approved_words`)."""
+    return v(d.approved_words())
 
 
 def _reports(result: RunResult, pool: PoolResult, out: IO[str], s: Any) -> None:

@@ -237,8 +237,7 @@ def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) 
         out.steps.append(Working("delegated authority", "no spending rule applies"))
     verdict = "complies" if decision.compliant else "BREACHES delegated authority"
     source = f"{decision.rule.file}:{decision.rule.line}" if decision.rule else None
-    recorded = " and ".join(decision.recorded) or "nobody"
-    out.steps.append(Working(f"approved by {recorded}", verdict, source))
+    out.steps.append(Working(decision.approved_words(), verdict, source))
     out.decision = {
         "row": txn.row,
         "date": txn.day.isoformat(),

@@ -232,14 +232,22 @@ def run_ledger(
     engine: str = "auto",
     sheet: str | None = None,
     database: str | None = None,
+    each_year: bool = True,
 ) -> RunResult:
     """Run the agreement's rules over a ledger file, or a `postgresql://` ledger (LANGUAGE.md
-    §3–§11; docs/engines.md)."""
+    §3–§11; docs/engines.md); `each_year` as for `year_results`."""
     wanted = parse_year(ir, year) if year is not None else None
     executed = execute_ledger(ir, ledger, progress, engine, sheet, database)
     as_of = as_of or default_as_of(executed, wanted)
     return year_results(
-        ir, executed, wanted, as_of, disputes=disputes, measures=measures, explain=explain
+        ir,
+        executed,
+        wanted,
+        as_of,
+        disputes=disputes,
+        measures=measures,
+        explain=explain,
+        each_year=each_year,
     )
 
 
@@ -327,13 +335,42 @@ def year_results(
     if outside and wanted is None:
         # the year was taken from the as-of date (the ledger's last, by default): a row dated a
         # year on, or a ledger of several years, would otherwise leave the others out unsaid
-        warnings.append(
-            f"the ledger holds rows dated outside {run_year.label}, on {len(outside)} days from "
-            f"{outside[0]} to {outside[-1]}: the figures leave them out (`--year` names the "
-            f"year to run{', `--years` runs each' if each_year else ''})"
-        )
+        warnings.append(_outside_year(run_year, as_of, totals.days, outside, start, each_year))
     return RunResult(
         ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
+    )
+
+
+def _outside_year(
+    run_year: FinancialYear,
+    as_of: date,
+    days: list[date],
+    outside: list[date],
+    start: tuple[int, int],
+    each_year: bool,
+) -> str:
+    """The warning on rows dated outside the year that the as-of date chose: what chose the
+    year, which days are left out, and the options that run the rest."""
+    last = " (the ledger's last date)" if days and as_of == days[-1] else ""
+    when = (
+        f"on 1 day, {outside[0]}"
+        if len(outside) == 1
+        else f"on {len(outside):,} days from {outside[0]} to {outside[-1]}"
+    )
+    years = sorted({year_containing(d, *start).label for d in outside})
+    hints = [
+        f"`--year {years[0]}` runs the year they are in"
+        if len(years) == 1
+        else "`--year` names the year to run"
+    ]
+    if each_year:
+        first = min(years[0], run_year.label)
+        final = max(years[-1], run_year.label)
+        hints.append(f"`--years {first}..{final}` runs each year in turn")
+    return (
+        f"the year run is {run_year.label}, the one holding the as-of date {as_of}{last}; "
+        f"the ledger's rows dated outside it, {when}, are left out of the figures "
+        f"({'; '.join(hints)})"
     )
 
 

@@ -89,6 +89,7 @@ def make_pages(inputs: Inputs) -> Pages:
             measures=inputs.measures,
             year=inputs.year,
             as_of=inputs.as_of,
+            each_year=False,  # `report` has no --years
         )
     except RunError as exc:
         problem = Problem(exc.code or "R008", exc.message, str(inputs.ledger), exc.hint)
