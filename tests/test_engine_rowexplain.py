@@ -175,3 +175,24 @@ def test_an_undefined_role_beside_defined_ones_is_not_the_whole_reason(
     )
     code, out = run("--explain-row", "5", ledger=ledger)
     assert "no approver recorded (" in out, out
+
+
+def test_the_json_names_the_undefined_roles_of_an_approval(tmp_path: Path) -> None:
+    """`undefined` lists the recorded roles the agreement lacks, only where there are some, the
+    same in the streamed list (no --explain) and the built one (--explain), on both engines."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by,in_plan\n"
+        "2005-05-01,mental-health,council,spend,300000.00,board;nobody,true\n"
+        "2005-05-02,mental-health,council,spend,300000.00,executives,true\n",
+        "utf-8",
+    )
+    outs = []
+    for engine in ("reference", "duckdb"):
+        for more in ([], ["--explain"]):
+            code, out = run("--format", "json", "--engine", engine, *more, ledger=ledger)
+            assert code == 0, out
+            approvals = json.loads(out)["pools"][0]["approvals"]
+            assert [a.get("undefined") for a in approvals] == [["nobody"], None]
+            outs.append([{k: v for k, v in a.items() if k != "explain"} for a in approvals])
+    assert all(o == outs[0] for o in outs)

@@ -41,6 +41,8 @@ def approval_json(result: RunResult, item: Classified) -> dict[str, object]:
         "recorded": list(d.recorded),
         "compliant": d.compliant,
     }
+    if d.unknown:  # recorded roles the agreement does not define (only when there are some)
+        out["undefined"] = list(d.unknown)
     if d.rule is not None:
         out["rule"] = f"{d.rule.file}:{d.rule.line}"
     if result.explain:
@@ -97,6 +99,8 @@ def _approval_lines(
                 "recorded": list(decision.recorded),
                 "compliant": decision.compliant,
             }
+            if decision.unknown:
+                parts["undefined"] = list(decision.unknown)
             if decision.rule is not None:
                 parts["rule"] = f"{decision.rule.file}:{decision.rule.line}"
             tail = fragments[ident] = json.dumps(parts, ensure_ascii=False)[1:]
