@@ -16,15 +16,19 @@ its own:
   checks need (the floor reads six, two of them typed), counting their characters: what
   reading them costs before any rule is applied (no line numbers, which the executor also
   gives each row);
-- `bound`: the floor with only what the issue requires of any executor's output added, in
-  the fastest hand-written form found, so a lower bound for any exact executor on DuckDB:
-  amounts read as text, checked against the pattern and cast exactly (DuckDB's DECIMAL
-  rounds `400.005` and reads `1e3`), dates as text (its DATE reads `infinity`, `2005/04/01`
-  and ` 2005-04-01`), approvers and within-plan in the spends' groups (approvals are judged
-  per set of approvers), and the split-order groups (pool, supplier, date; LANGUAGE.md R020)
-  beside them, each run in two forms (GROUPING SETS, and the executor's pairing with a
-  two-row table) and the faster counted. No line numbers, no other check, no first or last
-  line, no Python;
+- `bound`: the floor with only what a run's one pass must add for what `run` reports, in
+  the fastest hand-written form found: a lower bound for an executor that works as this one
+  does. Amounts read as text, checked against the pattern and cast exactly (the issue: DuckDB's
+  DECIMAL rounds `400.005` and reads `1e3`); dates as text (its DATE reads `infinity`,
+  `2005/04/01` and ` 2005-04-01`; typed, the cost is the same); the approvers among the
+  spends' group keys (approvals are judged once per pool, rule and set of approvers: the
+  breach counts of the text, unapproved spend); and the split-order groups (pool, supplier,
+  date, for spends under a limited rule that name a supplier: R020, in every run's output
+  though beyond LANGUAGE.md §11's contract). Each run in two forms (GROUPING SETS, and the
+  executor's pairing with a two-row table), the faster counted. No line numbers, no other
+  check, no within-plan key (the executor keeps it for `--explain`), no first or last line,
+  no Python. An executor that listed approvals and split orders only when writing (reading
+  the ledger again) would not need the last two here;
 - `rules-sql`: the executor's own generated SQL (its `staged` view of checks and codes, and
   its pass: rules, both sets of groups), over DuckDB's parallel reader straight from the file,
   with no line numbers (row 0 for every row: the forecasts fall into fewer groups), no pipes
@@ -152,7 +156,7 @@ SELECT pool, element, date, rule, sum(pence) AS pence, count(*) AS n FROM (
 # `bound`: the floor's rules over texts, with the amounts' pattern check, approvers and
 # within-plan in the spends' groups, and the split-order groups beside them, in two forms.
 BOUND_ROWS = """
-  SELECT pool, element, date, approved_by, in_plan, supplier,
+  SELECT pool, element, date, approved_by, supplier,
     pence * CASE WHEN kind = 'income' THEN -1 ELSE 1 END AS pence,
     CASE WHEN kind <> 'spend' OR pence <= 0 THEN 0
          WHEN pool = 'mental-health' THEN
@@ -162,7 +166,10 @@ BOUND_ROWS = """
            CASE WHEN pence <= 1000000 AND element = 'respite' THEN 1
                 WHEN pence <= 2500000 AND in_plan = 'true' THEN 2
                 WHEN pence <= 25000000 THEN 3 ELSE 4 END
-    END AS rule
+    END AS rule,
+    -- under a rule with a limit (in both pools all but the last, `above: £250,000`)
+    CASE WHEN kind = 'spend' AND pence > 0 AND pence <= 25000000 AND supplier <> ''
+         THEN supplier END AS supplier_g
   FROM (SELECT *, CASE WHEN regexp_matches(amount, '^[0-9]{{1,12}}([.][0-9]{{2}})?$')
                   THEN CAST(CAST(amount AS DECIMAL(14, 2)) * 100 AS BIGINT) END AS pence
         FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
@@ -174,27 +181,25 @@ BOUND = {
     # both sets of groups by GROUPING SETS (DuckDB copies the rows into a temporary result
     # first: the faster at 10M rows, the slower at 1M)
     "grouping sets": f"""
-SELECT pool, element, date, rule, approved_by, in_plan, supplier,
+SELECT pool, element, date, rule, approved_by, supplier_g,
   sum(pence) AS pence, count(*) AS n, max(rule) AS top
 FROM ({BOUND_ROWS})
-GROUP BY GROUPING SETS ((pool, element, date, rule, approved_by, in_plan), (pool, supplier, date))
+GROUP BY GROUPING SETS ((pool, element, date, rule, approved_by), (pool, supplier_g, date))
 """,
     # each spend under a limited rule with a supplier paired with both rows of a two-row
     # table, as the executor's pass does
     "cross join": f"""
-SELECT pool, element, date, rule, approved_by, in_plan, supplier_g, main,
+SELECT pool, element, date, rule, approved_by, supplier_g, main,
   sum(pence) AS pence, count(*) AS n, max(top) AS top
 FROM (SELECT pool, date, pence, main,
         CASE WHEN main = 1 THEN element END AS element,
         CASE WHEN main = 1 THEN rule END AS rule,
         CASE WHEN main = 1 THEN approved_by END AS approved_by,
-        CASE WHEN main = 1 THEN in_plan END AS in_plan,
         CASE WHEN main = 0 THEN supplier_g END AS supplier_g,
         CASE WHEN main = 0 THEN rule END AS top
-      FROM (SELECT *, CASE WHEN rule > 0 AND supplier <> '' THEN supplier END AS supplier_g
-            FROM ({BOUND_ROWS})) AS scanned, (VALUES (1), (0)) AS sets(main)
+      FROM ({BOUND_ROWS}) AS scanned, (VALUES (1), (0)) AS sets(main)
       WHERE main = 1 OR supplier_g IS NOT NULL)
-GROUP BY pool, element, date, rule, approved_by, in_plan, supplier_g, main
+GROUP BY pool, element, date, rule, approved_by, supplier_g, main
 """,
 }
 
