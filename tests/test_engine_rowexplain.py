@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agreementdsl.cli import main
 
@@ -196,3 +198,47 @@ def test_the_json_names_the_undefined_roles_of_an_approval(tmp_path: Path) -> No
             assert [a.get("undefined") for a in approvals] == [["nobody"], None]
             outs.append([{k: v for k, v in a.items() if k != "explain"} for a in approvals])
     assert all(o == outs[0] for o in outs)
+
+
+LINES = {
+    "good": "2005-06-01,mental-health,council,spend,250.50,Oak",
+    "bad": "2005-06-01,mental-health,council,spend,twelve,Oak",
+    "short": "2005-06-01,mental-health",
+    "blank": "",
+    "quoted": '2005-06-02,mental-health,council,spend,10.00,"Oak\nHouse"',
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(kinds=st.lists(st.sampled_from(sorted(LINES)), max_size=12))
+def test_every_line_number_is_a_row_or_says_why_it_is_not(kinds: list[str]) -> None:
+    """For each physical line of a ledger with empty lines, bad rows and quoted fields over two
+    lines, `explain_row` gives the row that starts there, or says the line holds none, or names
+    the last row: never an error, never a row for a line inside another."""
+    import tempfile
+
+    from agreementdsl.engine.rowexplain import explain_row
+    from engine_support import compile_file
+
+    ir = compile_file(HEREFORDSHIRE)
+    text = "\n".join(["date,pool,element,kind,amount,supplier", *(LINES[k] for k in kinds)]) + "\n"
+    starts, line = set(), 2
+    for kind in kinds:  # the physical line each row starts on
+        if kind != "blank":
+            starts.add(line)
+        line += LINES[kind].count("\n") + 1
+    last = max(starts, default=0)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "ledger.csv"
+        path.write_text(text, "utf-8")
+        for number in range(2, line + 2):
+            working = explain_row(ir, path, number)
+            said = working.steps[-1].result if working.steps else ""
+            if number in starts:
+                assert working.texts is not None or working.rejected is not None, (number, said)
+            elif number < last:
+                assert "holds no row of its own" in said, (number, said)
+            elif last:
+                assert said.endswith(f"the last row is {last}"), (number, said)
+            else:
+                assert said.endswith("the ledger holds no rows"), (number, said)
