@@ -128,7 +128,19 @@ def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejecte
         if number > row:
             return _Missing(last, True)
         last = number
-    return _Missing(last, False)
+    # past the last row but within the file: an empty line at its end, or a line inside the
+    # last row's quoted field
+    return _Missing(last, suffix not in SPREADSHEETS and row <= _lines(reader.path))
+
+
+def _lines(path: Path) -> int:
+    """The physical lines of a text file (a last line without a line break counts)."""
+    count, tail = 0, b"\n"
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            count += block.count(b"\n")
+            tail = block[-1:]
+    return count + (tail != b"\n")
 
 
 def _parquet_row(reader: LedgerReader, row: int) -> RawRow | None:
