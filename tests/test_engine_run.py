@@ -722,7 +722,7 @@ def test_rows_outside_the_year_taken_from_the_as_of_date_are_warned(tmp_path: Pa
     assert (
         "the year run is 2005/06, the one holding the as-of date 2005-06-01; the ledger's rows "
         "dated outside it, on 1 day, 2006-04-01, are left out of the figures (`--year 2006/07` "
-        "runs the year they are in; `--years 2005/06..2006/07` runs each year in turn)"
+        "runs the year they are in)"  # no --years past the as-of date given: it is refused
     ) in given["warnings"], given["warnings"]
 
 
@@ -766,3 +766,16 @@ def test_the_text_counts_every_rejected_row_by_code_when_not_all_are_listed(
     assert lines[at + 52] == "  all by code: L003 40, L001 30, L002 30, L009 2"
     few = run(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, HEADER + good + bad[0])))
     assert "all by code" not in few.output
+
+
+def test_a_row_in_year_one_is_warned_of_not_a_traceback(tmp_path: Path) -> None:
+    """A date whose financial year cannot be named (year 1) is still named as a day left out."""
+    ledger = HEADER + (
+        "2005-05-10,mental-health,council,spend,500.00,,mh-manager,\n"
+        "0001-01-01,mental-health,council,spend,10.00,,mh-manager,\n"
+    )
+    data = run_json(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, ledger)))
+    assert any(
+        "on 1 day, 0001-01-01, are left out of the figures (`--year` names the year to run)" in w
+        for w in data["warnings"]
+    ), data["warnings"]

@@ -357,13 +357,21 @@ def _outside_year(
         if len(outside) == 1
         else f"on {len(outside):,} days from {outside[0]} to {outside[-1]}"
     )
-    years = sorted({year_containing(d, *start).label for d in outside})
+    named: set[str] = set()
+    for d in outside:
+        try:
+            named.add(year_containing(d, *start).label)
+        except ValueError:  # a date in year 1 or 9999 has no whole financial year to name
+            named.add("")
+    years = sorted(named)
     hints = [
         f"`--year {years[0]}` runs the year they are in"
-        if len(years) == 1
+        if len(years) == 1 and years[0]
         else "`--year` names the year to run"
     ]
-    if each_year:
+    years = [y for y in years if y]
+    given = not last  # an as-of date given: `--years` may not go past its year
+    if each_year and years and not (given and max(years) > run_year.label):
         first = min(years[0], run_year.label)
         final = max(years[-1], run_year.label)
         hints.append(f"`--years {first}..{final}` runs each year in turn")
