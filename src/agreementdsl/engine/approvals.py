@@ -10,7 +10,7 @@ officer for a lower officer of the same partner; nobody under `only named approv
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,13 +75,21 @@ class Decision:
     unknown: tuple[str, ...]  # recorded roles the agreement does not define
 
     def approved_words(self) -> str:
-        """Who approved the spend, in words: an empty approver column is not a role called
-        `nobody`, and a role the agreement does not define is said to be one."""
-        if not self.recorded:
-            return "no approver recorded"
-        return "approved by " + " and ".join(
-            f"{r} (not a role of the agreement)" if r in self.unknown else r for r in self.recorded
-        )
+        """Who approved the spend, in words (`approvers_words`), after "approved by"."""
+        words = approvers_words(self.recorded, self.unknown)
+        return f"approved by {words}" if self.recorded else words
+
+
+def approvers_words(recorded: Sequence[str], unknown: Sequence[str]) -> str:
+    """The recorded approvers in words: an empty approver column is not a role called
+    `nobody`, and a role the agreement does not define is said to be one. The text output
+    (`Decision.approved_words`) and the board's page (from the JSON's `recorded` and
+    `undefined`) both say it so."""
+    if not recorded:
+        return "no approver recorded"
+    return " and ".join(
+        f"{r} (not a role of the agreement)" if r in unknown else r for r in recorded
+    )
 
 
 class Authority:

@@ -351,7 +351,8 @@ def _outside_year(
 ) -> str:
     """The warning on rows dated outside the year that the as-of date chose: what chose the
     year, which days are left out, and the options that run the rest."""
-    last = " (the ledger's last date)" if days and as_of == days[-1] else ""
+    defaulted = bool(days) and as_of == days[-1]  # else an as-of date was given
+    chose = " (the ledger's last date)" if defaulted else ""
     when = (
         f"on 1 day, {outside[0]}"
         if len(outside) == 1
@@ -370,13 +371,13 @@ def _outside_year(
         else "`--year` names the year to run"
     ]
     years = [y for y in years if y]
-    given = not last  # an as-of date given: `--years` may not go past its year
-    if each_year and years and not (given and max(years) > run_year.label):
+    # with an as-of date given, `--years` may not go past its year
+    if each_year and years and (defaulted or max(years) <= run_year.label):
         first = min(years[0], run_year.label)
         final = max(years[-1], run_year.label)
         hints.append(f"`--years {first}..{final}` runs each year in turn")
     return (
-        f"the year run is {run_year.label}, the one holding the as-of date {as_of}{last}; "
+        f"the year run is {run_year.label}, the one holding the as-of date {as_of}{chose}; "
         f"the ledger's rows dated outside it, {when}, are left out of the figures "
         f"({'; '.join(hints)})"
     )

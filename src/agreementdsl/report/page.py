@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..compile import risk_share_for
+from ..engine.approvals import approvers_words
 from ..engine.run import PoolResult, RunResult, _element_parts, _own_parts, pool_data
 from ..money import format_money, format_pounds
 from ..render.environment import environment
@@ -121,15 +122,8 @@ def _pool_view(
         key=lambda a: (-Figure("", a["amount"]).pence, a["row"]),
     )
     breaches = every_breach[:MAX_BREACHES]
-    roles = {r["id"] for r in result.ir["roles"]}
     for b in breaches:
-        # as the text output says it: no approver is not a role called `nobody`
-        b["approved"] = (
-            " and ".join(
-                r if r in roles else f"{r} (not a role of the agreement)" for r in b["recorded"]
-            )
-            or "no approver recorded"
-        )
+        b["approved"] = approvers_words(b["recorded"], b.get("undefined", ()))
         b["figure"] = Figure(
             f"pools.{pid}.approvals.row-{b['row']}.amount",
             b["amount"],
