@@ -153,9 +153,17 @@ SELECT pool, element, date, rule, sum(pence) AS pence, count(*) AS n FROM (
 ) GROUP BY pool, element, date, rule
 """
 
-# `bound`: the floor's rules over texts, with the amounts' pattern check, approvers and
-# within-plan in the spends' groups, and the split-order groups beside them, in two forms.
-BOUND_ROWS = """
+# The ledger's columns, every one as text, read as the executor's plain CSV is read (for
+# `read` and `bound`; a format string of `path`).
+TEXTS_CSV = """read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
+  columns={{'date': 'VARCHAR', 'pool': 'VARCHAR', 'element': 'VARCHAR', 'kind': 'VARCHAR',
+  'amount': 'VARCHAR', 'partner': 'VARCHAR', 'approved_by': 'VARCHAR', 'in_plan': 'VARCHAR',
+  'supplier': 'VARCHAR', 'category': 'VARCHAR', 'reference': 'VARCHAR'}})"""
+
+# `bound`: the floor's rules over texts, with the amounts' pattern check, approvers in the
+# spends' groups, and the split-order groups beside them, in two forms.
+BOUND_ROWS = (
+    """
   SELECT pool, element, date, approved_by, supplier,
     pence * CASE WHEN kind = 'income' THEN -1 ELSE 1 END AS pence,
     CASE WHEN kind <> 'spend' OR pence <= 0 THEN 0
@@ -172,11 +180,10 @@ BOUND_ROWS = """
          THEN supplier END AS supplier_g
   FROM (SELECT *, CASE WHEN regexp_matches(amount, '^[0-9]{{1,12}}([.][0-9]{{2}})?$')
                   THEN CAST(CAST(amount AS DECIMAL(14, 2)) * 100 AS BIGINT) END AS pence
-        FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
-          columns={{'date': 'VARCHAR', 'pool': 'VARCHAR', 'element': 'VARCHAR',
-          'kind': 'VARCHAR', 'amount': 'VARCHAR', 'partner': 'VARCHAR',
-          'approved_by': 'VARCHAR', 'in_plan': 'VARCHAR', 'supplier': 'VARCHAR',
-          'category': 'VARCHAR', 'reference': 'VARCHAR'}}))"""
+        FROM """
+    + TEXTS_CSV
+    + ")"
+)
 BOUND = {
     # both sets of groups by GROUPING SETS (DuckDB copies the rows into a temporary result
     # first: the faster at 10M rows, the slower at 1M)
@@ -204,14 +211,13 @@ GROUP BY pool, element, date, rule, approved_by, supplier_g, main
 }
 
 # The nine columns the executor reads: texts, all of them.
-READ = """
+READ = (
+    """
 SELECT count(*), sum(length(date) + length(pool) + length(element) + length(kind) + length(amount)
   + length(partner) + length(approved_by) + length(in_plan) + length(supplier))
-FROM read_csv('{path}', header=true, delim=',', quote='', escape='', auto_detect=false,
-  columns={{'date': 'VARCHAR', 'pool': 'VARCHAR', 'element': 'VARCHAR', 'kind': 'VARCHAR',
-  'amount': 'VARCHAR', 'partner': 'VARCHAR', 'approved_by': 'VARCHAR', 'in_plan': 'VARCHAR',
-  'supplier': 'VARCHAR', 'category': 'VARCHAR', 'reference': 'VARCHAR'}})
-"""
+FROM """
+    + TEXTS_CSV
+)
 
 
 def compiled() -> dict[str, Any]:
