@@ -186,7 +186,8 @@ def test_the_json_names_the_undefined_roles_of_an_approval(tmp_path: Path) -> No
     ledger.write_text(
         "date,pool,element,kind,amount,approved_by,in_plan\n"
         "2005-05-01,mental-health,council,spend,300000.00,board;nobody,true\n"
-        "2005-05-02,mental-health,council,spend,300000.00,executives,true\n",
+        "2005-05-02,mental-health,council,spend,300000.00,executives,true\n"
+        "2005-05-03,mental-health,council,spend,300000.00,nobody;board;nobody;board,true\n",
         "utf-8",
     )
     outs = []
@@ -195,9 +196,18 @@ def test_the_json_names_the_undefined_roles_of_an_approval(tmp_path: Path) -> No
             code, out = run("--format", "json", "--engine", engine, *more, ledger=ledger)
             assert code == 0, out
             approvals = json.loads(out)["pools"][0]["approvals"]
-            assert [a.get("undefined") for a in approvals] == [["nobody"], None]
+            # a role recorded twice is undefined once; `recorded` keeps the row as written
+            assert [a.get("undefined") for a in approvals] == [["nobody"], None, ["nobody"]]
+            assert approvals[2]["recorded"] == ["nobody", "board", "nobody", "board"]
             outs.append([{k: v for k, v in a.items() if k != "explain"} for a in approvals])
     assert all(o == outs[0] for o in outs)
+    # one row's working gives the same approval object as the run's list
+    for row, listed in zip((2, 3, 4), outs[0], strict=True):
+        code, out = run("--format", "json", "--explain-row", str(row), ledger=ledger)
+        assert json.loads(out)["explain_row"]["approval"] == listed
+    code, out = run("--explain-row", "4", ledger=ledger)
+    assert "approved by nobody (not a role of the agreement) and board (" in out, out
+    assert "recorded board does not meet required executives" in out, out
 
 
 LINES = {

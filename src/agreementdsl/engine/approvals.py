@@ -79,16 +79,31 @@ class Decision:
         words = approvers_words(self.recorded, self.unknown)
         return f"approved by {words}" if self.recorded else words
 
+    def to_json(self) -> dict[str, object]:
+        """The decision's part of a JSON approval (LANGUAGE.md §11), after its row, date and
+        amount: the same in `approvals` and in `--explain-row`'s `approval`."""
+        out: dict[str, object] = {
+            "required": list(self.required),
+            "recorded": list(self.recorded),
+            "compliant": self.compliant,
+        }
+        if self.unknown:  # recorded roles the agreement does not define (only when there are some)
+            out["undefined"] = list(self.unknown)
+        if self.rule is not None:
+            out["rule"] = f"{self.rule.file}:{self.rule.line}"
+        return out
+
 
 def approvers_words(recorded: Sequence[str], unknown: Sequence[str]) -> str:
     """The recorded approvers in words: an empty approver column is not a role called
     `nobody`, and a role the agreement does not define is said to be one. The text output
     (`Decision.approved_words`) and the board's page (from the JSON's `recorded` and
-    `undefined`) both say it so."""
+    `undefined`) both say it so. A role recorded twice is named once (it counts once)."""
     if not recorded:
         return "no approver recorded"
     return " and ".join(
-        f"{r} (not a role of the agreement)" if r in unknown else r for r in recorded
+        f"{r} (not a role of the agreement)" if r in unknown else r
+        for r in dict.fromkeys(recorded)
     )
 
 
@@ -163,7 +178,7 @@ class Authority:
         if cached is not None:
             return cached
         required = rule.approvers if rule else ()
-        unknown = tuple(r for r in recorded if r not in self.roles)
+        unknown = tuple(dict.fromkeys(r for r in recorded if r not in self.roles))
         compliant = (
             bool(recorded) and not unknown and rule is not None and self.meets(required, recorded)
         )
@@ -264,7 +279,7 @@ class Authority:
             line = f"{listed} {'are not roles' if many else 'is not a role'} of the agreement"
             if any("," in u for u in decision.unknown):
                 line += " (roles are separated by `;`, not `,`)"
-            known = tuple(r for r in decision.recorded if r not in decision.unknown)
+            known = tuple(dict.fromkeys(r for r in decision.recorded if r not in decision.unknown))
             if not known or decision.rule is None:
                 return [line]
             if self.meets(decision.required, known):
@@ -277,14 +292,15 @@ class Authority:
             f"{need} may be approved {self._accepted(need)}"
             for need in dict.fromkeys(decision.required)
         )
-        verb = "does" if len(decision.recorded) == 1 else "do"
+        recorded = list(dict.fromkeys(decision.recorded))  # a role recorded twice counts once
+        verb = "does" if len(recorded) == 1 else "do"
         line = (
-            f"recorded {', '.join(decision.recorded)} {verb} not meet required "
+            f"recorded {', '.join(recorded)} {verb} not meet required "
             f"{' and '.join(decision.required)}: {accepted}"
         )
         outranked = any(
             self.ranks.get(r, 0) > self.ranks.get(n, 0) and r not in self.stand_ins.get(n, ())
-            for r in decision.recorded
+            for r in recorded
             for n in decision.required
         )
         if self.only_named:
@@ -301,7 +317,7 @@ class Authority:
                     f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} not approved"
                 )
         joint_members = {m for need in decision.required for m in self.joint.get(need, ())}
-        powerless = [r for r in decision.recorded if r not in self.ranks and r not in joint_members]
+        powerless = [r for r in recorded if r not in self.ranks and r not in joint_members]
         if powerless:
             line += f"; {', '.join(powerless)} has no authority in this pool (its spending clause never names it)"
         return [line]

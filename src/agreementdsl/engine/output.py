@@ -37,14 +37,8 @@ def approval_json(result: RunResult, item: Classified) -> dict[str, object]:
         "row": item.row,
         "date": item.day.isoformat(),
         "amount": format_pounds(item.amount),
-        "required": list(d.required),
-        "recorded": list(d.recorded),
-        "compliant": d.compliant,
+        **d.to_json(),
     }
-    if d.unknown:  # recorded roles the agreement does not define (only when there are some)
-        out["undefined"] = list(d.unknown)
-    if d.rule is not None:
-        out["rule"] = f"{d.rule.file}:{d.rule.line}"
     if result.explain:
         authority = result.authorities[item.pool]
         out["explain"] = authority.why_not_lower(d, item.amount, item.in_plan, item.fields)
@@ -93,16 +87,7 @@ def _approval_lines(
         if not tail:
             if tail == "":
                 continue
-            decision = table[ident][0]
-            parts = {
-                "required": list(decision.required),
-                "recorded": list(decision.recorded),
-                "compliant": decision.compliant,
-            }
-            if decision.unknown:
-                parts["undefined"] = list(decision.unknown)
-            if decision.rule is not None:
-                parts["rule"] = f"{decision.rule.file}:{decision.rule.line}"
+            parts = table[ident][0].to_json()
             tail = fragments[ident] = json.dumps(parts, ensure_ascii=False)[1:]
         day = dates.get(ordinal)
         if day is None:

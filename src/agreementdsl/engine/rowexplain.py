@@ -197,8 +197,8 @@ def _read(txn: Txn) -> str:
         parts.append(f"partner `{txn.partner}`")
     if txn.kind == "spend":
         parts.append("within plan" if txn.in_plan else "not marked within plan")
-        recorded = ", ".join(txn.approved_by) or "nobody"
-        parts.append(f"approved by {recorded}")
+        recorded = ", ".join(txn.approved_by)
+        parts.append(f"approved by {recorded}" if recorded else "no approver recorded")
     return "; ".join(parts)
 
 
@@ -254,10 +254,7 @@ def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) 
         "row": txn.row,
         "date": txn.day.isoformat(),
         "amount": format_pounds(txn.amount),
-        "required": list(decision.required),
-        "recorded": list(decision.recorded),
-        "compliant": decision.compliant,
-        **({"rule": source} if source else {}),
+        **decision.to_json(),
     }
 
 
