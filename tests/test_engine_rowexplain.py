@@ -106,17 +106,34 @@ def test_rows_that_are_not_there(tmp_path: Path) -> None:
         "2005-06-03,mental-health,council,spend,250.50,Elm\n",
         "utf-8",
     )
-    for line in (3, 5):
-        assert (
-            f"row {line} → line {line} holds no row of its own: it is empty, or inside a quoted "
-            "field of the row before"
-        ) in run("--explain-row", str(line), ledger=ledger)[1]
+    assert "row 3 → line 3 holds no row of its own: it is empty" in run(
+        "--explain-row", "3", ledger=ledger
+    )[1]
+    assert (
+        "row 5 → line 5 holds no row of its own: it is inside a quoted field of row 4, which "
+        "runs over several lines (a row is numbered by the line it starts on)"
+    ) in run("--explain-row", "5", ledger=ledger)[1]
     assert "holds no row" not in run("--explain-row", "4", ledger=ledger)[1]  # the quoted row
     assert "the last row is 6" in run("--explain-row", "7", ledger=ledger)[1]
     empty = tmp_path / "empty.csv"
     empty.write_text("date,pool,element,kind,amount\n", "utf-8")
     said = run("--explain-row", "2", "--as-of", "2006-03-31", ledger=empty)[1]
     assert "no ledger row has this number: the ledger holds no rows" in said
+    # a header alone, then empty lines: no row before them to hold a quoted field
+    empty.write_text("date,pool,element,kind,amount\n\n\n", "utf-8")
+    said = run("--explain-row", "3", "--as-of", "2006-03-31", ledger=empty)[1]
+    assert "row 3 → line 3 holds no row of its own: it is empty" in said
+    # JSON Lines have no header (row 1 is the first line) and no field over several lines
+    lines = tmp_path / "ledger.jsonl"
+    record = (
+        '{"date": "2005-06-01", "pool": "mental-health", "element": "council", '
+        '"kind": "spend", "amount": "10.00", "note": "a \\" b"}'
+    )
+    lines.write_text(f"\n{record}\n\n{record}\n", "utf-8")
+    for line in (1, 3):
+        said = run("--explain-row", str(line), ledger=lines)[1]
+        assert f"row {line} → line {line} holds no row of its own: it is empty" in said, said
+    assert "£10.00" in run("--explain-row", "4", ledger=lines)[1]
     code, out = run("--explain-row", "0")
     assert code == 2 and "--explain-row 0 is not a row number" in out
 
@@ -233,9 +250,12 @@ def test_every_line_number_is_a_row_or_says_why_it_is_not(kinds: list[str]) -> N
     ir = compile_file(HEREFORDSHIRE)
     text = "\n".join(["date,pool,element,kind,amount,supplier", *(LINES[k] for k in kinds)]) + "\n"
     starts, line = set(), 2
+    inside: dict[int, int] = {}  # a line within a quoted field: the row it belongs to
     for kind in kinds:  # the physical line each row starts on
         if kind != "blank":
             starts.add(line)
+        for more in range(LINES[kind].count("\n")):
+            inside[line + 1 + more] = line
         line += LINES[kind].count("\n") + 1
     last = max(starts, default=0)
     with tempfile.TemporaryDirectory() as folder:
@@ -246,8 +266,14 @@ def test_every_line_number_is_a_row_or_says_why_it_is_not(kinds: list[str]) -> N
             said = working.steps[-1].result if working.steps else ""
             if number in starts:
                 assert working.texts is not None or working.rejected is not None, (number, said)
-            elif number < line:  # a line of the file (the rows end on line - 1)
-                assert "holds no row of its own" in said, (number, said)
+            elif number in inside:
+                assert said.endswith(
+                    f"holds no row of its own: it is inside a quoted field of row "
+                    f"{inside[number]}, which runs over several lines (a row is numbered by the "
+                    "line it starts on)"
+                ), (number, said)
+            elif number < line:  # an empty line of the file (the rows end on line - 1)
+                assert said.endswith("holds no row of its own: it is empty"), (number, said)
             elif last:
                 assert said.endswith(f"the last row is {last}"), (number, said)
             else:

@@ -124,6 +124,15 @@ class LedgerReader:
                 self.warnings.append(self.encoding.warning)
         return self.encoding
 
+    def _json_lines(self, first: str) -> bool:
+        """Whether the ledger is read as JSON Lines: by its name, or a first character `{`."""
+        return self.path.suffix.lower() in (".jsonl", ".ndjson") or first == "{"
+
+    def json_lines(self) -> bool:
+        """Whether the ledger is read as JSON Lines (as `__iter__` decides)."""
+        with self.path.open(encoding=self.sniff().codec, newline="") as handle:
+            return self._json_lines(handle.read(1))
+
     def __iter__(self) -> Iterator[RawRow | Rejected]:
         """Rows as (line number, the COLUMNS' texts); structurally broken rows as Rejected."""
         if self.part is not None:
@@ -140,7 +149,7 @@ class LedgerReader:
             try:
                 first = handle.read(1)
                 handle.seek(0)
-                if self.path.suffix.lower() in (".jsonl", ".ndjson") or first == "{":
+                if self._json_lines(first):
                     yield from self._jsonl(handle)
                 else:
                     yield from self._csv(handle)

@@ -51,21 +51,7 @@ def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = 
     reader = LedgerReader(ledger, shapes, frozenset(p["id"] for p in ir["partners"]))
     found = _find(reader, row, sheet)
     if isinstance(found, _Missing):
-        if row == 1:
-            said = "no ledger row has this number (row 1 is the header)"
-        elif found.passed:
-            # the ledger goes on past it: an empty line, or a line inside a quoted field that
-            # runs over several lines (such a row is numbered by its first line)
-            said = (
-                f"line {row} holds no row of its own: it is empty, or inside a quoted field "
-                "of the row before"
-            )
-        elif found.last > 0:
-            said = f"no ledger row has this number: the last row is {found.last}"
-        elif found.last == 0:
-            said = "no ledger row has this number: the ledger holds no rows"
-        else:
-            said = "no ledger row has this number"
+        said = _no_row(reader, row, found)
         return RowWorking(row, None, steps=[Working(f"row {row}", said)])
     if isinstance(found, Rejected):
         return RowWorking(
@@ -105,6 +91,43 @@ class _Missing:
 
     last: int
     passed: bool
+
+
+def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
+    """Why no row has the number `row`."""
+    text = reader.path.suffix.lower() not in (".parquet", *SPREADSHEETS)
+    json_lines = text and reader.json_lines()
+    if row == 1 and text and not json_lines:
+        return "no ledger row has this number (row 1 is the header)"
+    if found.passed:
+        # the ledger goes on past it: an empty line, or a line inside a quoted field that runs
+        # over several lines (such a row is numbered by its first line)
+        if not json_lines and found.last > 1 and _inside_quotes(reader.path, found.last, row):
+            return (
+                f"line {row} holds no row of its own: it is inside a quoted field of row "
+                f"{found.last}, which runs over several lines (a row is numbered by the line it starts on)"
+            )
+        return f"line {row} holds no row of its own: it is empty"
+    if found.last > 0:
+        return f"no ledger row has this number: the last row is {found.last}"
+    if found.last == 0:
+        return "no ledger row has this number: the ledger holds no rows"
+    return "no ledger row has this number"
+
+
+def _inside_quotes(path: Path, first: int, line: int) -> bool:
+    """Whether physical line `line` begins inside a quoted field of the row that begins on line
+    `first`: an odd number of `"` from the start of that row to the end of the line before (a
+    quote within a quoted field is written twice, so a closed field has an even number)."""
+    quotes, number = 0, 1
+    with path.open("rb") as f:
+        for physical in f:  # lines end at b"\n", as `_lines` counts them
+            if number >= line:
+                break
+            if number >= first:
+                quotes += physical.count(b'"')
+            number += 1
+    return quotes % 2 == 1
 
 
 def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | _Missing:
