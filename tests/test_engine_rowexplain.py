@@ -106,9 +106,10 @@ def test_rows_that_are_not_there(tmp_path: Path) -> None:
         "2005-06-03,mental-health,council,spend,250.50,Elm\n",
         "utf-8",
     )
-    assert "row 3 → line 3 holds no row of its own: it is empty" in run(
-        "--explain-row", "3", ledger=ledger
-    )[1]
+    assert (
+        "row 3 → line 3 holds no row of its own: it is empty"
+        in run("--explain-row", "3", ledger=ledger)[1]
+    )
     assert (
         "row 5 → line 5 holds no row of its own: it is inside a quoted field of row 4, which "
         "runs over several lines (a row is numbered by the line it starts on)"

@@ -102,8 +102,7 @@ def approvers_words(recorded: Sequence[str], unknown: Sequence[str]) -> str:
     if not recorded:
         return "no approver recorded"
     return " and ".join(
-        f"{r} (not a role of the agreement)" if r in unknown else r
-        for r in dict.fromkeys(recorded)
+        f"{r} (not a role of the agreement)" if r in unknown else r for r in dict.fromkeys(recorded)
     )
 
 
