@@ -218,5 +218,7 @@ def test_rows_outside_the_year_are_warned_without_naming_years_a_folder_refuses(
     said = [w for w in warnings if "rows dated outside it" in w]
     assert len(said) == 2, warnings  # each agreement's
     assert all(w.endswith("(`--year 2005/06` runs the year they are in)") for w in said)
+    # west's as-of date is east's last row, still the ledger's last date (found by a review)
+    assert all("as-of date 2006-04-01 (the ledger's last date);" in w for w in said), said
     code, out = run(str(folder), "--ledger", str(ledger), "--years")
     assert code != 0 and "--years" in out

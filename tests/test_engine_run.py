@@ -726,6 +726,23 @@ def test_rows_outside_the_year_taken_from_the_as_of_date_are_warned(tmp_path: Pa
     ) in given["warnings"], given["warnings"]
 
 
+def test_rows_before_and_after_the_year_are_told_apart(tmp_path: Path) -> None:
+    """Rows on both sides of the year run are two spans, not one running through it."""
+    ledger = HEADER + (
+        "2005-05-10,mental-health,council,spend,500.00,,mh-manager,\n"
+        "2005-06-01,mental-health,council,spend,700.00,,mh-manager,\n"
+        "2006-05-01,mental-health,council,spend,10.00,,mh-manager,\n"
+        "2007-04-02,mental-health,council,spend,10.00,,mh-manager,\n"
+    )
+    path = str(write(tmp_path, ledger))
+    data = run_json(str(HEREFORDSHIRE), "--ledger", path, "--as-of", "2006-06-30")
+    assert (
+        "the year run is 2006/07, the one holding the as-of date 2006-06-30; the ledger's rows "
+        "dated outside it, on 2 days from 2005-05-10 to 2005-06-01 and on 1 day, 2007-04-02, "
+        "are left out of the figures (`--year` names the year to run)"
+    ) in data["warnings"], data["warnings"]
+
+
 def test_the_text_counts_one_spend_in_the_singular_and_says_where_rejected_rows_are(
     tmp_path: Path,
 ) -> None:
@@ -766,6 +783,10 @@ def test_the_text_counts_every_rejected_row_by_code_when_not_all_are_listed(
     assert lines[at + 52] == "  all by code: L003 40, L001 30, L002 30, L009 2"
     few = run(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, HEADER + good + bad[0])))
     assert "all by code" not in few.output
+    # all of one code: the title's count says it already
+    one = run(str(HEREFORDSHIRE), "--ledger", str(write(tmp_path, HEADER + good + bad[0] * 60)))
+    assert "Rejected rows (60)" in one.output and "  … and 10 more" in one.output
+    assert "all by code" not in one.output
 
 
 def test_a_row_in_year_one_is_warned_of_not_a_traceback(tmp_path: Path) -> None:

@@ -131,6 +131,7 @@ def run_many(
     ]
     try:
         wanted = parse_year(merged, year) if year is not None else None
+        given = as_of is not None
         day = as_of or default_as_of(executed, wanted)
         results = {}
         for name, ir in irs.items():
@@ -149,7 +150,9 @@ def run_many(
                 view, {k: authorities[k] for k in own}, executed.warnings, executed.orders
             )
             want = parse_year(ir, year) if year is not None else None
-            results[name] = year_results(ir, mine, want, day, explain=explain, each_year=False)
+            results[name] = year_results(
+                ir, mine, want, day, explain=explain, each_year=False, as_of_given=given
+            )
     except BaseException:
         totals.approvals.close()
         raise

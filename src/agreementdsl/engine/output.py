@@ -284,7 +284,7 @@ SHOWN_REJECTED = 50  # rejected rows listed in the text output (JSON lists every
 def write_rejected(title: str, rows: list[Rejected], out: IO[str], s: Any) -> None:
     """The text output's list of rejected rows: the first SHOWN_REJECTED, then how many more,
     and then, so that the rows not listed are not just a number, how many of all carry each
-    code (most first)."""
+    code (most first), when they carry more than one."""
     out.write("\n" + s(f"{title} ({len(rows):,})", bold=True) + "\n")
     for r in rows[:SHOWN_REJECTED]:
         where = f"{v(r.file)}:{r.row}" if r.file else f"row {r.row}"
@@ -292,6 +292,8 @@ def write_rejected(title: str, rows: list[Rejected], out: IO[str], s: Any) -> No
     if len(rows) > SHOWN_REJECTED:
         out.write(f"  … and {len(rows) - SHOWN_REJECTED:,} more (use --format json for all)\n")
         codes = Counter(r.code for r in rows)
+        if len(codes) == 1:
+            return  # the title's count is already the one code's
         out.write(
             "  all by code: "
             + ", ".join(

@@ -238,6 +238,7 @@ def run_ledger(
     §3–§11; docs/engines.md); `each_year` as for `year_results`."""
     wanted = parse_year(ir, year) if year is not None else None
     executed = execute_ledger(ir, ledger, progress, engine, sheet, database)
+    given = as_of is not None
     as_of = as_of or default_as_of(executed, wanted)
     return year_results(
         ir,
@@ -248,6 +249,7 @@ def run_ledger(
         measures=measures,
         explain=explain,
         each_year=each_year,
+        as_of_given=given,
     )
 
 
@@ -285,10 +287,12 @@ def year_results(
     explain: bool = False,
     brought_forward: dict[str, int] | None = None,
     each_year: bool = True,
+    as_of_given: bool = False,
 ) -> RunResult:
     """The results of one financial year (the one asked for, or the one holding `as_of`);
     `each_year`: whether the caller can run each year in turn (`--years`; a folder run cannot),
-    for the hint of the warning on rows outside the year."""
+    and `as_of_given`: whether `as_of` was given rather than the ledger's last date, both for
+    the warning on rows outside the year."""
     _regular(disputes, measures)
     start = parse_month_day(ir["agreement"]["financial_year_start"]) or (4, 1)
     totals, authorities = executed.totals, executed.authorities
@@ -335,7 +339,7 @@ def year_results(
     if outside and wanted is None:
         # the year was taken from the as-of date (the ledger's last, by default): a row dated a
         # year on, or a ledger of several years, would otherwise leave the others out unsaid
-        warnings.append(_outside_year(run_year, as_of, totals.days, outside, start, each_year))
+        warnings.append(_outside_year(run_year, as_of, outside, start, each_year, as_of_given))
     return RunResult(
         ir, as_of, run_year, totals, results, rejected, outcomes, warnings, authorities, explain
     )
@@ -344,20 +348,19 @@ def year_results(
 def _outside_year(
     run_year: FinancialYear,
     as_of: date,
-    days: list[date],
     outside: list[date],
     start: tuple[int, int],
     each_year: bool,
+    as_of_given: bool,
 ) -> str:
     """The warning on rows dated outside the year that the as-of date chose: what chose the
-    year, which days are left out, and the options that run the rest."""
-    defaulted = bool(days) and as_of == days[-1]  # else an as-of date was given
+    year, which days are left out (those before it and those after it apart), and the options
+    that run the rest."""
+    defaulted = not as_of_given
     chose = " (the ledger's last date)" if defaulted else ""
-    when = (
-        f"on 1 day, {outside[0]}"
-        if len(outside) == 1
-        else f"on {len(outside):,} days from {outside[0]} to {outside[-1]}"
-    )
+    before = [d for d in outside if d < run_year.first_day]
+    after = [d for d in outside if d > run_year.last_day]
+    when = " and ".join(_days_words(days) for days in (before, after) if days)
     named: set[str] = set()
     for d in outside:
         try:
@@ -381,6 +384,13 @@ def _outside_year(
         f"the ledger's rows dated outside it, {when}, are left out of the figures "
         f"({'; '.join(hints)})"
     )
+
+
+def _days_words(days: list[date]) -> str:
+    """Some dates in order, in words: `on 1 day, D` or `on N days from A to B`."""
+    if len(days) == 1:
+        return f"on 1 day, {days[0]}"
+    return f"on {len(days):,} days from {days[0]} to {days[-1]}"
 
 
 def _contributions(pool: dict[str, Any], label: str) -> tuple[dict[str, int] | None, list[Working]]:
