@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .diagnostics import Diagnostic, error
+from .lists import listed
 from .source import Span
 
 CLAUSE_KINDS = ("contribution", "risk_share", "spending", "reporting", "disputes", "target")
@@ -113,9 +114,7 @@ def describe_expected(names: set[str]) -> str:
     words = sorted({w for w in (describe_terminal(n) for n in names) if not w.startswith("__")})
     if not words:
         return "something else"
-    if len(words) == 1:
-        return words[0]
-    return ", ".join(words[:-1]) + " or " + words[-1]
+    return listed(words, "or")
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, clause: ClauseText, kind: str) -> Diagnostic:

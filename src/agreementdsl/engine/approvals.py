@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..lists import listed
 from ..money import format_money, parse_amount
 
 Fields = Mapping[str, str]
@@ -254,8 +255,8 @@ class Authority:
         if not others:
             return f"by {need} or by {together}" if together else f"only by {need}"
         names = [need, *others]
-        listed = "by " + ", ".join(names[:-1]) + " or " + names[-1]
-        return f"{listed}, or by {together}" if together else listed
+        by = "by " + listed(names, "or")
+        return f"{by}, or by {together}" if together else by
 
     def _reason(self, rule: Rule, amount: int, in_plan: bool, fields: Fields) -> str:
         if not rule.covers(amount) and rule.limit is not None:
@@ -274,8 +275,9 @@ class Authority:
             # it are judged too, so that removing it is not taken for the whole remedy
             many = len(decision.unknown) > 1
             named = [f"`{u}`" for u in decision.unknown]
-            listed = ", ".join(named[:-1]) + " and " + named[-1] if many else named[0]
-            line = f"{listed} {'are not roles' if many else 'is not a role'} of the agreement"
+            line = (
+                f"{listed(named)} {'are not roles' if many else 'is not a role'} of the agreement"
+            )
             if any("," in u for u in decision.unknown):
                 line += " (roles are separated by `;`, not `,`)"
             known = tuple(dict.fromkeys(r for r in decision.recorded if r not in decision.unknown))

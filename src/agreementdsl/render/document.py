@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..compile import source_of as _src
+from ..lists import listed
 from ..money import format_money, parse_amount
 from .environment import environment
 from .markup import protect, protect_ir
@@ -288,9 +289,7 @@ class Builder:
         for r in self.ir["roles"]:
             if r.get("members"):
                 names = [f"the {titles.get(m, m)}" for m in r["members"]]
-                terms[r["title"]] = (
-                    ", ".join(names[:-1]) + " and " + names[-1] + ", acting together"
-                )
+                terms[r["title"]] = listed(names) + ", acting together"
             elif r.get("statutory"):
                 terms[r["title"]] = (
                     f"the body of that name established under {' '.join(r['statutory'].split())}, and not by this Agreement"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..compile import source_of as _src
+from ..lists import listed
 
 if TYPE_CHECKING:
     from .document import Builder, Section
@@ -40,10 +41,11 @@ def of_which(b: Builder, pool: dict[str, Any], s: Section) -> None:
         whole = f"the contribution of {b.short(part['partner'])}"
         if part["stream"]:
             whole = f"the {_stream_name(pool, part['stream'])} contribution of {b.short(part['partner'])}"
-        listed = ", ".join(amounts[:-1]) + (" and " if len(amounts) > 1 else "") + amounts[-1]
+        all_amounts = listed(amounts)
         s.blocks.append(
             Para(
-                f"Of {whole} to the Pooled Fund, {listed} is the {part['name']}.", source=_src(part)
+                f"Of {whole} to the Pooled Fund, {all_amounts} is the {part['name']}.",
+                source=_src(part),
             )
         )
 

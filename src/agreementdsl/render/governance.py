@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..checks.provisions import CONSTITUTION
+from ..lists import listed
 
 if TYPE_CHECKING:
     from .document import Builder, Section
@@ -52,7 +53,7 @@ def governance(b: Builder) -> Section | None:
         s.blocks.append(Para(f"The {role['title']}:"))
         if role.get("members"):
             names = [b.role(m) for m in role["members"]]
-            joined = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+            joined = listed(names)
             s.blocks.append(
                 Para(
                     f"**Membership.** The {role['title']} is {joined}, acting together: a decision of the {role['title']} is made only when each of them agrees to it.",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..lists import listed
+
 # A hint of the form "add `key:` (or `key: …`) under `parent:`", or "add `key: …`".
 _UNDER = re.compile(r"add `([a-z_]+)[:`].*?under `([a-z_]+):`")
 _ADD = re.compile(r"^(?:add|set|give) `([a-z_]+):")
@@ -66,8 +68,7 @@ def _lawyer_words(diag: Any, agreement: Any) -> str:
     def pools(match: re.Match[str]) -> str:
         ids = _TICKED.findall(match.group(1))
         named = [names.get(i, i) for i in ids]
-        joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
-        return joined + (match.group(2) or "")
+        return listed(named) + (match.group(2) or "")
 
     text = _POOL.sub(pools, text)
     text = _TICKED.sub(lambda m: names.get(m.group(1), m.group(1)), text)
@@ -113,9 +114,7 @@ _TERMS = (
 
 def _none_for(ids: str, names: dict[str, str]) -> str:
     named = [names.get(i.strip(), i.strip()) for i in ids.split(",")]
-    return (
-        "(none for " + (", ".join(named[:-1]) + " or " if len(named) > 1 else "") + named[-1] + ")"
-    )
+    return f"(none for {listed(named, 'or')})"
 
 
 def drafting_note(diag: Any, agreement: Any = None) -> str:

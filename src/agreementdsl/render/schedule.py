@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..compile import source_of as _src
+from ..lists import listed
 from .disputes import MEDIATION_PROCEDURES, disputes, mediation_words
 from .funding import forecast_method, of_which, stream_rows
 from .words import count_words, percent_words
@@ -286,11 +287,7 @@ def _bcf_facts(b: Builder, pool: dict[str, Any], s: Section) -> None:
         text = f"The contribution of {b.short(facts['nhs_minimum'])} to the Pooled Fund is the NHS minimum contribution to the Better Care Fund"
         if parts:
             text += (
-                ", of which "
-                + ", ".join(parts[:-1])
-                + (" and " if len(parts) > 1 else "")
-                + parts[-1]
-                + " is for adult social care and shall be spent on it"
+                ", of which " + listed(parts) + " is for adult social care and shall be spent on it"
             )
         s.blocks.append(Para(text + "."))
     if facts["dfg"]:
@@ -505,7 +502,7 @@ def _condition_words(b: Builder, pool: dict[str, Any], node: dict[str, Any]) -> 
             "category": "the Category",
             "kind": "the kind",
         }[field]
-        joined = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
+        joined = listed(values, "or")
         return f"{subject} is {'not ' if op == 'not-in' else ''}{joined}"
     if op == "not":
         return f"it is not the case that {_condition_words(b, pool, node['operand'])}"
@@ -533,11 +530,7 @@ def authority(b: Builder, pool: dict[str, Any]) -> Section:
         if rule["where"] is not None:
             conditions.append(f"where {_condition_words(b, pool, rule['where']).strip('()')}")
         approvers = [b.role(a) for a in rule["approvers"]]
-        who = (
-            approvers[0]
-            if len(approvers) == 1
-            else ", ".join(approvers[:-1]) + " and " + approvers[-1] + ", jointly"
-        )
+        who = approvers[0] if len(approvers) == 1 else listed(approvers) + ", jointly"
         rows.append(
             [str(rule["number"]), limit, "; ".join(conditions) or "none", who[0].upper() + who[1:]]
         )
@@ -566,7 +559,7 @@ def _either(b: Builder, role: str, higher: list[str]) -> str:
     names = [b.role(role), *(b.role(h) for h in higher)]
     if len(names) == 1:
         return _capital(names[0]) + " only"
-    return _capital(", ".join(names[:-1]) + " or " + names[-1])
+    return _capital(listed(names, "or"))
 
 
 def reporting(b: Builder, pool: dict[str, Any]) -> Section:

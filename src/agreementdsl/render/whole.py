@@ -11,6 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..checks.provisions import EXPIRY, MATTERS, NOTICES
+from ..lists import listed
 from .notes import drafting_note, drafting_notes
 
 __all__ = ["drafting_note", "drafting_notes"]
@@ -291,8 +292,4 @@ def _executed(b: Builder, how: dict[str, str]) -> str:
     if len(sealed) == len(how):
         return "This Agreement has been executed as a deed and is delivered on the date stated at its beginning."
     signed = [p["name"] for p in b.ir["partners"] if how[p["id"]] != "seal"]
-    return f"This Agreement has been executed as a deed by {_and(sealed)} and signed for {_and(signed)}, and is delivered on the date stated at its beginning."
-
-
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"This Agreement has been executed as a deed by {listed(sealed)} and signed for {listed(signed)}, and is delivered on the date stated at its beginning."
