@@ -205,3 +205,36 @@ def test_check_whole_warns_of_what_a_schedules_only_draft_leaves_to_be_agreed() 
     assert whole.exit_code == 1
     assert "warning[W410]" in whole.output and "warning[W801]" in whole.output
     assert "the agreement does not state how this Agreement is varied" in whole.output
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_reader_that_stops_reading_ends_the_run_quietly_with_141(engine: str) -> None:
+    """`run … | head`: once the reader closes the pipe, the run ends with the shell's status
+    for a closed pipe (128 + SIGPIPE), no traceback or message, not the 1 that means rejected
+    rows or breaches; DuckDB's working folder is removed on the way out."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    scratch = tempfile.mkdtemp()
+    command = [
+        sys.executable, "-c", "from agreementdsl.cli import main; main()",
+        "run", str(ROOT / "agreements" / "herefordshire.yaml"),
+        "--ledger", str(ROOT / "agreements" / "herefordshire-2005-06.csv"),
+        "--format", "json", "--engine", engine,
+    ]  # fmt: skip
+    env = {**os.environ, "TMPDIR": scratch}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(10) == b'{\n  "agree'
+        process.stdout.close()  # the JSON is 80 KB: more than the pipe holds
+        said = process.stderr.read()
+        code = process.wait(timeout=60)
+    assert code == 141 and said == b"", said
+    left = [n for n in os.listdir(scratch) if n.startswith("agreementdsl")]
+    assert left == [], left  # (lark keeps its grammar's cache there, by design)
+    shutil.rmtree(scratch)

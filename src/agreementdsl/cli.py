@@ -17,7 +17,26 @@ import click
 from .options import date_option
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands, each of which, when its reader stops reading (`run … | head`), ends quietly
+    with the shell's status for a closed pipe, 141 (128 + SIGPIPE), as `yes | head` does:
+    Click's own handling exits 1, which `run` gives only for rejected rows or breaches."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        except BrokenPipeError:
+            # what is still buffered must not be written again on the way out
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            sys.exit(141)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 # The version is read from the installed package's metadata, and only when asked for: `--help`
 # and `--version` import none of the library (docs/performance.md).
 @click.version_option(package_name="agreementdsl", prog_name="agreementdsl")
