@@ -210,8 +210,8 @@ def test_check_whole_warns_of_what_a_schedules_only_draft_leaves_to_be_agreed() 
 @pytest.mark.parametrize("engine", ["reference", "duckdb"])
 def test_a_reader_that_stops_reading_ends_the_run_quietly_with_141(engine: str) -> None:
     """`run … | head`: once the reader closes the pipe, the run ends with the shell's status
-    for a closed pipe (128 + SIGPIPE), no traceback or message, not the 1 that means rejected
-    rows or breaches; DuckDB's working folder is removed on the way out."""
+    for a closed pipe (128 + SIGPIPE), no traceback or message, not the 1 that means errors
+    (or rejected rows, under --strict); DuckDB's working folder is removed on the way out."""
     import os
     import shutil
     import subprocess

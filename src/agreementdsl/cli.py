@@ -20,7 +20,7 @@ from .options import date_option
 class _Commands(click.Group):
     """The commands, each of which, when its reader stops reading (`run … | head`), ends quietly
     with the shell's status for a closed pipe, 141 (128 + SIGPIPE), as `yes | head` does:
-    Click's own handling exits 1, which `run` gives only for rejected rows or breaches."""
+    Click's own handling exits 1, which means errors, or rejected rows under `--strict`."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
