@@ -222,3 +222,9 @@ def test_rows_outside_the_year_are_warned_without_naming_years_a_folder_refuses(
     assert all("as-of date 2006-04-01 (the ledger's last date);" in w for w in said), said
     code, out = run(str(folder), "--ledger", str(ledger), "--years")
     assert code != 0 and "--years" in out
+    # the refusal names the options given, not every one a folder run refuses
+    code, out = run(str(folder), "--ledger", str(ledger), "--explain-row", "3")
+    assert code == 2 and (
+        "a folder of agreements runs one year of each: drop --explain-row (each goes with a run "
+        "of one agreement)"
+    ) in " ".join(out.split()), out

@@ -279,3 +279,40 @@ def test_every_line_number_is_a_row_or_says_why_it_is_not(kinds: list[str]) -> N
                 assert said.endswith(f"the last row is {last}"), (number, said)
             else:
                 assert said.endswith("the ledger holds no rows"), (number, said)
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_row_the_run_leaves_out_is_said_to_be_left_out(tmp_path: Path, engine: str) -> None:
+    """A row dated outside the year run, or after the as-of date, is in none of the run's
+    figures or approvals: its working says so first, and it has no `approval` (found by a
+    user: a spend of another year was explained as a breach the summary did not count)."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2005-05-01,mental-health,council,spend,300000.00,board\n"
+        "2006-05-01,mental-health,council,spend,300000.00,board\n"
+        "2006-07-01,mental-health,council,spend,300000.00,board\n",
+        "utf-8",
+    )
+    args = ("--engine", engine, "--as-of", "2006-06-01")
+    said = {
+        2: "the run's figures → left out: dated 2005-05-01, outside the financial year run, "
+        "2006/07 (2006-04-01 to 2007-03-31); what follows is the row's working in a run of its "
+        "own year",
+        4: "the run's figures → left out: dated 2006-07-01, after the as-of date 2006-06-01; "
+        "what follows is the row's working in a run to a later date",
+    }
+    for row in (2, 3, 4):
+        code, out = run(*args, "--explain-row", str(row), ledger=ledger)
+        assert code == 0, out
+        working = out[out.index(f"Row {row} (read again") :]
+        if row in said:
+            assert said[row] in working, working
+        else:
+            assert "the run's figures" not in working, working
+        code, out = run(*args, "--format", "json", "--explain-row", str(row), ledger=ledger)
+        data = json.loads(out)
+        listed = data["pools"][0]["approvals"]
+        assert [a["row"] for a in listed] == [3]
+        approval = data["explain_row"]["approval"]
+        assert approval == (listed[0] if row == 3 else None), approval

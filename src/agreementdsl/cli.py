@@ -338,10 +338,23 @@ def run_command(
             "--explain-row goes with a run of one year: drop --years or --exit-on"
         )
     if agreement.is_dir():
-        if years or exit_on or disputes or measures or explain_row is not None:
+        from .lists import listed
+
+        given = [
+            name
+            for name, value in (
+                ("--years", years),
+                ("--exit-on", exit_on),
+                ("--disputes", disputes),
+                ("--measures", measures),
+                ("--explain-row", explain_row),
+            )
+            if value is not None
+        ]
+        if given:
             raise click.UsageError(
-                "a folder of agreements runs one year of each: drop --years, --exit-on, "
-                "--disputes, --measures and --explain-row"
+                f"a folder of agreements runs one year of each: drop {listed(given)} (each "
+                "goes with a run of one agreement)"
             )
         _run_many(
             agreement, url or ledger, year, day, fmt, explain, strict, engine, sheet, approvals,
@@ -381,7 +394,7 @@ def run_command(
         from .engine.rowexplain import explain_row as explain_one
 
         with _run_errors():
-            working = explain_one(ir, ledger, explain_row, sheet)
+            working = explain_one(ir, ledger, explain_row, sheet, result.year, result.as_of)
     try:
         out = sys.stdout
         listed = approvals or ("all" if fmt == "json" else "breaches")

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..calendar import FinancialYear
 from ..money import format_money, format_pounds
 from .approvals import Authority, FieldTuple
 from .executor import _KINDS, _PLAN
@@ -41,8 +43,17 @@ class RowWorking:
         }
 
 
-def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = None) -> RowWorking:
-    """The working of ledger row `row` (its physical line; in a workbook, its sheet row)."""
+def explain_row(
+    ir: dict[str, Any],
+    ledger: Path,
+    row: int,
+    sheet: str | None = None,
+    year: FinancialYear | None = None,
+    as_of: date | None = None,
+) -> RowWorking:
+    """The working of ledger row `row` (its physical line; in a workbook, its sheet row). With
+    the run's `year` and `as-of` date, a row dated outside them is said to be left out of that
+    run's figures, and has no `approval` (the run's approvals do not list it)."""
     if row < 1:
         raise RunError(
             f"--explain-row {row} is not a row number", usage=True, hint="rows count from 1"
@@ -69,12 +80,31 @@ def explain_row(ir: dict[str, Any], ledger: Path, row: int, sheet: str | None = 
         # supplier and category as written (its careful path strips them)
         result = result._replace(supplier=texts["supplier"], category=texts["category"])
     out.steps.append(Working("check the row", _read(result)))
+    left_out = _left_out(result.day, year, as_of)
+    if left_out is not None:
+        out.steps.append(Working("the run's figures", left_out))
     pool = next(p for p in ir["pools"] if p["id"] == result.pool)
     if result.kind == "spend" and result.amount > 0:
-        _spend(ir, pool, result, out)
+        _spend(ir, pool, result, out, counted=left_out is None)
     else:
         out.steps.append(Working(_what(result), _effect(result)))
     return out
+
+
+def _left_out(day: date, year: FinancialYear | None, as_of: date | None) -> str | None:
+    """Why a row dated `day` is left out of a run of `year` to `as_of`, or None if it is in."""
+    if year is not None and not year.contains(day):
+        return (
+            f"left out: dated {day}, outside the financial year run, {year.label} "
+            f"({year.first_day} to {year.last_day}); what follows is the row's working in a run "
+            "of its own year"
+        )
+    if as_of is not None and day > as_of:
+        return (
+            f"left out: dated {day}, after the as-of date {as_of}; what follows is the row's "
+            "working in a run to a later date"
+        )
+    return None
 
 
 def _shapes(ir: dict[str, Any]) -> dict[str, Any]:
@@ -247,8 +277,11 @@ def _effect(txn: Txn) -> str:
     return f"forecast outturn {format_money(txn.amount)} as of {day}"
 
 
-def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) -> None:
-    """The rule that applies, who may approve, and the decision (as RowExecutor._decide)."""
+def _spend(
+    ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking, counted: bool = True
+) -> None:
+    """The rule that applies, who may approve, and the decision (as RowExecutor._decide);
+    `counted`: whether the run's figures hold the row (else it has no `approval` there)."""
     roles = frozenset(r["id"] for r in ir["roles"])
     authority = Authority(pool, roles)
     elements = {e["id"]: e["partner"] for e in pool["elements"]}
@@ -273,6 +306,8 @@ def _spend(ir: dict[str, Any], pool: dict[str, Any], txn: Txn, out: RowWorking) 
     verdict = "complies" if decision.compliant else "BREACHES delegated authority"
     source = f"{decision.rule.file}:{decision.rule.line}" if decision.rule else None
     out.steps.append(Working(decision.approved_words(), verdict, source))
+    if not counted:
+        return
     out.decision = {
         "row": txn.row,
         "date": txn.day.isoformat(),
