@@ -338,7 +338,7 @@ def run_command(
             "--explain-row goes with a run of one year: drop --years or --exit-on"
         )
     if agreement.is_dir():
-        from .lists import listed
+        from .lists import listed as words_list
 
         given = [
             name
@@ -353,7 +353,7 @@ def run_command(
         ]
         if given:
             raise click.UsageError(
-                f"a folder of agreements runs one year of each: drop {listed(given)} (each "
+                f"a folder of agreements runs one year of each: drop {words_list(given)} (each "
                 "goes with a run of one agreement)"
             )
         _run_many(
