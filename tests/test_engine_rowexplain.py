@@ -316,3 +316,17 @@ def test_a_row_the_run_leaves_out_is_said_to_be_left_out(tmp_path: Path, engine:
         assert [a["row"] for a in listed] == [3]
         approval = data["explain_row"]["approval"]
         assert approval == (listed[0] if row == 3 else None), approval
+
+
+def test_a_line_break_and_a_written_backslash_n_are_shown_apart(tmp_path: Path) -> None:
+    """The row's fields are shown as Python writes a string: a line break within a quoted field
+    as `\\n`, a backslash and `n` written in the file as `\\\\n` (both were `\\\\n` once)."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,supplier\n"
+        '2005-06-02,mental-health,council,spend,10.00,"Oak\nHouse"\n'
+        "2005-06-03,mental-health,council,spend,10.00,Oak\\nHouse\n",
+        "utf-8",
+    )
+    assert "supplier='Oak\\nHouse'" in run("--explain-row", "2", ledger=ledger)[1]
+    assert "supplier='Oak\\\\nHouse'" in run("--explain-row", "4", ledger=ledger)[1]

@@ -322,7 +322,7 @@ def write_row_text(working: RowWorking, out: Any) -> None:
 
     out.write(f"\nRow {working.row} (read again by the reference executor)\n")
     if working.texts is not None:
-        shown = ", ".join(f"{k}={v(t)!r}" for k, t in working.texts.items() if t)
+        shown = ", ".join(f"{k}={v(repr(t))}" for k, t in working.texts.items() if t)
         out.write(f"  fields: {shown}\n")
     for step in working.steps:
         out.write(f"  {v(step.text())}\n")
