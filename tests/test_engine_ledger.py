@@ -214,6 +214,30 @@ def test_jsonl_booleans_and_lists(ir: dict[str, Any], tmp_path: Path) -> None:
     assert approval["recorded"] == ["board", "executives"]
 
 
+def test_jsonl_objects_and_nested_lists_are_bad_rows(ir: dict[str, Any], tmp_path: Path) -> None:
+    """An object, or a list within a list, has no text a field could hold: the row is rejected
+    rather than read as Python's form of it (`('x', 'board')`, found by a user)."""
+    records = [
+        rec(amount="300000.00", approved_by={"x": "board"}),  # line 1
+        rec(amount="300000.00", approved_by=[["executives"], "board"]),  # line 2
+        rec(amount="300000.00", supplier=[{"name": "Oak"}]),  # line 3
+        rec(amount="300000.00", note={"any": "thing"}),  # line 4: not a ledger column
+        rec(amount="300000.00", approved_by=["executives", 7, None, True]),  # line 5
+    ]
+    data = run(ir, write(tmp_path, jsonl(records), "ledger.jsonl"))
+    assert [(r["row"], r["code"], r["message"]) for r in data["rejected"]] == [
+        (1, "L010", "`approved_by` is an object: a field is a string, a number, true, false or "
+         "null, or a list of those (read joined by `;`)"),
+        (2, "L010", "`approved_by` is a list of lists or objects: a field is a string, a number, "
+         "true, false or null, or a list of those (read joined by `;`)"),
+        (3, "L010", "`supplier` is a list of lists or objects: a field is a string, a number, "
+         "true, false or null, or a list of those (read joined by `;`)"),
+    ]  # fmt: skip
+    [four, five] = next(p for p in data["pools"] if p["pool"] == "mental-health")["approvals"]
+    # a list's items as their own text would be (null is nothing, true is `true`)
+    assert four["row"] == 4 and five["recorded"] == ["executives", "7", "true"]
+
+
 # ---------------------------------------------------------------- amount forms
 @pytest.mark.parametrize(
     ("text", "pounds"),

@@ -115,7 +115,7 @@ TITLES: dict[str, str] = {
     "F001": "A rule wrapped over more than one line (fmt refuses the file)",
     "F002": "fmt's result would not keep the agreement's meaning (nothing is written)",
     "F003": "A tab in the indentation of a clause line (fmt refuses the file)",
-    "L010": "A ledger row with the wrong number of fields, or a JSON line that is not an object",
+    "L010": "A ledger row with the wrong number of fields, or a JSON line that is not an object of plain values",
     "L011": "A JSON Lines record without a required field",
     "L012": "A ledger column named twice",
     "L013": "A ledger column that looks like a misspelt known column",

@@ -349,6 +349,20 @@ class LedgerReader:
             if missing:
                 yield Rejected(number, "L011", f"the record has no {', '.join(missing)}")
                 continue
+            nested = next((c for c in COLUMNS if not _plain(record.get(c))), None)
+            if nested is not None:
+                what = (
+                    "an object"
+                    if isinstance(record[nested], Pairs)
+                    else "a list of lists or objects"
+                )
+                yield Rejected(
+                    number,
+                    "L010",
+                    f"`{nested}` is {what}: a field is a string, a number, true, false or null, "
+                    "or a list of those (read joined by `;`)",
+                )
+                continue
             yield number, tuple(_text(record.get(c)) for c in COLUMNS)
 
     def transactions(self) -> Iterator[Txn | Rejected]:
@@ -564,13 +578,23 @@ def _date_hint(text: str) -> str:
     return ""
 
 
+def _plain(value: object) -> bool:
+    """Whether a JSON Lines value can be a field's text: not an object, and not a list holding
+    one or another list (`_text` would write Python's form of it)."""
+    if isinstance(value, Pairs):
+        return False
+    if isinstance(value, list):
+        return not any(isinstance(v, list) for v in value)  # (Pairs is a list too)
+    return True
+
+
 def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return ";".join(_text(v) for v in value)  # null as nothing, true as `true`
     return str(value)
 
 
