@@ -224,7 +224,10 @@ def test_the_json_names_the_undefined_roles_of_an_approval(tmp_path: Path) -> No
         code, out = run("--format", "json", "--explain-row", str(row), ledger=ledger)
         assert json.loads(out)["explain_row"]["approval"] == listed
     code, out = run("--explain-row", "4", ledger=ledger)
-    assert "approved by nobody (not a role of the agreement) and board (" in out, out
+    assert (
+        "approved by nobody (not a role of the agreement; recorded twice) and board (recorded "
+        "twice) (" in out
+    ), out
     assert "recorded board does not meet required executives" in out, out
 
 
@@ -330,3 +333,30 @@ def test_a_line_break_and_a_written_backslash_n_are_shown_apart(tmp_path: Path) 
     )
     assert "supplier='Oak\\nHouse'" in run("--explain-row", "2", ledger=ledger)[1]
     assert "supplier='Oak\\\\nHouse'" in run("--explain-row", "4", ledger=ledger)[1]
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_one_role_recorded_for_two_is_said_to_count_once(tmp_path: Path, engine: str) -> None:
+    """Learning disabilities above £250,000 needs executives and board; the board may stand in
+    for executives, but not for both at once: the reason says so, and how often a role was
+    recorded (found by a user: the reason read as if board could approve for both)."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,approved_by\n"
+        "2005-05-01,learning-disabilities,council,spend,300000.00,Board; BOARD\n"
+        "2005-05-02,learning-disabilities,council,spend,300000.00,board;ld-manager\n"
+        "2005-05-03,learning-disabilities,council,spend,300000.00,board;executives\n",
+        "utf-8",
+    )
+    code, out = run("--explain", "--engine", engine, ledger=ledger)
+    assert code == 0, out
+    need = (
+        "does not meet required executives and board: executives may be approved by executives "
+        "or board; board may be approved only by board; each required role needs a different "
+        "approver, and board is the only recorded role that may approve for executives and board"
+    )
+    assert f"recorded board {need} (a role recorded twice counts once)" in out, out
+    assert f"recorded board, ld-manager {need.replace('does not', 'do not')}\n" in out, out
+    assert "needs executives and board, approved by board (recorded twice)\n" in out, out
+    assert "needs executives and board, approved by board and ld-manager\n" in out, out
+    assert "row 4 " not in out  # board and executives comply

@@ -10,6 +10,7 @@ officer for a lower officer of the same partner; nobody under `only named approv
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,12 +100,21 @@ def approvers_words(recorded: Sequence[str], unknown: Sequence[str]) -> str:
     """The recorded approvers in words: an empty approver column is not a role called
     `nobody`, and a role the agreement does not define is said to be one. The text output
     (`Decision.approved_words`) and the board's page (from the JSON's `recorded` and
-    `undefined`) both say it so. A role recorded twice is named once (it counts once)."""
+    `undefined`) both say it so. A role recorded more than once is named once (it counts once),
+    saying how often it was recorded."""
     if not recorded:
         return "no approver recorded"
-    return " and ".join(
-        f"{r} (not a role of the agreement)" if r in unknown else r for r in dict.fromkeys(recorded)
-    )
+    times = Counter(recorded)
+    named = []
+    for role, n in times.items():
+        notes = ["not a role of the agreement"] if role in unknown else []
+        if n > 1:
+            notes.append(f"recorded {_TIMES.get(n, f'{n} times')}")
+        named.append(f"{role} ({'; '.join(notes)})" if notes else role)
+    return " and ".join(named)
+
+
+_TIMES = {2: "twice", 3: "three times"}
 
 
 class Authority:
@@ -308,6 +318,19 @@ class Authority:
             line += " (the clause ends `only named approvers`)"
         elif outranked:
             line += " (an officer stands in only for a lower officer of its own partner)"
+        needs = list(dict.fromkeys(self._expand_joint(decision.required, recorded)))
+        able = [r for r in recorded if any(r in self.stand_ins.get(n, {n}) for n in needs)]
+        if all(any(r in self.stand_ins.get(n, {n}) for r in recorded) for n in needs) and len(
+            able
+        ) < len(needs):
+            # each required role could be met alone, but not each by a different approver
+            only = "is the only recorded role" if len(able) == 1 else "are the only recorded roles"
+            line += (
+                f"; each required role needs a different approver, and {listed(able)} {only} "
+                f"that may approve for {listed(needs)}"
+            )
+            if len(decision.recorded) > len(recorded):
+                line += " (a role recorded twice counts once)"
         for need in dict.fromkeys(decision.required):
             members = self.joint.get(need, ())
             present = [m for m in members if m in decision.recorded]
