@@ -398,3 +398,26 @@ def test_ids_in_a_ledger_are_matched_regardless_of_case(tmp_path: Path) -> None:
     assert {k: v for k, v in first.items() if k not in ("row", "date")} == {
         k: v for k, v in second.items() if k not in ("row", "date")
     }
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_row_with_fields_to_spare_is_told_of_commas(
+    ir: dict[str, Any], tmp_path: Path, engine: str
+) -> None:
+    """A row longer than the header is most often a comma in an unquoted field (`£1,250.00`,
+    `executives,board`): its L010 says how to write one; a short row's does not."""
+    text = (
+        "date,pool,element,kind,amount,approved_by\n"
+        "2005-05-01,mental-health,council,spend,300000.00,executives,board\n"
+        "2005-05-01,mental-health,council\n"
+    )
+    result = run_ledger(ir, write(tmp_path, text, "ledger.csv"), as_of=AS_OF, engine=engine)
+    try:
+        messages = [(r.row, r.code, r.message) for r in result.rejected]
+    finally:
+        result.close()
+    assert messages == [
+        (2, "L010", "the row has 7 fields but the header has 6 (a field holding a comma is "
+         'written in double quotes, `"£1,250.00"`; roles in `approved_by` are separated by `;`)'),
+        (3, "L010", "the row has 3 fields but the header has 6"),
+    ]  # fmt: skip

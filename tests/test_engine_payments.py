@@ -108,3 +108,12 @@ def test_an_instalment_with_nothing_towards_it_is_not_yet_paid(tmp_path: Path) -
         "hpct's instalment of £3,325,000.00 due on 2005-10-01 is not yet paid, 61 days after" in w
         for w in data["warnings"]
     )
+
+
+def test_one_day_late_is_said_in_the_singular(tmp_path: Path) -> None:
+    # the third instalment is due on 2005-10-01; the time allowed ends 30 days on, 2005-10-31
+    ir = compile_file(HEREFORDSHIRE)
+    rows = _rows(("2005-04-01", "3325000.00", "hpct"), ("2005-07-01", "3325000.00", "hpct"))
+    data = run_json(ir, tmp_path, rows, date(2005, 11, 1), HEADER)
+    late = [w for w in data["warnings"] if "due on 2005-10-01 is not yet paid" in w]
+    assert late and all(w.endswith(", 1 day after the time allowed") for w in late), late

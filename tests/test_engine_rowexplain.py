@@ -360,3 +360,26 @@ def test_one_role_recorded_for_two_is_said_to_count_once(tmp_path: Path, engine:
     assert "needs executives and board, approved by board (recorded twice)\n" in out, out
     assert "needs executives and board, approved by board and ld-manager\n" in out, out
     assert "row 4 " not in out  # board and executives comply
+
+
+def test_a_line_within_an_unclosed_quote_says_so(tmp_path: Path) -> None:
+    """Lines swallowed by a quote that is never closed (L015) are not a field over several
+    lines: their working names the row that opens the quote (found by a user)."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,supplier\n"
+        "2005-05-01,mental-health,council,spend,10.00,Oak\n"
+        '2005-05-02,mental-health,council,spend,10.00,"Unclosed Care\n'
+        "2005-05-03,mental-health,council,spend,80000.00,Elm\n"
+        "2005-05-04,mental-health,council,spend,90000.00,Ash\n",
+        "utf-8",
+    )
+    for line in (4, 5):
+        said = run("--explain-row", str(line), "--as-of", "2005-06-01", ledger=ledger)[1]
+        assert (
+            f"row {line} → line {line} holds no row of its own: it lies within the quote that row "
+            "3 opens and does not close (L015), so it is not counted; with that quote closed it "
+            "would be read as a row"
+        ) in said, said
+    said = run("--explain-row", "3", "--as-of", "2005-06-01", ledger=ledger)[1]
+    assert "L015 a quote opened on line 3 is not closed" in said, said

@@ -800,3 +800,16 @@ def test_a_row_in_year_one_is_warned_of_not_a_traceback(tmp_path: Path) -> None:
         "on 1 day, 0001-01-01, are left out of the figures (`--year` names the year to run)" in w
         for w in data["warnings"]
     ), data["warnings"]
+
+
+def test_the_months_are_named_not_numbered(tmp_path: Path) -> None:
+    """`by month` names each month and its calendar year (`04/05` read as the financial year
+    2004/05 to a finance officer)."""
+    result = run(
+        str(HEREFORDSHIRE), "--ledger", str(ROOT / "agreements" / "herefordshire-2005-06.csv")
+    )
+    assert result.exit_code == 0, result.output
+    at = result.output.index("  by month\n")
+    months = result.output[at:].splitlines()[1:4]
+    assert [m.split()[0:2] for m in months] == [["Apr", "2005"], ["Aug", "2005"], ["Dec", "2005"]]
+    assert "Mar 2006 £1,635,000" in result.output

@@ -304,9 +304,7 @@ class LedgerReader:
             if len(fields) != width:
                 if not fields:
                     continue  # a blank line holds no row
-                yield Rejected(
-                    row, "L010", f"the row has {len(fields)} fields but the header has {width}"
-                )
+                yield Rejected(row, "L010", wrong_width(len(fields), width))
                 continue
             if pad:
                 fields.append("")
@@ -576,6 +574,17 @@ def _date_hint(text: str) -> str:
         if 1 <= month <= 12 and 1 <= day <= 31:
             return f"; if it is {day} {date(2000, month, 1):%B} {year}, write {year}-{month:02d}-{day:02d}"
     return ""
+
+
+def wrong_width(fields: int, width: int) -> str:
+    """L010's message for a CSV row of `fields` fields under a header of `width`."""
+    message = f"the row has {fields} fields but the header has {width}"
+    if fields > width:  # most often a comma in a field that is not quoted
+        message += (
+            ' (a field holding a comma is written in double quotes, `"£1,250.00"`; roles in '
+            "`approved_by` are separated by `;`)"
+        )
+    return message
 
 
 def _plain(value: object) -> bool:

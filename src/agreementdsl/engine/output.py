@@ -303,6 +303,9 @@ def write_rejected(title: str, rows: list[Rejected], out: IO[str], s: Any) -> No
         )
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _pool_text(
     result: RunResult, pool: PoolResult, out: IO[str], s: Any, every: bool = False
 ) -> None:
@@ -364,8 +367,10 @@ def _pool_text(
                 f"    {v(e['element']):<22}{format_money(parse_amount(str(e['actual']))):>18}{budget}\n"
             )
     if pool.months:
+        # `Apr 2005`: `04/05` read as the financial year 2004/05 to a finance officer
         cells = [
-            f"{str(m['month'])[5:]}/{str(m['month'])[2:4]} {format_money(parse_amount(str(m['net'])), always_pence=False)}"
+            f"{_MONTHS[int(str(m['month'])[5:7]) - 1]} {str(m['month'])[:4]} "
+            f"{format_money(parse_amount(str(m['net'])), always_pence=False)}"
             for m in pool.months
         ]
         out.write("  by month\n")

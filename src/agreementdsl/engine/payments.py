@@ -159,5 +159,6 @@ def warnings_for(pool_id: str, found: list[Paid], as_of: date) -> list[str]:
                 )
             else:
                 state = "is not yet paid"
-            out.append(f"{head} {state}, {item['days_late']} days after the time allowed")
+            days = item["days_late"]
+            out.append(f"{head} {state}, {days} day{'s' * (days != 1)} after the time allowed")
     return out

@@ -121,6 +121,7 @@ class _Missing:
 
     last: int
     passed: bool
+    unclosed: bool = False  # the last row read before it was rejected for an unclosed quote
 
 
 def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
@@ -133,6 +134,12 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
         # the ledger goes on past it: an empty line, or a line inside a quoted field that runs
         # over several lines (such a row is numbered by its first line)
         if not json_lines and found.last > 1 and _inside_quotes(reader.path, found.last, row):
+            if found.unclosed:
+                return (
+                    f"line {row} holds no row of its own: it lies within the quote that row "
+                    f"{found.last} opens and does not close (L015), so it is not counted; with "
+                    f"that quote closed it would be read as a row"
+                )
             return (
                 f"line {row} holds no row of its own: it is inside a quoted field of row "
                 f"{found.last}, which runs over several lines (a row is numbered by the line it starts on)"
@@ -173,17 +180,17 @@ def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejecte
         items = _workbook(reader, sheet)
     else:
         items = reader
-    last = 0
+    last, unclosed = 0, False
     for item in items:
         number = item.row if isinstance(item, Rejected) else item[0]
         if number == row:
             return item
         if number > row:
-            return _Missing(last, True)
-        last = number
+            return _Missing(last, True, unclosed)
+        last, unclosed = number, isinstance(item, Rejected) and item.code == "L015"
     # past the last row but within the file: an empty line at its end, or a line inside the
     # last row's quoted field
-    return _Missing(last, suffix not in SPREADSHEETS and row <= _lines(reader.path))
+    return _Missing(last, suffix not in SPREADSHEETS and row <= _lines(reader.path), unclosed)
 
 
 def _lines(path: Path) -> int:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
 from ..executor import _KINDS, _PLAN, ApprovalSpool, bear
-from ..ledger import LedgerReader, Rejected, Txn
+from ..ledger import LedgerReader, Rejected, Txn, wrong_width
 
 EPOCH = date(1970, 1, 1).toordinal()
 CHECKED_TYPES = (
@@ -68,8 +68,7 @@ def decide(
     checked: list[Txn] = []
     for line, broken, *texts in doubtful:
         if broken is not None:
-            message = f"the row has {broken} fields but the header has {width}"
-            rejected.append(Rejected(int(line), "L010", message))
+            rejected.append(Rejected(int(line), "L010", wrong_width(int(broken), width)))
             continue
         result = reader.check(int(line), *texts)
         if isinstance(result, Rejected):
