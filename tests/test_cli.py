@@ -238,3 +238,23 @@ def test_a_reader_that_stops_reading_ends_the_run_quietly_with_141(engine: str) 
     left = [n for n in os.listdir(scratch) if n.startswith("agreementdsl")]
     assert left == [], left  # (lark keeps its grammar's cache there, by design)
     shutil.rmtree(scratch)
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_command_with_its_output_closed_runs_and_drops_it(command: str) -> None:
+    """Standard output closed before the command starts (`>&-`, as cron may leave it): the
+    command runs as if it were /dev/null, with no traceback (found by review: a closed pipe's
+    handling flushed a stream that was not there)."""
+    import subprocess
+    import sys
+
+    args = [str(ROOT / "agreements" / "herefordshire.yaml")]
+    if command == "run":
+        args += ["--ledger", str(ROOT / "agreements" / "herefordshire-2005-06.csv")]
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" >&-', sys.executable, "-c",
+         "from agreementdsl.cli import main; main()", command, *args],
+        stderr=subprocess.PIPE,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == b"", done.stderr

@@ -237,6 +237,9 @@ LINES = {
     "short": "2005-06-01,mental-health",
     "blank": "",
     "quoted": '2005-06-02,mental-health,council,spend,10.00,"Oak\nHouse"',
+    # a `"` that opens no field, and quotes written twice within one: the csv module's reading
+    "stray": '2005-06-03,mental-health,council,spend,10.00,12" pipe',
+    "escaped": '2005-06-04,mental-health,council,spend,10.00,"Oak ""A""\n""B"" House"',
 }
 
 
@@ -383,3 +386,22 @@ def test_a_line_within_an_unclosed_quote_says_so(tmp_path: Path) -> None:
         ) in said, said
     said = run("--explain-row", "3", "--as-of", "2005-06-01", ledger=ledger)[1]
     assert "L015 a quote opened on line 3 is not closed" in said, said
+
+
+def test_an_empty_row_of_a_workbook_is_empty(tmp_path: Path) -> None:
+    """A workbook's empty sheet rows are empty: there are no quoted fields to be inside (the
+    check once read the compressed file's bytes for quotes; found by review)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["date", "pool", "element", "kind", "amount", "supplier"])
+    for n in range(12):
+        sheet.append(["2005-06-01", "mental-health", "council", "spend", "10.00", f'"Oak {n}'])
+        sheet.append([])
+    path = tmp_path / "ledger.xlsx"
+    book.save(path)
+    for row in range(3, 24, 2):
+        said = run("--explain-row", str(row), ledger=path)[1]
+        assert f"row {row} → line {row} holds no row of its own: it is empty" in said, said

@@ -20,20 +20,42 @@ from .options import date_option
 class _Commands(click.Group):
     """The commands, each of which, when its reader stops reading (`run … | head`), ends quietly
     with the shell's status for a closed pipe, 141 (128 + SIGPIPE), as `yes | head` does:
-    Click's own handling exits 1, which means errors, or rejected rows under `--strict`."""
+    Click's own handling exits 1, which means errors, or rejected rows under `--strict`. A
+    command that already fails keeps its own status. Standard output or error closed before
+    the command starts (`>&-`, as cron may leave it) reads as /dev/null: the command runs and
+    what it prints is dropped."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        for name in ("stdout", "stderr"):
+            if getattr(sys, name) is None:
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
         try:
-            try:
-                return super().invoke(ctx)
-            finally:
-                sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+            result = super().invoke(ctx)
         except BrokenPipeError:
-            # what is still buffered must not be written again on the way out
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-            sys.exit(141)
+            _pipe_closed()
+        except BaseException:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _drop_stdout()  # the failure in hand, not the closed pipe, says how it ended
+            raise
+        try:
+            sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        except BrokenPipeError:
+            _pipe_closed()
+        return result
+
+
+def _drop_stdout() -> None:
+    """What is still buffered for a closed pipe must not be written again on the way out."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _pipe_closed() -> NoReturn:
+    _drop_stdout()
+    sys.exit(141)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

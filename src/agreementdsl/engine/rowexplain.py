@@ -9,9 +9,11 @@ step citing the clause it comes from.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +135,8 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
     if found.passed:
         # the ledger goes on past it: an empty line, or a line inside a quoted field that runs
         # over several lines (such a row is numbered by its first line)
-        if not json_lines and found.last > 1 and _inside_quotes(reader.path, found.last, row):
+        csv_text = text and not json_lines
+        if csv_text and found.last > 1 and row <= _record_end(reader, found.last):
             if found.unclosed:
                 return (
                     f"line {row} holds no row of its own: it lies within the quote that row "
@@ -142,7 +145,8 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
                 )
             return (
                 f"line {row} holds no row of its own: it is inside a quoted field of row "
-                f"{found.last}, which runs over several lines (a row is numbered by the line it starts on)"
+                f"{found.last}, which runs over several lines (a row is numbered by the line it "
+                "starts on)"
             )
         return f"line {row} holds no row of its own: it is empty"
     if found.last > 0:
@@ -152,19 +156,24 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
     return "no ledger row has this number"
 
 
-def _inside_quotes(path: Path, first: int, line: int) -> bool:
-    """Whether physical line `line` begins inside a quoted field of the row that begins on line
-    `first`: an odd number of `"` from the start of that row to the end of the line before (a
-    quote within a quoted field is written twice, so a closed field has an even number)."""
-    quotes, number = 0, 1
-    with path.open("rb") as f:
-        for physical in f:  # lines end at b"\n", as `_lines` counts them
-            if number >= line:
-                break
-            if number >= first:
-                quotes += physical.count(b'"')
-            number += 1
-    return quotes % 2 == 1
+def _record_end(reader: LedgerReader, first: int) -> int:
+    """The last line of the CSV record that begins on line `first`, as the reader's parser
+    (Python's csv module, lines ending at LF, CR LF or a bare CR) reads it: a `"` counts as a
+    quote only where it opens a field, so `12" monitor` opens nothing."""
+    with reader.path.open(encoding=reader.sniff().codec, newline="") as handle:
+        records = csv.reader(islice(handle, first - 1, None))
+        try:
+            next(records)
+        except (StopIteration, csv.Error):  # (a field too long: it ends where it was cut)
+            return first
+        return first - 1 + records.line_num
+
+
+def _has_line(reader: LedgerReader, line: int) -> bool:
+    """Whether a text ledger has a line numbered `line` (lines counted as its reader counts
+    them)."""
+    with reader.path.open(encoding=reader.sniff().codec, newline="") as handle:
+        return next(islice(handle, line - 1, None), None) is not None
 
 
 def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | _Missing:
@@ -190,17 +199,8 @@ def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejecte
         last, unclosed = number, isinstance(item, Rejected) and item.code == "L015"
     # past the last row but within the file: an empty line at its end, or a line inside the
     # last row's quoted field
-    return _Missing(last, suffix not in SPREADSHEETS and row <= _lines(reader.path), unclosed)
-
-
-def _lines(path: Path) -> int:
-    """The physical lines of a text file (a last line without a line break counts)."""
-    count, tail = 0, b"\n"
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            count += block.count(b"\n")
-            tail = block[-1:]
-    return count + (tail != b"\n")
+    within = suffix not in SPREADSHEETS and _has_line(reader, row)
+    return _Missing(last, within, unclosed)
 
 
 def _parquet_row(reader: LedgerReader, row: int) -> RawRow | None:
