@@ -421,3 +421,25 @@ def test_a_row_with_fields_to_spare_is_told_of_commas(
          'written in double quotes, `"£1,250.00"`; roles in `approved_by` are separated by `;`)'),
         (3, "L010", "the row has 3 fields but the header has 6"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+@pytest.mark.parametrize("name", ["ledger.csv", "ledger.txt"])
+def test_json_lines_after_empty_lines_are_json_lines(
+    ir: dict[str, Any], tmp_path: Path, engine: str, name: str
+) -> None:
+    """A file whose first character after spaces and empty lines is `{` is JSON Lines, whatever
+    its name (a first empty line made it a CSV with no header, L101; found by review)."""
+    record = json.dumps(rec(amount="10.00"))
+    path = write(tmp_path, f"\n  \n{record}\n\n{record}\n", name)
+    result = run_ledger(ir, path, as_of=AS_OF, engine=engine)
+    try:
+        assert (result.totals.read, len(result.rejected)) == (2, 0)
+        [pool] = [p for p in result.pools if p.pool["id"] == "mental-health"]
+        assert pool.actual == 2000
+        out = io.StringIO()
+        write_json(result, out)
+        approvals = json.loads(out.getvalue())["pools"][0]["approvals"]
+        assert [a["row"] for a in approvals] == [3, 5]  # rows numbered by their lines
+    finally:
+        result.close()

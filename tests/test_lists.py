@@ -12,3 +12,12 @@ def test_lists_in_words() -> None:
     assert listed(["a", "b", "c"], "or") == "a, b or c"
     with pytest.raises(ValueError):
         listed([])
+
+
+def test_counts_in_words() -> None:
+    from agreementdsl.lists import counted
+
+    assert counted(1, "row") == "1 row"
+    assert counted(0, "row") == "0 rows"
+    assert counted(1250, "row") == "1,250 rows"
+    assert counted(2, "day", "days") == "2 days"

@@ -13,3 +13,8 @@ def listed(words: Sequence[str], last: str = "and") -> str:
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 row`, `2 rows`, `1,250 rows`: a count with its noun in the number it needs."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

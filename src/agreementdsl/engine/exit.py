@@ -19,6 +19,7 @@ from typing import Any
 
 from ..calendar import Duration, add_duration, parse_month_day, year_containing
 from ..compile import risk_share_for
+from ..lists import counted
 from ..money import format_money, format_pounds, parse_amount
 from .run import RunError, RunResult, Working, run_ledger
 from .settlement import NoLeaver, Settlement, YearContext, no_settlement, settle
@@ -355,7 +356,7 @@ def _write_exit_text(result: ExitResult, out: Any) -> None:
         out.write(line + (f" ({n['source']})" if n["source"] else "") + "\n")
     rows = run.totals
     out.write(
-        f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected\n"
+        f"ledger: {counted(rows.read, 'row')} read, {rows.used:,} used, {len(rows.rejected):,} rejected\n"
     )
     for warning in result.warnings:
         out.write(f"warning: {warning}\n")

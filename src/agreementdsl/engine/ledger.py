@@ -96,6 +96,9 @@ class PoolShape:
         return bool(self.elements)
 
 
+JSON_HEAD = 64 << 10  # characters read for a ledger's first: `{` makes it JSON Lines
+
+
 @dataclass
 class LedgerReader:
     """Iterates a ledger file, yielding Txn or Rejected; counts rows and notes warnings."""
@@ -124,14 +127,19 @@ class LedgerReader:
                 self.warnings.append(self.encoding.warning)
         return self.encoding
 
-    def _json_lines(self, first: str) -> bool:
-        """Whether the ledger is read as JSON Lines: by its name, or a first character `{`."""
-        return self.path.suffix.lower() in (".jsonl", ".ndjson") or first == "{"
+    def _json_lines(self, head: str) -> bool:
+        """Whether the ledger is read as JSON Lines: by its name, or by `{` as the first
+        character of its `head` (its first JSON_HEAD characters) that is not a space or an
+        empty line's break."""
+        spaces = " \t\n\r\x0b\x0c"  # ASCII's, as the SQL executors' scan strips bytes
+        return self.path.suffix.lower() in (".jsonl", ".ndjson") or head.lstrip(spaces).startswith(
+            "{"
+        )
 
     def json_lines(self) -> bool:
         """Whether the ledger is read as JSON Lines (as `__iter__` decides)."""
         with self.path.open(encoding=self.sniff().codec, newline="") as handle:
-            return self._json_lines(handle.read(1))
+            return self._json_lines(handle.read(JSON_HEAD))
 
     def __iter__(self) -> Iterator[RawRow | Rejected]:
         """Rows as (line number, the COLUMNS' texts); structurally broken rows as Rejected."""
@@ -147,9 +155,9 @@ class LedgerReader:
             ) from exc
         with handle:
             try:
-                first = handle.read(1)
+                head = handle.read(JSON_HEAD)
                 handle.seek(0)
-                if self._json_lines(first):
+                if self._json_lines(head):
                     yield from self._jsonl(handle)
                 else:
                     yield from self._csv(handle)

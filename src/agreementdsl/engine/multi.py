@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from ..lists import counted
 from .approvals import Authority
 from .executor import PoolTotals, Totals
 from .ledger import NOT_A_POOL, Rejected
@@ -207,7 +208,7 @@ def write_many_text(
             f"{len(many.results)} agreement{'s' if len(many.results) != 1 else ''} over one ledger",
             bold=True,
         )
-        + f": {totals.read:,} rows read, {len(totals.rejected) - len(many.unassigned):,} "
+        + f": {counted(totals.read, 'row')} read, {len(totals.rejected) - len(many.unassigned):,} "
         f"rejected, {len(many.unassigned):,} in no agreement's pool\n"
     )
     for name, result in many.results.items():

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 
+from ..lists import counted
 from ..money import format_money, format_pounds, parse_amount
 from ..terminal import visible as v
 from .approvals import Decision
@@ -257,7 +258,7 @@ def write_text(
     )
     left_out = " (left out of every figure below; listed at the end)" if rows.rejected else ""
     out.write(
-        f"ledger: {rows.read:,} rows read, {rows.used:,} used, {len(rows.rejected):,} rejected"
+        f"ledger: {counted(rows.read, 'row')} read, {rows.used:,} used, {len(rows.rejected):,} rejected"
         f"{left_out}\n"
     )
     for warning in result.warnings:
