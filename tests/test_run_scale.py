@@ -10,6 +10,7 @@ import re
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,6 +93,12 @@ def _run_with_stderr(stderr: str, *args: str, ledger: Path = LEDGER, delay: str 
     leader, follower = pty.openpty()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=follower, env=env)
     os.close(follower)
+    # Standard output is drained beside the terminal: a JSON of more than the pipe holds
+    # (64 KiB) otherwise kept the child writing, the terminal open, and the loop below waiting
+    # out its 120 s on every run of the suite.
+    assert child.stdout is not None
+    drained = threading.Thread(target=child.stdout.read, daemon=True)
+    drained.start()
     received = b""
     while True:
         ready, _, _ = select.select([leader], [], [], 120)
@@ -104,8 +111,7 @@ def _run_with_stderr(stderr: str, *args: str, ledger: Path = LEDGER, delay: str 
         if not chunk:
             break
         received += chunk
-    assert child.stdout is not None
-    child.stdout.read()
+    drained.join(timeout=120)
     assert child.wait(timeout=120) == 0
     os.close(leader)
     return received.decode(errors="replace")
