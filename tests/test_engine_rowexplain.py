@@ -83,7 +83,7 @@ def test_a_rejected_row_says_why(tmp_path: Path) -> None:
     )
     code, out = run("--explain-row", "2", ledger=ledger)
     assert (
-        "income reduces the pool's net expenditure → net expenditure −£250.50 on 2005-06-01" in out
+        "income reduces the pool's net expenditure → net expenditure -£250.50 on 2005-06-01" in out
     )
 
 
@@ -95,6 +95,11 @@ def test_rows_that_are_not_there(tmp_path: Path) -> None:
     assert (
         "row 99999 → no ledger row has this number: the last row is 431"
         in run("--explain-row", "99999")[1]
+    )
+    huge = "99999999999999999999"  # past 2**64: a number, not a traceback (found by a user)
+    assert (
+        f"row {huge} → no ledger row has this number: the last row is 431"
+        in run("--explain-row", huge)[1]
     )
     # a line between rows that is not one: an empty line, or inside a quoted field
     ledger = tmp_path / "ledger.csv"
@@ -374,9 +379,15 @@ def test_a_line_within_an_unclosed_quote_says_so(tmp_path: Path) -> None:
         "2005-05-01,mental-health,council,spend,10.00,Oak\n"
         '2005-05-02,mental-health,council,spend,10.00,"Unclosed Care\n'
         "2005-05-03,mental-health,council,spend,80000.00,Elm\n"
-        "2005-05-04,mental-health,council,spend,90000.00,Ash\n",
+        "2005-05-04,mental-health,council,spend,90000.00,Ash\n"
+        "\n",
         "utf-8",
     )
+    said = run("--explain-row", "6", "--as-of", "2005-06-01", ledger=ledger)[1]
+    assert said.rstrip().endswith(
+        "row 6 → line 6 holds no row of its own: it lies within the quote that row 3 opens and "
+        "does not close (L015), so it is not counted"
+    ), said  # an empty line: it would not be a row with the quote closed
     for line in (4, 5):
         said = run("--explain-row", str(line), "--as-of", "2005-06-01", ledger=ledger)[1]
         assert (
@@ -405,3 +416,6 @@ def test_an_empty_row_of_a_workbook_is_empty(tmp_path: Path) -> None:
     for row in range(3, 24, 2):
         said = run("--explain-row", str(row), ledger=path)[1]
         assert f"row {row} → line {row} holds no row of its own: it is empty" in said, said
+    # the sheet's first row is its header, as a CSV's first line is (it was called empty)
+    said = run("--explain-row", "1", ledger=path)[1]
+    assert "row 1 → no ledger row has this number (row 1 is the header)" in said, said

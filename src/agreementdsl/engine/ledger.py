@@ -303,8 +303,8 @@ class LedgerReader:
             if last_line > row and unclosed_quote(fields, width, index["date"]) is not None:
                 message = (
                     f"a quote opened on line {row} is not closed where the row ends: it runs "
-                    f"over the next {last_line - row} lines (to line {last_line}), which read "
-                    "as rows of their own and are not counted"
+                    f"over the next {last_line - row} lines (to line {last_line}), none of which "
+                    "is counted: close the quote and the rows among them are read"
                 )
                 self.warnings.append(f"L015: {message}")
                 yield Rejected(row, "L015", message)
@@ -586,7 +586,7 @@ def _date_hint(text: str) -> str:
 
 def wrong_width(fields: int, width: int) -> str:
     """L010's message for a CSV row of `fields` fields under a header of `width`."""
-    message = f"the row has {fields} fields but the header has {width}"
+    message = f"the row has {fields} field{'s' * (fields != 1)} but the header has {width}"
     if fields > width:  # most often a comma in a field that is not quoted
         message += (
             ' (a field holding a comma is written in double quotes, `"£1,250.00"`; roles in '

@@ -10,6 +10,7 @@ step citing the clause it comes from.
 from __future__ import annotations
 
 import csv
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -130,7 +131,7 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
     """Why no row has the number `row`."""
     text = reader.path.suffix.lower() not in (".parquet", *SPREADSHEETS)
     json_lines = text and reader.json_lines()
-    if row == 1 and text and not json_lines:
+    if row == 1 and not json_lines:  # a CSV's, a workbook's and a Parquet file's numbering
         return "no ledger row has this number (row 1 is the header)"
     if found.passed:
         # the ledger goes on past it: an empty line, or a line inside a quoted field that runs
@@ -138,11 +139,13 @@ def _no_row(reader: LedgerReader, row: int, found: _Missing) -> str:
         csv_text = text and not json_lines
         if csv_text and found.last > 1 and row <= _record_end(reader, found.last):
             if found.unclosed:
-                return (
+                said = (
                     f"line {row} holds no row of its own: it lies within the quote that row "
-                    f"{found.last} opens and does not close (L015), so it is not counted; with "
-                    f"that quote closed it would be read as a row"
+                    f"{found.last} opens and does not close (L015), so it is not counted"
                 )
+                if (_line(reader, row) or "").strip():
+                    said += "; with that quote closed it would be read as a row"
+                return said
             return (
                 f"line {row} holds no row of its own: it is inside a quoted field of row "
                 f"{found.last}, which runs over several lines (a row is numbered by the line it "
@@ -169,11 +172,14 @@ def _record_end(reader: LedgerReader, first: int) -> int:
         return first - 1 + records.line_num
 
 
-def _has_line(reader: LedgerReader, line: int) -> bool:
-    """Whether a text ledger has a line numbered `line` (lines counted as its reader counts
-    them)."""
+def _line(reader: LedgerReader, line: int) -> str | None:
+    """Line `line` of a text ledger (lines counted as its reader counts them), or None when it
+    has fewer lines."""
+    if line > sys.maxsize:  # (islice's limit; no file has so many lines)
+        return None
     with reader.path.open(encoding=reader.sniff().codec, newline="") as handle:
-        return next(islice(handle, line - 1, None), None) is not None
+        found: str | None = next(islice(handle, line - 1, None), None)
+        return found
 
 
 def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejected | _Missing:
@@ -199,12 +205,14 @@ def _find(reader: LedgerReader, row: int, sheet: str | None) -> RawRow | Rejecte
         last, unclosed = number, isinstance(item, Rejected) and item.code == "L015"
     # past the last row but within the file: an empty line at its end, or a line inside the
     # last row's quoted field
-    within = suffix not in SPREADSHEETS and _has_line(reader, row)
+    within = suffix not in SPREADSHEETS and _line(reader, row) is not None
     return _Missing(last, within, unclosed)
 
 
 def _parquet_row(reader: LedgerReader, row: int) -> RawRow | None:
     """Row N of a Parquet ledger (the (N-1)th record, as the DuckDB executor numbers them)."""
+    if row - 2 > 2**63 - 1:  # past any file's records (and DuckDB's BIGINT)
+        return None
     import duckdb
 
     from .sql.sources import _ident, _quote
@@ -278,7 +286,7 @@ def _effect(txn: Txn) -> str:
             f"net expenditure {'+' if txn.amount >= 0 else ''}{format_money(txn.amount)} on {day}"
         )
     if txn.kind == "income":
-        return f"net expenditure −{format_money(txn.amount)} on {day}"
+        return f"net expenditure {format_money(-txn.amount)} on {day}"
     if txn.kind == "contribution":
         return f"{txn.partner} paid {format_money(txn.amount)} on {day}"
     return f"forecast outturn {format_money(txn.amount)} as of {day}"

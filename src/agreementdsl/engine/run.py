@@ -12,6 +12,7 @@ from typing import Any
 from ..calendar import FinancialYear, financial_year, parse_month_day, year_containing
 from ..compile import risk_share_for
 from ..files import FileRefused, require_regular
+from ..lists import counted
 from ..money import format_money, format_pounds, parse_amount
 from .approvals import Authority
 from .disputes import Standing, read_disputes, standing
@@ -263,7 +264,7 @@ def default_as_of(executed: Executed, wanted: FinancialYear | None) -> date:
     if totals.read and not totals.used:
         first = totals.rejected[0]
         raise RunError(
-            f"none of the ledger's {totals.read} rows can be used (the first, row {first.row}: {first.code} {first.message}), so the as-of date is unknown",
+            f"none of the ledger's {counted(totals.read, 'row')} can be used (the first, row {first.row}: {first.code} {first.message}), so the as-of date is unknown",
             usage=True,
             hint="correct the rows; `--format json` with `--as-of` lists every one",
         )
@@ -327,7 +328,8 @@ def year_results(
     warnings = list(executed.warnings)
     if totals.read and not totals.used:
         warnings.append(
-            f"none of the ledger's {totals.read} rows can be used: every figure below is of an empty ledger"
+            f"none of the ledger's {counted(totals.read, 'row')} can be used: every figure below is "
+            "of an empty ledger"
         )
     later = [d for d in totals.days if run_year.contains(d) and d > as_of]
     if later and (later[-1] - as_of).days > LATE_ROWS_DAYS:
@@ -576,13 +578,13 @@ def _brought_forward_working(signed: int, year: FinancialYear, available: int) -
 
 def _months(position: Position, as_of: date) -> list[dict[str, object]]:
     """Net expenditure in each month of the term (the year, or the agreement's part of it)
-    that has begun by the as-of date."""
+    that has begun by the as-of date, each to its last day or the as-of date, the earlier."""
     out: list[dict[str, object]] = []
     for month in position.term.months:
-        start, end = month.first, month.last
+        start, end = month.first, min(month.last, as_of)
         if start > as_of:
             break
-        spent = position.spent_to(min(end, as_of)) - position.spent_to(start - timedelta(days=1))
+        spent = position.spent_to(end) - position.spent_to(start - timedelta(days=1))
         out.append(
             {"month": start.strftime("%Y-%m"), "to": end.isoformat(), "net": format_pounds(spent)}
         )
