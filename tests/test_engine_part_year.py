@@ -241,6 +241,7 @@ def test_instalments_fall_due_over_the_terms_quarters_by_their_months(tmp_path: 
             "paid_on": None,
             "days_late": 15,
             "paid": "0.00",
+            "paid_in_time": "0.00",
             "outstanding": "354857.14",
             "last_paid_on": None,
         }

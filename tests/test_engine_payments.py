@@ -46,6 +46,7 @@ def test_a_partner_short_of_what_is_due_is_flagged(tmp_path: Path) -> None:
             "paid_on": None,
             "days_late": 61,
             "paid": "2350000.00",
+            "paid_in_time": "2350000.00",
             "outstanding": "975000.00",
             "last_paid_on": "2005-10-03",
         }
@@ -81,6 +82,7 @@ def test_a_late_instalment_is_flagged_and_annual_terms_are_read(tmp_path: Path) 
             "paid_on": "2005-05-02",
             "days_late": 17,
             "paid": "13300000.00",
+            "paid_in_time": "0.00",
             "outstanding": "0.00",
             "last_paid_on": None,
         }
@@ -117,3 +119,26 @@ def test_one_day_late_is_said_in_the_singular(tmp_path: Path) -> None:
     data = run_json(ir, tmp_path, rows, date(2005, 11, 1), HEADER)
     late = [w for w in data["warnings"] if "due on 2005-10-01 is not yet paid" in w]
     assert late and all(w.endswith(", 1 day after the time allowed") for w in late), late
+
+
+def test_an_instalment_paid_late_says_how_much_of_it_came_in_time(tmp_path: Path) -> None:
+    """Most of an instalment paid within the days allowed and the rest later: the warning and
+    the JSON say how much came in time (found by a user: it read as all of it late)."""
+    ir = compile_file(HEREFORDSHIRE)
+    rows = _rows(
+        ("2005-04-01", "3325000.00", "hpct"),
+        ("2005-07-20", "3000000.00", "hpct"),  # the second instalment, due 1 July: most of it
+        ("2005-09-30", "325000.00", "hpct"),  # and the rest, 61 days after 31 July
+    )
+    data = run_json(ir, tmp_path, rows, date(2005, 9, 30), HEADER)
+    hpct = pool_of(data, "mental-health")["contributions"][0]
+    assert [(i["due_on"], i["paid_on"], i["paid_in_time"]) for i in hpct["late"]] == [
+        ("2005-07-01", "2005-09-30", "3000000.00")
+    ]
+    assert any(
+        w.endswith(
+            "hpct's instalment of £3,325,000.00 due on 2005-07-01 was paid on 2005-09-30, 61 days "
+            "after the time allowed; £3,000,000.00 of it was paid in time (by 2005-07-31)"
+        )
+        for w in data["warnings"]
+    ), data["warnings"]

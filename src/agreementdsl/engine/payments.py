@@ -47,7 +47,8 @@ class Paid:
             "received": format_pounds(self.received),
             "shortfall": format_pounds(self.shortfall),
             "late": [
-                {k: v for k, v in item.items() if not k.endswith("pence")} for item in self.late
+                {k: v for k, v in item.items() if not k.endswith("pence") and k[0] != "_"}
+                for item in self.late
             ],
         }
 
@@ -103,6 +104,9 @@ def contributions_paid(
                 # What reached this instalment, once the earlier ones were met: all of it when
                 # settled, else part (the payments so far less the earlier instalments) or none.
                 towards = part if settled else max(0, min(part, total_paid - due_so_far + part))
+                # and what had reached it by its deadline: paid in time, though the rest was not
+                by_deadline = sum(pence for day, pence in paid if day <= deadline)
+                in_time = max(0, min(part, by_deadline - due_so_far + part))
                 late.append(
                     {
                         "due_on": due_on.isoformat(),
@@ -111,9 +115,12 @@ def contributions_paid(
                         "paid_on": settled.isoformat() if settled else None,
                         "days_late": ((settled or as_of) - deadline).days,
                         "paid": format_pounds(towards),
+                        "paid_in_time": format_pounds(in_time),
                         "outstanding": format_pounds(part - towards),
                         "last_paid_on": _last_day(paid) if towards and not settled else None,
                         "towards_pence": towards,
+                        "in_time_pence": in_time,
+                        "_deadline": deadline.isoformat(),
                     }
                 )
         out.append(Paid(partner, amount, due_so_far, total_paid, late))
@@ -160,5 +167,11 @@ def warnings_for(pool_id: str, found: list[Paid], as_of: date) -> list[str]:
             else:
                 state = "is not yet paid"
             days = item["days_late"]
-            out.append(f"{head} {state}, {days} day{'s' * (days != 1)} after the time allowed")
+            said = f"{head} {state}, {days} day{'s' * (days != 1)} after the time allowed"
+            if item["in_time_pence"] and item["in_time_pence"] < item["pence"]:
+                said += (
+                    f"; {format_money(item['in_time_pence'])} of it was paid in time (by "
+                    f"{item['_deadline']})"
+                )
+            out.append(said)
     return out
