@@ -443,3 +443,27 @@ def test_json_lines_after_empty_lines_are_json_lines(
         assert [a["row"] for a in approvals] == [3, 5]  # rows numbered by their lines
     finally:
         result.close()
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_an_amount_with_an_exponent_is_told_how_to_write_it(
+    ir: dict[str, Any], tmp_path: Path, engine: str
+) -> None:
+    """JSON may write a number `1e3`: exact, but not a ledger amount; the message says how to
+    write it (it said only "is not a number"; found by a user)."""
+    lines = "".join(
+        json.dumps(rec(amount="AMOUNT")).replace('"AMOUNT"', a) + "\n"
+        for a in ("1e3", "1.2345e1", "1e9999")
+    )
+    result = run_ledger(ir, write(tmp_path, lines, "ledger.jsonl"), as_of=AS_OF, engine=engine)
+    try:
+        assert [(r.code, r.message) for r in result.rejected] == [
+            ("L003", "amount '1e3' is written with an exponent, which a ledger amount may not "
+             "be: write it as `1000.00`"),
+            ("L003", "amount '1.2345e1' is written with an exponent, which a ledger amount may "
+             "not be: write it as pounds and pence"),
+            ("L003", "amount '1e9999' is written with an exponent, which a ledger amount may "
+             "not be: write it as pounds and pence"),
+        ]  # fmt: skip
+    finally:
+        result.close()

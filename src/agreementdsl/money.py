@@ -44,11 +44,24 @@ def parse_money(text: str) -> int:
 _AMOUNT = re.compile(r"^(?P<sign>-)?£?(?P<digits>[0-9][0-9,]*)(?:\.(?P<decimals>[0-9]*))?$")
 
 
+_EXPONENT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,4}$")
+
+
 def parse_amount(text: str) -> int:
     """Pence from a ledger amount: `12500.00`, `-12,500.5`, `£300`; at most 2 decimals."""
     raw = text.strip()
     m = _AMOUNT.match(raw)
     if not m:
+        if _EXPONENT.match(raw):  # as JSON may write a number (`1e3`): exact, but not accepted
+            value = Decimal(raw)
+            try:
+                shown = f"`{value:.2f}`" if value == round(value, 2) else "pounds and pence"
+            except InvalidOperation:  # (more digits than Decimal's context holds: `1e99`)
+                shown = "pounds and pence"
+            raise MoneyError(
+                f"amount '{text}' is written with an exponent, which a ledger amount may not "
+                f"be: write it as {shown}"
+            )
         raise MoneyError(f"amount '{text}' is not a number")
     digits, decimals = m["digits"], m["decimals"] or ""
     if "," in digits and not _GROUPED.match(digits):
