@@ -994,3 +994,46 @@ def test_lf_and_crlf_lines_with_an_empty_one_keep_their_row_numbers(
         42 in expected and [r["row"] for r in data["rejected"] if r["code"] == "L003"] == expected
     )
     assert data["rows"]["read"] == 70  # 39 rows, the bad one, 30 more
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_duckdb_writes_the_approvals_as_the_reference_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plain: bool
+) -> None:
+    """DuckDB writes the JSON approvals itself (`DuckSpool.approval_texts`), a chunk of lines
+    at a time, merging in line order the spends the reference reader checked (`£1,250.00`, ` 45.50`
+    are left to it): the same bytes as the reference, every spend or only the breaches, within
+    one chunk and across chunks, and after an as-of date that leaves some out."""
+    from agreementdsl.engine.sql import spool
+
+    rng = random.Random(5)
+    lines = ["date,pool,element,kind,amount,approved_by,in_plan"]
+    for i in range(2500):
+        # (a quoted field sends the file through the reference reader's raw pass; without one
+        # DuckDB's own parser reads it)
+        quoted = "£1250.00" if plain else '"£1,250.00"'
+        amount = rng.choice(["120.00", quoted, "300000.00", " 45.50", "60000.00", "12"])
+        who = rng.choice(["board", "mh-manager", "executives", "board;board", "", "nobody"])
+        pool = rng.choice(["mental-health", "learning-disabilities"])
+        day = f"2005-{4 + i % 9:02d}-{1 + i % 28:02d}"
+        lines.append(f"{day},{pool},council,spend,{amount},{who},{rng.choice(['true', 'false'])}")
+    path = tmp_path / "ledger.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    ir = compile_file(HEREFORDSHIRE)
+    for chunk in (1 << 19, 97):  # one chunk, and many (a chunk's lines: spool._LINES)
+        monkeypatch.setattr(spool, "_LINES", chunk)
+        for approvals in ("all", "breaches"):
+            got = []
+            for engine in ("reference", "duckdb"):
+                result = run_ledger(ir, path, engine=engine, as_of=date(2005, 11, 20))
+                try:
+                    out = io.StringIO()
+                    write_json(result, out, approvals)
+                    got.append(out.getvalue())
+                finally:
+                    result.close()
+            assert got[0] == got[1], (chunk, approvals)
+            listed = [a for p in json.loads(got[1])["pools"] for a in p["approvals"]]
+            assert listed and all(a["date"] <= "2005-11-20" for a in listed)
+            # spends the reference reader checked, among those DuckDB read
+            assert {"1250.00", "45.50", "120.00"} <= {a["amount"] for a in listed}
