@@ -258,3 +258,27 @@ def test_a_command_with_its_output_closed_runs_and_drops_it(command: str) -> Non
         check=False,
     )  # fmt: skip
     assert done.returncode == 0 and done.stderr == b"", done.stderr
+
+
+def test_a_run_whose_reader_has_gone_before_its_output_is_flushed_ends_with_141() -> None:
+    """Output held in Python's buffer (no PYTHONUNBUFFERED) meets the closed pipe only when the
+    run has succeeded and flushes it: that is a closed pipe too, 141, not the run's 0 (found by
+    review)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    command = [
+        sys.executable, "-c", "from agreementdsl.cli import main; main()",
+        "run", str(ROOT / "agreements" / "herefordshire.yaml"),
+        "--ledger", str(ROOT / "agreements" / "herefordshire-2005-06.csv"),
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # nobody reads: the text (5 KB) waits in the buffer till the end
+        said = process.stderr.read()
+        code = process.wait(timeout=60)
+    assert code == 141 and said == b"", said

@@ -453,17 +453,19 @@ def test_an_amount_with_an_exponent_is_told_how_to_write_it(
     write it (it said only "is not a number"; found by a user)."""
     lines = "".join(
         json.dumps(rec(amount="AMOUNT")).replace('"AMOUNT"', a) + "\n"
-        for a in ("1e3", "1.2345e1", "1e9999")
+        for a in ("1e3", "1.2345e1", "1e9999", "-0e0")
     )
     result = run_ledger(ir, write(tmp_path, lines, "ledger.jsonl"), as_of=AS_OF, engine=engine)
     try:
         assert [(r.code, r.message) for r in result.rejected] == [
             ("L003", "amount '1e3' is written with an exponent, which a ledger amount may not "
              "be: write it as `1000.00`"),
-            ("L003", "amount '1.2345e1' is written with an exponent, which a ledger amount may "
-             "not be: write it as pounds and pence"),
-            ("L003", "amount '1e9999' is written with an exponent, which a ledger amount may "
-             "not be: write it as pounds and pence"),
+            ("L004", "amount '1.2345e1' is written with an exponent, which a ledger amount may "
+             "not be, and has more than 2 decimals"),
+            ("L016", "amount '1e9999' is written with an exponent, which a ledger amount may "
+             "not be, and is £1 trillion or more"),
+            ("L003", "amount '-0e0' is written with an exponent, which a ledger amount may not "
+             "be: write it as `0.00`"),
         ]  # fmt: skip
     finally:
         result.close()

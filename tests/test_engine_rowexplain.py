@@ -419,3 +419,16 @@ def test_an_empty_row_of_a_workbook_is_empty(tmp_path: Path) -> None:
     # the sheet's first row is its header, as a CSV's first line is (it was called empty)
     said = run("--explain-row", "1", ledger=path)[1]
     assert "row 1 → no ledger row has this number (row 1 is the header)" in said, said
+
+
+def test_a_line_inside_a_field_too_long_to_read_is_inside_it(tmp_path: Path) -> None:
+    """A quoted field past the reader's limit (L017) ends where the reader cut it: the lines
+    before that are inside it, not empty (found by review)."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,supplier\n"
+        '2005-06-01,mental-health,council,spend,10.00,"' + ("x" * 1000 + "\n") * 200,
+        "utf-8",
+    )
+    said = run("--explain-row", "3", "--as-of", "2005-06-30", ledger=ledger)[1]
+    assert "line 3 holds no row of its own: it is inside a quoted field of row 2" in said, said

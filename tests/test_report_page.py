@@ -500,3 +500,19 @@ def test_the_pages_warning_on_rows_outside_the_year_names_no_option_report_lacks
         "`--year 2005/06` runs the year they are in)" in source
     ), re.findall(r"the year run is[^<]*", source)
     assert "--years" not in source
+
+
+def test_a_late_instalment_mostly_paid_in_time_says_so_on_the_page(tmp_path: Path) -> None:
+    """The page's contributions table says how much of a late instalment came in time, as the
+    run's warning does, and counts days in the singular and plural."""
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(
+        "date,pool,element,kind,amount,partner,approved_by,in_plan\n"
+        "2005-04-01,mental-health,,contribution,3325000.00,hpct,,\n"
+        "2005-07-20,mental-health,,contribution,3000000.00,hpct,,\n"
+        "2005-09-30,mental-health,,contribution,325000.00,hpct,,\n",
+        "utf-8",
+    )
+    inputs = [INPUTS[0], "--ledger", str(ledger)]
+    source = _report(tmp_path / "out", "--as-of", "2005-09-30", inputs=inputs).read_text("utf-8")
+    assert "due 2005-07-01: paid 2005-09-30, 61 days late (£3,000,000.00 of it in time)" in source

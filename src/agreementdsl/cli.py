@@ -33,11 +33,13 @@ class _Commands(click.Group):
             result = super().invoke(ctx)
         except BrokenPipeError:
             _pipe_closed()
-        except BaseException:
+        except BaseException as exc:
             try:
                 sys.stdout.flush()
             except BrokenPipeError:
-                _drop_stdout()  # the failure in hand, not the closed pipe, says how it ended
+                if isinstance(exc, SystemExit) and exc.code in (0, None):
+                    _pipe_closed()  # a success whose output was not all read
+                _drop_stdout()  # a failure in hand, not the closed pipe, says how it ended
             raise
         try:
             sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit

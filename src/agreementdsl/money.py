@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from fractions import Fraction
 
 _MONEY = re.compile(
@@ -19,7 +19,12 @@ _MULTIPLIER = {None: 1, "k": 1_000, "m": 1_000_000}
 
 
 class MoneyError(ValueError):
-    """Text that is not an amount of money in whole pence."""
+    """Text that is not an amount of money in whole pence; `code`, where the reason has a
+    ledger code of its own (L016: £1 trillion or more)."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def parse_money(text: str) -> int:
@@ -44,7 +49,7 @@ def parse_money(text: str) -> int:
 _AMOUNT = re.compile(r"^(?P<sign>-)?£?(?P<digits>[0-9][0-9,]*)(?:\.(?P<decimals>[0-9]*))?$")
 
 
-_EXPONENT = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,4}$")
+_EXPONENT = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]{1,4}$")
 
 
 def parse_amount(text: str) -> int:
@@ -53,15 +58,13 @@ def parse_amount(text: str) -> int:
     m = _AMOUNT.match(raw)
     if not m:
         if _EXPONENT.match(raw):  # as JSON may write a number (`1e3`): exact, but not accepted
+            said = f"amount '{text}' is written with an exponent, which a ledger amount may not be"
             value = Decimal(raw)
-            try:
-                shown = f"`{value:.2f}`" if value == round(value, 2) else "pounds and pence"
-            except InvalidOperation:  # (more digits than Decimal's context holds: `1e99`)
-                shown = "pounds and pence"
-            raise MoneyError(
-                f"amount '{text}' is written with an exponent, which a ledger amount may not "
-                f"be: write it as {shown}"
-            )
+            if abs(value) >= 10**12:
+                raise MoneyError(f"{said}, and is £1 trillion or more", "L016")
+            if value != value.quantize(Decimal("0.01"), rounding=ROUND_DOWN):
+                raise MoneyError(f"{said}, and has more than 2 decimals")
+            raise MoneyError(f"{said}: write it as `{value if value else Decimal(0):.2f}`")
         raise MoneyError(f"amount '{text}' is not a number")
     digits, decimals = m["digits"], m["decimals"] or ""
     if "," in digits and not _GROUPED.match(digits):

@@ -436,7 +436,7 @@ class LedgerReader:
             try:
                 amount = parse_amount(amount_text)
             except MoneyError as exc:
-                code = "L004" if "decimals" in str(exc) else "L003"
+                code = exc.code or ("L004" if "decimals" in str(exc) else "L003")
                 return Rejected(row, code, str(exc))
         if abs(amount) >= MAX_PENCE:
             return Rejected(

@@ -167,8 +167,10 @@ def _record_end(reader: LedgerReader, first: int) -> int:
         records = csv.reader(islice(handle, first - 1, None))
         try:
             next(records)
-        except (StopIteration, csv.Error):  # (a field too long: it ends where it was cut)
+        except StopIteration:
             return first
+        except csv.Error:  # a field past the limit: the record ends where it was cut, as L017's
+            pass
         return first - 1 + records.line_num
 
 
@@ -285,8 +287,10 @@ def _effect(txn: Txn) -> str:
         return (
             f"net expenditure {'+' if txn.amount >= 0 else ''}{format_money(txn.amount)} on {day}"
         )
-    if txn.kind == "income":
-        return f"net expenditure {format_money(-txn.amount)} on {day}"
+    if txn.kind == "income":  # (a negative income adds to net expenditure)
+        return (
+            f"net expenditure {'+' if txn.amount <= 0 else ''}{format_money(-txn.amount)} on {day}"
+        )
     if txn.kind == "contribution":
         return f"{txn.partner} paid {format_money(txn.amount)} on {day}"
     return f"forecast outturn {format_money(txn.amount)} as of {day}"
