@@ -76,16 +76,6 @@ def _approval_lines(
         {i: "" for i, (d, _, _) in enumerate(table) if d.compliant} if only_breaches else {}
     )
     spool = result.approvals
-    texts = getattr(spool, "approval_texts", None)
-    if texts is not None:  # DuckDB writes the lines: the same bytes, not a string a spend here
-        tails = {
-            i: json.dumps(d.to_json(), ensure_ascii=False)[1:]
-            for i, (d, _, _) in enumerate(table)
-            if not (only_breaches and d.compliant)
-        }
-        for chunk in texts(index, first, last, tails):
-            yield from chunk
-        return
     records = (
         spool.records_for({i for i, (d, _, _) in enumerate(table) if not d.compliant}, index)
         if only_breaches

@@ -113,56 +113,6 @@ class DuckSpool(ApprovalSpool):
         if pending:
             yield _merge(None, pending)
 
-    def approval_texts(
-        self, pool: int, first: int, last: int, tails: dict[int, str]
-    ) -> Iterator[list[str]]:
-        """The JSON approvals of one pool's spends dated from ordinal `first` to `last` whose
-        decision id has a tail in `tails` (the text after `"amount": …, `), in row order, a
-        chunk of lines at a time: written by DuckDB (the row, date and amount as
-        `output._approval_lines` writes them), not one Python string a spend."""
-        low, high = self.materialise()
-        if not tails:
-            return
-        idents = sorted(tails)
-        self.con.register(
-            "approval_tails",
-            {
-                "ident": np.array(idents, dtype=np.int64),
-                "tail": np.array([tails[i] for i in idents], dtype=object),
-            },
-        )
-        pending = sorted(
-            c for c in self.checked if c[3] == pool and first <= c[2] <= last and c[4] in tails
-        )
-        try:
-            for start in range(low, high + 1, _LINES) if high >= low else ():
-                chunk = self.con.execute(
-                    'SELECT s.line, \'{"row": \' || s.line || \', "date": "\' || d.date_text '
-                    "|| '\", \"amount\": \"' || (s.pence // 100) || '.' "
-                    "|| lpad(CAST(s.pence % 100 AS VARCHAR), 2, '0') || '\", ' || t.tail AS text "
-                    "FROM spends s "
-                    "JOIN good_dates d ON s.date_text = d.date_text "
-                    "JOIN decision_keys k ON s.pool_index = k.pool_index AND s.rule = k.rule "
-                    "AND s.approved_by = k.approved_by AND s.in_plan = k.in_plan "
-                    "JOIN approval_tails t ON k.ident = t.ident "
-                    "WHERE s.line >= ? AND s.line < ? AND s.pool_index = ? "
-                    "AND d.ordinal BETWEEN ? AND ? ORDER BY s.line",
-                    [start, start + _LINES, pool, first, last],
-                ).fetchnumpy()
-                before = [c for c in pending if c[0] < start + _LINES]
-                pending = pending[len(before) :]
-                texts: list[str] = chunk["text"].tolist()
-                if before:
-                    lines = chunk["line"].tolist()
-                    texts = [t for _, t in heapq.merge(
-                        zip(lines, texts, strict=True), ((c[0], _text(c, tails)) for c in before))]  # fmt: skip
-                if texts:
-                    yield texts
-            if pending:
-                yield [_text(c, tails) for c in pending]
-        finally:
-            self.con.unregister("approval_tails")
-
     def records_for(
         self, idents: set[int], pool: int | None = None
     ) -> Iterator[tuple[int, int, int, int, int]]:
@@ -304,14 +254,6 @@ class DuckSpool(ApprovalSpool):
             self.con.close()
         finally:
             shutil.rmtree(self.work, ignore_errors=True)
-
-
-def _text(record: tuple[int, int, int, int, int], tails: dict[int, str]) -> str:
-    """One checked spend's JSON approval, as `approval_texts` writes the others."""
-    row, pence, ordinal, _, ident = record
-    whole, rest = divmod(pence, 100)
-    day = date.fromordinal(ordinal).isoformat()
-    return f'{{"row": {row}, "date": "{day}", "amount": "{whole}.{rest:02d}", {tails[ident]}'
 
 
 def _key_columns(keys: list[tuple[int, int, str, bool, int]]) -> dict[str, Any]:
