@@ -432,3 +432,39 @@ def test_a_line_inside_a_field_too_long_to_read_is_inside_it(tmp_path: Path) -> 
     )
     said = run("--explain-row", "3", "--as-of", "2005-06-30", ledger=ledger)[1]
     assert "line 3 holds no row of its own: it is inside a quoted field of row 2" in said, said
+
+
+@pytest.mark.parametrize("engine", ["reference", "duckdb"])
+def test_a_condition_on_text_does_not_depend_on_how_the_amount_is_written(
+    tmp_path: Path, engine: str
+) -> None:
+    """`supplier is "…"` compares the supplier as written, whether the row's amount is plain
+    (`20000.00`) or needs careful reading (`£20,000.00`): the careful path stripped the text,
+    the fast one did not, so a trailing space chose a different rule by the amount's form
+    (found by an auditor). The reason says what kept the condition from holding."""
+    agreement = ROOT / "agreements" / "bcf-wealdshire.yaml"
+    ledger = tmp_path / "ledger.csv"
+    head = "date,pool,element,kind,amount,approved_by,in_plan,supplier,category\n"
+    ledger.write_text(
+        head
+        + "2023-05-02,core,carers,spend,20000.00,bcf-manager,false,Wealdshire Carers Hub ,carers breaks\n"
+        + '2023-05-02,core,carers,spend,"£20,000.00",bcf-manager,false,Wealdshire Carers Hub ,carers breaks\n'
+        + '2023-05-02,core,carers,spend,"£20,000.00",bcf-manager,false,Wealdshire Carers Hub,carers breaks\n',
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        ["run", str(agreement), "--ledger", str(ledger), "--engine", engine, "--format", "json"],
+    )
+    assert result.exit_code == 0, result.output
+    approvals = {a["row"]: a for p in json.loads(result.output)["pools"] for a in p["approvals"]}
+    assert [approvals[r]["required"] for r in (2, 3, 4)] == [["board"], ["board"], ["bcf-manager"]]
+    said = (
+        CliRunner()
+        .invoke(main, ["run", str(agreement), "--ledger", str(ledger), "--explain-row", "3"])
+        .output
+    )
+    assert (
+        "does not apply: its condition does not hold (the row's supplier `Wealdshire Carers Hub ` "
+        "begins or ends with a space, and conditions compare text exactly)"
+    ) in said, said

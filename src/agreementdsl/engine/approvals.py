@@ -273,6 +273,19 @@ class Authority:
             return f"{format_money(amount)} is above {format_money(rule.limit, always_pence=False)}"
         if rule.within_plan and not in_plan:
             return "the spend is not marked within plan"
+        # text with spaces at its ends never equals a name in a condition: say so, since the
+        # ledger's export may have added them (conditions compare text exactly, LANGUAGE.md §5)
+        padded = [
+            f"{name} `{fields[name]}`"
+            for name in sorted(self._fields & {"supplier", "category"})
+            if fields.get(name, "") != fields.get(name, "").strip()
+        ]
+        if padded:
+            return (
+                f"its condition does not hold (the row's {listed(padded)} "
+                f"{'begins or ends' if len(padded) == 1 else 'begin or end'} with a space, and "
+                "conditions compare text exactly)"
+            )
         return "its condition does not hold"
 
     def _shortfall(self, decision: Decision) -> list[str]:

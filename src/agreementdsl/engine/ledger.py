@@ -472,8 +472,12 @@ class LedgerReader:
             partner,
             approvers,
             plan in _TRUE,
-            supplier.strip(),
-            category.strip(),
+            # as written, whatever else of the row needed reading carefully: a condition's
+            # `supplier is "…"` compares the text exactly (LANGUAGE.md §5), and stripping it
+            # here made a spend's rule depend on how its amount was written (`£20,000.00` or
+            # `20000.00`, the fast path keeping the text; found by an auditor)
+            supplier,
+            category,
         )
 
 

@@ -58,8 +58,8 @@ PLAN_ORDER = ("", "true", "false", "yes", "no", "1", "0")  # each of TRUE and FA
 
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # The plain amounts the reference executor reads on its fast path (`12500.00`, `12500`): any
-# other form (`£1,250.5`, `-5`) takes its careful path, where category and supplier are stripped
-# of spaces before conditions read them, so the SQL leaves those rows to the reference reader.
+# other form (`£1,250.5`, `-5`) takes its careful path, and the SQL leaves those rows to the
+# reference reader.
 AMOUNT_RE = r"^[0-9]{1,12}([.][0-9]{2})?$"  # under £1 trillion (L016), as the fast path
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..approvals import Authority, Decision, FieldTuple
-from ..executor import _KINDS, _PLAN, ApprovalSpool, bear
+from ..executor import ApprovalSpool, bear
 from ..ledger import LedgerReader, Rejected, Txn, wrong_width
 
 EPOCH = date(1970, 1, 1).toordinal()
@@ -38,28 +38,6 @@ CHECKED_TYPES = (
 )
 
 
-def fast(reader: LedgerReader, texts: Sequence[str]) -> bool:
-    """Whether RowExecutor.execute takes its fast path for these texts (the same tests)."""
-    day, pool, kind, amount, element, partner, _, plan, _, _ = texts
-    shape = reader.pools.get(pool)
-    whole, dot, frac = amount.partition(".")
-    return not (
-        reader.parse_date(day) is None
-        or shape is None
-        or kind not in _KINDS
-        or plan not in _PLAN
-        or not (
-            whole.isdigit()
-            and whole.isascii()
-            and len(whole) < 16
-            and (not dot or (len(frac) == 2 and frac.isdigit()))
-        )
-        or (element and element not in shape.elements)
-        or (not element and kind == "spend" and shape.requires_element)
-        or (partner and partner not in reader.partners)
-    )
-
-
 def decide(
     reader: LedgerReader, doubtful: Iterable[Sequence[Any]], width: int
 ) -> tuple[list[Rejected], list[Txn]]:
@@ -73,10 +51,6 @@ def decide(
         result = reader.check(int(line), *texts)
         if isinstance(result, Rejected):
             rejected.append(result)
-        elif fast(reader, texts):
-            # The reference reads this row on its fast path, where conditions see supplier
-            # and category as written (its careful path strips them).
-            checked.append(result._replace(supplier=texts[8], category=texts[9]))
         else:
             checked.append(result)
     return rejected, checked
