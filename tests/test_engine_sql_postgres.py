@@ -360,8 +360,11 @@ def run_cli(*args: str) -> Any:
         ("{url}?table=err_unnumbered", "L105", "no stable row numbers"),
         ("{url}?table=err_unnumbered&order=nope", "L105", "has no column `nope`"),
         ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),
+        ("{url}?table=hfd_noamount", "L101", "the table must have the columns; required:"),
         ("{url}?query=SELEKT%201", "L105", "syntax error"),
         ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 rows"),
+        # a number two rows share would name both in every message (found by a user)
+        ("{url}?table=hfd_twiceline", "L105", "gives one number to more than one row (2, 3)"),
     ],
 )
 def test_a_database_ledger_that_cannot_be_read_says_why(
@@ -380,6 +383,15 @@ def test_a_database_ledger_that_cannot_be_read_says_why(
             "CREATE TABLE hfd_nullline AS SELECT * FROM (VALUES "
             "(2, '2005-06-01', 'mental-health', 'spend', '1.00', 'council'), "
             "(NULL, '2005-06-01', 'mental-health', 'spend', '2.00', 'council')) "
+            "AS t(line, date, pool, kind, amount, element)"
+        )
+        cur.execute("DROP TABLE IF EXISTS hfd_twiceline")
+        cur.execute(
+            "CREATE TABLE hfd_twiceline AS SELECT * FROM (VALUES "
+            "(2, '2005-06-01', 'mental-health', 'spend', '1.00', 'council'), "
+            "(3, '2005-06-01', 'mental-health', 'spend', '1.00', 'council'), "
+            "(2, '2005-06-02', 'mental-health', 'spend', '2.00', 'council'), "
+            "(3, '2005-06-02', 'mental-health', 'spend', '2.00', 'council')) "
             "AS t(line, date, pool, kind, amount, element)"
         )
     pg.commit()

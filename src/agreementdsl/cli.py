@@ -345,6 +345,13 @@ def run_command(
                 else "drop --database (a ledger loaded into PostgreSQL runs with plain `run`)"
             )
         )
+    if url and explain_row is not None:
+        # the working of a row comes from reading it again from its file (engine/rowexplain.py)
+        raise click.UsageError(
+            "--explain-row reads the row again from the ledger file, and a ledger in "
+            "PostgreSQL has none: give the file with --ledger FILE --database URL, or explain "
+            "the row of an export"
+        )
     if exit_on is None and (partner or notice_given):
         raise click.UsageError("--partner and --notice-given go with --exit-on")
     if exit_on is not None and (year or as_of or disputes or measures):

@@ -20,6 +20,7 @@ from typing import IO, Any, NamedTuple
 
 from ..limits import MAX_LEDGER_FIELD, MAX_LEDGER_RECORD, MAX_PENCE, pounds
 from ..money import MoneyError, parse_amount
+from ..redact import redact
 from .structure import Pairs, duplicate_keys, read_header, unclosed_quote
 from .textfile import HINT, Encoding, NotText, sniff
 
@@ -79,6 +80,9 @@ class LedgerError(Exception):
     """The ledger cannot be read at all (exit 1)."""
 
     def __init__(self, code: str, message: str, hint: str | None = None) -> None:
+        # a ledger named by a database URL (or libpq's key=value form) given where a file was
+        # expected is quoted back: never with its password
+        message = redact(message)
         super().__init__(message)
         self.code = code
         self.message = message
@@ -167,8 +171,11 @@ class LedgerReader:
                 ) from exc
 
     # ------------------------------------------------------------ formats
-    def _columns(self, raw: list[str]) -> list[str]:
-        """The header's names, normalised; a missing or doubled column stops the run."""
+    def _columns(
+        self, raw: list[str], named_by: str = "the first line must name the columns"
+    ) -> list[str]:
+        """The header's names, normalised; a missing or doubled column stops the run (its hint
+        begins `named_by`)."""
         if not any(name.strip() for name in raw):
             raise self._empty_header()
         header = read_header(raw)
@@ -180,7 +187,7 @@ class LedgerReader:
                 f"the ledger {self.path} has no {_listed(missing)}",
                 "; ".join(guesses) + ": rename it"
                 if guesses
-                else f"the first line must name the columns; required: {', '.join(REQUIRED)}",
+                else f"{named_by}; required: {', '.join(REQUIRED)}",
             )
         if header.problems:
             first = header.problems[0]

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 
 def _print_problems(problems: list[Problem]) -> None:
+    from ..redact import redact
+
     for p in problems:
-        where = f"{p.where}: " if p.where else ""
-        click.echo(f"{where}error[{p.code}]: {p.message}", err=True)
+        where = f"{redact(str(p.where))}: " if p.where else ""
+        click.echo(f"{where}error[{p.code}]: {redact(p.message)}", err=True)
         if p.hint:
             click.echo(f"  = hint: {p.hint}", err=True)
 

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
+from ...redact import redact, url_password
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
 from ..ledger import COLUMNS, OPTIONAL, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
@@ -79,6 +80,7 @@ class Source:
 
 def parse_url(text: str, ledger: bool = True) -> Source:
     """A `postgresql://` URL; for a ledger it must name a table or a query (L104 if not)."""
+    _plain_password(text)
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
@@ -88,7 +90,8 @@ def parse_url(text: str, ledger: bool = True) -> Source:
         raise LedgerError(
             "L104",
             f"{_redact(text)} is not a PostgreSQL URL",
-            "write it postgresql://user@host:port/database?table=NAME",
+            "write it postgresql://user@host:port/database"
+            + ("?table=NAME" if ledger else " (the ledger is the --ledger file)"),
         )
     params = parse_qsl(parts.query, keep_blank_values=True)
     seen: dict[str, str] = {}
@@ -140,8 +143,32 @@ def parse_url(text: str, ledger: bool = True) -> Source:
 
 def _redact(text: str) -> str:
     """The URL with its password (`user:PASSWORD@`, `password=` or `sslpassword=`) as ***."""
-    text = re.sub(r"(://[^:/@?]*:)[^@/?]*@", r"\1***@", text)
-    return re.sub(r"([?&](?:ssl)?password=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
+    return redact(text)
+
+
+_UNENCODED = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23", " ": "%20"}
+
+
+def _plain_password(text: str) -> None:
+    """L104 for a URL whose password holds a character a URL must percent-encode there: read
+    as it stands, part of it would be taken for the host or the path, and quoted back in the
+    driver's message."""
+    password = url_password(text)
+    if password is None:
+        return
+    bad = [c for c in _UNENCODED if c in password]
+    if re.search(r"%(?![0-9A-Fa-f]{2})", password):
+        bad.append("%")
+    if bad:
+        raise LedgerError(
+            "L104",
+            f"the database URL {_redact(text)} has a password holding "
+            + ", ".join(f"`{c}`" for c in bad)
+            + " as it stands: a URL needs such a character percent-encoded",
+            "write "
+            + ", ".join(f"`{c}` as {_UNENCODED.get(c, '%25')}" for c in bad)
+            + " (or keep the password in ~/.pgpass or PGPASSWORD)",
+        )
 
 
 def _quote(name: str) -> str:
@@ -175,13 +202,13 @@ def connect(source: Source) -> Any:
 
 
 def _first(exc: BaseException) -> str:
-    """The server's own message when it sent one, else libpq's last line (say, why a
-    connection was refused)."""
+    """The server's own message when it sent one, else libpq's, its lines joined (say, that
+    the connection was refused, and its guess why)."""
     primary = getattr(getattr(exc, "diag", None), "message_primary", None)
     if primary:
         return str(primary)
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    return redact(" ".join(lines)) if lines else type(exc).__name__
 
 
 class PostgresExecutor:
@@ -228,14 +255,29 @@ class PostgresExecutor:
         else:
             rejected, width = self._file(cur, reader), 0
         cur.execute(f"CREATE TEMP TABLE staged AS {sql['staged']}")
-        cur.execute("SELECT count(*), count(*) - count(line) FROM staged")
-        staged, unnumbered = cur.fetchone()
+        cur.execute(
+            "SELECT count(*), count(*) - count(line), count(line) - count(DISTINCT line) "
+            "FROM staged"
+        )
+        staged, unnumbered, repeated = cur.fetchone()
         if unnumbered:
             raise LedgerError(
                 "L105",
                 f"the ledger {self.source.name}'s `line` column is empty (NULL) in "
                 f"{unnumbered:,} rows: a row's number must be given",
                 "fill in `line`, or drop the column and number the rows with &order=COL",
+            )
+        if repeated:
+            # a number two rows share would name both in every message and approval
+            cur.execute("SELECT line FROM staged GROUP BY line HAVING count(*) > 1 ORDER BY line")
+            shared_lines = [int(r[0]) for r in cur.fetchmany(3)]
+            raise LedgerError(
+                "L105",
+                f"the ledger {self.source.name}'s `line` column gives one number to more than "
+                f"one row ({', '.join(map(str, shared_lines))}"
+                f"{', …' if repeated > len(shared_lines) else ''}): each row's number must be "
+                "its own",
+                "number each row once, or drop the column and number the rows with &order=COL",
             )
         cur.execute(f"CREATE TEMP TABLE dates AS {sql['dates']}")
         read = len(rejected) + int(staged)  # rows rejected on reading never reach `staged`
@@ -333,7 +375,7 @@ class PostgresExecutor:
         # The columns that number the rows are not ledger columns (no "unknown column" warning).
         numbering = {line, *(c for c in source.order if c.lower() not in (*REQUIRED, *OPTIONAL))}
         names = [a.strip().lower() for a in actual if a not in numbering]
-        reader._columns(names)
+        reader._columns(names, f"the {'table' if source.table else 'query'} must have the columns")
         for column in source.order:
             if column not in actual and column.lower() not in lowered:
                 raise LedgerError(

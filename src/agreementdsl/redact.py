@@ -1,0 +1,31 @@
+"""Passwords kept out of messages: a database URL's `user:PASSWORD@`, and `password=` in a URL's
+query or in libpq's `key=value` form, however the text around them was mistyped."""
+
+from __future__ import annotations
+
+import re
+
+# scheme://user:PASSWORD@ up to the last `@` before any `?` or `#`: a password holding an
+# unencoded `@` or `/` is masked whole (libpq would read part of it as the host)
+# (a path made of a URL has lost one of its slashes: `postgresql:/user:…`)
+_USERINFO = re.compile(r"^(\s*[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^:/@?#\s]*:)([^?#]*)@")
+# the same within a message, where a space ends it
+_USERINFO_IN = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*:/{1,2}[^:/@?#\s]*:)([^?#\s]*)@")
+_KEYWORD = re.compile(
+    r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)", flags=re.IGNORECASE
+)
+
+
+def url_password(text: str) -> str | None:
+    """The password written in a URL's `user:PASSWORD@`, as written (None: there is none)."""
+    found = _USERINFO.match(text)
+    return found[2] if found else None
+
+
+def redact(text: str) -> str:
+    """`text` with every password in it written `***`."""
+    found = _USERINFO.match(text)
+    if found:
+        text = found[1] + "***" + text[found.end() - 1 :]
+    text = _USERINFO_IN.sub(lambda m: m[1] + "***@", text)
+    return _KEYWORD.sub(r"\1***", text)
