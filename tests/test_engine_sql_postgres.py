@@ -535,3 +535,27 @@ def test_a_folder_of_agreements_over_a_ledger_in_postgres(
     assert data["agreements"]["west.yaml"]["pools"][0]["approvals"][0]["required"] == ["executives"]
     assert run(f"{pg_cluster}?table=region") == expected
     assert run(str(ledger), "--database", pg_cluster) == expected
+
+
+def test_the_printed_postgres_sql_runs_as_printed(pg: Any) -> None:
+    """`compile --sql --dialect postgres` prints views PostgreSQL runs as they are printed,
+    once `raw_rows` exists (an auditor had to wrap each statement)."""
+    from agreementdsl.engine.sql.generate import render
+
+    text = render(compile_file(HEREFORDSHIRE), "postgres")
+    columns = ", ".join(f"{n} TEXT" for n in TEXTS)
+    try:
+        with pg.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE raw_rows (line BIGINT, broken BIGINT, {columns})")
+            cur.execute(
+                "INSERT INTO raw_rows VALUES "
+                "(2, NULL, '2005-06-01', 'mental-health', 'spend', '300000.00', 'council', '', "
+                "'board', 'true', '', ''), "
+                "(3, NULL, '2005-06-02', 'learning-disabilities', 'spend', '5000.00', 'respite', "
+                "'', 'ld-manager', '', '', '')"
+            )
+            cur.execute(text)
+            cur.execute("SELECT line, pool_index, rule FROM spends ORDER BY line")
+            assert cur.fetchall() == [(2, 0, 3), (3, 1, 1)]
+    finally:
+        pg.rollback()

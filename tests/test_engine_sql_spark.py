@@ -92,7 +92,7 @@ def test_the_printed_spark_sql_runs_on_spark(spark: Any) -> None:
     text = render(ir, "spark")
     statements = {
         part.split("\n", 1)[0]: part.split("\n", 1)[1].rstrip().removesuffix(";")
-        for part in text.split("\n-- ")[1:]
+        for part in text.split("\n\n-- ")[1:]
     }
     spark.sql(
         "SELECT * FROM VALUES (2, CAST(NULL AS BIGINT), '2005-06-01', 'mental-health', 'spend', "
@@ -102,8 +102,8 @@ def test_the_printed_spark_sql_runs_on_spark(spark: Any) -> None:
         "in_plan_text, supplier, category)"
     ).createOrReplaceTempView("raw_rows")
     try:
-        spark.sql(statements["staged"]).createOrReplaceTempView("staged")
-        spark.sql(statements["dates"]).createOrReplaceTempView("dates")
+        for statement in statements.values():  # each a view, run as printed
+            spark.sql(statement)
         staged = spark.sql("SELECT line, ok, pence, in_plan FROM staged ORDER BY line").collect()
         assert [tuple(r) for r in staged] == [(2, True, 1250, True), (3, True, 100, False)]
         dates = spark.sql("SELECT date_text, valid, day FROM dates ORDER BY 1").collect()
@@ -111,14 +111,17 @@ def test_the_printed_spark_sql_runs_on_spark(spark: Any) -> None:
             ("2005-02-30", False, None),
             ("2005-06-01", True, date(2005, 6, 1)),
         ]
-        assert [r[0] for r in spark.sql(statements["doubtful"]).collect()] == [3]
+        assert [r[0] for r in spark.sql("SELECT line FROM doubtful").collect()] == [3]
+        # £12.50 within plan in mental health: rule 1 (up to £50,000 within plan: mh-manager)
+        spends = spark.sql("SELECT line, pool_index, rule FROM spends").collect()
+        assert [tuple(r) for r in spends] == [(2, 0, 1)]
         # Money stays BIGINT through a SUM, and Java's `$` is why the SQL guards its matches.
         typed = spark.sql("SELECT typeof(pence), typeof(SUM(pence)) FROM staged GROUP BY 1")
         assert [tuple(r) for r in typed.collect()] == [("bigint", "bigint")]
         found = spark.sql("SELECT '12.50' || CHAR(10) RLIKE '^[0-9]{1,12}([.][0-9]{2})?$'")
         assert found.collect()[0][0] is True
     finally:
-        for name in ("raw_rows", "staged", "dates"):
+        for name in ("raw_rows", *statements):
             spark.catalog.dropTempView(name)
 
 

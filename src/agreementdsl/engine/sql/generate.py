@@ -502,11 +502,39 @@ def _fields(node: dict[str, Any]) -> set[str]:
 
 
 def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
-    """Every statement as SQL text for `dialect`, each under a comment naming it."""
+    """Every statement as SQL text for `dialect`, each a view under a comment naming it, so the
+    text runs as printed once `raw_rows` exists; a header says what it reads and what each
+    rule number in `spends` stands for."""
+    from .shared import CHECKED_TYPES
+
     out = [
-        f"-- The spending rules and ledger checks of `{ir['agreement']['id']}` as SQL ({dialect}).",
-        "-- They read `raw_rows` (line, broken, and the ledger's texts) and build the rest.",
+        f"-- The spending rules and ledger checks of `{ir['agreement']['id']}` as SQL ({dialect}),",
+        "-- one view each, in the order a run builds them. They run as printed once `raw_rows`",
+        "-- exists: one row for each ledger row, with `line` (BIGINT: the row's physical line),",
+        "-- `broken` (BIGINT: NULL, or how many fields a row of the wrong width has) and the",
+        f"-- texts {', '.join(TEXTS[:5])},",
+        f"-- {', '.join(TEXTS[5:])}, each as written, '' where empty (never NULL).",
+        "-- `checked_rows` holds the rows `doubtful` lists as the reference reader accepted them",
+        "-- (`£1,250.00`, `Spend`): a run fills it between statements; here it is an empty view,",
+        "-- so such rows are left out. Amounts and limits are in pence (£50,000 is 5000000).",
+        "-- `spends.rule` is the number of the pool's rule that applies (0: none); who may approve",
+        "-- is judged after, from the rule's approvers (LANGUAGE.md §5):",
     ]
-    for name, tree in Rules(ir, dialect).statements().items():
-        out.append(f"\n-- {name}\n{tree.sql(dialect=dialect, pretty=True)};")
+    for index, pool in enumerate(ir["pools"]):  # (pool_index is the pool's place, as Rules)
+        for rule in pool["spending"]:
+            span = rule["span"]
+            out.append(
+                f"--   pool_index {index} ({pool['id']}), rule {rule['number']}: {rule['text']} "
+                f"({span['file']}:{span['line']})"
+            )
+    empty = exp.select(
+        *[
+            exp.alias_(exp.cast(exp.null(), kind), name)
+            for name, kind in zip((*GOOD, *GOOD_TEXT), CHECKED_TYPES, strict=True)
+        ]
+    ).where(exp.EQ(this=lit(1), expression=lit(0)))
+    views = {"checked_rows": empty, **Rules(ir, dialect).statements()}
+    for name, tree in views.items():
+        body = tree.sql(dialect=dialect, pretty=True)
+        out.append(f"\n-- {name}\nCREATE TEMPORARY VIEW {name} AS\n{body};")
     return "\n".join(out) + "\n"
