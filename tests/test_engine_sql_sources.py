@@ -379,3 +379,24 @@ def test_a_ledger_read_by_lines_is_split_once_a_line(ir: dict[str, Any], tmp_pat
     assert plan.count("string_split") <= 1  # 55 with the split above the numbering
     expected = [(n + 2 + (n >= 100), (100 + n) * 100) for n in range(400)]
     assert spends == expected
+
+
+def test_compile_sql_says_which_rules_can_never_apply(tmp_path: Path) -> None:
+    """A rule no spend can reach is in the SQL all the same: its W701 is printed above it (an
+    auditor read a dead rule as a live one; `check` warned, `compile --sql` did not)."""
+    text = HEREFORDSHIRE.read_text("utf-8").replace(
+        "      up to £10,000 where element is respite: ld-manager\n"
+        "      up to £25,000 within plan: ld-manager\n"
+        "      up to £250,000: board\n",
+        "      up to £250,000: board\n"
+        "      up to £10,000 where element is respite: ld-manager\n"
+        "      up to £25,000 within plan: ld-manager\n",
+    )
+    shadowed = tmp_path / "shadowed.yaml"
+    shadowed.write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["compile", "--sql", str(shadowed)])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.output.splitlines() if line.startswith("-- warning W701")]
+    assert len(warned) == 2 and "this spending rule can never apply" in warned[0], warned
+    clean = CliRunner().invoke(main, ["compile", "--sql", str(HEREFORDSHIRE)])
+    assert "-- warning" not in clean.output

@@ -200,7 +200,13 @@ def compile_command(agreement: Path, output: Path | None, sql: bool, dialect: st
     if sql:
         from .engine.sql.generate import render as render_sql
 
-        text = render_sql(ir, dialect).rstrip("\n")
+        # a rule no spend can reach is printed all the same: say so where it is read
+        spending = [
+            f"{d.code} ({d.span.file}:{d.span.line}): {d.message}"
+            for d in sorted(loaded.diagnostics, key=lambda d: d.sort_key())
+            if d.code.startswith("W70")
+        ]
+        text = render_sql(ir, dialect, spending).rstrip("\n")
     else:
         text = json.dumps(ir, indent=2, ensure_ascii=False)
     if output is None:

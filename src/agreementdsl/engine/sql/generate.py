@@ -501,10 +501,11 @@ def _fields(node: dict[str, Any]) -> set[str]:
     return {f for o in node.get("operands", []) for f in _fields(o)}
 
 
-def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
+def render(ir: dict[str, Any], dialect: str = "duckdb", warnings: Sequence[str] = ()) -> str:
     """Every statement as SQL text for `dialect`, each a view under a comment naming it, so the
-    text runs as printed once `raw_rows` exists; a header says what it reads and what each
-    rule number in `spends` stands for."""
+    text runs as printed once `raw_rows` exists; a header says what it reads, what each rule
+    number in `spends` stands for and the `warnings` on the spending clauses (W701: a rule
+    that can never apply is in the SQL all the same)."""
     from .shared import CHECKED_TYPES
 
     out = [
@@ -527,6 +528,7 @@ def render(ir: dict[str, Any], dialect: str = "duckdb") -> str:
                 f"--   pool_index {index} ({pool['id']}), rule {rule['number']}: {rule['text']} "
                 f"({span['file']}:{span['line']})"
             )
+    out.extend(f"-- warning {w}" for w in warnings)
     empty = exp.select(
         *[
             exp.alias_(exp.cast(exp.null(), kind), name)
