@@ -813,3 +813,21 @@ def test_the_months_are_named_not_numbered(tmp_path: Path) -> None:
     months = result.output[at:].splitlines()[1:4]
     assert [m.split()[0:2] for m in months] == [["Apr", "2005"], ["Aug", "2005"], ["Dec", "2005"]]
     assert "Mar 2006 £1,635,000" in result.output
+
+
+def test_an_as_of_date_before_the_year_is_warned_of(tmp_path: Path) -> None:
+    """`--year 2005/06 --as-of 2005-03-01` runs a year that has not begun: said, not only
+    shown as empty figures (found by a regional analyst)."""
+    data = run_json(
+        str(HEREFORDSHIRE),
+        "--ledger",
+        str(ROOT / "agreements" / "herefordshire-2005-06.csv"),
+        "--year",
+        "2005/06",
+        "--as-of",
+        "2005-03-01",
+    )
+    assert (
+        "the as-of date 2005-03-01 is before financial year 2005/06 begins (2005-04-01): none "
+        "of the year's rows is counted yet"
+    ) in data["warnings"], data["warnings"]

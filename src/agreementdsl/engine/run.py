@@ -331,6 +331,11 @@ def year_results(
             f"none of the ledger's {counted(totals.read, 'row')} can be used: every figure below is "
             "of an empty ledger"
         )
+    if as_of < run_year.first_day:
+        warnings.append(
+            f"the as-of date {as_of} is before financial year {run_year.label} begins "
+            f"({run_year.first_day}): none of the year's rows is counted yet"
+        )
     later = [d for d in totals.days if run_year.contains(d) and d > as_of]
     if later and (later[-1] - as_of).days > LATE_ROWS_DAYS:
         warnings.append(
