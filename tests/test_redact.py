@@ -33,6 +33,11 @@ def said(*args: str) -> tuple[int, str]:
         (f"postgresql://finance:p@{SECRET}@127.0.0.1:1/ledgers?table=ledger", "`@` as %40"),
         (f"postgresql://finance@127.0.0.1:1/ledgers?table=ledger&password={SECRET}", "connect"),
         (f"host=127.0.0.1 port=1 user=finance password={SECRET} table=ledger", "L103"),
+        # found by review: `?` and `#` ended the password's search, and libpq quotes it bare
+        (f"postgresql://finance:ab?{SECRET}@127.0.0.1:1/ledgers?table=ledger", "`?` as %3F"),
+        (f"postgresql://finance:a@b?c#{SECRET}@127.0.0.1:1/ledgers?table=ledger", "`#` as %23"),
+        (f"postgresql://finance:{SECRET}%00@127.0.0.1:1/ledgers?table=ledger", "`%` as %25"),
+        (f"postgresql://finance@127.0.0.1:1/ledgers?table=ledger&password={SECRET}%00", "valid"),
     ],
 )
 def test_a_ledger_url_never_shows_its_password(url: str, shown: str) -> None:
@@ -61,3 +66,12 @@ def test_redact_and_the_password_it_finds() -> None:
     )
     assert redact("host=h password='a b' user=u") == "host=h password=*** user=u"
     assert redact("postgresql://127.0.0.1:5432/db") == "postgresql://127.0.0.1:5432/db"
+
+
+def test_a_path_is_not_taken_for_a_password() -> None:
+    assert redact("cannot read the ledger data/password=x.csv") == (
+        "cannot read the ledger data/password=x.csv"
+    )
+    assert redact("x?table=t&password=*** connection failed") == (
+        "x?table=t&password=*** connection failed"
+    )

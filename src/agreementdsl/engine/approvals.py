@@ -277,10 +277,14 @@ class Authority:
         # ledger's export may have added them (conditions compare text exactly, LANGUAGE.md §5)
         padded = [
             f"{name} `{fields[name]}`"
-            for name in sorted(self._fields & {"supplier", "category"})
+            for name in ("category", "supplier")
             if fields.get(name, "") != fields.get(name, "").strip()
         ]
-        if padded:
+        trimmed = {
+            k: (v.strip() if k in ("category", "supplier") else v) for k, v in fields.items()
+        }
+        # only where the spaces are the whole difference: the condition holds without them
+        if padded and rule.condition is not None and rule.condition(trimmed):
             return (
                 f"its condition does not hold (the row's {listed(padded)} "
                 f"{'begins or ends' if len(padded) == 1 else 'begin or end'} with a space, and "

@@ -39,7 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
-from ...redact import redact, url_password
+from ...redact import redact, scrub, url_password
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
 from ..ledger import COLUMNS, OPTIONAL, REQUIRED, LedgerError, LedgerReader, RawRow, Rejected
@@ -84,8 +84,9 @@ def parse_url(text: str, ledger: bool = True) -> Source:
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
-    except ValueError as exc:
-        raise LedgerError("L104", f"the database URL {_redact(text)} is not valid: {exc}") from None
+    except ValueError:
+        # (urlsplit's own words may quote part of the URL: not shown)
+        raise LedgerError("L104", f"the database URL {_redact(text)} is not valid") from None
     if parts.scheme.lower() not in SCHEMES:
         raise LedgerError(
             "L104",
@@ -157,7 +158,7 @@ def _plain_password(text: str) -> None:
     if password is None:
         return
     bad = [c for c in _UNENCODED if c in password]
-    if re.search(r"%(?![0-9A-Fa-f]{2})", password):
+    if re.search(r"%(?![0-9A-Fa-f]{2})", password) or "%00" in password:
         bad.append("%")
     if bad:
         raise LedgerError(
@@ -190,12 +191,13 @@ def connect(source: Source) -> Any:
         con = psycopg.connect(source.conninfo, connect_timeout=10)
     except psycopg.ProgrammingError as exc:  # a malformed URL (libpq's own words)
         raise LedgerError(
-            "L104", f"the database URL {source.shown} is not valid: {_first(exc)}"
+            "L104",
+            f"the database URL {source.shown} is not valid: {scrub(_first(exc), source.conninfo)}",
         ) from None
     except psycopg.Error as exc:
         raise LedgerError(
             "L104",
-            f"cannot connect to {source.shown}: {_first(exc)}",
+            f"cannot connect to {source.shown}: {scrub(_first(exc), source.conninfo)}",
             "check the host, port, user and database, and that the server is running",
         ) from None
     return con
@@ -264,7 +266,7 @@ class PostgresExecutor:
             raise LedgerError(
                 "L105",
                 f"the ledger {self.source.name}'s `line` column is empty (NULL) in "
-                f"{unnumbered:,} rows: a row's number must be given",
+                f"{unnumbered:,} row{'s' * (unnumbered != 1)}: a row's number must be given",
                 "fill in `line`, or drop the column and number the rows with &order=COL",
             )
         if repeated:
