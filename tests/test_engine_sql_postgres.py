@@ -362,7 +362,7 @@ def run_cli(*args: str) -> Any:
         ("{url}?table=hfd_noamount", "L101", "has no `amount` column"),
         ("{url}?table=hfd_noamount", "L101", "the table must have the columns; required:"),
         ("{url}?query=SELEKT%201", "L105", "syntax error"),
-        ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 rows"),
+        ("{url}?table=hfd_nullline", "L105", "`line` column is empty (NULL) in 1 row:"),
         # a number two rows share would name both in every message (found by a user)
         ("{url}?table=hfd_twiceline", "L105", "gives one number to more than one row (2, 3)"),
     ],
