@@ -280,11 +280,14 @@ class Authority:
             for name in ("category", "supplier")
             if fields.get(name, "") != fields.get(name, "").strip()
         ]
-        trimmed = {
-            k: (v.strip() if k in ("category", "supplier") else v) for k, v in fields.items()
-        }
         # only where the spaces are the whole difference: the condition holds without them
-        if padded and rule.condition is not None and rule.condition(trimmed):
+        if (
+            padded
+            and rule.condition is not None
+            and rule.condition(
+                {k: (v.strip() if k in ("category", "supplier") else v) for k, v in fields.items()}
+            )
+        ):
             return (
                 f"its condition does not hold (the row's {listed(padded)} "
                 f"{'begins or ends' if len(padded) == 1 else 'begin or end'} with a space, and "

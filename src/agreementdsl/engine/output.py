@@ -304,9 +304,6 @@ def write_rejected(title: str, rows: list[Rejected], out: IO[str], s: Any) -> No
         )
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
 def _pool_text(
     result: RunResult, pool: PoolResult, out: IO[str], s: Any, every: bool = False
 ) -> None:
@@ -370,7 +367,7 @@ def _pool_text(
     if pool.months:
         # `Apr 2005`: `04/05` read as the financial year 2004/05 to a finance officer
         cells = [
-            f"{_MONTHS[int(str(m['month'])[5:7]) - 1]} {str(m['month'])[:4]} "
+            f"{date.fromisoformat(str(m['month']) + '-01').strftime('%b %Y')} "
             f"{format_money(parse_amount(str(m['net'])), always_pence=False)}"
             for m in pool.months
         ]

@@ -86,11 +86,11 @@ def parse_url(text: str, ledger: bool = True) -> Source:
         parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
     except ValueError:
         # (urlsplit's own words may quote part of the URL: not shown)
-        raise LedgerError("L104", f"the database URL {_redact(text)} is not valid") from None
+        raise LedgerError("L104", f"the database URL {redact(text)} is not valid") from None
     if parts.scheme.lower() not in SCHEMES:
         raise LedgerError(
             "L104",
-            f"{_redact(text)} is not a PostgreSQL URL",
+            f"{redact(text)} is not a PostgreSQL URL",
             "write it postgresql://user@host:port/database"
             + ("?table=NAME" if ledger else " (the ledger is the --ledger file)"),
         )
@@ -104,7 +104,7 @@ def parse_url(text: str, ledger: bool = True) -> Source:
             seen[key] = value
         else:
             rest.append((key, value))
-    shown = _redact(text)
+    shown = redact(text)
     conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
     if not ledger:
         if seen:
@@ -142,11 +142,6 @@ def parse_url(text: str, ledger: bool = True) -> Source:
     return Source(conninfo, shown, names, query, columns)
 
 
-def _redact(text: str) -> str:
-    """The URL with its password (`user:PASSWORD@`, `password=` or `sslpassword=`) as ***."""
-    return redact(text)
-
-
 _UNENCODED = {"@": "%40", "/": "%2F", "?": "%3F", "#": "%23", " ": "%20"}
 
 
@@ -163,7 +158,7 @@ def _plain_password(text: str) -> None:
     if bad:
         raise LedgerError(
             "L104",
-            f"the database URL {_redact(text)} has a password holding "
+            f"the database URL {redact(text)} has a password holding "
             + ", ".join(f"`{c}`" for c in bad)
             + " as it stands: a URL needs such a character percent-encoded",
             "write "
@@ -210,7 +205,7 @@ def _first(exc: BaseException) -> str:
     if primary:
         return str(primary)
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return redact(" ".join(lines)) if lines else type(exc).__name__
+    return " ".join(lines) if lines else type(exc).__name__  # (LedgerError redacts it)
 
 
 class PostgresExecutor:
