@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ..limits import MAX_LEDGER_FIELD, MAX_LEDGER_RECORD, MAX_PENCE, pounds
+from ..lists import counted
 from ..money import MoneyError, parse_amount
 from ..redact import redact
 from .structure import Pairs, duplicate_keys, read_header, unclosed_quote
@@ -597,7 +598,7 @@ def _date_hint(text: str) -> str:
 
 def wrong_width(fields: int, width: int) -> str:
     """L010's message for a CSV row of `fields` fields under a header of `width`."""
-    message = f"the row has {fields} field{'s' * (fields != 1)} but the header has {width}"
+    message = f"the row has {counted(fields, 'field')} but the header has {width}"
     if fields > width:  # most often a comma in a field that is not quoted
         message += (
             ' (a field holding a comma is written in double quotes, `"£1,250.00"`; roles in '

@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..calendar import FinancialYear, add_duration, parse_duration
+from ..lists import counted
 from ..money import format_money, format_pounds, split_largest_remainder
 from .term import Term, as_term
 
@@ -167,7 +168,7 @@ def warnings_for(pool_id: str, found: list[Paid], as_of: date) -> list[str]:
             else:
                 state = "is not yet paid"
             days = item["days_late"]
-            said = f"{head} {state}, {days} day{'s' * (days != 1)} after the time allowed"
+            said = f"{head} {state}, {counted(days, 'day')} after the time allowed"
             if item["in_time_pence"] and item["in_time_pence"] < item["pence"]:
                 said += (
                     f"; {format_money(item['in_time_pence'])} of it was paid in time (by "

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
+from ...lists import counted
 from ...redact import redact, scrub, url_password
 from ..approvals import Authority
 from ..executor import ApprovalSpool, PoolTotals, Totals
@@ -261,7 +262,7 @@ class PostgresExecutor:
             raise LedgerError(
                 "L105",
                 f"the ledger {self.source.name}'s `line` column is empty (NULL) in "
-                f"{unnumbered:,} row{'s' * (unnumbered != 1)}: a row's number must be given",
+                f"{counted(unnumbered, 'row')}: a row's number must be given",
                 "fill in `line`, or drop the column and number the rows with &order=COL",
             )
         if repeated:
